@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+USERNAME_PATTERN = r"^[A-Za-z0-9_.\-]{3,50}$"
+username_validator = RegexValidator(
+    USERNAME_PATTERN, "3-50 characters: letters, digits, underscore, dot and hyphen."
+)
+
+
+class Role(models.TextChoices):
+    USER = "user", "Player"
+    ADMIN = "admin", "Admin"
+    SYSTEM = "system", "Game server"
+
+
+class User(AbstractUser):
+    """A player, a moderator (staff) or a game server (service account).
+
+    ``score`` is the all-time score; the ledger (``leaderboard.ScoreHistory``) is the
+    record every change is written to in the same transaction.
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        BANNED = "banned", "Banned"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    username = models.CharField(max_length=50, unique=True, validators=[username_validator])
+    email = models.EmailField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE, db_index=True)
+    is_service_account = models.BooleanField(default=False)
+    score = models.BigIntegerField(default=0)
+    total_actions = models.PositiveIntegerField(default=0)
+    score_updated_at = models.DateTimeField(default=timezone.now)
+    last_action_at = models.DateTimeField(null=True, blank=True)
+
+    objects = UserManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("username"), name="accounts_user_username_ci_unique"),
+        ]
+        indexes = [
+            # Leaderboard order on the SQL store: score desc, who got there first, id.
+            models.Index(
+                "status", "is_service_account", models.F("score").desc(), "score_updated_at", "id",
+                name="accounts_user_ranking_idx",
+            ),
+        ]
+
+    @property
+    def role(self) -> str:
+        if self.is_service_account:
+            return Role.SYSTEM.value
+        if self.is_staff or self.is_superuser:
+            return Role.ADMIN.value
+        return Role.USER.value
+
+    @property
+    def is_banned(self) -> bool:
+        return self.status == self.Status.BANNED
+
+    @property
+    def is_ranked(self) -> bool:
+        """Players on the leaderboards: active, and neither staff nor a game server."""
+        return self.status == self.Status.ACTIVE and self.role == Role.USER.value

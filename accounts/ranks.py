@@ -1,0 +1,51 @@
+"""How accounts learns a player's rank without importing the leaderboard app.
+
+``accounts`` imports no other app, yet its responses carry ``user.rank``. The
+leaderboard app registers its ranking store here at start-up; until then (and in this
+app's own tests) a plain SQL count gives the same answer.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from .models import User
+
+RankProvider = Callable[[User], "int | None"]
+_provider: RankProvider | None = None
+
+
+def register_rank_provider(provider: RankProvider) -> None:
+    global _provider
+    _provider = provider
+
+
+def ranked_players():
+    """Players who appear on leaderboards: active accounts of role ``user``."""
+    return User.objects.filter(
+        status=User.Status.ACTIVE, is_service_account=False, is_staff=False, is_superuser=False
+    )
+
+
+def sql_rank(user: User) -> int | None:
+    if not user.is_ranked:
+        return None
+    return 1 + ranked_players().filter(score__gt=user.score).count()
+
+
+def rank_of(user: User) -> int | None:
+    """1 + players with a strictly higher all-time score; None for unranked accounts."""
+    if not user.is_ranked:
+        return None
+    return (_provider or sql_rank)(user)
+
+
+def user_summary(user: User) -> dict:
+    """The contract's ``user`` object."""
+    return {
+        "id": str(user.id),
+        "username": user.username,
+        "score": user.score,
+        "rank": rank_of(user),
+        "role": user.role,
+    }

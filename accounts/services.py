@@ -1,0 +1,133 @@
+"""Account writes: registration, login, refresh rotation, logout, service accounts."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.utils import datetime_from_epoch
+
+from scoreboard_project.errors import ValidationFailed
+from scoreboard_project.ratelimits import Limit, limit_hit
+
+from .exceptions import AccountBannedError, InvalidCredentials, TokenInvalid, UsernameTaken
+from .models import User
+from .tokens import TokenPair, issue_access_token, issue_token_pair
+
+logger = logging.getLogger("scoreboard.accounts")
+
+
+def player_register(*, username: str, email: str, password: str) -> tuple[User, TokenPair]:
+    user = User(username=username, email=email)
+    try:
+        validate_password(password, user=user)
+    except DjangoValidationError as exc:
+        raise ValidationFailed(details={"password": list(exc.messages)}) from exc
+    if User.objects.filter(username__iexact=username).exists():
+        raise UsernameTaken()
+    user.set_password(password)
+    try:
+        # The case-insensitive unique constraint settles two simultaneous registrations.
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:
+        raise UsernameTaken() from exc
+    logger.info("Registered player %s", user.id)
+    return user, issue_token_pair(user)
+
+
+def login_limit() -> Limit:
+    return Limit("auth.login", settings.RATE_LIMIT_LOGIN_PER_15_MINUTES, 15 * 60)
+
+
+def player_login(*, username: str, password: str, client_ip: str) -> tuple[User, TokenPair]:
+    """Every attempt counts against (client IP, username), successful or not."""
+    limit_hit(login_limit(), f"{client_ip}|{username.lower()}")
+    user = User.objects.filter(username__iexact=username).first()
+    if user is None:
+        make_password(password)  # same work as a real check: no timing hint that the name is free
+        raise InvalidCredentials()
+    if not user.check_password(password):
+        raise InvalidCredentials()
+    if user.is_banned:
+        raise AccountBannedError()
+    return user, issue_token_pair(user)
+
+
+def _claim_refresh_token(refresh: RefreshToken) -> None:
+    """Blacklist this refresh token, or fail if it already was.
+
+    The one-to-one unique constraint of BlacklistedToken is the claim: of any number of
+    simultaneous refreshes with one token, exactly one insert succeeds.
+    """
+    jti = refresh["jti"]
+    outstanding, _ = OutstandingToken.objects.get_or_create(
+        jti=jti,
+        defaults={"token": str(refresh), "expires_at": datetime_from_epoch(refresh["exp"])},
+    )
+    try:
+        with transaction.atomic():
+            BlacklistedToken.objects.create(token=outstanding)
+    except IntegrityError as exc:
+        raise TokenInvalid() from exc
+
+
+def _decode_refresh(token: str) -> RefreshToken:
+    try:
+        return RefreshToken(token)  # signature, expiry, type and blacklist
+    except TokenError as exc:
+        raise TokenInvalid() from exc
+
+
+def _owner_of(refresh: RefreshToken) -> User:
+    try:
+        user = User.objects.filter(id=refresh.get("userId")).first()
+    except (ValueError, DjangoValidationError):
+        user = None
+    if user is None:
+        raise TokenInvalid()
+    return user
+
+
+def token_refresh(*, refresh_token: str) -> TokenPair:
+    refresh = _decode_refresh(refresh_token)
+    user = _owner_of(refresh)
+    if user.is_banned:
+        raise AccountBannedError()
+    try:
+        _claim_refresh_token(refresh)
+    except IntegrityError as exc:  # get_or_create lost a race on the jti: someone else has it
+        raise TokenInvalid() from exc
+    return issue_token_pair(user)
+
+
+def player_logout(*, user: User, refresh_token: str) -> None:
+    refresh = _decode_refresh(refresh_token)
+    if _owner_of(refresh).pk != user.pk:
+        raise TokenInvalid("That refresh token belongs to another account.")
+    _claim_refresh_token(refresh)
+
+
+def service_account_create(*, name: str, lifetime_seconds: int | None = None) -> tuple[User, str]:
+    """A game server's account (role ``system``) and an access token for it."""
+    from datetime import timedelta
+
+    user, created = User.objects.get_or_create(
+        username=name, defaults={"is_service_account": True, "email": ""}
+    )
+    if not user.is_service_account:
+        raise ValidationFailed(
+            f"{name!r} is a player account, not a service account.", details={"name": ["taken by a player"]}
+        )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    seconds = lifetime_seconds or settings.JWT_EXPIRY
+    return user, str(issue_access_token(user, lifetime=timedelta(seconds=seconds)))

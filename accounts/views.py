@@ -1,0 +1,77 @@
+"""Thin auth APIs: parse, call one service, answer with the envelope."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.views import APIView
+
+from scoreboard_project.client_ip import client_ip
+from scoreboard_project.responses import ok
+
+from . import services
+from .models import USERNAME_PATTERN
+from .ranks import user_summary
+from .tokens import TokenPair
+
+
+def _pair_data(pair: TokenPair) -> dict:
+    return {"token": pair.access, "refresh_token": pair.refresh, "expires_at": pair.expires_at}
+
+
+class RegisterApi(APIView):
+    authentication_classes: list = []
+
+    class InputSerializer(serializers.Serializer):
+        username = serializers.RegexField(USERNAME_PATTERN, max_length=50)
+        email = serializers.EmailField(max_length=254)
+        password = serializers.CharField(min_length=8, max_length=128, trim_whitespace=False)
+
+    @extend_schema(request=InputSerializer, summary="Register a player")
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user, pair = services.player_register(**serializer.validated_data)
+        return ok({"user": user_summary(user), **_pair_data(pair)}, status=201)
+
+
+class LoginApi(APIView):
+    authentication_classes: list = []
+
+    class InputSerializer(serializers.Serializer):
+        username = serializers.CharField(max_length=150)
+        password = serializers.CharField(max_length=1024, trim_whitespace=False)
+
+    @extend_schema(request=InputSerializer, summary="Log in")
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user, pair = services.player_login(**serializer.validated_data, client_ip=client_ip(request))
+        return ok({**_pair_data(pair), "user": user_summary(user)})
+
+
+class RefreshTokenInput(serializers.Serializer):
+    refresh_token = serializers.CharField(max_length=2048)
+
+
+class RefreshApi(APIView):
+    authentication_classes: list = []
+
+    @extend_schema(request=RefreshTokenInput, summary="Rotate a refresh token")
+    def post(self, request):
+        serializer = RefreshTokenInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        pair = services.token_refresh(**serializer.validated_data)
+        return ok(_pair_data(pair))
+
+
+class LogoutApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=RefreshTokenInput, summary="Revoke a refresh token")
+    def post(self, request):
+        serializer = RefreshTokenInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.player_logout(user=request.user, **serializer.validated_data)
+        return ok({})

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+
+class Flag(models.Model):
+    """A suspicion raised by a detector; the score stands until a moderator settles it."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        APPROVED = "approved", "Approved (score kept)"
+        VOIDED = "voided", "Voided (score reversed)"
+
+    class Reason(models.TextChoices):
+        FAST_COMPLETION = "fast_completion", "Completion far below usual times"
+        SCORE_VELOCITY = "score_velocity", "Burst of score velocity"
+        NEAR_MINIMUM_TIMING = "near_minimum_timing", "Repeated near-minimum timings"
+
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="flags")
+    score_history = models.ForeignKey(
+        "leaderboard.ScoreHistory", null=True, blank=True, on_delete=models.PROTECT, related_name="flags"
+    )
+    reason = models.CharField(max_length=30, choices=Reason.choices)
+    evidence = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolution_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "status", "created_at"], name="anticheat_flag_user_open_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.reason} ({self.status})"
+
+
+class AuditEntry(models.Model):
+    """Who did what, when and why: refused completions, flags, bans, moderation."""
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="who acted (empty for the system itself)",
+    )
+    subject = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_entries",
+        help_text="the player concerned",
+    )
+    event = models.CharField(max_length=40, db_index=True)
+    code = models.CharField(max_length=40, blank=True)
+    reason = models.TextField(blank=True)
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "audit trail"
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.event} {self.code}"

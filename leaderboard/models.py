@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class ScoreHistory(models.Model):
+    """The ledger: one row per score change, never updated or deleted.
+
+    A completed action adds a row with a positive increment; a voided one is reversed by
+    a compensating row (``kind=void``) that points at it. ``User.score`` always equals the
+    sum of a player's increments.
+    """
+
+    class Kind(models.TextChoices):
+        ACTION = "action", "Action completed"
+        VOID = "void", "Voided by a moderator"
+
+    user = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="score_history")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.ACTION)
+    action_id = models.UUIDField(null=True, blank=True, unique=True)
+    action_type = models.CharField(max_length=50, blank=True)
+    reference = models.CharField(max_length=100, blank=True)
+    once_per_reference = models.BooleanField(default=False)
+    increment = models.BigIntegerField()
+    previous_score = models.BigIntegerField()
+    new_score = models.BigIntegerField()
+    completion_time_ms = models.PositiveIntegerField(null=True, blank=True)
+    server_elapsed_ms = models.PositiveIntegerField(null=True, blank=True)
+    proof = models.JSONField(default=dict, blank=True)
+    signature = models.TextField(blank=True)
+    reverses = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
+    )
+    completed_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="who completed it: the player, or a game server on the player's behalf; "
+        "for a void, the moderator",
+    )
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name_plural = "score history"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # The database is the last word on "once per reference" for non-repeatable types.
+            models.UniqueConstraint(
+                fields=["user", "action_type", "reference"],
+                condition=Q(once_per_reference=True, kind="action"),
+                name="leaderboard_once_per_reference",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="leaderboard_user_time_idx"),
+            models.Index(fields=["created_at", "user"], name="leaderboard_time_user_idx"),
+        ]
+
+    def __str__(self) -> str:
+        sign = "+" if self.increment >= 0 else ""
+        return f"{self.user_id} {sign}{self.increment} ({self.kind} {self.action_type})"

@@ -1,0 +1,40 @@
+"""Prometheus metrics (per process), served as text at /metrics."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+
+api_requests = Counter("api_requests", "HTTP API requests answered", ["method", "status"])
+score_updates = Counter("score_updates", "Scores changed by completed actions or moderation", ["kind"])
+websocket_connections = Gauge("websocket_connections", "Open WebSocket connections in this process")
+action_completion_time = Histogram(
+    "action_completion_time", "Seconds spent completing an action (server side)",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)
+rate_limit_violations = Counter("rate_limit_violations", "Requests refused by a rate limit", ["scope"])
+anti_cheat_flags = Counter("anti_cheat_flags", "Anomaly flags raised", ["reason"])
+leaderboard_query_time = Histogram(
+    "leaderboard_query_time", "Seconds spent reading the leaderboard",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25),
+)
+
+
+class RequestMetricsMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.path.startswith("/api/"):
+            api_requests.labels(method=request.method, status=str(response.status_code)).inc()
+        return response
+
+
+@csrf_exempt
+@require_GET
+def metrics_view(request: HttpRequest) -> HttpResponse:  # noqa: ARG001
+    return HttpResponse(generate_latest(), content_type=CONTENT_TYPE_LATEST)
+

@@ -1,0 +1,249 @@
+"""Scoreboard settings: every value comes from the environment (see README)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlparse
+
+import dj_database_url
+
+from .env import env_bool, env_int, env_list, env_str
+from .secrets import resolve_secrets
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+DEBUG = env_bool("DEBUG", False)
+DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+REDIS_URL = env_str("REDIS_URL")
+USES_SQLITE = DATABASE_URL.startswith("sqlite:")
+# The production shape is PostgreSQL + Redis; the embedded default is for one process.
+PRODUCTION = not DEBUG and (REDIS_URL is not None or not USES_SQLITE)
+
+_secrets = resolve_secrets(production=PRODUCTION, dev_file=BASE_DIR / ".dev-secrets.json")
+SECRET_KEY = _secrets["SECRET_KEY"]
+JWT_SECRET = _secrets["JWT_SECRET"]
+ACTION_TOKEN_SECRETS = [s.strip() for s in _secrets["ACTION_TOKEN_SECRETS"].split(",") if s.strip()]
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1"])
+CORS_ORIGIN = env_list("CORS_ORIGIN", [])
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+CSRF_TRUSTED_ORIGINS = [origin for origin in CORS_ORIGIN if "://" in origin]
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "channels",
+    "scoreboard_project",
+    "accounts",
+    "leaderboard",
+    "anticheat",
+    "actions",
+]
+
+MIDDLEWARE = [
+    "scoreboard_project.middleware.RequestIdMiddleware",
+    "scoreboard_project.middleware.EnvelopeFallbackMiddleware",
+    "scoreboard_project.middleware.BodySizeLimitMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "scoreboard_project.metrics.RequestMetricsMiddleware",
+]
+
+ROOT_URLCONF = "scoreboard_project.urls"
+ASGI_APPLICATION = "scoreboard_project.asgi.application"
+AUTH_USER_MODEL = "accounts.User"
+APPEND_SLASH = False
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+if not USES_SQLITE:
+    # Django's psycopg 3 pool: CONN_MAX_AGE > 0 leaks connections under ASGI.
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env_int("DB_POOL_MIN_SIZE", 2),
+        "max_size": env_int("DB_POOL_MAX_SIZE", 20, minimum=1),
+        "timeout": env_int("DB_POOL_TIMEOUT", 10, minimum=1),
+    }
+else:
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
+    )
+DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+
+# --- Redis: channel layer, cache, rate limits, ranking ---------------------------------
+def _redis_prefix(url: str) -> str:
+    """Pub/sub ignores Redis database numbers, so the channel prefix carries it."""
+    db = (urlparse(url).path or "/0").strip("/") or "0"
+    return f"scoreboard{db}"
+
+
+if REDIS_URL:
+    REDIS_PREFIX = _redis_prefix(REDIS_URL)
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": REDIS_PREFIX},
+        }
+    }
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": REDIS_PREFIX,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+else:
+    REDIS_PREFIX = "scoreboard"
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Auth -------------------------------------------------------------------------------
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+JWT_EXPIRY = env_int("JWT_EXPIRY", 3600, minimum=1)
+REFRESH_TOKEN_EXPIRY = env_int("REFRESH_TOKEN_EXPIRY", 604800, minimum=1)
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(seconds=JWT_EXPIRY),
+    "REFRESH_TOKEN_LIFETIME": timedelta(seconds=REFRESH_TOKEN_EXPIRY),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": False,
+    "ALGORITHM": "HS256",
+    "SIGNING_KEY": JWT_SECRET,
+    "VERIFYING_KEY": None,
+    "ISSUER": "scoreboard",
+    "AUDIENCE": "scoreboard-api",
+    "LEEWAY": 5,
+    "USER_ID_FIELD": "id",
+    "USER_ID_CLAIM": "userId",
+    "AUTH_HEADER_TYPES": ("Bearer",),
+}
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.BearerAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["djangorestframework_camel_case.render.CamelCaseJSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "djangorestframework_camel_case.parser.CamelCaseJSONParser",
+        "scoreboard_project.parsers.AnyContentTypeJSONParser",
+    ],
+    "EXCEPTION_HANDLER": "scoreboard_project.errors.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Scoreboard API",
+    "DESCRIPTION": "Real-time leaderboard service. The contract is API.md; this schema follows it.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "CAMELIZE_NAMES": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "drf_spectacular.contrib.djangorestframework_camel_case.camelize_serializer_fields",
+    ],
+}
+
+# --- Product settings (API.md, "Settings and commands") ---------------------------------
+ACTION_TOKEN_TTL = env_int("ACTION_TOKEN_TTL", 300, minimum=1)
+RATE_LIMIT_ACTIONS_PER_SECOND = env_int("RATE_LIMIT_ACTIONS_PER_SECOND", 1, minimum=1)
+RATE_LIMIT_ACTIONS_PER_MINUTE = env_int("RATE_LIMIT_ACTIONS_PER_MINUTE", 10, minimum=1)
+RATE_LIMIT_ACTIONS_PER_HOUR = env_int("RATE_LIMIT_ACTIONS_PER_HOUR", 100, minimum=1)
+RATE_LIMIT_ACTIONS_PER_DAY = env_int("RATE_LIMIT_ACTIONS_PER_DAY", 500, minimum=1)
+RATE_LIMIT_REQUESTS_PER_MINUTE = env_int("RATE_LIMIT_REQUESTS_PER_MINUTE", 10, minimum=1)
+RATE_LIMIT_IP_PER_HOUR = env_int("RATE_LIMIT_IP_PER_HOUR", 1000, minimum=1)
+RATE_LIMIT_LEADERBOARD_PER_MINUTE = env_int("RATE_LIMIT_LEADERBOARD_PER_MINUTE", 60, minimum=1)
+RATE_LIMIT_SCORE_PER_MINUTE = env_int("RATE_LIMIT_SCORE_PER_MINUTE", 30, minimum=1)
+RATE_LIMIT_LOGIN_PER_15_MINUTES = env_int("RATE_LIMIT_LOGIN_PER_15_MINUTES", 5, minimum=1)
+WS_MAX_CONNECTIONS_PER_USER = env_int("WS_MAX_CONNECTIONS_PER_USER", 5, minimum=1)
+WS_NEW_CONNECTIONS_PER_5_MINUTES = env_int("WS_NEW_CONNECTIONS_PER_5_MINUTES", 3, minimum=1)
+ANOMALY_DETECTION_THRESHOLD = env_int("ANOMALY_DETECTION_THRESHOLD", 5, minimum=1)
+BROADCAST_INTERVAL_MS = env_int("BROADCAST_INTERVAL_MS", 1000, minimum=0)
+WS_HEARTBEAT_INTERVAL = env_int("WS_HEARTBEAT_INTERVAL", 30000, minimum=100)
+LEADERBOARD_PUBLIC = env_bool("LEADERBOARD_PUBLIC", True)
+
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_FAIL_OPEN = False
+RATELIMIT_IP_META_KEY = "scoreboard_project.client_ip.ratelimit_ip_key"
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]  # LocMem on the one-process embedded set-up
+
+# --- HTTP -------------------------------------------------------------------------------
+MAX_BODY_BYTES = 64 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "scoreboard_project.logging.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
+    },
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.server": {"level": "WARNING"},
+        # daphne logs each request path; the ?token= of a WebSocket URL must never reach a log.
+        "daphne": {"filters": ["request_id"], "level": "WARNING"},
+    },
+}

@@ -1,0 +1,25 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from .health import healthz, readyz
+from .metrics import metrics_view
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("accounts.urls")),
+    path("api/v1/", include("actions.urls")),
+    path("api/v1/", include("leaderboard.urls")),
+    path("api/v1/", include("anticheat.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
+    path("", include("leaderboard.page_urls")),
+]
+
+handler400 = "scoreboard_project.errors.handler400"
+handler403 = "scoreboard_project.errors.handler403"
+handler404 = "scoreboard_project.errors.handler404"
+handler500 = "scoreboard_project.errors.handler500"
