@@ -1,0 +1,77 @@
+"""Ledger writes: every score change is one ``ScoreHistory`` row and one ``F()`` update."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import User
+from scoreboard_project import metrics
+
+from . import ranking
+from .models import ScoreHistory
+
+
+@dataclass(frozen=True)
+class ScoreChange:
+    entry: ScoreHistory
+    previous_score: int
+    new_score: int
+    previous_rank: int | None
+    new_rank: int | None
+
+
+def score_history_record(
+    *,
+    user: User,
+    increment: int,
+    kind: str = ScoreHistory.Kind.ACTION,
+    action_id: UUID | None = None,
+    action_type: str = "",
+    reference: str = "",
+    once_per_reference: bool = False,
+    completion_time_ms: int | None = None,
+    server_elapsed_ms: int | None = None,
+    proof: dict[str, Any] | None = None,
+    signature: str = "",
+    reverses: ScoreHistory | None = None,
+    completed_by: User | None = None,
+    note: str = "",
+) -> ScoreChange:
+    """Move a player's score by ``increment`` and write the ledger row, atomically.
+
+    The score moves with an ``F()`` expression and is read back in the same
+    transaction, so concurrent completions never lose an increment. The rankings are
+    updated on commit; the ``post_save`` receiver of ScoreHistory schedules the
+    broadcast, also on commit. Raises IntegrityError when a non-repeatable action's
+    reference was already scored (the unique constraint is the last word on "once").
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        counts_actions = kind == ScoreHistory.Kind.ACTION
+        User.objects.filter(pk=user.pk).update(
+            score=F("score") + increment,
+            total_actions=F("total_actions") + (1 if counts_actions else 0),
+            score_updated_at=now,
+            **({"last_action_at": now} if counts_actions else {}),
+        )
+        new_score = User.objects.filter(pk=user.pk).values_list("score", flat=True).get()
+        previous_score = new_score - increment
+        previous_rank = ranking.rank_for_score(user, previous_score)
+        entry = ScoreHistory.objects.create(
+            user=user, kind=kind, action_id=action_id, action_type=action_type, reference=reference,
+            once_per_reference=once_per_reference, increment=increment, previous_score=previous_score,
+            new_score=new_score, completion_time_ms=completion_time_ms, server_elapsed_ms=server_elapsed_ms,
+            proof=proof or {}, signature=signature, reverses=reverses, completed_by=completed_by,
+            note=note, created_at=now,
+        )
+        user.score, user.score_updated_at = new_score, now
+        transaction.on_commit(lambda: ranking.ranking_record_change(entry))
+        new_rank = ranking.rank_for_score(user, new_score, exclude_self=False)
+    metrics.score_updates.labels(kind=kind).inc()
+    return ScoreChange(entry, previous_score, new_score, previous_rank, new_rank)
