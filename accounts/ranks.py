@@ -7,7 +7,7 @@ app's own tests) a plain SQL count gives the same answer.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from .models import User
 

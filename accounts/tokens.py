@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
@@ -30,7 +30,7 @@ def issue_token_pair(user: User) -> TokenPair:
     return TokenPair(
         access=str(access),
         refresh=str(refresh),
-        expires_at=datetime.fromtimestamp(access["exp"], tz=timezone.utc),
+        expires_at=datetime.fromtimestamp(access["exp"], tz=UTC),
     )
 
 

@@ -8,6 +8,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
 from scoreboard_project.client_ip import client_ip
+from scoreboard_project.fields import StrictCharField, StrictEmailField, StrictRegexField
 from scoreboard_project.responses import ok
 
 from . import services
@@ -24,9 +25,9 @@ class RegisterApi(APIView):
     authentication_classes: list = []
 
     class InputSerializer(serializers.Serializer):
-        username = serializers.RegexField(USERNAME_PATTERN, max_length=50)
-        email = serializers.EmailField(max_length=254)
-        password = serializers.CharField(min_length=8, max_length=128, trim_whitespace=False)
+        username = StrictRegexField(USERNAME_PATTERN, max_length=50)
+        email = StrictEmailField(max_length=254)
+        password = StrictCharField(min_length=8, max_length=128, trim_whitespace=False)
 
     @extend_schema(request=InputSerializer, summary="Register a player")
     def post(self, request):
@@ -40,8 +41,8 @@ class LoginApi(APIView):
     authentication_classes: list = []
 
     class InputSerializer(serializers.Serializer):
-        username = serializers.CharField(max_length=150)
-        password = serializers.CharField(max_length=1024, trim_whitespace=False)
+        username = StrictCharField(max_length=150)
+        password = StrictCharField(max_length=1024, trim_whitespace=False)
 
     @extend_schema(request=InputSerializer, summary="Log in")
     def post(self, request):
@@ -52,7 +53,7 @@ class LoginApi(APIView):
 
 
 class RefreshTokenInput(serializers.Serializer):
-    refresh_token = serializers.CharField(max_length=2048)
+    refresh_token = StrictCharField(max_length=2048)
 
 
 class RefreshApi(APIView):

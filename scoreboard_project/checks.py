@@ -7,7 +7,7 @@ from django.core.checks import Error, register
 
 
 @register()
-def token_blacklist_installed(app_configs, **kwargs):  # noqa: ARG001
+def token_blacklist_installed(app_configs, **kwargs):
     """Refresh rotation without the blacklist app silently lets old refresh tokens live on."""
     if "rest_framework_simplejwt.token_blacklist" not in settings.INSTALLED_APPS:
         return [
@@ -21,7 +21,7 @@ def token_blacklist_installed(app_configs, **kwargs):  # noqa: ARG001
 
 
 @register()
-def action_token_secrets_present(app_configs, **kwargs):  # noqa: ARG001
+def action_token_secrets_present(app_configs, **kwargs):
     if not settings.ACTION_TOKEN_SECRETS:
         return [Error("ACTION_TOKEN_SECRETS lists no secret.", id="scoreboard.E002")]
     return []

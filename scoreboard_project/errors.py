@@ -149,17 +149,17 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     return Response(error_body("INTERNAL_ERROR", "An unexpected error occurred."), status=500)
 
 
-def handler404(request, exception=None) -> JsonResponse:  # noqa: ARG001 - Django's signature
+def handler404(request, exception=None) -> JsonResponse:
     return error_response("NOT_FOUND", "Not found.", 404)
 
 
-def handler500(request) -> JsonResponse:  # noqa: ARG001 - Django's signature
+def handler500(request) -> JsonResponse:
     return error_response("INTERNAL_ERROR", "An unexpected error occurred.", 500)
 
 
-def handler403(request, exception=None) -> JsonResponse:  # noqa: ARG001
+def handler403(request, exception=None) -> JsonResponse:
     return error_response("FORBIDDEN", "You are not allowed to do this.", 403)
 
 
-def handler400(request, exception=None) -> JsonResponse:  # noqa: ARG001
+def handler400(request, exception=None) -> JsonResponse:
     return error_response("VALIDATION_ERROR", "Bad request.", 400)

@@ -17,7 +17,7 @@ logger = logging.getLogger("scoreboard.health")
 
 @csrf_exempt
 @require_GET
-def healthz(request: HttpRequest) -> JsonResponse:  # noqa: ARG001
+def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"success": True, "data": {"status": "ok"}})
 
 
@@ -42,7 +42,7 @@ def _redis_ok() -> bool:
 
 @csrf_exempt
 @require_GET
-def readyz(request: HttpRequest) -> JsonResponse:  # noqa: ARG001
+def readyz(request: HttpRequest) -> JsonResponse:
     checks = {"database": "ok" if _database_ok() else "down"}
     if redis_configured():
         checks["redis"] = "ok" if _redis_ok() else "down"

@@ -35,6 +35,6 @@ class RequestMetricsMiddleware:
 
 @csrf_exempt
 @require_GET
-def metrics_view(request: HttpRequest) -> HttpResponse:  # noqa: ARG001
+def metrics_view(request: HttpRequest) -> HttpResponse:
     return HttpResponse(generate_latest(), content_type=CONTENT_TYPE_LATEST)
 

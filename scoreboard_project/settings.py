@@ -99,7 +99,10 @@ else:
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
     )
-DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME")}
+# A file, not SQLite's shared-cache memory database, whose table locks ignore the busy
+# timeout: concurrency tests then behave as on the embedded set-up.
+_default_test_name = str(BASE_DIR / "test-db.sqlite3") if USES_SQLITE else None
+DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", _default_test_name)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 

@@ -1,0 +1,30 @@
+"""Serializer fields that refuse wrong JSON types instead of coercing them.
+
+DRF's CharField turns ``12345`` or ``true`` into a string; the contract answers wrong
+types with 400 VALIDATION_ERROR, so strings must arrive as strings.
+"""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+
+class _StrictString:
+    default_error_messages = {"not_a_string": "Must be a string."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        return super().to_internal_value(data)
+
+
+class StrictCharField(_StrictString, serializers.CharField):
+    pass
+
+
+class StrictRegexField(_StrictString, serializers.RegexField):
+    pass
+
+
+class StrictEmailField(_StrictString, serializers.EmailField):
+    pass
