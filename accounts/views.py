@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
@@ -10,10 +10,12 @@ from rest_framework.views import APIView
 from scoreboard_project.client_ip import client_ip
 from scoreboard_project.fields import StrictCharField, StrictEmailField, StrictRegexField
 from scoreboard_project.responses import ok
+from scoreboard_project.schema import envelope, errors
 
 from . import services
 from .models import USERNAME_PATTERN
 from .ranks import user_summary
+from .serializers import SessionSerializer, TokenPairSerializer
 from .tokens import TokenPair
 
 
@@ -24,12 +26,16 @@ def _pair_data(pair: TokenPair) -> dict:
 class RegisterApi(APIView):
     authentication_classes: list = []
 
+    @extend_schema_serializer(component_name="RegisterInput")
     class InputSerializer(serializers.Serializer):
         username = StrictRegexField(USERNAME_PATTERN, max_length=50)
         email = StrictEmailField(max_length=254)
         password = StrictCharField(min_length=8, max_length=128, trim_whitespace=False)
 
-    @extend_schema(request=InputSerializer, summary="Register a player")
+    @extend_schema(
+        request=InputSerializer, summary="Register a player",
+        responses={201: envelope("Registered", SessionSerializer()), **errors(400, 409, 413, 429)},
+    )
     def post(self, request):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -40,11 +46,15 @@ class RegisterApi(APIView):
 class LoginApi(APIView):
     authentication_classes: list = []
 
+    @extend_schema_serializer(component_name="LoginInput")
     class InputSerializer(serializers.Serializer):
         username = StrictCharField(max_length=150)
         password = StrictCharField(max_length=1024, trim_whitespace=False)
 
-    @extend_schema(request=InputSerializer, summary="Log in")
+    @extend_schema(
+        request=InputSerializer, summary="Log in",
+        responses={200: envelope("LoggedIn", SessionSerializer()), **errors(400, 401, 403, 429)},
+    )
     def post(self, request):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -59,7 +69,10 @@ class RefreshTokenInput(serializers.Serializer):
 class RefreshApi(APIView):
     authentication_classes: list = []
 
-    @extend_schema(request=RefreshTokenInput, summary="Rotate a refresh token")
+    @extend_schema(
+        request=RefreshTokenInput, summary="Rotate a refresh token",
+        responses={200: envelope("Refreshed", TokenPairSerializer()), **errors(400, 401, 403)},
+    )
     def post(self, request):
         serializer = RefreshTokenInput(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -70,7 +83,10 @@ class RefreshApi(APIView):
 class LogoutApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=RefreshTokenInput, summary="Revoke a refresh token")
+    @extend_schema(
+        request=RefreshTokenInput, summary="Revoke a refresh token",
+        responses={200: envelope("LoggedOut", {}), **errors(400, 401, 403)},
+    )
     def post(self, request):
         serializer = RefreshTokenInput(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -6,4 +6,4 @@ class ScoreboardProjectConfig(AppConfig):
     verbose_name = "Scoreboard"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401 - registers the start-up checks
+        from . import checks, schema  # noqa: F401 - registers start-up checks and schema extensions

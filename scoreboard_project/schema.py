@@ -1,0 +1,39 @@
+"""OpenAPI helpers: the bearer scheme and the envelope around every documented answer."""
+
+from __future__ import annotations
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from rest_framework import serializers
+
+
+class BearerAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = "accounts.authentication.BearerAuthentication"
+    name = "bearerAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+
+
+_error_detail = inline_serializer(
+    "ErrorDetail",
+    fields={
+        "code": serializers.CharField(help_text="UPPER_SNAKE error code from the contract"),
+        "message": serializers.CharField(),
+        "details": serializers.DictField(required=False),
+    },
+)
+ERROR_ENVELOPE = inline_serializer(
+    "ErrorEnvelope", fields={"success": serializers.BooleanField(default=False), "error": _error_detail}
+)
+
+
+def envelope(name: str, data: serializers.Serializer | dict[str, serializers.Field]) -> serializers.Serializer:
+    """``{"success": true, "data": <data>}`` as a named component."""
+    if isinstance(data, dict):
+        data = inline_serializer(f"{name}Data", fields=data)
+    return inline_serializer(name, fields={"success": serializers.BooleanField(default=True), "data": data})
+
+
+def errors(*statuses: int) -> dict[int, OpenApiResponse]:
+    return {status: OpenApiResponse(ERROR_ENVELOPE) for status in statuses}
