@@ -29,6 +29,10 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1"])
 CORS_ORIGIN = env_list("CORS_ORIGIN", [])
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
 CSRF_TRUSTED_ORIGINS = [origin for origin in CORS_ORIGIN if "://" in origin]
+# Browsers on these origins may call the API (bearer tokens, no cookies needed).
+CORS_ALLOWED_ORIGINS = CSRF_TRUSTED_ORIGINS
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_EXPOSE_HEADERS = ["Retry-After", "X-Request-ID"]
 
 INSTALLED_APPS = [
     "daphne",
@@ -39,6 +43,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "corsheaders",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
@@ -55,6 +60,7 @@ MIDDLEWARE = [
     "scoreboard_project.middleware.RequestIdMiddleware",
     "scoreboard_project.middleware.EnvelopeFallbackMiddleware",
     "scoreboard_project.middleware.BodySizeLimitMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

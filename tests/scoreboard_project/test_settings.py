@@ -66,3 +66,18 @@ def test_it_walks_forwarded_for_over_trusted_proxies_only(settings):
     assert resolve_client_ip("10.0.0.2", "1.1.1.1, 198.51.100.7") == "198.51.100.7"
     assert resolve_client_ip("203.0.113.9", "1.1.1.1") == "203.0.113.9"
     assert resolve_client_ip("10.0.0.2", "not-an-ip") == "10.0.0.2"
+
+
+@pytest.mark.django_db
+def test_it_allows_cross_origin_calls_only_from_cors_origin(api_client, settings):
+    settings.CORS_ALLOWED_ORIGINS = ["https://game.example.com"]
+
+    allowed = api_client.options(
+        "/api/v1/auth/login", HTTP_ORIGIN="https://game.example.com", HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST"
+    )
+    foreign = api_client.options(
+        "/api/v1/auth/login", HTTP_ORIGIN="https://evil.example.net", HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST"
+    )
+
+    assert allowed["Access-Control-Allow-Origin"] == "https://game.example.com"
+    assert "Access-Control-Allow-Origin" not in foreign
