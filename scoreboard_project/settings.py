@@ -28,7 +28,12 @@ ACTION_TOKEN_SECRETS = [s.strip() for s in _secrets["ACTION_TOKEN_SECRETS"].spli
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1"])
 CORS_ORIGIN = env_list("CORS_ORIGIN", [])
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
-CSRF_TRUSTED_ORIGINS = [origin for origin in CORS_ORIGIN if "://" in origin]
+# CORS_ORIGIN takes full origins (https://game.example.com) or bare hosts (both schemes).
+CSRF_TRUSTED_ORIGINS = [
+    origin.rstrip("/") if "://" in origin else f"{scheme}://{origin}"
+    for origin in CORS_ORIGIN
+    for scheme in (("",) if "://" in origin else ("https", "http"))
+]
 # Browsers on these origins may call the API (bearer tokens, no cookies needed).
 CORS_ALLOWED_ORIGINS = CSRF_TRUSTED_ORIGINS
 CORS_URLS_REGEX = r"^/api/.*$"
