@@ -83,7 +83,7 @@ class FlagAdmin(ReadOnlyAdmin):
     search_fields = ("user__username", "=user__id", "resolution_note")
     list_select_related = ("user", "score_history", "resolved_by")
     readonly_fields = ("evidence_pretty", "player", "score_entry")
-    exclude = ("evidence",)
+    exclude = ("evidence", "user", "score_history", "resolved_by")
     actions = ["approve_selected", "void_selected"]
 
     def get_queryset(self, request):
@@ -94,8 +94,13 @@ class FlagAdmin(ReadOnlyAdmin):
         ).order_by("open_first", "created_at")
 
     def get_readonly_fields(self, request, obj=None):  # noqa: ARG002 - Django's signature
-        fields = [f.name for f in self.model._meta.fields if f.name not in ("evidence", "user", "score_history")]
-        return ["player", "score_entry", "evidence_pretty", *fields]
+        hidden = ("evidence", "user", "score_history", "resolved_by")
+        fields = [f.name for f in self.model._meta.fields if f.name not in hidden]
+        return ["player", "score_entry", "evidence_pretty", *fields, "resolved_by_link"]
+
+    @admin.display(description="resolved by")
+    def resolved_by_link(self, obj: Flag) -> str:
+        return user_link(obj.resolved_by)
 
     @admin.display(description="player", ordering="user__username")
     def player(self, obj: Flag) -> str:
@@ -143,7 +148,7 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     list_filter = ("event", "code", "created_at")
     search_fields = ("subject__username", "actor__username", "=subject__id", "reason", "client_ip")
     list_select_related = ("actor", "subject")
-    exclude = ("details",)
+    exclude = ("details", "actor", "subject")
     date_hierarchy = "created_at"
     show_full_result_count = False
     actions = None
