@@ -317,7 +317,7 @@
       return;
     }
     socket = ws;
-    var reconnecting = everConnected;
+    var reconnecting = everConnected || attempts > 0; // the server-rendered rows may be stale
     ws.onopen = function () {
       if (token) ws.send(JSON.stringify({ type: "auth", token: token }));
       attempts = 0;
