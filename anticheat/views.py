@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import BasePermission
 from rest_framework.views import APIView
@@ -14,6 +14,7 @@ from scoreboard_project.responses import ok
 
 from . import moderation, selectors
 from .models import Flag
+from .schema import FLAG_RESPONSE, FLAGS_RESPONSE, HISTORY_RESPONSE, USER_RESPONSE
 
 
 class IsModerator(BasePermission):
@@ -54,7 +55,7 @@ def _parse(serializer_class: type[serializers.Serializer], request) -> dict:
 
 
 class PlayerBanApi(ModerationApi):
-    @extend_schema(request=ReasonInput, summary="Ban a player")
+    @extend_schema(request=ReasonInput, responses=USER_RESPONSE, summary="Ban a player")
     def post(self, request, user_id: str):
         user = selectors.user_get(user_id)
         data = _parse(ReasonInput, request)
@@ -65,7 +66,7 @@ class PlayerBanApi(ModerationApi):
 
 
 class PlayerUnbanApi(ModerationApi):
-    @extend_schema(request=ReasonInput, summary="Lift a ban")
+    @extend_schema(request=ReasonInput, responses=USER_RESPONSE, summary="Lift a ban")
     def post(self, request, user_id: str):
         user = selectors.user_get(user_id)
         data = _parse(ReasonInput, request)
@@ -76,7 +77,7 @@ class PlayerUnbanApi(ModerationApi):
 
 
 class PlayerHistoryApi(ModerationApi):
-    @extend_schema(summary="A player's score history, newest first")
+    @extend_schema(responses=HISTORY_RESPONSE, summary="A player's score history, newest first")
     def get(self, request, user_id: str):  # noqa: ARG002 - Django's signature
         user = selectors.user_get(user_id)
         history = [selectors.history_entry_data(entry) for entry in selectors.user_history(user=user)]
@@ -84,7 +85,10 @@ class PlayerHistoryApi(ModerationApi):
 
 
 class FlagListApi(ModerationApi):
-    @extend_schema(summary="The flag queue")
+    @extend_schema(
+        responses=FLAGS_RESPONSE, summary="The flag queue",
+        parameters=[OpenApiParameter("status", enum=Flag.Status.values, default=Flag.Status.OPEN)],
+    )
     def get(self, request):  # noqa: ARG002 - Django's signature
         status = request.query_params.get("status", Flag.Status.OPEN)
         if status not in Flag.Status.values:
@@ -93,7 +97,7 @@ class FlagListApi(ModerationApi):
 
 
 class FlagApproveApi(ModerationApi):
-    @extend_schema(request=NoteInput, summary="Approve a flag: the score stands")
+    @extend_schema(request=NoteInput, responses=FLAG_RESPONSE, summary="Approve a flag: the score stands")
     def post(self, request, flag_id: str):
         flag = selectors.flag_get(flag_id)
         data = _parse(NoteInput, request)
@@ -104,7 +108,7 @@ class FlagApproveApi(ModerationApi):
 
 
 class FlagVoidApi(ModerationApi):
-    @extend_schema(request=NoteInput, summary="Void a flag: the score is reversed")
+    @extend_schema(request=NoteInput, responses=FLAG_RESPONSE, summary="Void a flag: the score is reversed")
     def post(self, request, flag_id: str):
         flag = selectors.flag_get(flag_id)
         data = _parse(NoteInput, request)

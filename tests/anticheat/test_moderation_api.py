@@ -230,3 +230,29 @@ def test_it_returns_player_text_as_data_not_markup(mod_client, moderator):
     assert response.json()["data"]["flags"][0]["evidence"]["note"] == XSS
     assert AuditEntry.objects.get(event="player_banned").reason == XSS
     assert flag.pk
+
+
+def test_it_documents_exactly_the_keys_it_answers_with(alice, moderator):
+    from djangorestframework_camel_case.util import camelize
+
+    from anticheat import schema, selectors
+
+    flag = flag_for(alice)
+    documented = {
+        "user": set(schema.ModeratedUserOutput().fields),
+        "flag": set(schema.FlagOutput().fields),
+        "history": set(schema.HistoryEntryOutput().fields),
+    }
+    assert set(selectors.moderated_user_data(alice)) == documented["user"]
+    assert set(selectors.flag_data(flag)) == documented["flag"]
+    assert set(selectors.history_entry_data(flag.score_history)) == documented["history"]
+    assert "userId" in camelize(selectors.flag_data(flag))
+
+
+def test_it_describes_the_moderation_api_in_the_schema(client, db):
+    response = client.get("/api/schema/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    for path in ("/api/v1/admin/users/{userId}/ban", "/api/v1/admin/flags", "/api/v1/admin/flags/{flagId}/void",
+                 "/api/v1/admin/users/{userId}/history"):
+        assert path in paths, path
