@@ -1,7 +1,6 @@
-/* The live scoreboard: keeps the server-rendered top 10 live over /ws/leaderboard/live.
+/* The live scoreboard: keeps the server-rendered top 10 live over /ws/leaderboard/live
+ * (board.js draws it).
  *
- * Player text only ever reaches the page through textContent, never as markup.
- * Rows move to their new rank with a FLIP animation; changed scores flash.
  * A dropped socket shows "reconnecting", retries with exponential backoff and jitter,
  * and refetches GET /api/v1/leaderboard once it is back. Updates carrying a `seq`
  * older than the last one seen on the current connection are dropped.
@@ -10,13 +9,10 @@
   "use strict";
 
   var board = document.getElementById("board");
-  if (!board) return;
-  var rows = document.getElementById("rows");
+  var Board = window.ScoreboardBoard;
+  if (!board || !Board) return;
   var connection = document.getElementById("connection");
   var connectionText = document.getElementById("connection-text");
-  var announcer = document.getElementById("announcer");
-  var empty = document.getElementById("empty");
-  var updatedAt = document.getElementById("updated-at");
 
   var WS_PATH = board.getAttribute("data-ws-path") || "/ws/leaderboard/live";
   var API_URL = board.getAttribute("data-api-url") || "/api/v1/leaderboard?limit=10";
@@ -26,7 +22,6 @@
   var HEARTBEAT_MS = 25000;
   var HEARTBEAT_TIMEOUT_MS = 10000;
   var TOKEN_KEYS = ["scoreboard.token", "accessToken", "token"];
-  var reduceMotion = !!(window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches);
 
   var socket = null;
   var attempts = 0;
@@ -73,146 +68,10 @@
   function forgetViewer() {
     token = null;
     me = null;
-    markMe();
+    Board.setViewer(null);
   }
 
   // --- rendering ----------------------------------------------------------------------
-  function formatScore(score) {
-    return String(score);
-  }
-
-  function formatTime(stamp) {
-    var date = new Date(stamp);
-    if (isNaN(date.getTime())) return String(stamp);
-    return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
-  }
-
-  function rowFor(userId) {
-    var list = rows.children;
-    for (var i = 0; i < list.length; i++) {
-      if (list[i].getAttribute("data-user-id") === userId) return list[i];
-    }
-    return null;
-  }
-
-  function createRow(entry) {
-    var tr = document.createElement("tr");
-    tr.setAttribute("data-user-id", String(entry.userId));
-    var rank = document.createElement("td");
-    rank.className = "rank";
-    var player = document.createElement("th");
-    player.className = "player";
-    player.setAttribute("scope", "row");
-    var name = document.createElement("span");
-    name.className = "name";
-    player.appendChild(name);
-    var score = document.createElement("td");
-    score.className = "score";
-    tr.appendChild(rank);
-    tr.appendChild(player);
-    tr.appendChild(score);
-    return tr;
-  }
-
-  function flash(row) {
-    row.classList.remove("changed");
-    void row.offsetWidth; // restart the animation
-    row.classList.add("changed");
-  }
-
-  function markMe() {
-    var list = rows.children;
-    for (var i = 0; i < list.length; i++) {
-      var row = list[i];
-      var mine = me !== null && row.getAttribute("data-user-id") === me;
-      row.classList.toggle("me", mine);
-      var badge = row.querySelector(".you");
-      if (mine && !badge) {
-        badge = document.createElement("span");
-        badge.className = "you";
-        badge.textContent = "(you)";
-        row.querySelector(".player").appendChild(badge);
-      } else if (!mine && badge) {
-        badge.parentNode.removeChild(badge);
-      }
-      if (mine) row.setAttribute("aria-current", "true");
-      else row.removeAttribute("aria-current");
-    }
-  }
-
-  function announce(text) {
-    if (!text) return;
-    announcer.textContent = "";
-    window.setTimeout(function () { announcer.textContent = text; }, 50);
-  }
-
-  function applyLeaderboard(entries, stamp) {
-    if (!Array.isArray(entries)) return false;
-    var first = {};
-    var existing = rows.children;
-    for (var i = 0; i < existing.length; i++) {
-      first[existing[i].getAttribute("data-user-id")] = existing[i].getBoundingClientRect().top;
-    }
-    var keep = {};
-    var news = [];
-    entries.forEach(function (entry) {
-      if (!entry || entry.userId === undefined || entry.userId === null) return;
-      var id = String(entry.userId);
-      keep[id] = true;
-      var row = rowFor(id);
-      var isNew = !row;
-      if (isNew) row = createRow(entry);
-      var oldScore = row.getAttribute("data-score");
-      var oldRank = row.getAttribute("data-rank");
-      row.setAttribute("data-score", String(entry.score));
-      row.setAttribute("data-rank", String(entry.rank));
-      row.querySelector(".rank").textContent = String(entry.rank);
-      row.querySelector(".name").textContent = String(entry.username);
-      row.querySelector(".score").textContent = formatScore(entry.score);
-      rows.appendChild(row); // moves existing rows into the new order
-      if (isNew) {
-        flash(row);
-        news.push(entry.username + " entered at rank " + entry.rank);
-      } else if (oldScore !== String(entry.score)) {
-        flash(row);
-        if (oldRank !== String(entry.rank)) news.push(entry.username + " is now rank " + entry.rank);
-        else news.push(entry.username + " now has " + formatScore(entry.score) + " points");
-      }
-    });
-    Array.prototype.slice.call(rows.children).forEach(function (row) {
-      if (!keep[row.getAttribute("data-user-id")]) rows.removeChild(row);
-    });
-    playFlip(first);
-    markMe();
-    empty.hidden = rows.children.length > 0;
-    if (stamp) {
-      updatedAt.setAttribute("datetime", String(stamp));
-      updatedAt.textContent = formatTime(stamp);
-    }
-    if (news.length) announce(news.slice(0, 3).join(". ") + ".");
-    return true;
-  }
-
-  // FLIP: First positions were measured; Last is the new layout; Invert with a transform;
-  // Play by transitioning the transform away.
-  function playFlip(first) {
-    if (reduceMotion) return;
-    Array.prototype.forEach.call(rows.children, function (row) {
-      var before = first[row.getAttribute("data-user-id")];
-      if (before === undefined) return;
-      var delta = before - row.getBoundingClientRect().top;
-      if (!delta) return;
-      row.style.transition = "none";
-      row.style.transform = "translateY(" + delta + "px)";
-      row.classList.add("moving");
-      void row.offsetHeight;
-      window.requestAnimationFrame(function () {
-        row.style.transition = "transform 450ms cubic-bezier(.2,.8,.2,1)";
-        row.style.transform = "";
-        window.setTimeout(function () { row.classList.remove("moving"); row.style.transition = ""; }, 500);
-      });
-    });
-  }
 
   // --- connection state ---------------------------------------------------------------
   function setState(state, text) {
@@ -253,7 +112,7 @@
         // A socket message that arrived meanwhile is newer than this answer.
         if (!body || !body.data || generation !== started) return;
         generation += 1;
-        applyLeaderboard(body.data.leaderboard, body.data.lastUpdated);
+        Board.apply(body.data.leaderboard, body.data.lastUpdated);
       })
       .catch(function () { /* the socket will bring the state */ });
   }
@@ -286,18 +145,17 @@
     if (message.event === "leaderboard:initial") {
       lastSeq = seq;
       generation += 1;
-      applyLeaderboard(data.leaderboard, data.updatedAt);
+      Board.apply(data.leaderboard, data.updatedAt);
       setState("live", "Live");
     } else if (message.event === "leaderboard:update") {
       if (seq !== null && lastSeq !== null && seq < lastSeq) return; // stale: a newer one was shown
       if (seq !== null) lastSeq = seq;
       generation += 1;
-      applyLeaderboard(data.leaderboard, data.updatedAt);
+      Board.apply(data.leaderboard, data.updatedAt);
     } else if (message.event === "score:update") {
       if (me !== null && String(data.userId) === me) {
-        var row = rowFor(me);
-        if (row) flash(row);
-        announce("Your score is now " + formatScore(data.newScore) +
+        Board.flashRow(me);
+        Board.announce("Your score is now " + Board.formatScore(data.newScore) +
           (data.newRank ? ", rank " + data.newRank : "") + ".");
       }
     } else if (message.event === "ping") {
@@ -341,7 +199,7 @@
         scheduleReconnect();
       } else if (event.code === 4403) {
         forgetViewer();
-        announce("This account is banned; showing the public leaderboard.");
+        Board.announce("This account is banned; showing the public leaderboard.");
         scheduleReconnect();
       } else if (event.code === 4429) {
         scheduleReconnect(RATE_LIMITED_MS);
@@ -355,9 +213,9 @@
     if (!socket) { attempts = 0; connect(); }
   });
 
-  markMe();
+  Board.setViewer(me);
   window.ScoreboardLive = {
-    apply: applyLeaderboard,
+    apply: Board.apply,
     handleMessage: handleMessage,
     backoffDelay: backoffDelay,
     state: function () { return connection.getAttribute("data-state"); },

@@ -48,6 +48,7 @@ def test_it_renders_the_top_10_on_the_server(client, db):
     assert html.count('<tr data-user-id="') == 10
     assert "player00" in html and "player09" in html and "player10" not in html
     assert 'aria-live="polite"' in html
+    assert "/static/leaderboard/board.js" in html
     assert "/static/leaderboard/live.js" in html and "/static/leaderboard/live.css" in html
     assert '<meta name="viewport"' in html
 
@@ -77,7 +78,7 @@ def test_it_reads_the_page_in_few_queries(client, db, django_assert_max_num_quer
 
 
 def test_it_serves_the_page_scripts_and_styles(client, db):
-    for path in ("/static/leaderboard/live.js", "/static/leaderboard/live.css"):
+    for path in ("/static/leaderboard/board.js", "/static/leaderboard/live.js", "/static/leaderboard/live.css"):
         response = client.get(path)
         assert response.status_code == 200, path
 
@@ -85,5 +86,7 @@ def test_it_serves_the_page_scripts_and_styles(client, db):
 def test_it_uses_text_content_for_player_data_in_the_script():
     from pathlib import Path
 
-    source = (Path(__file__).resolve().parents[2] / "static" / "leaderboard" / "live.js").read_text()
-    assert "innerHTML" not in source and "insertAdjacentHTML" not in source and "document.write" not in source
+    for name in ("board.js", "live.js"):
+        source = (Path(__file__).resolve().parents[2] / "static" / "leaderboard" / name).read_text()
+        for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
+            assert sink not in source, (name, sink)
