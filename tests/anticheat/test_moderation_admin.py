@@ -154,6 +154,16 @@ def test_it_escapes_player_text_everywhere_in_the_admin(admin_client, admin_user
         response = admin_client.get(url)
         assert response.status_code == 200, url
         assert XSS.encode() not in response.content, url
+    User.objects.filter(pk=player.pk).update(username=XSS)  # the validator forbids it; the admin must not rely on it
+    player.refresh_from_db()
+    for url in ("/admin/accounts/user/", f"/admin/accounts/user/{player.pk}/change/", "/admin/anticheat/flag/",
+                "/admin/leaderboard/scorehistory/", "/admin/anticheat/auditentry/"):
+        response = admin_client.get(url)
+        assert response.status_code == 200, url
+        assert XSS.encode() not in response.content, url
+        assert ESCAPED.encode() in response.content, url
+    reason_form = run_action(admin_client, "/admin/accounts/user/", "ban_selected", [player])
+    assert XSS.encode() not in reason_form.content and ESCAPED.encode() in reason_form.content
     evidence_page = admin_client.get(f"/admin/anticheat/flag/{flag.pk}/change/").content.decode()
     assert ESCAPED in evidence_page
     assert "<pre" in evidence_page  # pretty JSON, indented
