@@ -1,4 +1,5 @@
-"""Fixtures for moderation: a flagged completion, and a record of the side effects asked
+"""Fixtures for the moderation tests (imported by them: tests/anticheat/conftest.py is left
+to the anti-cheat tests): a flagged completion, and a record of the side effects asked
 of the leaderboard app (ranking and broadcast are implemented in parallel)."""
 
 from __future__ import annotations
