@@ -8,6 +8,7 @@ PG_DB=${TEST_PG_DB:-scoreboard}
 REDIS_DB=${TEST_REDIS_DB:-15}
 
 bash scripts/services.sh
+bash scripts/browser.sh
 
 export SECRET_KEY=${SECRET_KEY:-test-secret-key-not-for-production}
 export JWT_SECRET=${JWT_SECRET:-test-jwt-secret-not-for-production-0123456789}

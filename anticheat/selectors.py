@@ -1,0 +1,108 @@
+"""Moderation reads: users and flags by id, the flag queue, a player's score history.
+
+The ``*_data`` functions give the contract's shapes (snake_case keys; the API's
+renderer camelizes them on the wire).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
+
+from accounts.models import User
+from accounts.ranks import user_summary
+from leaderboard.models import ScoreHistory
+from scoreboard_project.errors import NotFound
+
+from .models import Flag
+
+
+def iso(value: datetime | None) -> str | None:
+    """ISO-8601 UTC with a ``Z`` suffix, as the contract writes times."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def user_get(user_id: str) -> User:
+    """The account with this id; NOT_FOUND for unknown ids and for strings that are no UUID."""
+    try:
+        user = User.objects.filter(pk=user_id).first()
+    except (ValueError, DjangoValidationError):
+        user = None
+    if user is None:
+        raise NotFound("No such user.")
+    return user
+
+
+def flag_get(flag_id: str | int) -> Flag:
+    try:
+        pk = int(flag_id)
+    except (TypeError, ValueError):
+        pk = None
+    flag = Flag.objects.select_related("user", "score_history").filter(pk=pk).first() if pk else None
+    if flag is None:
+        raise NotFound("No such flag.")
+    return flag
+
+
+def flag_list(*, status: str = Flag.Status.OPEN, limit: int = 500) -> QuerySet[Flag]:
+    """The queue of one status, oldest first for open flags (work them in order), newest
+    first for settled ones."""
+    order = ["created_at", "id"] if status == Flag.Status.OPEN else ["-resolved_at", "-id"]
+    return Flag.objects.filter(status=status).select_related("user", "score_history").order_by(*order)[:limit]
+
+
+def user_history(*, user: User, limit: int = 500) -> QuerySet[ScoreHistory]:
+    """A player's ledger, newest first."""
+    return (
+        ScoreHistory.objects.filter(user=user)
+        .select_related("completed_by")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def moderated_user_data(user: User) -> dict[str, Any]:
+    """The contract's ``user`` object plus ``status``."""
+    return {**user_summary(user), "status": user.status}
+
+
+def flag_data(flag: Flag) -> dict[str, Any]:
+    entry = flag.score_history
+    return {
+        "id": flag.pk,
+        "user_id": str(flag.user_id),
+        "username": flag.user.username,
+        "reason": flag.reason,
+        "evidence": flag.evidence,
+        "score_increment": entry.increment if entry else 0,
+        "score_history_id": entry.pk if entry else None,
+        "created_at": iso(flag.created_at),
+        "status": flag.status,
+        "resolved_at": iso(flag.resolved_at),
+        "resolved_by": str(flag.resolved_by_id) if flag.resolved_by_id else None,
+        "resolution_note": flag.resolution_note,
+    }
+
+
+def history_entry_data(entry: ScoreHistory) -> dict[str, Any]:
+    return {
+        "id": entry.pk,
+        "kind": entry.kind,
+        "increment": entry.increment,
+        "previous_score": entry.previous_score,
+        "new_score": entry.new_score,
+        "action_id": str(entry.action_id) if entry.action_id else None,
+        "action_type": entry.action_type,
+        "reference": entry.reference,
+        "completion_time_ms": entry.completion_time_ms,
+        "server_elapsed_ms": entry.server_elapsed_ms,
+        "signature": entry.signature,
+        "reverses": entry.reverses_id,
+        "completed_by": str(entry.completed_by_id) if entry.completed_by_id else None,
+        "note": entry.note,
+        "created_at": iso(entry.created_at),
+    }

@@ -1,0 +1,118 @@
+"""Moderation APIs for game operators' tools: role ``admin`` only."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import BasePermission
+from rest_framework.views import APIView
+
+from accounts.models import Role
+from scoreboard_project.client_ip import client_ip
+from scoreboard_project.errors import ValidationFailed
+from scoreboard_project.responses import ok
+
+from . import moderation, selectors
+from .models import Flag
+from .schema import FLAG_RESPONSE, FLAGS_RESPONSE, HISTORY_RESPONSE, USER_RESPONSE
+
+
+class IsModerator(BasePermission):
+    """Role ``admin``. DRF answers 401 when nobody authenticated, 403 FORBIDDEN otherwise."""
+
+    message = "Only moderators (role admin) may do this."
+
+    def has_permission(self, request, view) -> bool:  # noqa: ARG002 - DRF's signature
+        user = request.user
+        return bool(user is not None and getattr(user, "role", None) == Role.ADMIN.value)
+
+
+class ModerationApi(APIView):
+    permission_classes = [IsModerator]
+
+
+class StrictCharField(serializers.CharField):
+    """A string and nothing else: DRF's CharField would turn 12 or true into text."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class ReasonInput(serializers.Serializer):
+    reason = StrictCharField(max_length=moderation.MAX_TEXT_LENGTH)
+
+
+class NoteInput(serializers.Serializer):
+    note = StrictCharField(max_length=moderation.MAX_TEXT_LENGTH, required=False, allow_blank=True)
+
+
+def _parse(serializer_class: type[serializers.Serializer], request) -> dict:
+    serializer = serializer_class(data=request.data if isinstance(request.data, dict) else {})
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class PlayerBanApi(ModerationApi):
+    @extend_schema(request=ReasonInput, responses=USER_RESPONSE, summary="Ban a player")
+    def post(self, request, user_id: str):
+        user = selectors.user_get(user_id)
+        data = _parse(ReasonInput, request)
+        user = moderation.ban_player(
+            user=user, actor=request.user, reason=data["reason"], client_ip=client_ip(request)
+        )
+        return ok({"user": selectors.moderated_user_data(user)})
+
+
+class PlayerUnbanApi(ModerationApi):
+    @extend_schema(request=ReasonInput, responses=USER_RESPONSE, summary="Lift a ban")
+    def post(self, request, user_id: str):
+        user = selectors.user_get(user_id)
+        data = _parse(ReasonInput, request)
+        user = moderation.unban_player(
+            user=user, actor=request.user, reason=data["reason"], client_ip=client_ip(request)
+        )
+        return ok({"user": selectors.moderated_user_data(user)})
+
+
+class PlayerHistoryApi(ModerationApi):
+    @extend_schema(responses=HISTORY_RESPONSE, summary="A player's score history, newest first")
+    def get(self, request, user_id: str):  # noqa: ARG002 - Django's signature
+        user = selectors.user_get(user_id)
+        history = [selectors.history_entry_data(entry) for entry in selectors.user_history(user=user)]
+        return ok({"user": selectors.moderated_user_data(user), "history": history})
+
+
+class FlagListApi(ModerationApi):
+    @extend_schema(
+        responses=FLAGS_RESPONSE, summary="The flag queue",
+        parameters=[OpenApiParameter("status", enum=Flag.Status.values, default=Flag.Status.OPEN)],
+    )
+    def get(self, request):  # noqa: ARG002 - Django's signature
+        status = request.query_params.get("status", Flag.Status.OPEN)
+        if status not in Flag.Status.values:
+            raise ValidationFailed(details={"status": [f"One of {', '.join(Flag.Status.values)}."]})
+        return ok({"flags": [selectors.flag_data(flag) for flag in selectors.flag_list(status=status)]})
+
+
+class FlagApproveApi(ModerationApi):
+    @extend_schema(request=NoteInput, responses=FLAG_RESPONSE, summary="Approve a flag: the score stands")
+    def post(self, request, flag_id: str):
+        flag = selectors.flag_get(flag_id)
+        data = _parse(NoteInput, request)
+        flag = moderation.flag_approve(
+            flag=flag, actor=request.user, note=data.get("note", ""), client_ip=client_ip(request)
+        )
+        return ok(selectors.flag_data(flag))
+
+
+class FlagVoidApi(ModerationApi):
+    @extend_schema(request=NoteInput, responses=FLAG_RESPONSE, summary="Void a flag: the score is reversed")
+    def post(self, request, flag_id: str):
+        flag = selectors.flag_get(flag_id)
+        data = _parse(NoteInput, request)
+        flag = moderation.flag_void(
+            flag=flag, actor=request.user, note=data.get("note", ""), client_ip=client_ip(request)
+        )
+        return ok(selectors.flag_data(flag))
