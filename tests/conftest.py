@@ -150,3 +150,51 @@ def throwaway_redis() -> Iterator[ThrowawayRedis]:
 def test_env() -> dict[str, str]:
     """The environment a child server process needs to share this run's stores."""
     return dict(os.environ)
+
+
+# --- Actions: request, age and complete tokens without sleeping ------------------------------
+
+def request_token(client: APIClient, action_type: str = "COMPLETE_LEVEL", **extra) -> dict:
+    """POST /actions/request; the response's ``data`` (asserts 201)."""
+    response = client.post("/api/v1/actions/request", {"actionType": action_type, **extra}, format="json")
+    assert response.status_code == 201, response.content
+    return response.json()["data"]
+
+
+def age_action(action_id: str, seconds: float) -> None:
+    """Move an action's start back, as if the player had been playing for ``seconds``."""
+    from datetime import timedelta
+
+    from actions.models import ActionToken
+
+    token = ActionToken.objects.get(pk=action_id)
+    ActionToken.objects.filter(pk=action_id).update(created_at=token.created_at - timedelta(seconds=seconds))
+
+
+def proof_for(issued: dict, completion_time: int) -> dict:
+    from anticheat.proofs import proof_checksum
+
+    checksum = proof_checksum(
+        proof_key=issued["proofKey"], action_id=issued["actionId"], completion_time_ms=completion_time
+    )
+    return {"completionTime": completion_time, "checksum": checksum}
+
+
+def complete_token(client: APIClient, issued: dict, completion_time: int | None = 1500, *,
+                   path: str = "/api/v1/actions/complete", **extra):
+    """POST the completion of ``issued``, with a correct proof unless ``completion_time`` is None."""
+    body = {"actionToken": issued["actionToken"], "actionId": issued["actionId"], **extra}
+    if completion_time is not None and "proof" not in extra:
+        body["proof"] = proof_for(issued, completion_time)
+    return client.post(path, body, format="json")
+
+
+@pytest.fixture
+def many_completions(settings):
+    """Lift the per-user completion and request limits for tests that are about something else."""
+    settings.RATE_LIMIT_ACTIONS_PER_SECOND = 10_000
+    settings.RATE_LIMIT_ACTIONS_PER_MINUTE = 10_000
+    settings.RATE_LIMIT_ACTIONS_PER_HOUR = 10_000
+    settings.RATE_LIMIT_ACTIONS_PER_DAY = 10_000
+    settings.RATE_LIMIT_REQUESTS_PER_MINUTE = 10_000
+    return settings
