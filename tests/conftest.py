@@ -37,12 +37,50 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix) -> None:
+    """SQLite tests use a file, not Django's shared-cache in-memory database.
+
+    Threads racing on the in-memory database fail at once with "database table is
+    locked" (shared-cache locks ignore the busy timeout); a file in WAL mode makes
+    them wait for each other like the production database does.
+    """
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3") and not (db.get("TEST") or {}).get("NAME"):
+        db.setdefault("TEST", {})["NAME"] = os.path.join(tempfile.mkdtemp(prefix="scoreboard-test-"), "test.sqlite3")
+
+
 @pytest.fixture(autouse=True)
 def _fast_hashing_and_clean_stores(settings) -> Iterator[None]:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     cache.clear()  # rate-limit windows, rankings and broadcast state start empty
     yield
     cache.clear()
+
+
+def seed_action_types() -> None:
+    """The action types migration 0002 creates (a transactional test's flush deletes them)."""
+    import importlib
+
+    from actions.models import ActionType
+
+    seed = importlib.import_module("actions.migrations.0002_seed_action_types")
+    for code, points, min_ms, max_ms, repeatable, authoritative in seed.DEFAULT_ACTION_TYPES:
+        ActionType.objects.get_or_create(code=code, defaults={
+            "points": points, "min_duration_ms": min_ms, "max_duration_ms": max_ms,
+            "repeatable": repeatable, "authoritative": authoritative,
+        })
+
+
+@pytest.fixture(autouse=True)
+def _action_types_present(request) -> None:
+    """Every test with database access starts with the seeded action types."""
+    uses_db = request.node.get_closest_marker("django_db") is not None or bool(
+        {"db", "transactional_db"} & set(request.fixturenames)
+    )
+    if uses_db:
+        request.getfixturevalue("_django_db_helper")
+        seed_action_types()
 
 
 def make_player(username: str, *, score: int = 0, **fields) -> User:
