@@ -53,6 +53,8 @@ def _issued_data(issued: services.IssuedAction) -> dict:
 
 
 def _completion_data(done: services.Completion) -> dict:
+    """``rankChange`` = previousRank - rank (positive: moved up); null when either rank is
+    null, i.e. the owner is not on the leaderboards (a staff account, say)."""
     change = done.change
     rank_change = None
     if change.previous_rank is not None and change.new_rank is not None:
@@ -85,6 +87,9 @@ class ActionRequestApi(APIView):
     parser_classes = [MetadataKeepingParser]
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ActionRequestInput"
+
         action_type = serializers.CharField(max_length=50)
         reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
         metadata = serializers.JSONField(required=False, default=dict)
@@ -110,6 +115,9 @@ class ActionInitializeApi(APIView):
     permission_classes = [IsAuthenticated]
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ActionInitializeInput"
+
         action_type = serializers.CharField(max_length=50)
         action_id = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
         user_id = serializers.UUIDField(required=False, allow_null=True)
@@ -146,6 +154,9 @@ class ScoreboardUpdateApi(APIView):
     permission_classes = [IsAuthenticated]
 
     class InputSerializer(CompleteInputSerializer):
+        class Meta:
+            ref_name = "ScoreboardUpdateInput"
+
         user_id = serializers.UUIDField(required=False, allow_null=True)
 
     @extend_schema(request=InputSerializer, summary="Complete an action (alias of /actions/complete)")

@@ -329,3 +329,22 @@ def test_it_refuses_a_token_whose_row_is_gone(alice, client_for):
     ActionToken.objects.filter(pk=issued["actionId"]).delete()
     response = complete_token(client, issued)
     assert _token_error(response) == (400, "INVALID_ACTION_TOKEN", "mismatch")
+
+
+def test_it_refuses_a_game_server_completing_for_a_banned_player(alice, game_server, client_for):
+    issued = request_token(client_for(alice), "DEFEAT_BOSS")
+    age_action(issued["actionId"], 5)
+    User.objects.filter(pk=alice.pk).update(status=User.Status.BANNED)
+    response = complete_token(client_for(game_server), issued, 3000)
+    assert _token_error(response)[:2] == (403, "ACCOUNT_BANNED")
+    assert ActionToken.objects.get(pk=issued["actionId"]).used_at is None
+
+
+def test_it_stores_the_proof_signature_for_audit(alice, client_for):
+    client = client_for(alice)
+    issued = request_token(client)
+    age_action(issued["actionId"], 5)
+    proof = {**proof_for(issued, 3000), "signature": "game-client-sig:AbC"}
+    assert complete_token(client, issued, None, proof=proof).status_code == 200
+    entry = ScoreHistory.objects.get(user=alice)
+    assert entry.signature == "game-client-sig:AbC" and entry.proof["completionTime"] == 3000
