@@ -130,6 +130,13 @@ def _drf_error(exc: exceptions.APIException) -> Response:
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    request = context.get("request")
+    if request is not None and not isinstance(exc, RateLimitExceeded):
+        from .throttles import count_refused_request  # throttles -> limits -> errors: import here
+
+        limited = count_refused_request(request)
+        if limited is not None:
+            exc = limited
     if isinstance(exc, ApplicationError):
         return Response(error_body(exc.code, exc.message, exc.details), status=exc.status, headers=exc.headers)
     if isinstance(exc, (InvalidToken, TokenError)):
@@ -144,7 +151,6 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         exc = exceptions.PermissionDenied()
     if isinstance(exc, exceptions.APIException):
         return _drf_error(exc)
-    request = context.get("request")
     logger.exception("Unhandled error on %s", getattr(request, "path", "?"), exc_info=exc)
     return Response(error_body("INTERNAL_ERROR", "An unexpected error occurred."), status=500)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpRequest
+from rest_framework.request import Request
 
 from .client_ip import client_ip
 from .ratelimits import Limit, limit_hit
@@ -28,8 +29,15 @@ def my_score_read_limit() -> Limit:
     return Limit("score.me", settings.RATE_LIMIT_SCORE_PER_MINUTE, 60)
 
 
+def _authenticated_user(request):
+    """The caller if already known. Never triggers DRF's lazy authentication (which may raise)."""
+    if isinstance(request, Request):
+        return vars(request).get("_user")
+    return getattr(request, "user", None)
+
+
 def is_system_caller(request: HttpRequest) -> bool:
-    return getattr(getattr(request, "user", None), "role", None) == SYSTEM_ROLE
+    return getattr(_authenticated_user(request), "role", None) == SYSTEM_ROLE
 
 
 def check_client_ip(request: HttpRequest) -> None:
@@ -43,7 +51,7 @@ def check_client_ip(request: HttpRequest) -> None:
 
 
 def _client_key(request: HttpRequest) -> str:
-    user = getattr(request, "user", None)
+    user = _authenticated_user(request)
     if user is not None and getattr(user, "is_authenticated", False):
         return f"user:{user.pk}"
     return f"ip:{client_ip(request)}"

@@ -11,7 +11,7 @@ import logging
 
 from rest_framework.throttling import BaseThrottle
 
-from .errors import ServiceUnavailable
+from .errors import RateLimitExceeded, ServiceUnavailable
 from .limits import check_client_ip, check_leaderboard_read, check_my_score_read
 
 logger = logging.getLogger("scoreboard.ratelimits")
@@ -26,11 +26,33 @@ class ClientIpThrottle(BaseThrottle):
     """
 
     def allow_request(self, request, view) -> bool:  # noqa: ARG002 - DRF's signature
-        try:
-            check_client_ip(request)
-        except ServiceUnavailable:
-            logger.warning("Per-IP limit skipped: the rate-limit store is unavailable")
+        count_client_ip(request)
         return True
+
+
+def count_client_ip(request) -> None:
+    """Count ``request`` against its IP once; raises RateLimitExceeded past the limit."""
+    if getattr(request, "_client_ip_counted", False):
+        return
+    request._client_ip_counted = True
+    try:
+        check_client_ip(request)
+    except ServiceUnavailable:
+        logger.warning("Per-IP limit skipped: the rate-limit store is unavailable")
+
+
+def count_refused_request(request) -> RateLimitExceeded | None:
+    """For the exception handler: a request refused before DRF ran the throttles.
+
+    DRF authenticates and checks permissions before throttling, so a request with a bad
+    or missing token would otherwise never count against its IP. Returns the 429 to send
+    instead of the refusal when the IP is over its limit.
+    """
+    try:
+        count_client_ip(request)
+    except RateLimitExceeded as exc:
+        return exc
+    return None
 
 
 class LeaderboardReadThrottle(BaseThrottle):

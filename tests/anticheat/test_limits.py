@@ -165,3 +165,15 @@ def test_it_fails_closed_when_redis_is_down(alice, client_for, many_completions,
     assert ActionToken.objects.get(pk=issued["actionId"]).used_at is None
     assert AuditEntry.objects.filter(event="completion_refused", code="SERVICE_UNAVAILABLE").count() == 1
     assert User.objects.count() == 1
+
+
+def test_it_counts_requests_refused_before_the_throttles(api_client, alice, settings, frozen_windows):
+    """A missing or bad token is refused before DRF throttles; it still counts against the IP."""
+    settings.RATE_LIMIT_IP_PER_HOUR = 3
+    for headers in ({}, {"HTTP_AUTHORIZATION": "Bearer not-a-jwt"}, {}):
+        response = api_client.post("/api/v1/actions/request", {}, format="json", REMOTE_ADDR="203.0.113.20",
+                                   **headers)
+        assert response.status_code == 401
+    response = api_client.post("/api/v1/actions/request", {}, format="json", REMOTE_ADDR="203.0.113.20")
+    limited(response, "ip.hour")
+    assert api_client.get("/api/v1/actions/types", REMOTE_ADDR="203.0.113.20").status_code == 429
