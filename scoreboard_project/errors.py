@@ -11,6 +11,7 @@ import logging
 import math
 from typing import Any
 
+from django import db
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
@@ -151,6 +152,11 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         exc = exceptions.PermissionDenied()
     if isinstance(exc, exceptions.APIException):
         return _drf_error(exc)
+    if isinstance(exc, (db.OperationalError, db.InterfaceError)):
+        # The database is down or unreachable: retryable, and the transaction rolled back.
+        logger.warning("Database unavailable on %s: %s", getattr(request, "path", "?"), exc)
+        unavailable = ServiceUnavailable()
+        return Response(error_body(unavailable.code, unavailable.message), status=unavailable.status)
     logger.exception("Unhandled error on %s", getattr(request, "path", "?"), exc_info=exc)
     return Response(error_body("INTERNAL_ERROR", "An unexpected error occurred."), status=500)
 

@@ -348,3 +348,19 @@ def test_it_stores_the_proof_signature_for_audit(alice, client_for):
     assert complete_token(client, issued, None, proof=proof).status_code == 200
     entry = ScoreHistory.objects.get(user=alice)
     assert entry.signature == "game-client-sig:AbC" and entry.proof["completionTime"] == 3000
+
+
+def test_it_answers_503_when_the_database_fails_mid_completion(alice, client_for):
+    from unittest import mock
+
+    from django.db import OperationalError
+
+    client = client_for(alice)
+    issued = request_token(client)
+    age_action(issued["actionId"], 5)
+    with mock.patch("actions.services.token_claim", side_effect=OperationalError("server closed the connection")):
+        response = complete_token(client, issued)
+    assert response.status_code == 503
+    assert error_of(response)["code"] == "SERVICE_UNAVAILABLE"
+    alice.refresh_from_db()
+    assert alice.score == 0
