@@ -11,6 +11,7 @@ import logging
 import math
 from typing import Any
 
+from django import db
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
@@ -130,6 +131,13 @@ def _drf_error(exc: exceptions.APIException) -> Response:
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    request = context.get("request")
+    if request is not None and not isinstance(exc, RateLimitExceeded):
+        from .throttles import count_refused_request  # throttles -> limits -> errors: import here
+
+        limited = count_refused_request(request)
+        if limited is not None:
+            exc = limited
     if isinstance(exc, ApplicationError):
         return Response(error_body(exc.code, exc.message, exc.details), status=exc.status, headers=exc.headers)
     if isinstance(exc, (InvalidToken, TokenError)):
@@ -144,7 +152,11 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         exc = exceptions.PermissionDenied()
     if isinstance(exc, exceptions.APIException):
         return _drf_error(exc)
-    request = context.get("request")
+    if isinstance(exc, (db.OperationalError, db.InterfaceError)):
+        # The database is down or unreachable: retryable, and the transaction rolled back.
+        logger.warning("Database unavailable on %s: %s", getattr(request, "path", "?"), exc)
+        unavailable = ServiceUnavailable()
+        return Response(error_body(unavailable.code, unavailable.message), status=unavailable.status)
     logger.exception("Unhandled error on %s", getattr(request, "path", "?"), exc_info=exc)
     return Response(error_body("INTERNAL_ERROR", "An unexpected error occurred."), status=500)
 

@@ -184,6 +184,8 @@ REST_FRAMEWORK = {
         "djangorestframework_camel_case.parser.CamelCaseJSONParser",
         "scoreboard_project.parsers.AnyContentTypeJSONParser",
     ],
+    # Throttles run after authentication, so game servers (role system) are exempt.
+    "DEFAULT_THROTTLE_CLASSES": ["scoreboard_project.throttles.ClientIpThrottle"],
     "EXCEPTION_HANDLER": "scoreboard_project.errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,

@@ -37,12 +37,50 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix) -> None:
+    """SQLite tests use a file, not Django's shared-cache in-memory database.
+
+    Threads racing on the in-memory database fail at once with "database table is
+    locked" (shared-cache locks ignore the busy timeout); a file in WAL mode makes
+    them wait for each other like the production database does.
+    """
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3") and not (db.get("TEST") or {}).get("NAME"):
+        db.setdefault("TEST", {})["NAME"] = os.path.join(tempfile.mkdtemp(prefix="scoreboard-test-"), "test.sqlite3")
+
+
 @pytest.fixture(autouse=True)
 def _fast_hashing_and_clean_stores(settings) -> Iterator[None]:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     cache.clear()  # rate-limit windows, rankings and broadcast state start empty
     yield
     cache.clear()
+
+
+def seed_action_types() -> None:
+    """The action types migration 0002 creates (a transactional test's flush deletes them)."""
+    import importlib
+
+    from actions.models import ActionType
+
+    seed = importlib.import_module("actions.migrations.0002_seed_action_types")
+    for code, points, min_ms, max_ms, repeatable, authoritative in seed.DEFAULT_ACTION_TYPES:
+        ActionType.objects.get_or_create(code=code, defaults={
+            "points": points, "min_duration_ms": min_ms, "max_duration_ms": max_ms,
+            "repeatable": repeatable, "authoritative": authoritative,
+        })
+
+
+@pytest.fixture(autouse=True)
+def _action_types_present(request) -> None:
+    """Every test with database access starts with the seeded action types."""
+    uses_db = request.node.get_closest_marker("django_db") is not None or bool(
+        {"db", "transactional_db"} & set(request.fixturenames)
+    )
+    if uses_db:
+        request.getfixturevalue("_django_db_helper")
+        seed_action_types()
 
 
 def make_player(username: str, *, score: int = 0, **fields) -> User:
@@ -150,3 +188,51 @@ def throwaway_redis() -> Iterator[ThrowawayRedis]:
 def test_env() -> dict[str, str]:
     """The environment a child server process needs to share this run's stores."""
     return dict(os.environ)
+
+
+# --- Actions: request, age and complete tokens without sleeping ------------------------------
+
+def request_token(client: APIClient, action_type: str = "COMPLETE_LEVEL", **extra) -> dict:
+    """POST /actions/request; the response's ``data`` (asserts 201)."""
+    response = client.post("/api/v1/actions/request", {"actionType": action_type, **extra}, format="json")
+    assert response.status_code == 201, response.content
+    return response.json()["data"]
+
+
+def age_action(action_id: str, seconds: float) -> None:
+    """Move an action's start back, as if the player had been playing for ``seconds``."""
+    from datetime import timedelta
+
+    from actions.models import ActionToken
+
+    token = ActionToken.objects.get(pk=action_id)
+    ActionToken.objects.filter(pk=action_id).update(created_at=token.created_at - timedelta(seconds=seconds))
+
+
+def proof_for(issued: dict, completion_time: int) -> dict:
+    from anticheat.proofs import proof_checksum
+
+    checksum = proof_checksum(
+        proof_key=issued["proofKey"], action_id=issued["actionId"], completion_time_ms=completion_time
+    )
+    return {"completionTime": completion_time, "checksum": checksum}
+
+
+def complete_token(client: APIClient, issued: dict, completion_time: int | None = 1500, *,
+                   path: str = "/api/v1/actions/complete", **extra):
+    """POST the completion of ``issued``, with a correct proof unless ``completion_time`` is None."""
+    body = {"actionToken": issued["actionToken"], "actionId": issued["actionId"], **extra}
+    if completion_time is not None and "proof" not in extra:
+        body["proof"] = proof_for(issued, completion_time)
+    return client.post(path, body, format="json")
+
+
+@pytest.fixture
+def many_completions(settings):
+    """Lift the per-user completion and request limits for tests that are about something else."""
+    settings.RATE_LIMIT_ACTIONS_PER_SECOND = 10_000
+    settings.RATE_LIMIT_ACTIONS_PER_MINUTE = 10_000
+    settings.RATE_LIMIT_ACTIONS_PER_HOUR = 10_000
+    settings.RATE_LIMIT_ACTIONS_PER_DAY = 10_000
+    settings.RATE_LIMIT_REQUESTS_PER_MINUTE = 10_000
+    return settings

@@ -1,0 +1,237 @@
+"""The scoring write path (ARCHITECTURE, "The write path"): request, then complete, an action.
+
+Order of a completion: verify the token without the database (signature, expiry, action
+id, owner); count the attempt against the owner's limits (fail closed); claim the token
+with one conditional UPDATE; check the proof (a failed proof keeps the token burned);
+move the score and write the ledger row in one transaction; run the detectors. Every
+refusal is written to the audit trail outside any rolled-back transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from django.db import IntegrityError
+
+from accounts.models import Role, User
+from anticheat.detectors import detect_anomalies
+from anticheat.exceptions import InvalidProof
+from anticheat.limits import check_action_request, check_completion_attempt
+from anticheat.models import Flag
+from anticheat.proofs import Bounds, check_duration, check_proof
+from anticheat.services import audit_refusal
+from leaderboard.models import ScoreHistory
+from leaderboard.services import ScoreChange, score_history_record
+from scoreboard_project import metrics
+from scoreboard_project.errors import ApplicationError, Forbidden
+
+from . import clock
+from .catalog import ActionKind, action_kind_get
+from .claims import ClaimedToken, token_claim, token_release, token_settle
+from .exceptions import (
+    ActionAlreadyCompleted,
+    AuthoritativeAction,
+    InvalidActionToken,
+    OwnerBanned,
+    TokenUserMismatch,
+)
+from .models import ActionToken
+from .tokens import TokenClaims, new_proof_key, token_hash, token_sign, token_verify
+
+logger = logging.getLogger("scoreboard.actions")
+
+
+@dataclass(frozen=True)
+class IssuedAction:
+    action_token: str
+    action_id: UUID
+    expires_at: datetime
+    expected_score: int
+    proof_key: str
+
+
+@dataclass(frozen=True)
+class Proof:
+    completion_time: int | None = None
+    checksum: str | None = None
+    signature: str = ""
+
+
+@dataclass(frozen=True)
+class Completion:
+    action_id: UUID
+    owner: User
+    action_type: str
+    change: ScoreChange
+    flags: list[Flag] = field(default_factory=list)
+
+
+def _already_scored(*, user_id: Any, kind: ActionKind, reference: str) -> bool:
+    return ScoreHistory.objects.filter(
+        user_id=user_id, kind=ScoreHistory.Kind.ACTION, action_type=kind.code, reference=reference,
+        once_per_reference=True,
+    ).exists()
+
+
+def request_action(
+    *, user: User, action_type: str, reference: str = "", metadata: dict[str, Any] | None = None
+) -> IssuedAction:
+    """Start an action: a signed token, the per-action proof key, the score it will give."""
+    check_action_request(user_id=user.pk)
+    kind = action_kind_get(action_type)
+    if not kind.repeatable and _already_scored(user_id=user.pk, kind=kind, reference=reference):
+        raise ActionAlreadyCompleted(details={"actionType": kind.code, "reference": reference})
+    now = clock.now()
+    expires_at = now + timedelta(seconds=settings.ACTION_TOKEN_TTL)
+    action_id = uuid.uuid4()
+    token, key_id = token_sign(
+        user_id=user.pk, action_id=action_id, action_type=kind.code, points=kind.points,
+        issued_at=now, expires_at=expires_at,
+    )
+    proof_key = new_proof_key()
+    ActionToken.objects.create(
+        id=action_id, user=user, action_type_id=kind.id, reference=reference, metadata=metadata or {},
+        points=kind.points, token_hash=token_hash(token), proof_key=proof_key, key_id=key_id,
+        created_at=now, expires_at=expires_at,
+    )
+    return IssuedAction(token, action_id, expires_at, user.score + kind.points, proof_key)
+
+
+def complete_action(
+    *,
+    user: User,
+    token: str,
+    action_id: UUID,
+    proof: Proof | None,
+    require_proof: bool = True,
+    claimed_user_id: UUID | None = None,
+    client_ip: str | None = None,
+) -> Completion:
+    """Complete an action the server started; the score goes to the token's owner.
+
+    ``user`` is the caller: the owner, or a game server (role ``system``) completing a
+    player's token. ``require_proof=False`` (the ``/scoreboard/update`` alias) lets a
+    missing proof pass when the server-measured time lies within the type's bounds.
+    """
+    started = time.perf_counter()
+    seen: dict[str, Any] = {}
+    try:
+        return _complete(
+            user=user, token=token, action_id=action_id, proof=proof, require_proof=require_proof,
+            claimed_user_id=claimed_user_id, seen=seen,
+        )
+    except ApplicationError as exc:
+        reason = (exc.details or {}).get("reason") or exc.message
+        audit_refusal(
+            actor=user, subject_id=seen.get("owner_id"), code=exc.code, reason=str(reason), client_ip=client_ip,
+            details={"actionId": str(action_id), "status": exc.status, **(exc.details or {})},
+        )
+        raise
+    finally:
+        metrics.action_completion_time.observe(time.perf_counter() - started)
+
+
+def _complete(
+    *, user: User, token: str, action_id: UUID, proof: Proof | None, require_proof: bool,
+    claimed_user_id: UUID | None, seen: dict[str, Any],
+) -> Completion:
+    now = clock.now()
+    claims = _verified(
+        user=user, token=token, action_id=action_id, claimed_user_id=claimed_user_id, now=now, seen=seen
+    )
+    check_completion_attempt(owner_id=claims.user_id)
+    kind = action_kind_get(claims.action_type)
+    if kind.authoritative and user.role != Role.SYSTEM:
+        raise AuthoritativeAction()
+    owner = user if claims.user_id == user.pk else _owner(claims.user_id)
+    claimed = token_claim(action_id=action_id, token_hash=token_hash(token), now=now)
+    elapsed_ms = max(0, int((now - claimed.created_at).total_seconds() * 1000))
+    _check_proof_or_burn(claimed=claimed, kind=kind, proof=proof, require_proof=require_proof, elapsed_ms=elapsed_ms)
+    change = _score(
+        owner=owner, caller=user, claims=claims, kind=kind, claimed=claimed, proof=proof,
+        elapsed_ms=elapsed_ms, now=now,
+    )
+    return Completion(action_id, owner, kind.code, change, _detect(owner, change, kind))
+
+
+def _verified(
+    *, user: User, token: str, action_id: UUID, claimed_user_id: UUID | None, now: datetime,
+    seen: dict[str, Any],
+) -> TokenClaims:
+    claims = token_verify(token, now=now)
+    seen["owner_id"] = claims.user_id  # the signature holds: the audit may name the owner
+    if claims.action_id != action_id:
+        raise InvalidActionToken(reason="mismatch")
+    is_system = user.role == Role.SYSTEM
+    if claims.user_id != user.pk and not is_system:
+        raise TokenUserMismatch()
+    if claimed_user_id is not None and claimed_user_id not in (user.pk, claims.user_id if is_system else None):
+        raise Forbidden("userId must be your own.", details={"userId": ["must be your own user id"]})
+    return claims
+
+
+def _owner(user_id: UUID) -> User:
+    """The player a game server completes for."""
+    owner = User.objects.filter(pk=user_id).first()
+    if owner is None:
+        raise InvalidActionToken(reason="mismatch")
+    if owner.is_banned:
+        raise OwnerBanned()
+    return owner
+
+
+def _check_proof_or_burn(
+    *, claimed: ClaimedToken, kind: ActionKind, proof: Proof | None, require_proof: bool, elapsed_ms: int
+) -> None:
+    bounds = Bounds(kind.min_duration_ms, kind.max_duration_ms)
+    try:
+        if proof is None and not require_proof:
+            check_duration(elapsed_ms, bounds)
+        else:
+            proof = proof or Proof()
+            check_proof(
+                proof_key=claimed.proof_key, action_id=claimed.action_id, completion_time_ms=proof.completion_time,
+                checksum=proof.checksum, bounds=bounds, server_elapsed_ms=elapsed_ms,
+            )
+    except InvalidProof:
+        token_settle(action_id=claimed.action_id, outcome=ActionToken.Outcome.PROOF_FAILED)
+        raise
+
+
+def _score(
+    *, owner: User, caller: User, claims: TokenClaims, kind: ActionKind, claimed: ClaimedToken,
+    proof: Proof | None, elapsed_ms: int, now: datetime,
+) -> ScoreChange:
+    refused = ActionAlreadyCompleted(details={"actionType": kind.code, "reference": claimed.reference})
+    if not kind.repeatable and _already_scored(user_id=owner.pk, kind=kind, reference=claimed.reference):
+        token_release(action_id=claimed.action_id, claimed_at=now)
+        raise refused
+    try:
+        # The unique constraint on (user, type, reference) settles two different tokens
+        # racing for one non-repeatable reference.
+        return score_history_record(
+            user=owner, increment=claims.points, action_id=claimed.action_id, action_type=kind.code,
+            reference=claimed.reference, once_per_reference=not kind.repeatable,
+            completion_time_ms=proof.completion_time if proof else None, server_elapsed_ms=elapsed_ms,
+            proof={"completionTime": proof.completion_time, "checksum": proof.checksum} if proof else {},
+            signature=proof.signature if proof else "", completed_by=caller,
+        )
+    except IntegrityError as exc:
+        token_release(action_id=claimed.action_id, claimed_at=now)
+        raise refused from exc
+
+
+def _detect(owner: User, change: ScoreChange, kind: ActionKind) -> list[Flag]:
+    """Detectors never block a committed score: an error in one is logged, not answered."""
+    try:
+        return detect_anomalies(user=owner, entry=change.entry, min_duration_ms=kind.min_duration_ms)
+    except Exception:  # noqa: BLE001 - the score is committed; a detector bug must not turn it into a 500
+        logger.exception("Anomaly detection failed for ledger row %s", change.entry.pk)
+        return []

@@ -1,0 +1,172 @@
+"""Thin action APIs: parse the body's shape, call one service, answer with the envelope."""
+
+from __future__ import annotations
+
+import json
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.views import APIView
+
+from scoreboard_project.client_ip import client_ip
+from scoreboard_project.errors import Forbidden
+from scoreboard_project.parsers import AnyContentTypeJSONParser
+from scoreboard_project.responses import ok
+
+from . import services
+from .catalog import action_types_list
+from .selectors import leaderboard_top
+
+METADATA_MAX_BYTES = 4096
+
+
+class MetadataKeepingParser(AnyContentTypeJSONParser):
+    """snake_cases the body's keys as every API does, but leaves ``metadata`` as the client sent it."""
+
+    json_underscoreize = {**AnyContentTypeJSONParser.json_underscoreize, "ignore_fields": ("metadata",)}
+
+
+class ProofSerializer(serializers.Serializer):
+    completion_time = serializers.IntegerField(min_value=0, max_value=2**31 - 1, required=False, allow_null=True)
+    checksum = serializers.CharField(max_length=128, required=False, allow_blank=True, allow_null=True)
+    signature = serializers.CharField(max_length=1024, required=False, allow_blank=True, default="")
+
+
+class CompleteInputSerializer(serializers.Serializer):
+    action_token = serializers.CharField(max_length=2048, trim_whitespace=True)
+    action_id = serializers.UUIDField()
+    proof = ProofSerializer(required=False, allow_null=True)
+
+
+def _proof(data: dict | None) -> services.Proof | None:
+    if data is None:
+        return None
+    return services.Proof(data.get("completion_time"), data.get("checksum"), data.get("signature") or "")
+
+
+def _issued_data(issued: services.IssuedAction) -> dict:
+    return {
+        "action_token": issued.action_token, "action_id": str(issued.action_id), "expires_at": issued.expires_at,
+        "expected_score": issued.expected_score, "proof_key": issued.proof_key,
+    }
+
+
+def _completion_data(done: services.Completion) -> dict:
+    """``rankChange`` = previousRank - rank (positive: moved up); null when either rank is
+    null, i.e. the owner is not on the leaderboards (a staff account, say)."""
+    change = done.change
+    rank_change = None
+    if change.previous_rank is not None and change.new_rank is not None:
+        rank_change = change.previous_rank - change.new_rank  # positive: moved up
+    return {
+        "action_id": str(done.action_id), "score_increment": change.entry.increment,
+        "previous_score": change.previous_score, "new_score": change.new_score, "rank": change.new_rank,
+        "previous_rank": change.previous_rank, "rank_change": rank_change,
+        "message": f"{done.action_type} completed: +{change.entry.increment} points.",
+    }
+
+
+class ActionTypesListApi(APIView):
+    authentication_classes: list = []
+
+    @extend_schema(summary="The action types a player can request")
+    def get(self, request):  # noqa: ARG002
+        types = [
+            {
+                "action_type": t.code, "points": t.points, "min_duration_ms": t.min_duration_ms,
+                "max_duration_ms": t.max_duration_ms, "repeatable": t.repeatable, "authoritative": t.authoritative,
+            }
+            for t in action_types_list()
+        ]
+        return ok({"action_types": types})
+
+
+class ActionRequestApi(APIView):
+    permission_classes = [IsAuthenticated]
+    parser_classes = [MetadataKeepingParser]
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ActionRequestInput"
+
+        action_type = serializers.CharField(max_length=50)
+        reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+        metadata = serializers.JSONField(required=False, default=dict)
+
+        def validate_metadata(self, value):
+            if not isinstance(value, dict):
+                raise serializers.ValidationError("Must be an object.")
+            if len(json.dumps(value, separators=(",", ":")).encode()) > METADATA_MAX_BYTES:
+                raise serializers.ValidationError(f"Must be at most {METADATA_MAX_BYTES} bytes as JSON.")
+            return value
+
+    @extend_schema(request=InputSerializer, summary="Start an action: a signed action token")
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        issued = services.request_action(user=request.user, **serializer.validated_data)
+        return ok(_issued_data(issued), status=201)
+
+
+class ActionInitializeApi(APIView):
+    """Alias of ``/actions/request``: ``actionId`` is the reference; ``userId`` must be the caller's."""
+
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ActionInitializeInput"
+
+        action_type = serializers.CharField(max_length=50)
+        action_id = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+        user_id = serializers.UUIDField(required=False, allow_null=True)
+
+    @extend_schema(request=InputSerializer, summary="Start an action (alias of /actions/request)")
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if data.get("user_id") is not None and data["user_id"] != request.user.pk:
+            raise Forbidden("userId must be your own.", details={"userId": ["must be your own user id"]})
+        issued = services.request_action(user=request.user, action_type=data["action_type"], reference=data["action_id"])
+        return ok(_issued_data(issued), status=201)
+
+
+class ActionCompleteApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=CompleteInputSerializer, summary="Complete an action and score it")
+    def post(self, request):
+        serializer = CompleteInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        done = services.complete_action(
+            user=request.user, token=data["action_token"], action_id=data["action_id"],
+            proof=_proof(data.get("proof")), client_ip=client_ip(request),
+        )
+        return ok(_completion_data(done))
+
+
+class ScoreboardUpdateApi(APIView):
+    """Alias of ``/actions/complete``: ``proof`` optional; answers with the top 10 too."""
+
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(CompleteInputSerializer):
+        class Meta:
+            ref_name = "ScoreboardUpdateInput"
+
+        user_id = serializers.UUIDField(required=False, allow_null=True)
+
+    @extend_schema(request=InputSerializer, summary="Complete an action (alias of /actions/complete)")
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        done = services.complete_action(
+            user=request.user, token=data["action_token"], action_id=data["action_id"],
+            proof=_proof(data.get("proof")), require_proof=False, claimed_user_id=data.get("user_id"),
+            client_ip=client_ip(request),
+        )
+        return ok({**_completion_data(done), "user_id": str(done.owner.pk), "leaderboard": leaderboard_top(10)})

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from actions.models import ActionToken
+from tests.conftest import request_token
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_purges_only_long_expired_tokens(alice, client_for, many_completions):
+    client = client_for(alice)
+    old, fresh = request_token(client), request_token(client)
+    old_row = ActionToken.objects.get(pk=old["actionId"])
+    ActionToken.objects.filter(pk=old_row.pk).update(expires_at=old_row.expires_at - timedelta(days=2))
+    out = StringIO()
+    call_command("purge_expired_tokens", stdout=out)
+    assert "Deleted 1 " in out.getvalue()
+    assert list(ActionToken.objects.values_list("pk", flat=True)) == [ActionToken.objects.get(pk=fresh["actionId"]).pk]
