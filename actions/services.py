@@ -21,12 +21,12 @@ from django.conf import settings
 from django.db import IntegrityError
 
 from accounts.models import Role, User
-from anticheat.detectors import detect_anomalies
+from anticheat.audit import audit_refusal
 from anticheat.exceptions import InvalidProof
 from anticheat.limits import check_action_request, check_completion_attempt
 from anticheat.models import Flag
 from anticheat.proofs import Bounds, check_duration, check_proof
-from anticheat.services import audit_refusal
+from anticheat.services import detect_anomalies
 from leaderboard.models import ScoreHistory
 from leaderboard.services import ScoreChange, score_history_record
 from scoreboard_project import metrics

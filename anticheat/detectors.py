@@ -21,14 +21,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
 from redis.exceptions import RedisError
 
 from accounts.models import User
 from leaderboard.models import ScoreHistory
 
 from .models import Flag
-from .services import auto_ban_if_due, flag_raise
 
 logger = logging.getLogger("scoreboard.anticheat")
 
@@ -182,22 +180,3 @@ def near_minimum_timing(entry: ScoreHistory, history: list[dict[str, Any]], min_
         "actionType": entry.action_type, "nearMinimum": len(near), "of": len(last),
         "minDurationMs": min_duration_ms, "marginMs": margin, "timingsMs": last,
     })
-
-
-def detect_anomalies(*, user: User, entry: ScoreHistory, min_duration_ms: int) -> list[Flag]:
-    """Run every detector on a committed ledger row; flag what they find; ban at the threshold."""
-    history = recent_history(user, entry)
-    findings = [
-        finding for finding in (
-            fast_completion(entry, history, user),
-            score_velocity(entry, history),
-            near_minimum_timing(entry, history, min_duration_ms),
-        ) if finding is not None
-    ]
-    if not findings:
-        return []
-    with transaction.atomic():
-        flags = [flag_raise(user=user, entry=entry, reason=f.reason, evidence=f.evidence) for f in findings]
-        auto_ban_if_due(user=user)
-    logger.info("Flagged %s: %s", user.pk, ", ".join(f.reason for f in findings))
-    return flags

@@ -7,8 +7,6 @@ leaderboard app for its side effects (ranking, broadcast, closing sockets) on co
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 from django.utils import timezone
 
@@ -18,7 +16,9 @@ from leaderboard.models import ScoreHistory
 from leaderboard.services import score_history_record
 from scoreboard_project.errors import ApplicationError, ValidationFailed
 
-from .models import AuditEntry, Flag
+from . import detectors
+from .audit import audit_record
+from .models import Flag
 
 MAX_TEXT_LENGTH = 500
 
@@ -36,6 +36,7 @@ class CannotBanStaff(ApplicationError):
 
 class AuditEvent:
     BAN = "player_banned"
+    AUTO_BAN = "auto_ban"
     UNBAN = "player_unbanned"
     FLAG_APPROVE = "flag_approved"
     FLAG_VOID = "flag_voided"
@@ -49,22 +50,6 @@ def clean_text(value: str | None, *, field: str, required: bool) -> str:
     if len(text) > MAX_TEXT_LENGTH:
         raise ValidationFailed(details={field: [f"At most {MAX_TEXT_LENGTH} characters."]})
     return text
-
-
-def audit_record(
-    *,
-    event: str,
-    actor: User | None,
-    subject: User | None,
-    reason: str = "",
-    code: str = "",
-    client_ip: str | None = None,
-    details: dict[str, Any] | None = None,
-) -> AuditEntry:
-    return AuditEntry.objects.create(
-        event=event, actor=actor, subject=subject, reason=reason, code=code,
-        client_ip=client_ip or None, details=details or {},
-    )
 
 
 def _on_commit_remove(user: User) -> None:
@@ -102,7 +87,7 @@ def ban_player(*, user: User, actor: User | None, reason: str, client_ip: str | 
         changed = User.objects.filter(pk=user.pk, status=User.Status.ACTIVE).update(status=User.Status.BANNED)
         user.refresh_from_db(fields=["status", "score", "score_updated_at"])
         audit_record(
-            event=AuditEvent.BAN, actor=actor, subject=user, reason=reason,
+            event=AuditEvent.BAN if actor else AuditEvent.AUTO_BAN, actor=actor, subject=user, reason=reason,
             code="" if changed else "ALREADY_BANNED", client_ip=client_ip,
             details={"changed": bool(changed), "score": user.score, "automatic": actor is None},
         )
@@ -177,6 +162,8 @@ def flag_void(*, flag: Flag, actor: User | None, note: str = "", client_ip: str 
                 "increment": reversal.increment if reversal else 0,
             },
         )
+        user_id = flag.user_id
+        transaction.on_commit(lambda: detectors.history_forget(user_id))
         transaction.on_commit(broadcast.schedule_leaderboard_broadcast)
     return flag
 

@@ -37,19 +37,6 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-@pytest.fixture(scope="session")
-def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix) -> None:
-    """SQLite tests use a file, not Django's shared-cache in-memory database.
-
-    Threads racing on the in-memory database fail at once with "database table is
-    locked" (shared-cache locks ignore the busy timeout); a file in WAL mode makes
-    them wait for each other like the production database does.
-    """
-    db = settings.DATABASES["default"]
-    if db["ENGINE"].endswith("sqlite3") and not (db.get("TEST") or {}).get("NAME"):
-        db.setdefault("TEST", {})["NAME"] = os.path.join(tempfile.mkdtemp(prefix="scoreboard-test-"), "test.sqlite3")
-
-
 @pytest.fixture(autouse=True)
 def _fast_hashing_and_clean_stores(settings) -> Iterator[None]:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

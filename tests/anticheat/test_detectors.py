@@ -9,7 +9,6 @@ import pytest
 
 from accounts.models import User
 from anticheat.models import AuditEntry, Flag
-from anticheat.services import ban_player, unban_player
 from leaderboard.services import score_history_record
 from tests.conftest import age_action, complete_token, make_player, request_token
 
@@ -104,28 +103,6 @@ def test_it_flags_a_burst_of_score_velocity(alice, game_server, client_for, many
     assert play(player, 95_000, "DEFEAT_BOSS", completer=server).status_code == 200
     flag = Flag.objects.get(user=alice)
     assert flag.reason == "score_velocity" and flag.evidence["points"] == 3500
-
-
-def test_it_bans_once_and_unbans(alice, moderator, django_capture_on_commit_callbacks):
-    with mock.patch("leaderboard.ranking.ranking_remove_player") as removed, \
-            mock.patch("leaderboard.broadcast.disconnect_banned_user") as disconnected, \
-            mock.patch("leaderboard.broadcast.schedule_leaderboard_broadcast") as broadcast, \
-            django_capture_on_commit_callbacks(execute=True):
-        assert ban_player(user=alice, actor=moderator, reason="cheating", client_ip="192.0.2.5") is True
-        assert ban_player(user=alice, actor=moderator, reason="again") is False
-    removed.assert_called_once_with(alice)
-    disconnected.assert_called_once_with(alice.pk)
-    broadcast.assert_called_once_with()
-    alice.refresh_from_db()
-    assert alice.status == "banned"
-    entry = AuditEntry.objects.get(event="ban")
-    assert (entry.actor, entry.subject, entry.reason, entry.client_ip) == (moderator, alice, "cheating", "192.0.2.5")
-    with mock.patch("leaderboard.ranking.ranking_restore_player") as restored, \
-            django_capture_on_commit_callbacks(execute=True):
-        assert unban_player(user=alice, actor=moderator, reason="appeal upheld") is True
-    restored.assert_called_once_with(alice)
-    alice.refresh_from_db()
-    assert alice.status == "active"
 
 
 def test_it_never_blocks_a_score_on_a_detector_error(alice, client_for):

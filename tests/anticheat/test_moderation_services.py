@@ -153,4 +153,4 @@ def test_it_voids_the_score_of_a_banned_player_too(alice, moderator):
     moderation.flag_void(flag=flag, actor=moderator)
     alice.refresh_from_db()
     assert alice.score == 0 and alice.is_banned
-    assert AuditEntry.objects.get(event=moderation.AuditEvent.BAN).details["automatic"] is True
+    assert AuditEntry.objects.get(event=moderation.AuditEvent.AUTO_BAN).details["automatic"] is True
