@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from scoreboard_project.client_ip import client_ip
 from scoreboard_project.errors import Forbidden
+from scoreboard_project.fields import StrictCharField, StrictIntegerField, StrictUUIDField
 from scoreboard_project.parsers import AnyContentTypeJSONParser
 from scoreboard_project.responses import ok
 
@@ -28,14 +29,14 @@ class MetadataKeepingParser(AnyContentTypeJSONParser):
 
 
 class ProofSerializer(serializers.Serializer):
-    completion_time = serializers.IntegerField(min_value=0, max_value=2**31 - 1, required=False, allow_null=True)
-    checksum = serializers.CharField(max_length=128, required=False, allow_blank=True, allow_null=True)
-    signature = serializers.CharField(max_length=1024, required=False, allow_blank=True, default="")
+    completion_time = StrictIntegerField(min_value=0, max_value=2**31 - 1, required=False, allow_null=True)
+    checksum = StrictCharField(max_length=128, required=False, allow_blank=True, allow_null=True)
+    signature = StrictCharField(max_length=1024, required=False, allow_blank=True, default="")
 
 
 class CompleteInputSerializer(serializers.Serializer):
-    action_token = serializers.CharField(max_length=2048, trim_whitespace=True)
-    action_id = serializers.UUIDField()
+    action_token = StrictCharField(max_length=2048, trim_whitespace=True)
+    action_id = StrictUUIDField()
     proof = ProofSerializer(required=False, allow_null=True)
 
 
@@ -90,8 +91,8 @@ class ActionRequestApi(APIView):
         class Meta:
             ref_name = "ActionRequestInput"
 
-        action_type = serializers.CharField(max_length=50)
-        reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+        action_type = StrictCharField(max_length=50)
+        reference = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
         metadata = serializers.JSONField(required=False, default=dict)
 
         def validate_metadata(self, value):
@@ -118,9 +119,9 @@ class ActionInitializeApi(APIView):
         class Meta:
             ref_name = "ActionInitializeInput"
 
-        action_type = serializers.CharField(max_length=50)
-        action_id = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-        user_id = serializers.UUIDField(required=False, allow_null=True)
+        action_type = StrictCharField(max_length=50)
+        action_id = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
+        user_id = StrictUUIDField(required=False, allow_null=True)
 
     @extend_schema(request=InputSerializer, summary="Start an action (alias of /actions/request)")
     def post(self, request):
@@ -157,7 +158,7 @@ class ScoreboardUpdateApi(APIView):
         class Meta:
             ref_name = "ScoreboardUpdateInput"
 
-        user_id = serializers.UUIDField(required=False, allow_null=True)
+        user_id = StrictUUIDField(required=False, allow_null=True)
 
     @extend_schema(request=InputSerializer, summary="Complete an action (alias of /actions/complete)")
     def post(self, request):

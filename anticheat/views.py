@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from accounts.models import Role
 from scoreboard_project.client_ip import client_ip
 from scoreboard_project.errors import ValidationFailed
+from scoreboard_project.fields import StrictCharField
 from scoreboard_project.responses import ok
 
 from . import moderation, selectors
@@ -29,15 +30,6 @@ class IsModerator(BasePermission):
 
 class ModerationApi(APIView):
     permission_classes = [IsModerator]
-
-
-class StrictCharField(serializers.CharField):
-    """A string and nothing else: DRF's CharField would turn 12 or true into text."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 class ReasonInput(serializers.Serializer):

@@ -28,3 +28,20 @@ class StrictRegexField(_StrictString, serializers.RegexField):
 
 class StrictEmailField(_StrictString, serializers.EmailField):
     pass
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON number with no fractional part; ``"10"``, ``true`` and ``1.5`` are refused."""
+
+    default_error_messages = {"not_an_integer": "Must be a whole number."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | float) or (
+            isinstance(data, float) and not data.is_integer()
+        ):
+            self.fail("not_an_integer")
+        return super().to_internal_value(int(data))
+
+
+class StrictUUIDField(_StrictString, serializers.UUIDField):
+    """A UUID written as a string (DRF would also take an integer as one)."""

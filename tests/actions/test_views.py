@@ -364,3 +364,33 @@ def test_it_answers_503_when_the_database_fails_mid_completion(alice, client_for
     assert error_of(response)["code"] == "SERVICE_UNAVAILABLE"
     alice.refresh_from_db()
     assert alice.score == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"actionToken": 123, "actionId": "00000000-0000-4000-8000-000000000000"}, "actionToken"),
+        ({"actionToken": "t", "actionId": 5}, "actionId"),
+        ({"actionToken": "t", "actionId": "not-a-uuid"}, "actionId"),
+        ({"actionToken": "t", "actionId": "00000000-0000-4000-8000-000000000000", "proof": "x"}, "proof"),
+        ({"actionToken": "t", "actionId": "00000000-0000-4000-8000-000000000000",
+          "proof": {"completionTime": "1500", "checksum": "ab"}}, "proof"),
+        ({"actionToken": "t", "actionId": "00000000-0000-4000-8000-000000000000",
+          "proof": {"completionTime": 1500.5, "checksum": "ab"}}, "proof"),
+        ({"actionToken": "t", "actionId": "00000000-0000-4000-8000-000000000000",
+          "proof": {"completionTime": True, "checksum": "ab"}}, "proof"),
+    ],
+)
+def test_it_refuses_wrong_types_in_a_completion(alice, client_for, body, field):
+    response = client_for(alice).post("/api/v1/actions/complete", body, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "VALIDATION_ERROR"
+    assert field in response.json()["error"]["details"]
+
+
+def test_it_refuses_a_non_string_action_type(alice, client_for):
+    response = client_for(alice).post("/api/v1/actions/request", {"actionType": 7}, format="json")
+
+    assert response.status_code == 400
+    assert "actionType" in response.json()["error"]["details"]
