@@ -11,8 +11,8 @@ from leaderboard import ranking, selectors
 from leaderboard.models import ScoreHistory
 from leaderboard.periods import window_for
 from leaderboard.redis_store import RedisBoard
-from leaderboard.sql_store import SqlBoard
 from leaderboard.services import score_history_record
+from leaderboard.sql_store import SqlBoard
 
 
 def usernames(data: dict) -> list[str]:
