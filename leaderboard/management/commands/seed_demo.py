@@ -64,8 +64,8 @@ class Command(BaseCommand):
         """A few to a few dozen actions, more recent ones for the keen players."""
         activity = rng.paretovariate(1.5)
         count = min(60, int(activity * 3))
-        moments = sorted(now - timedelta(seconds=rng.uniform(60, 40 * 86400) / activity ** 0.5)
-                         for _ in range(count))
+        # Spread over ~40 days, denser lately, so today, this week and this month differ.
+        moments = sorted(now - timedelta(seconds=60 + 40 * 86400 * rng.random() ** 1.3) for _ in range(count))
         rows, score = [], 0
         for moment in moments:
             action_type, points = self._pick(rng)
