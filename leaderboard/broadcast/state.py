@@ -19,6 +19,20 @@ from scoreboard_project.redis_client import get_redis, redis_configured, redis_k
 from .payloads import BoardState
 
 _PENDING_MS = 60_000
+# seq = max(previous + 1, now in µs): it keeps rising when Redis restarts empty, so hubs
+# never mistake a fresh update for a stale one.
+_NEXT_SEQ = """
+local value = redis.call('INCR', KEYS[1])
+if value < tonumber(ARGV[1]) then
+  redis.call('SET', KEYS[1], ARGV[1])
+  value = tonumber(ARGV[1])
+end
+return value
+"""
+
+
+def _seq_floor() -> int:
+    return int(time.time() * 1_000_000)
 _LAST_TTL_S = 86_400
 
 
@@ -67,7 +81,7 @@ class RedisState:
         self.client.set(self.last_key, orjson.dumps(state), ex=_LAST_TTL_S)
 
     def next_seq(self) -> int:
-        return int(self.client.incr(self.seq_key))
+        return int(self.client.eval(_NEXT_SEQ, 1, self.seq_key, _seq_floor()))
 
     def seq(self) -> int:
         return int(self.client.get(self.seq_key) or 0)
@@ -108,7 +122,7 @@ class LocalState:
 
     def next_seq(self) -> int:
         with self._lock:
-            value = int(cache.get("bcast:seq", 0)) + 1
+            value = max(int(cache.get("bcast:seq", 0)) + 1, _seq_floor())
             cache.set("bcast:seq", value, timeout=None)
         return value
 
