@@ -122,7 +122,8 @@ class LeaderboardConsumer(AsyncJsonWebsocketConsumer):
         while True:
             frame = await self.hub_client.next_frame()
             try:
-                await asyncio.wait_for(self.send(text_data=frame), SEND_TIMEOUT_S)
+                async with asyncio.timeout(SEND_TIMEOUT_S):  # no extra task per send, unlike wait_for
+                    await self.send(text_data=frame)
             except TimeoutError:
                 await self.shut(1013)
                 return

@@ -22,10 +22,12 @@ from django.conf import settings
 from django.db import close_old_connections
 from django.db.models import Sum
 
+from scoreboard_project.redis_client import redis_configured
+
 from .. import ranking, selectors
 from ..models import ScoreHistory
 from ..periods import iso_z
-from .hub import LEADERBOARD_GROUP, HubClient, get_hub
+from .hub import LEADERBOARD_GROUP, HubClient, get_hub, hub_loop
 from .payloads import BoardState, RankChange, ScoreEvent, dumps, rank_change_frame, score_frames, with_changes
 from .state import shared_state
 
@@ -43,14 +45,37 @@ def user_group(user_id: UUID | str) -> str:
     return f"user_{UUID(str(user_id)).hex}"
 
 
+_loop_lock = threading.Lock()
+_background: asyncio.AbstractEventLoop | None = None
+
+
+def _background_loop() -> asyncio.AbstractEventLoop:
+    """A long-lived loop for sends from threads of a process with no hub (one Redis connection)."""
+    global _background
+    with _loop_lock:
+        if _background is None or _background.is_closed():
+            _background = asyncio.new_event_loop()
+            threading.Thread(target=_background.run_forever, name="broadcast-loop", daemon=True).start()
+        return _background
+
+
 def _group_send(group: str, message: dict) -> None:
+    """Send from sync code (on-commit callbacks, timer threads) or from async code."""
     layer = get_channel_layer()
     try:
         asyncio.get_running_loop()
     except RuntimeError:
+        pass
+    else:
+        asyncio.ensure_future(layer.group_send(group, message))  # called from async code: no blocking
+        return
+    # The serving loop when this process has a hub (the in-memory layer is bound to it), else,
+    # with Redis, a long-lived loop: async_to_sync would open a new connection per send.
+    target = hub_loop() or (_background_loop() if redis_configured() else None)
+    if target is None:
         async_to_sync(layer.group_send)(group, message)
         return
-    asyncio.ensure_future(layer.group_send(group, message))  # called from async code: no blocking
+    asyncio.run_coroutine_threadsafe(layer.group_send(group, message), target).result(timeout=5)
 
 
 async def group_add(group: str, channel: str) -> None:

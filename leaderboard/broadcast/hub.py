@@ -149,6 +149,14 @@ class Hub:
 _hubs: dict[asyncio.AbstractEventLoop, Hub] = {}
 
 
+def hub_loop() -> asyncio.AbstractEventLoop | None:
+    """The serving event loop of this process, once a hub runs on it."""
+    for loop, hub in list(_hubs.items()):
+        if hub._tasks and loop.is_running() and not loop.is_closed():
+            return loop
+    return None
+
+
 def get_hub() -> Hub:
     """The hub of the running event loop (one per server process)."""
     loop = asyncio.get_running_loop()
