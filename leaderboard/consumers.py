@@ -27,6 +27,7 @@ from scoreboard_project import metrics
 from . import ws_limits
 from .broadcast import HubClient, get_hub, group_add, group_discard, user_group
 from .dialects import LIVE
+from .ranking import REDIS_ERRORS
 from .ws_auth import authenticate_token
 
 logger = logging.getLogger("scoreboard.ws")
@@ -86,14 +87,28 @@ class LeaderboardConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=code)
 
     async def sign_in(self, user: User) -> bool:
-        if not await ws_limits.acquire(str(user.pk), self.client_id):
+        try:
+            allowed = await ws_limits.acquire(str(user.pk), self.client_id)
+            if allowed:
+                await group_add(user_group(user.pk), self.channel_name)
+        except REDIS_ERRORS:
+            logger.warning("Redis unreachable: refusing an authenticated socket (limits cannot be checked)")
+            await self.shut(1011)
+            return False
+        if not allowed:
             await self.shut(4429)
             return False
         self.user = user
-        await group_add(user_group(user.pk), self.channel_name)
         return True
 
     async def start(self) -> None:
+        try:
+            await self._start()
+        except REDIS_ERRORS:
+            logger.warning("Redis unreachable: the live leaderboard cannot be served")
+            await self.shut(1011)
+
+    async def _start(self) -> None:
         self.started = True
         hub = get_hub()
         self.hub_client = HubClient(

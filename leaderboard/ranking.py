@@ -233,24 +233,29 @@ def ranking_add_player(user: User) -> None:
         _guarded(window, lambda b, w=window: b.add_if_absent(str(user.pk), 0, to_micros(w.start)))
 
 
+def _rebroadcast() -> None:
+    from . import broadcast  # imports this module: resolved at call time
+
+    transaction.on_commit(broadcast.schedule_leaderboard_broadcast)
+
+
 def ranking_remove_player(user: User) -> None:
-    """A ban: take the player off every leaderboard at once."""
-    if not redis_store_enabled():
-        return
-    for period in ("all", *TIMED_PERIODS):
-        _guarded(window_for(period), lambda b: b.remove(str(user.pk)))
+    """A ban: take the player off every leaderboard at once (and off the live top 10)."""
+    if redis_store_enabled():
+        for period in ("all", *TIMED_PERIODS):
+            _guarded(window_for(period), lambda b: b.remove(str(user.pk)))
+    _rebroadcast()
 
 
 def ranking_restore_player(user: User) -> None:
     """An unban: the player is back with the score they had."""
-    if not redis_store_enabled():
-        return
     user.refresh_from_db(fields=["score", "score_updated_at", "status"])
-    if not user.is_ranked:
-        return
-    _guarded(window_for("all"), lambda b: b.set_absolute(str(user.pk), user.score, to_micros(user.score_updated_at)))
-    for period in TIMED_PERIODS:
-        _mark_stale(window_for(period))  # their period sums come back with the next rebuild
+    if redis_store_enabled() and user.is_ranked:
+        _guarded(window_for("all"),
+                 lambda b: b.set_absolute(str(user.pk), user.score, to_micros(user.score_updated_at)))
+        for period in TIMED_PERIODS:
+            _mark_stale(window_for(period))  # their period sums come back with the next rebuild
+    _rebroadcast()
 
 
 def _guarded(window: Window, write: Callable[[RedisBoard], object]) -> None:

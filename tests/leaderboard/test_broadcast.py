@@ -151,3 +151,17 @@ async def test_it_drops_stale_updates_and_catches_up_from_the_shared_state(db, s
         assert hub.seq == await asyncio.to_thread(store.seq)
     finally:
         watcher.cancel()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_rebroadcasts_the_top_10_when_a_player_is_banned_and_unbanned(ten_players, sent, settings):
+    settings.BROADCAST_INTERVAL_MS = 0
+    broadcast.publish_if_changed(force=True)
+    leader = ten_players[0]
+    User.objects.filter(pk=leader.pk).update(status=User.Status.BANNED)
+    leader.refresh_from_db()
+    ranking.ranking_remove_player(leader)
+    assert "p00" not in [entry["username"] for entry in boards(sent)[-1]["leaderboard"]]
+    User.objects.filter(pk=leader.pk).update(status=User.Status.ACTIVE)
+    ranking.ranking_restore_player(leader)
+    assert boards(sent)[-1]["leaderboard"][0]["username"] == "p00"
