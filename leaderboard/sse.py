@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from rest_framework.exceptions import APIException
@@ -44,7 +44,7 @@ async def _events(client: HubClient, first: str) -> AsyncIterator[str]:
 async def leaderboard_stream(request: HttpRequest) -> HttpResponse:
     if request.method != "GET":
         return error_response("METHOD_NOT_ALLOWED", "Method not allowed.", 405)
-    refused = await sync_to_async(_authenticate)(request)
+    refused = await database_sync_to_async(_authenticate)(request)
     if refused is not None:
         return refused
     hub = get_hub()

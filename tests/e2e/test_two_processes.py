@@ -7,7 +7,7 @@ import json
 
 import httpx
 import pytest
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async as sync_to_async
 from django.conf import settings
 from websockets.asyncio.client import connect
 

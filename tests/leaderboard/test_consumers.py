@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
+from channels.db import database_sync_to_async as sync_to_async
 
 from accounts.models import User
 from accounts.tokens import issue_token_pair
