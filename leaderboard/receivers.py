@@ -32,7 +32,9 @@ def score_history_saved(sender, instance: ScoreHistory, created: bool, **kwargs)
         ranking.ranking_record_change(instance)
         broadcast.score_changed(event)
 
-    transaction.on_commit(after_commit)
+    # robust: the score is committed whatever happens here; a failed broadcast is logged, and
+    # the next change sends the full top 10 again.
+    transaction.on_commit(after_commit, robust=True)
 
 
 @receiver(post_save, sender=User, dispatch_uid="leaderboard.player_created")
@@ -45,4 +47,4 @@ def player_created(sender, instance: User, created: bool, **kwargs) -> None:  # 
         ranking.ranking_add_player(instance)
         broadcast.schedule_leaderboard_broadcast()
 
-    transaction.on_commit(after_commit)
+    transaction.on_commit(after_commit, robust=True)
