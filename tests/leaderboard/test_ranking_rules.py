@@ -173,3 +173,24 @@ def test_it_rebuilds_a_lost_set_and_serves_sql_while_redis_is_down(player, setti
     data = selectors.leaderboard_top()  # Redis down: SQL answers, no 500
     assert usernames(data) == ["alice", "bob"]
     assert ranking.rank_for_score(User.objects.get(username="bob"), 100) == 2
+
+
+def test_it_ranks_a_new_player_at_once_with_score_zero(store, player, django_capture_on_commit_callbacks):
+    player("alice", 100)
+    selectors.leaderboard_top(period="weekly")  # boards ready before the registration
+    with django_capture_on_commit_callbacks(execute=True):
+        newbie = player("newbie")
+    data = selectors.leaderboard_top(period="all")
+    assert [e["username"] for e in data["leaderboard"]] == ["alice", "newbie"]
+    weekly = selectors.leaderboard_top(period="weekly")  # nobody scored this week: both 0, tied
+    assert sorted(e["username"] for e in weekly["leaderboard"]) == ["alice", "newbie"]
+    assert [e["rank"] for e in weekly["leaderboard"]] == [1, 1]
+    assert selectors.player_standing(user=newbie, period="daily")["rank"] == 1
+
+
+def test_it_gives_accounts_the_rank_from_the_store(store, player):
+    from accounts.ranks import user_summary
+
+    player("alice", 300)
+    bob = player("bob", 100)
+    assert user_summary(bob)["rank"] == 2
