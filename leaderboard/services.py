@@ -47,8 +47,8 @@ def score_history_record(
 
     The score moves with an ``F()`` expression and is read back in the same
     transaction, so concurrent completions never lose an increment. The rankings are
-    updated on commit; the ``post_save`` receiver of ScoreHistory schedules the
-    broadcast, also on commit. Raises IntegrityError when a non-repeatable action's
+    updated on commit by the ``post_save`` receiver of ScoreHistory, which then
+    schedules the broadcast. Raises IntegrityError when a non-repeatable action's
     reference was already scored (the unique constraint is the last word on "once").
     """
     now = timezone.now()
@@ -71,7 +71,7 @@ def score_history_record(
             note=note, created_at=now,
         )
         user.score, user.score_updated_at = new_score, now
-        transaction.on_commit(lambda: ranking.ranking_record_change(entry))
+        # The post_save receiver (receivers.py) updates the ranking on commit, then broadcasts.
         new_rank = ranking.rank_for_score(user, new_score, exclude_self=False)
     metrics.score_updates.labels(kind=kind).inc()
     return ScoreChange(entry, previous_score, new_score, previous_rank, new_rank)

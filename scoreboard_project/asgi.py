@@ -1,4 +1,4 @@
-"""ASGI entry point: HTTP (Django) and the two WebSocket paths."""
+"""ASGI entry point: HTTP (Django) and the two WebSocket paths behind origin validation and JWT."""
 
 import os
 
@@ -10,10 +10,11 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from leaderboard.routing import websocket_urlpatterns  # noqa: E402
+from leaderboard.ws_auth import JwtAuthMiddleware, OriginValidator  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": URLRouter(websocket_urlpatterns),
+        "websocket": OriginValidator(JwtAuthMiddleware(URLRouter(websocket_urlpatterns))),
     }
 )

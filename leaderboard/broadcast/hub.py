@@ -1,0 +1,168 @@
+"""The per-process fan-out hub: one member of group ``leaderboard`` for all local sockets.
+
+Delivering one update through Channels' per-socket group membership costs a consumer
+dispatch per socket (3.6 s for 10,000 sockets here); the hub instead receives each
+update once, keeps the frames that were serialized once per dialect, and hands them to
+every registered socket or SSE stream. Each client has a latest-only slot: a client that
+is still writing the previous update only ever gets the newest one, and one that falls
+``MAX_BEHIND`` updates behind is closed. Nothing buffers without limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from .payloads import board_frames
+
+logger = logging.getLogger("scoreboard.hub")
+LEADERBOARD_GROUP = "leaderboard"
+MAX_BEHIND = 3  # updates overwritten before the writer picked one up: the client is too slow
+YIELD_EVERY = 256  # sends between yields to the event loop during a fan-out
+
+
+class HubClient:
+    """A socket or stream registered with the hub."""
+
+    def __init__(self, dialect: str, *, subscribed: bool = True, on_overflow: Callable[[], None] | None = None):
+        self.dialect = dialect  # "live", "scoreboard" or "sse": the key of its frame
+        self.subscribed = subscribed
+        self.on_overflow = on_overflow
+        self._slot: str | None = None
+        self._ready = asyncio.Event()
+        self._behind = 0
+
+    def offer(self, frames: dict[str, str]) -> None:
+        if not self.subscribed:
+            return
+        if self._slot is not None:
+            self._behind += 1
+            if self._behind >= MAX_BEHIND and self.on_overflow is not None:
+                self.on_overflow()
+        self._slot = frames[self.dialect]
+        self._ready.set()
+
+    async def next_frame(self, timeout: float | None = None) -> str | None:
+        """The newest frame not yet written; None after ``timeout`` seconds without one."""
+        try:
+            await asyncio.wait_for(self._ready.wait(), timeout)
+        except TimeoutError:
+            return None
+        self._ready.clear()
+        frame, self._slot, self._behind = self._slot, None, 0
+        return frame
+
+
+class Hub:
+    def __init__(self) -> None:
+        self.clients: set[HubClient] = set()
+        self.frames: dict[str, str] | None = None
+        self.seq = 0
+        self._tasks: list[asyncio.Task] = []
+        self._starting = asyncio.Lock()
+
+    async def register(self, client: HubClient) -> None:
+        await self.start()
+        self.clients.add(client)
+
+    def unregister(self, client: HubClient) -> None:
+        self.clients.discard(client)
+
+    async def start(self) -> None:
+        async with self._starting:
+            if self._tasks:
+                return
+            layer = get_channel_layer()
+            channel = await layer.new_channel("hub.")
+            await layer.group_add(LEADERBOARD_GROUP, channel)
+            self._tasks = [
+                asyncio.create_task(self._receive(layer, channel)),
+                asyncio.create_task(self._watch()),
+            ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        self._tasks = []
+
+    async def _receive(self, layer, channel: str) -> None:
+        while True:
+            try:
+                message = await layer.receive(channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - the layer reconnects; keep listening
+                logger.exception("Hub: channel layer receive failed; retrying")
+                await asyncio.sleep(1)
+                continue
+            if message.get("type") == "hub.board":
+                await self.deliver(message)
+
+    async def deliver(self, state: dict) -> None:
+        """Fan out a board (``seq``, ``live``, ``scoreboard``) unless a newer one was sent."""
+        seq = int(state["seq"])
+        if seq <= self.seq:
+            return  # stale: a newer update already went out
+        self.seq = seq
+        self.frames = frames = board_frames(state)  # type: ignore[arg-type]
+        for index, client in enumerate(list(self.clients)):
+            client.offer(frames)
+            if index % YIELD_EVERY == YIELD_EVERY - 1:
+                await asyncio.sleep(0)
+
+    async def snapshot(self) -> dict[str, str]:
+        """The current board's frames, from memory, the shared cache or (first time) the database."""
+        if self.frames is None:
+            from . import current_state
+
+            state = await sync_to_async(current_state, thread_sensitive=False)()
+            if self.frames is None or state["seq"] > self.seq:
+                self.seq = max(self.seq, state["seq"])
+                self.frames = board_frames(state)
+        return self.frames
+
+    async def _watch(self) -> None:
+        """Catch up after a channel-layer reconnect: missed updates show as a newer shared seq."""
+        from .state import shared_state
+
+        period = min(5.0, settings.WS_HEARTBEAT_INTERVAL / 1000)
+        while True:
+            await asyncio.sleep(period)
+            try:
+                store = shared_state()
+                if await sync_to_async(store.seq, thread_sensitive=False)() > self.seq:
+                    state = await sync_to_async(store.last, thread_sensitive=False)()
+                    if state is not None and state["seq"] > self.seq:
+                        logger.info("Hub: missed update(s); sending the current board to every socket")
+                        await self.deliver(state)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - Redis down: try again next round
+                logger.warning("Hub: shared state unreachable", exc_info=True)
+
+
+_hubs: dict[asyncio.AbstractEventLoop, Hub] = {}
+
+
+def hub_loop() -> asyncio.AbstractEventLoop | None:
+    """The serving event loop of this process, once a hub runs on it."""
+    for loop, hub in list(_hubs.items()):
+        if hub._tasks and loop.is_running() and not loop.is_closed():
+            return loop
+    return None
+
+
+def get_hub() -> Hub:
+    """The hub of the running event loop (one per server process)."""
+    loop = asyncio.get_running_loop()
+    hub = _hubs.get(loop)
+    if hub is None:
+        for stale in [known for known in _hubs if known.is_closed()]:
+            del _hubs[stale]
+        hub = _hubs[loop] = Hub()
+    return hub

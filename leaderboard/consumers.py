@@ -1,0 +1,224 @@
+"""The WebSocket consumer of both dialects (``dialects.py`` holds what differs).
+
+Authentication comes from the ASGI middleware (header or ``?token=``) or a first
+message ``{"type": "auth", "token": ...}``. The consumer accepts before it decides, so
+it can close with the contract's codes: 4401 bad token, 4403 banned (also when a ban
+lands later, through group ``user_<hex>``), 4429 connection limits, 1009 a message over
+4 KiB, 1008 a message flood, 4408 no answer to the server's pings. The top 10 arrives
+through the process's hub; the socket holds no database connection while idle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+
+import orjson
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+
+from accounts.models import User
+from scoreboard_project import metrics
+
+from . import ws_limits
+from .broadcast import HubClient, get_hub, group_add, group_discard, user_group
+from .dialects import LIVE
+from .ranking import REDIS_ERRORS
+from .ws_auth import authenticate_token
+
+logger = logging.getLogger("scoreboard.ws")
+MAX_MESSAGE_BYTES = 4096
+AUTH_DEADLINE_S = 5.0
+SEND_TIMEOUT_S = 10.0
+FLOOD_RATE, FLOOD_BURST = 10.0, 20.0  # client messages per second sustained / in a burst
+
+
+class _Bucket:
+    def __init__(self) -> None:
+        self.tokens, self.at = FLOOD_BURST, time.monotonic()
+
+    def allow(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(FLOOD_BURST, self.tokens + (now - self.at) * FLOOD_RATE)
+        self.at = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+class LeaderboardConsumer(AsyncJsonWebsocketConsumer):
+    dialect = LIVE
+
+    def __init__(self, *args, dialect=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if dialect is not None:
+            self.dialect = dialect
+
+    async def connect(self) -> None:
+        self.client_id = uuid.uuid4().hex
+        self.user: User | None = None
+        self.hub_client: HubClient | None = None
+        self.started = self.closing = False
+        self.tasks: list[asyncio.Task] = []
+        self.flood = _Bucket()
+        self.last_heard, self.pinged_at = time.monotonic(), None
+        await self.accept()
+        metrics.websocket_connections.inc()
+        error = self.scope.get("auth_error")
+        if error:
+            await self.shut(4403 if error == "banned" else 4401)
+            return
+        if self.scope.get("user") is not None:
+            if not await self.sign_in(self.scope["user"]):
+                return
+        elif not settings.LEADERBOARD_PUBLIC:
+            self.tasks.append(asyncio.create_task(self.auth_deadline()))
+            return
+        await self.start()
+
+    async def shut(self, code: int) -> None:
+        if not self.closing:
+            self.closing = True
+            await self.close(code=code)
+
+    async def sign_in(self, user: User) -> bool:
+        try:
+            allowed = await ws_limits.acquire(str(user.pk), self.client_id)
+            if allowed:
+                await group_add(user_group(user.pk), self.channel_name)
+        except REDIS_ERRORS:
+            logger.warning("Redis unreachable: refusing an authenticated socket (limits cannot be checked)")
+            await self.shut(1011)
+            return False
+        if not allowed:
+            await self.shut(4429)
+            return False
+        self.user = user
+        return True
+
+    async def start(self) -> None:
+        try:
+            await self._start()
+        except REDIS_ERRORS:
+            logger.warning("Redis unreachable: the live leaderboard cannot be served")
+            await self.shut(1011)
+
+    async def _start(self) -> None:
+        self.started = True
+        hub = get_hub()
+        self.hub_client = HubClient(
+            self.dialect.name, subscribed=self.dialect.subscribed_on_connect, on_overflow=self.too_slow
+        )
+        await hub.register(self.hub_client)  # before the snapshot: no update can fall in between
+        frames = await hub.snapshot()
+        for frame in self.dialect.greeting(self.client_id, frames):
+            await self.send(text_data=frame)
+        self.tasks += [asyncio.create_task(self.write_updates()), asyncio.create_task(self.heartbeat())]
+
+    async def set_subscribed(self, subscribed: bool) -> None:
+        if self.hub_client is None:
+            return
+        self.hub_client.subscribed = subscribed
+        if subscribed:
+            frames = await get_hub().snapshot()
+            await self.send(text_data=frames[self.dialect.name])
+
+    def too_slow(self) -> None:
+        logger.info("Closing a WebSocket that cannot keep up with updates")
+        asyncio.ensure_future(self.shut(1013))
+
+    async def write_updates(self) -> None:
+        assert self.hub_client is not None
+        while True:
+            frame = await self.hub_client.next_frame()
+            try:
+                async with asyncio.timeout(SEND_TIMEOUT_S):  # no extra task per send, unlike wait_for
+                    await self.send(text_data=frame)
+            except TimeoutError:
+                await self.shut(1013)
+                return
+
+    async def heartbeat(self) -> None:
+        """Ping a socket that has been silent for an interval; close it after two unanswered."""
+        interval = settings.WS_HEARTBEAT_INTERVAL / 1000
+        while True:
+            await asyncio.sleep(interval / 2)
+            now = time.monotonic()
+            if self.user is not None:
+                with contextlib.suppress(Exception):
+                    await ws_limits.refresh(str(self.user.pk), self.client_id)
+            if self.pinged_at is not None and now - self.pinged_at >= 2 * interval:
+                await self.shut(4408)
+                return
+            if self.pinged_at is None and now - self.last_heard >= interval:
+                self.pinged_at = now
+                await self.send(text_data=self.dialect.ping())
+
+    async def auth_deadline(self) -> None:
+        await asyncio.sleep(AUTH_DEADLINE_S)
+        if self.user is None:
+            await self.shut(4401)
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:  # noqa: ARG002
+        raw = text_data.encode() if text_data is not None else (bytes_data or b"")
+        if len(raw) > MAX_MESSAGE_BYTES:
+            await self.shut(1009)
+            return
+        if not self.flood.allow():
+            await self.shut(1008)
+            return
+        self.last_heard, self.pinged_at = time.monotonic(), None
+        try:
+            content = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return
+        if not isinstance(content, dict) or self.closing:
+            return
+        if content.get("type") == "auth" or content.get("event") == "auth":
+            await self.authenticate_message(content.get("token"))
+        elif not self.started:
+            await self.shut(4401)  # private leaderboard: the first message must authenticate
+        else:
+            await self.dialect.handle(self, content)
+
+    async def authenticate_message(self, token) -> None:
+        if self.user is not None:
+            return
+        if not isinstance(token, str) or not token or len(token) > 2048:
+            await self.shut(4401)
+            return
+        user, error = await database_sync_to_async(authenticate_token)(token)
+        if error or user is None:
+            await self.shut(4403 if error == "banned" else 4401)
+            return
+        if await self.sign_in(user) and not self.started:
+            await self.start()
+
+    # --- messages from the channel layer (group user_<hex>) ------------------------------
+    async def player_score(self, message: dict) -> None:
+        await self.send(text_data=message[self.dialect.name])
+        if self.dialect.name == "scoreboard" and message.get("scoreboard_rank"):
+            await self.send(text_data=message["scoreboard_rank"])
+
+    async def player_rank(self, message: dict) -> None:
+        if self.dialect.name == "scoreboard":
+            await self.send(text_data=message["scoreboard_rank"])
+
+    async def player_banned(self, message: dict) -> None:  # noqa: ARG002
+        await self.shut(4403)
+
+    async def disconnect(self, code) -> None:  # noqa: ARG002
+        for task in self.tasks:
+            task.cancel()
+        if self.hub_client is not None:
+            get_hub().unregister(self.hub_client)
+        if self.user is not None:
+            with contextlib.suppress(Exception):
+                await group_discard(user_group(self.user.pk), self.channel_name)
+                await ws_limits.release(str(self.user.pk), self.client_id)
+        metrics.websocket_connections.dec()

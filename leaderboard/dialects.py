@@ -1,0 +1,66 @@
+"""The two WebSocket dialects of one live leaderboard (API.md, "Real time")."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from .broadcast.payloads import dumps
+from .periods import iso_z
+
+if TYPE_CHECKING:
+    from .consumers import LeaderboardConsumer
+
+
+def _now_iso() -> str:
+    return iso_z(datetime.now(UTC))
+
+
+@dataclass(frozen=True)
+class LiveDialect:
+    """/ws/leaderboard/live: ``{"event": ..., "data": ...}``; the top 10 from the start."""
+
+    name: str = "live"
+    subscribed_on_connect: bool = True
+
+    def greeting(self, client_id: str, frames: dict[str, str]) -> list[str]:  # noqa: ARG002
+        return [frames["live_initial"]]
+
+    def ping(self) -> str:
+        return dumps({"event": "ping", "timestamp": int(time.time() * 1000)})
+
+    async def handle(self, consumer: LeaderboardConsumer, content: dict[str, Any]) -> None:
+        kind = content.get("event", content.get("type"))
+        if kind == "ping":
+            await consumer.send(text_data=dumps({"event": "pong", "timestamp": content.get("timestamp")}))
+
+
+@dataclass(frozen=True)
+class ScoreboardDialect:
+    """/ws/scoreboard: ``{"type": ..., "data": ...}``; the top 10 after ``subscribe``."""
+
+    name: str = "scoreboard"
+    subscribed_on_connect: bool = False
+
+    def greeting(self, client_id: str, frames: dict[str, str]) -> list[str]:  # noqa: ARG002
+        return [dumps({"type": "connected", "timestamp": _now_iso(), "clientId": client_id})]
+
+    def ping(self) -> str:
+        return dumps({"type": "ping", "timestamp": _now_iso()})
+
+    async def handle(self, consumer: LeaderboardConsumer, content: dict[str, Any]) -> None:
+        kind = content.get("type")
+        if kind == "ping":
+            await consumer.send(text_data=dumps({"type": "pong", "timestamp": _now_iso()}))
+        elif kind in ("subscribe", "unsubscribe"):
+            if content.get("channel", "leaderboard") != "leaderboard":
+                await consumer.send(text_data=dumps({"type": "error", "data": {
+                    "code": "UNKNOWN_CHANNEL", "message": "The only channel is 'leaderboard'."}}))
+                return
+            await consumer.set_subscribed(kind == "subscribe")
+
+
+LIVE = LiveDialect()
+SCOREBOARD = ScoreboardDialect()

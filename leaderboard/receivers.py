@@ -1,0 +1,50 @@
+"""Signal receivers: build the payload at once, send it on commit (nothing for a rollback)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+
+from accounts.models import User
+
+from . import broadcast, ranking
+from .models import ScoreHistory
+
+
+@receiver(post_save, sender=ScoreHistory, dispatch_uid="leaderboard.score_history_saved")
+def score_history_saved(sender, instance: ScoreHistory, created: bool, **kwargs) -> None:  # noqa: ARG001
+    if not created:
+        return
+    user = instance.user
+    # Inside the scoring transaction, before the ranking store has the new score.
+    event = broadcast.ScoreEvent(
+        userId=str(user.pk),
+        previousScore=instance.previous_score,
+        newScore=instance.new_score,
+        increment=instance.increment,
+        previousRank=ranking.rank_for_score(user, instance.previous_score),
+        newRank=ranking.rank_for_score(user, instance.new_score),
+    )
+
+    def after_commit() -> None:
+        # The ranking first, so the top 10 the broadcaster reads already holds this change.
+        ranking.ranking_record_change(instance)
+        broadcast.score_changed(event)
+
+    # robust: the score is committed whatever happens here; a failed broadcast is logged, and
+    # the next change sends the full top 10 again.
+    transaction.on_commit(after_commit, robust=True)
+
+
+@receiver(post_save, sender=User, dispatch_uid="leaderboard.player_created")
+def player_created(sender, instance: User, created: bool, **kwargs) -> None:  # noqa: ARG001
+    """Every player is ranked from registration on, with score 0."""
+    if not created or not instance.is_ranked:
+        return
+
+    def after_commit() -> None:
+        ranking.ranking_add_player(instance)
+        broadcast.schedule_leaderboard_broadcast()
+
+    transaction.on_commit(after_commit, robust=True)

@@ -1,0 +1,244 @@
+"""The ranking store in Redis: one sorted set per board, kept beside a tie-break map.
+
+A member is ``<16 digits: 10^16-1 - µs of the tie-break time><user id hex, each digit
+inverted>``, so ``ZREVRANGE`` within equal scores yields the earliest time first, then
+the smallest user id: the contract's order, with no second lookup. The hash ``<key>:m``
+maps a user id to its current member. ``<key>:ready`` marks a complete set; a set
+without it (Redis restarted, a write failed, a test flushed it) is rebuilt from
+PostgreSQL before anyone reads it. Every write is one Lua script, so it is atomic.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import redis
+
+from scoreboard_project.redis_client import get_redis, redis_key
+
+from .periods import Window
+from .rows import Row, assign_ranks
+
+_MAX_TS = 10**16 - 1
+_INVERT = str.maketrans("0123456789abcdef", "fedcba9876543210")
+APPLIED_RETENTION_S = 120  # how long an applied ledger row id is remembered (rebuild catch-up)
+
+# All time: set the score the database returned; an older write arriving late changes nothing.
+_SET_ABSOLUTE = """
+if ARGV[4] == '1' and redis.call('EXISTS', KEYS[3]) == 0 then return 0 end
+local old = redis.call('HGET', KEYS[2], ARGV[1])
+if old then
+  if string.sub(old, 1, 16) < string.sub(ARGV[3], 1, 16) then return 0 end
+  redis.call('ZREM', KEYS[1], old)
+end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+return 1
+"""
+
+# Periods: add an increment once per ledger row (KEYS[4] remembers recent row ids).
+_INCREMENT = """
+if redis.call('EXISTS', KEYS[3]) == 0 then return 0 end
+if redis.call('ZADD', KEYS[4], 'NX', ARGV[5], ARGV[4]) == 0 then return 0 end
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', tonumber(ARGV[5]) - tonumber(ARGV[6]))
+local old = redis.call('HGET', KEYS[2], ARGV[1])
+local member = ARGV[3]
+if not old then
+  redis.call('ZINCRBY', KEYS[1], ARGV[2], member)
+  redis.call('HSET', KEYS[2], ARGV[1], member)
+  return 1
+end
+local score = redis.call('ZINCRBY', KEYS[1], ARGV[2], old)
+if ARGV[7] == '1' and string.sub(member, 1, 16) < string.sub(old, 1, 16) then
+  redis.call('ZREM', KEYS[1], old)
+  redis.call('ZADD', KEYS[1], score, member)
+  redis.call('HSET', KEYS[2], ARGV[1], member)
+end
+return 1
+"""
+
+_ADD_IF_ABSENT = """
+if redis.call('EXISTS', KEYS[3]) == 0 then return 0 end
+if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[3]) == 0 then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
+return 1
+"""
+
+_REMOVE = """
+local old = redis.call('HGET', KEYS[2], ARGV[1])
+if not old then return 0 end
+redis.call('ZREM', KEYS[1], old)
+redis.call('HDEL', KEYS[2], ARGV[1])
+return 1
+"""
+
+# A player's standing: member, score, 0-based position, count strictly higher, total.
+_STANDING = """
+local member = redis.call('HGET', KEYS[2], ARGV[1])
+local card = redis.call('ZCARD', KEYS[1])
+if not member then return {false, false, false, false, card} end
+local score = redis.call('ZSCORE', KEYS[1], member)
+if not score then return {false, false, false, false, card} end
+local position = redis.call('ZREVRANK', KEYS[1], member)
+local higher = redis.call('ZCOUNT', KEYS[1], '(' .. score, '+inf')
+return {member, score, position, higher, card}
+"""
+
+
+def member_for(user_id: str, updated_at_us: int) -> str:
+    return f"{_MAX_TS - updated_at_us:016d}{user_id.replace('-', '').translate(_INVERT)}"
+
+
+def decode_member(member: str) -> tuple[str, int]:
+    """(user id as a UUID string, tie-break µs)."""
+    raw = member[16:].translate(_INVERT)
+    user_id = f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:]}"
+    return user_id, _MAX_TS - int(member[:16])
+
+
+@dataclass(frozen=True)
+class Keys:
+    zset: str
+    map: str
+    ready: str
+    applied: str
+    lock: str
+
+    @classmethod
+    def of(cls, bucket: str) -> Keys:
+        base = redis_key("lb", *bucket.split(":"))
+        return cls(base, f"{base}:m", f"{base}:ready", f"{base}:applied", f"{base}:rebuilding")
+
+
+class _Scripts:
+    def __init__(self, client: redis.Redis) -> None:
+        self.set_absolute = client.register_script(_SET_ABSOLUTE)
+        self.increment = client.register_script(_INCREMENT)
+        self.add_if_absent = client.register_script(_ADD_IF_ABSENT)
+        self.remove = client.register_script(_REMOVE)
+        self.standing = client.register_script(_STANDING)
+
+
+_scripts: dict[int, _Scripts] = {}
+
+
+def scripts(client: redis.Redis | None = None) -> _Scripts:
+    client = client or get_redis()
+    found = _scripts.get(id(client))
+    if found is None:
+        found = _scripts[id(client)] = _Scripts(client)
+    return found
+
+
+def expire_at(window: Window) -> int | None:
+    """Period sets live one day past their window, for late readers; all time never expires."""
+    return None if window.end is None else int(window.end.timestamp()) + 86400
+
+
+class RedisBoard:
+    def __init__(self, window: Window, client: redis.Redis | None = None) -> None:
+        self.window = window
+        self.client = client or get_redis()
+        self.keys = Keys.of(window.bucket)
+
+    def is_ready(self) -> bool:
+        return bool(self.client.exists(self.keys.ready))
+
+    def total(self) -> int:
+        return int(self.client.zcard(self.keys.zset))
+
+    def rank_for(self, score: int, *, exclude_user_id: str | None = None) -> int:
+        higher = int(self.client.zcount(self.keys.zset, f"({score}", "+inf"))
+        if exclude_user_id is not None:
+            mine = self.standing(exclude_user_id)
+            if mine is not None and mine.score > score:
+                higher -= 1
+        return 1 + higher
+
+    def top(self, *, offset: int, limit: int) -> list[Row]:
+        raw = self.client.zrevrange(self.keys.zset, offset, offset + limit - 1, withscores=True)
+        items = [(*_split(member), int(score)) for member, score in raw]
+        return assign_ranks(
+            [(uid, score, ts) for uid, ts, score in items], offset=offset, first_rank=self.rank_for
+        )
+
+    def standing(self, user_id: str) -> Row | None:
+        member, score, position, higher, _ = scripts(self.client).standing(
+            keys=[self.keys.zset, self.keys.map], args=[user_id], client=self.client
+        )
+        if not member:
+            return None
+        _, ts = decode_member(member)
+        return Row(user_id, int(float(score)), ts, int(position), 1 + int(higher))
+
+    # --- writes -------------------------------------------------------------------------
+    def set_absolute(self, user_id: str, score: int, updated_at_us: int, *, require_ready: bool = True) -> bool:
+        return bool(
+            scripts(self.client).set_absolute(
+                keys=[self.keys.zset, self.keys.map, self.keys.ready],
+                args=[user_id, score, member_for(user_id, updated_at_us), "1" if require_ready else "0"],
+                client=self.client,
+            )
+        )
+
+    def increment(self, user_id: str, amount: int, updated_at_us: int, entry_id: int, *, touch: bool) -> bool:
+        return bool(
+            scripts(self.client).increment(
+                keys=[self.keys.zset, self.keys.map, self.keys.ready, self.keys.applied],
+                args=[user_id, amount, member_for(user_id, updated_at_us), entry_id, int(time.time()),
+                      APPLIED_RETENTION_S, "1" if touch else "0"],
+                client=self.client,
+            )
+        )
+
+    def add_if_absent(self, user_id: str, score: int, updated_at_us: int) -> bool:
+        return bool(
+            scripts(self.client).add_if_absent(
+                keys=[self.keys.zset, self.keys.map, self.keys.ready],
+                args=[user_id, score, member_for(user_id, updated_at_us)],
+                client=self.client,
+            )
+        )
+
+    def remove(self, user_id: str) -> bool:
+        return bool(scripts(self.client).remove(keys=[self.keys.zset, self.keys.map], args=[user_id], client=self.client))
+
+    def mark_stale(self) -> None:
+        self.client.delete(self.keys.ready)
+
+    def load(self, rows: list[tuple[str, int, int]], applied_ids: list[int]) -> None:
+        """Replace the set with ``rows`` (user id, score, tie-break µs) and mark it ready.
+
+        Written under temporary names and renamed, so readers never see half a set.
+        ``applied_ids`` are recent ledger rows already counted in ``rows``.
+        """
+        tmp_zset, tmp_map = f"{self.keys.zset}:tmp", f"{self.keys.map}:tmp"
+        pipe = self.client.pipeline(transaction=False)
+        pipe.delete(tmp_zset, tmp_map)
+        for start in range(0, len(rows), 2000):
+            chunk = rows[start : start + 2000]
+            members = {member_for(uid, ts): score for uid, score, ts in chunk}
+            pipe.zadd(tmp_zset, members)
+            pipe.hset(tmp_map, mapping={uid: member_for(uid, ts) for uid, _, ts in chunk})
+        pipe.execute()
+        pipe = self.client.pipeline(transaction=True)
+        if rows:
+            pipe.rename(tmp_zset, self.keys.zset)
+            pipe.rename(tmp_map, self.keys.map)
+        else:
+            pipe.delete(self.keys.zset, self.keys.map)
+        now = int(time.time())
+        pipe.delete(self.keys.applied)
+        if applied_ids:
+            pipe.zadd(self.keys.applied, {str(entry_id): now for entry_id in applied_ids})
+        pipe.set(self.keys.ready, now)
+        deadline = expire_at(self.window)
+        if deadline is not None:
+            for key in (self.keys.zset, self.keys.map, self.keys.ready, self.keys.applied):
+                pipe.expireat(key, deadline)
+        pipe.execute()
+
+
+def _split(member: str) -> tuple[str, int]:
+    return decode_member(member)

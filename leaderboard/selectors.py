@@ -1,0 +1,108 @@
+"""Leaderboard reads: every endpoint, socket, stream and page gets its entries here."""
+
+from __future__ import annotations
+
+import time
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, TypedDict
+
+from accounts.models import User
+from scoreboard_project import metrics
+
+from . import ranking
+from .periods import Period, from_micros, iso_z
+from .rows import Board, Row
+
+
+class Entry(TypedDict):
+    rank: int
+    userId: str
+    username: str
+    score: int
+    updatedAt: str
+
+
+def percentile(rank: int, total: int) -> float:
+    """``100 * (total - rank) / total`` rounded half up to one decimal."""
+    if total <= 0:
+        return 0.0
+    exact = Decimal(100 * (total - rank)) / Decimal(total)
+    return float(exact.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+def entries_for(rows: list[Row]) -> list[Entry]:
+    names = dict(User.objects.filter(id__in=[row.user_id for row in rows]).values_list("id", "username"))
+    names = {str(key): value for key, value in names.items()}
+    return [
+        Entry(rank=row.rank, userId=row.user_id, username=names.get(row.user_id, ""), score=row.score,
+              updatedAt=iso_z(from_micros(row.updated_at_us)))
+        for row in rows
+        if row.user_id in names
+    ]
+
+
+def _timed(query):
+    started = time.perf_counter()
+    try:
+        return query()
+    finally:
+        metrics.leaderboard_query_time.observe(time.perf_counter() - started)
+
+
+def leaderboard_top(*, period: Period = "all", limit: int = 10) -> dict[str, Any]:
+    def query(board: Board) -> tuple[list[Row], int]:
+        return board.top(offset=0, limit=limit), board.total()
+
+    rows, total = _timed(lambda: ranking.read(period, query))
+    return {
+        "leaderboard": entries_for(rows),
+        "lastUpdated": ranking.last_change(),
+        "period": period,
+        "totalPlayers": total,
+    }
+
+
+def top_entries(limit: int = 10) -> list[Entry]:
+    """The all-time top ``limit`` (broadcasts and snapshots)."""
+    return entries_for(ranking.read("all", lambda board: board.top(offset=0, limit=limit)))
+
+
+def player_standing(*, user: User, period: Period = "all") -> dict[str, Any] | None:
+    """``userId, username, score, rank, percentile`` of a ranked player; None for the unranked."""
+    if not user.is_ranked:
+        return None
+
+    def query(board: Board) -> tuple[Row | None, int]:
+        return board.standing(str(user.pk)), board.total()
+
+    row, total = _timed(lambda: ranking.read(period, query))
+    if row is None:  # registered a moment ago, before the board heard of them
+        row = Row(str(user.pk), 0 if period != "all" else user.score, 0, total, 0)
+        row = Row(row.user_id, row.score, row.updated_at_us, row.position,
+                  ranking.read(period, lambda board: board.rank_for(row.score)))
+        total += 1
+    return {
+        "userId": str(user.pk),
+        "username": user.username,
+        "score": row.score,
+        "rank": row.rank,
+        "percentile": percentile(row.rank, total),
+    }
+
+
+def leaderboard_around(*, user: User, period: Period = "all", radius: int = 5) -> dict[str, Any] | None:
+    """The caller's entry with up to ``radius`` positions before and after it."""
+    if not user.is_ranked:
+        return None
+
+    def query(board: Board) -> list[Row]:
+        mine = board.standing(str(user.pk))
+        if mine is None:
+            return []
+        start = max(0, mine.position - radius)
+        return board.top(offset=start, limit=mine.position - start + radius + 1)
+
+    rows = _timed(lambda: ranking.read(period, query))
+    entries = entries_for(rows)
+    me = next((entry for entry in entries if entry["userId"] == str(user.pk)), None)
+    return {"leaderboard": entries, "me": me}

@@ -1,0 +1,111 @@
+"""Thin leaderboard APIs: validate the query strictly, call one selector, answer."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.views import APIView
+
+from accounts.models import User
+from scoreboard_project.client_ip import client_ip
+from scoreboard_project.errors import NotFound
+from scoreboard_project.ratelimits import Limit, limit_hit
+from scoreboard_project.responses import ok
+
+from . import selectors
+from .periods import PERIODS
+
+
+class LeaderboardReadable(BasePermission):
+    """Public while LEADERBOARD_PUBLIC is true; otherwise a bearer token is required."""
+
+    def has_permission(self, request, view) -> bool:  # noqa: ARG002
+        return settings.LEADERBOARD_PUBLIC or bool(request.user)
+
+
+class PeriodInput(serializers.Serializer):
+    period = serializers.ChoiceField(choices=PERIODS, default="all")
+
+
+def _parse(serializer_class: type[serializers.Serializer], request) -> dict:
+    serializer = serializer_class(data=request.query_params)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def leaderboard_limit() -> Limit:
+    return Limit("leaderboard.read", settings.RATE_LIMIT_LEADERBOARD_PER_MINUTE, 60)
+
+
+def score_limit() -> Limit:
+    return Limit("leaderboard.score", settings.RATE_LIMIT_SCORE_PER_MINUTE, 60)
+
+
+def client_key(request) -> str:
+    return f"user:{request.user.pk}" if request.user else f"ip:{client_ip(request)}"
+
+
+class LeaderboardGetApi(APIView):
+    """GET /leaderboard and its alias /scoreboard/top."""
+
+    permission_classes = [LeaderboardReadable]
+
+    class InputSerializer(PeriodInput):
+        limit = serializers.IntegerField(min_value=1, max_value=100, default=10)
+
+    @extend_schema(parameters=[InputSerializer], summary="The top of a leaderboard")
+    def get(self, request):
+        query = _parse(self.InputSerializer, request)
+        limit_hit(leaderboard_limit(), client_key(request))
+        return ok(selectors.leaderboard_top(period=query["period"], limit=query["limit"]))
+
+
+class LeaderboardAroundMeApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(PeriodInput):
+        radius = serializers.IntegerField(min_value=0, max_value=50, default=5)
+
+    @extend_schema(parameters=[InputSerializer], summary="The caller and their neighbours")
+    def get(self, request):
+        query = _parse(self.InputSerializer, request)
+        limit_hit(leaderboard_limit(), client_key(request))
+        data = selectors.leaderboard_around(user=request.user, period=query["period"], radius=query["radius"])
+        if data is None or data["me"] is None:
+            raise NotFound("You are not on the leaderboard.")
+        return ok(data)
+
+
+class MyScoreGetApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(parameters=[PeriodInput], summary="The caller's score, rank and percentile")
+    def get(self, request):
+        query = _parse(PeriodInput, request)
+        limit_hit(score_limit(), f"user:{request.user.pk}")
+        user = request.user
+        standing = selectors.player_standing(user=user, period=query["period"]) or {
+            "userId": str(user.pk), "username": user.username, "score": user.score, "rank": None, "percentile": None,
+        }
+        return ok({**standing, "totalActions": user.total_actions})
+
+
+class UserScoreGetApi(APIView):
+    permission_classes = [LeaderboardReadable]
+
+    @extend_schema(parameters=[PeriodInput], summary="A player's score, rank and percentile")
+    def get(self, request, user_id: str):
+        query = _parse(PeriodInput, request)
+        limit_hit(leaderboard_limit(), client_key(request))
+        try:
+            player = User.objects.filter(pk=uuid.UUID(user_id)).first()
+        except ValueError:
+            player = None
+        standing = selectors.player_standing(user=player, period=query["period"]) if player else None
+        if standing is None:
+            raise NotFound("No such player.")
+        return ok(standing)

@@ -1,0 +1,74 @@
+"""Real daphne processes for end-to-end tests and the fan-out benchmark."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Daphne:
+    """``daphne scoreboard_project.asgi:application`` on a free port, with the given environment."""
+
+    def __init__(self, env: dict[str, str], *, log: Path | None = None) -> None:
+        self.port = free_port()
+        self.env = env
+        self.log = log
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def http(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        daphne = str(Path(sys.executable).with_name("daphne"))
+        output = open(self.log, "ab") if self.log else subprocess.DEVNULL  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [daphne, "-v", "0", "-b", "127.0.0.1", "-p", str(self.port), "scoreboard_project.asgi:application"],
+            cwd=ROOT, env=self.env, stdout=output, stderr=output,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"daphne exited with {self.process.returncode}")
+            try:
+                if httpx.get(f"{self.http}/healthz", timeout=0.5).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError("daphne did not start in 30 s")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def child_env(database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({"DATABASE_URL": database_url, "REDIS_URL": redis_url, "DB_POOL_MIN_SIZE": "1",
+                "DB_POOL_MAX_SIZE": "5", **extra})
+    env.setdefault("SECRET_KEY", "e2e-secret-key")
+    env.setdefault("JWT_SECRET", "e2e-jwt-secret-0123456789-0123456789")
+    env.setdefault("ACTION_TOKEN_SECRETS", "e2e-one,e2e-two")
+    return env

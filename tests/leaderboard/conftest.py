@@ -1,0 +1,43 @@
+"""Leaderboard fixtures: the store under test, players with chosen scores, clean real-time state."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from channels.layers import channel_layers
+
+from accounts.models import User
+from leaderboard import broadcast, ws_limits
+from tests.conftest import make_player, production_shape
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _clean_realtime_state() -> Iterator[None]:
+    ws_limits.reset_local()
+    channel_layers.backends.clear()  # a layer is bound to the event loop of the test that made it
+    yield
+    broadcast.cancel_pending_timer()
+    ws_limits.reset_local()
+
+
+@pytest.fixture(params=["redis", "sql"])
+def store(request, settings) -> str:
+    """Run a test against the Redis store and against the SQL store (forced)."""
+    if request.param == "redis" and not production_shape():
+        pytest.skip("the Redis store needs the production shape (REDIS_URL + PostgreSQL)")
+    settings.LEADERBOARD_STORE = "auto" if request.param == "redis" else "sql"
+    return request.param
+
+
+@pytest.fixture
+def player(db) -> Callable[..., User]:
+    """``player("carol", 300, at=5)``: a player with that score, reached ``at`` minutes after T0."""
+
+    def build(username: str, score: int = 0, *, at: float = 0, **fields) -> User:
+        return make_player(username, score=score, score_updated_at=T0 + timedelta(minutes=at), **fields)
+
+    return build

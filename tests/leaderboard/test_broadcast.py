@@ -1,0 +1,167 @@
+"""The broadcaster: on commit only, the first change at once, the rest coalesced, no-ops skipped."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import orjson
+import pytest
+from django.db import transaction
+
+from accounts.models import User
+from leaderboard import broadcast, ranking
+from leaderboard.broadcast.hub import Hub, HubClient
+from leaderboard.broadcast.state import shared_state
+from leaderboard.services import score_history_record
+
+
+@pytest.fixture
+def sent(monkeypatch) -> list[tuple[float, str, dict]]:
+    """Every group_send the broadcaster makes: (time, group, message); still sent for real."""
+    calls: list[tuple[float, str, dict]] = []
+    original = broadcast._group_send
+
+    def record(group: str, message: dict) -> None:
+        calls.append((time.perf_counter(), group, message))
+        original(group, message)
+
+    monkeypatch.setattr(broadcast, "_group_send", record)
+    return calls
+
+
+def boards(calls) -> list[dict]:
+    return [orjson.loads(message["live"]) for _, group, message in calls if group == "leaderboard"]
+
+
+@pytest.fixture
+def ten_players(player) -> list[User]:
+    return [player(f"p{index:02d}", 1000 - index * 10, at=index) for index in range(10)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_sends_the_first_change_at_once(ten_players, sent, monkeypatch, settings):
+    settings.BROADCAST_INTERVAL_MS = 1000
+    broadcast.publish_if_changed(force=True)
+    shared_state().close_window()
+    committed: list[float] = []
+    original = ranking.ranking_record_change
+    monkeypatch.setattr(ranking, "ranking_record_change",
+                        lambda entry: (committed.append(time.perf_counter()), original(entry)))
+    sent.clear()
+    score_history_record(user=ten_players[9], increment=500)
+    board_sends = [at for at, group, _ in sent if group == "leaderboard"]
+    assert len(board_sends) == 1
+    assert board_sends[0] - committed[0] < 0.05
+    assert boards(sent)[0]["leaderboard"][0]["username"] == "p09"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_coalesces_ten_changes_in_300_ms_into_at_most_two_broadcasts(ten_players, sent, settings):
+    settings.BROADCAST_INTERVAL_MS = 1000
+    climber = ten_players[9]
+    for _ in range(10):
+        score_history_record(user=climber, increment=10)
+        time.sleep(0.03)
+    time.sleep(1.3)
+    updates = boards(sent)
+    assert 1 <= len(updates) <= 2
+    final = updates[-1]["leaderboard"]
+    assert final[0] == {**final[0], "username": "p09", "score": 1010}
+    assert updates[-1]["seq"] > (updates[0]["seq"] if len(updates) == 2 else 0)
+    personal = [message for _, group, message in sent if group.startswith("user_")
+                and message["type"] == "player.score"]
+    assert len(personal) == 10  # personal events are never coalesced away
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_sends_no_update_when_the_top_10_does_not_change(ten_players, player, sent, settings):
+    settings.BROADCAST_INTERVAL_MS = 0
+    outsider = player("outsider", 0, at=99)
+    broadcast.publish_if_changed(force=True)
+    sent.clear()
+    score_history_record(user=outsider, increment=5)
+    assert boards(sent) == []
+    assert [message["type"] for _, _, message in sent] == ["player.score"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_tells_the_player_pushed_out_of_the_top_10(ten_players, player, sent, settings):
+    settings.BROADCAST_INTERVAL_MS = 0
+    climber = player("climber", 0, at=99)
+    broadcast.publish_if_changed(force=True)
+    sent.clear()
+    score_history_record(user=climber, increment=2000)
+    pushed = {orjson.loads(message["scoreboard_rank"])["data"]["userId"]: orjson.loads(message["scoreboard_rank"])
+              for _, _, message in sent if message["type"] == "player.rank"}
+    assert len(pushed) == 10  # everyone moved down one place
+    last = pushed[str(ten_players[9].pk)]["data"]
+    assert (last["previousRank"], last["newRank"]) == (10, 11)
+    assert boards(sent)[0]["leaderboard"][0]["username"] == "climber"
+
+
+def test_it_broadcasts_nothing_for_a_rolled_back_transaction(alice, sent, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with pytest.raises(RuntimeError), transaction.atomic():
+            score_history_record(user=alice, increment=100)
+            raise RuntimeError("the action failed after scoring")
+    assert callbacks == []
+    assert sent == []
+
+
+def test_it_broadcasts_on_commit(alice, sent, django_capture_on_commit_callbacks, settings):
+    settings.BROADCAST_INTERVAL_MS = 0
+    with django_capture_on_commit_callbacks(execute=True):
+        score_history_record(user=alice, increment=100)
+        assert sent == []  # nothing leaves before the commit
+    score = next(orjson.loads(message["live"]) for _, _, message in sent if message["type"] == "player.score")
+    assert score["data"] == {"userId": str(alice.pk), "oldScore": 0, "newScore": 100, "increment": 100, "newRank": 1}
+    assert boards(sent)[0]["leaderboard"][0]["score"] == 100
+
+
+async def test_it_keeps_only_the_newest_frame_for_a_slow_client():
+    overflowed: list[bool] = []
+    client = HubClient("live", on_overflow=lambda: overflowed.append(True))
+    for seq in range(1, 3):
+        client.offer({"live": f"frame {seq}"})
+    assert await client.next_frame(timeout=0.1) == "frame 2"
+    assert await client.next_frame(timeout=0.05) is None
+    for seq in range(3, 7):
+        client.offer({"live": f"frame {seq}"})
+    assert overflowed  # fell MAX_BEHIND updates behind: the hub asks for it to be closed
+
+
+async def test_it_drops_stale_updates_and_catches_up_from_the_shared_state(db, settings):
+    settings.WS_HEARTBEAT_INTERVAL = 100
+    hub = Hub()
+    client = HubClient("sse")
+    hub.clients.add(client)
+    state = {"seq": 5, "live": '{"leaderboard":[],"updatedAt":"x","seq":5}', "scoreboard": "{}"}
+    await hub.deliver(state)
+    await hub.deliver({**state, "seq": 4})
+    assert hub.seq == 5
+    assert (await client.next_frame(timeout=0.1)).startswith("event: leaderboard:update\ndata: ")
+    # An update this process missed (e.g. while the channel layer reconnected):
+    store = shared_state()
+    await asyncio.to_thread(lambda: [store.next_seq() for _ in range(6)])
+    await asyncio.to_thread(store.save, {**state, "seq": store.seq(), "entries": [], "updatedAt": "x"})
+    watcher = asyncio.create_task(hub._watch())
+    try:
+        assert await client.next_frame(timeout=1) is not None
+        assert hub.seq == await asyncio.to_thread(store.seq)
+    finally:
+        watcher.cancel()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_rebroadcasts_the_top_10_when_a_player_is_banned_and_unbanned(ten_players, sent, settings):
+    settings.BROADCAST_INTERVAL_MS = 0
+    broadcast.publish_if_changed(force=True)
+    leader = ten_players[0]
+    User.objects.filter(pk=leader.pk).update(status=User.Status.BANNED)
+    leader.refresh_from_db()
+    ranking.ranking_remove_player(leader)
+    assert "p00" not in [entry["username"] for entry in boards(sent)[-1]["leaderboard"]]
+    User.objects.filter(pk=leader.pk).update(status=User.Status.ACTIVE)
+    ranking.ranking_restore_player(leader)
+    assert boards(sent)[-1]["leaderboard"][0]["username"] == "p00"

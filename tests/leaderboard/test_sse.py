@@ -1,0 +1,86 @@
+"""GET /api/v1/leaderboard/stream, driven on the real ASGI application."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from channels.db import database_sync_to_async
+
+from accounts.tokens import issue_token_pair
+from leaderboard.broadcast.hub import get_hub
+from leaderboard.services import score_history_record
+from scoreboard_project.asgi import application
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class Stream:
+    def __init__(self, headers: list[tuple[bytes, bytes]] | None = None) -> None:
+        self.inbox: asyncio.Queue = asyncio.Queue()
+        self.outbox: asyncio.Queue = asyncio.Queue()
+        scope = {"type": "http", "http_version": "1.1", "method": "GET", "path": "/api/v1/leaderboard/stream",
+                 "raw_path": b"/api/v1/leaderboard/stream", "query_string": b"", "root_path": "",
+                 "scheme": "http", "headers": [(b"host", b"localhost"), *(headers or [])],
+                 "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 80)}
+        self.inbox.put_nowait({"type": "http.request", "body": b"", "more_body": False})
+        self.task = asyncio.create_task(application(scope, self.inbox.get, self.outbox.put))
+
+    async def start(self) -> dict:
+        return await asyncio.wait_for(self.outbox.get(), 3)
+
+    async def body(self, timeout: float = 3) -> str:
+        message = await asyncio.wait_for(self.outbox.get(), timeout)
+        return message.get("body", b"").decode()
+
+    async def close(self) -> None:
+        await self.inbox.put({"type": "http.disconnect"})
+        await asyncio.wait_for(self.task, 3)
+
+
+@pytest.fixture(autouse=True)
+def _uncoalesced(settings):
+    settings.BROADCAST_INTERVAL_MS = 0
+
+
+async def test_it_streams_the_board_then_every_change(alice, bob):
+    stream = Stream()
+    start = await stream.start()
+    assert start["status"] == 200
+    assert (b"content-type", b"text/event-stream") in [(k.lower(), v) for k, v in start["headers"]]
+    first = await stream.body()
+    assert "event: leaderboard:update\ndata: {" in first
+    assert '"username":"alice"' in first
+    await database_sync_to_async(score_history_record)(user=bob, increment=100)
+    update = await stream.body()
+    assert update.startswith("event: leaderboard:update\ndata: ")
+    assert update.index('"username":"bob"') < update.index('"username":"alice"')
+    hub = get_hub()
+    assert len(hub.clients) == 1
+    await stream.close()
+    assert hub.clients == set()  # a clean disconnect unregisters the stream
+    await hub.stop()
+
+
+async def test_it_sends_a_keep_alive_comment(alice, monkeypatch):
+    from leaderboard import sse
+
+    monkeypatch.setattr(sse, "KEEP_ALIVE_S", 0.1)
+    stream = Stream()
+    await stream.start()
+    await stream.body()
+    assert await stream.body() == ": keep-alive\n\n"
+    await stream.close()
+    await get_hub().stop()
+
+
+async def test_it_requires_a_token_when_private(alice, settings):
+    settings.LEADERBOARD_PUBLIC = False
+    stream = Stream()
+    assert (await stream.start())["status"] == 401
+    token = await database_sync_to_async(lambda: issue_token_pair(alice).access)()
+    authorized = Stream(headers=[(b"authorization", f"Bearer {token}".encode())])
+    assert (await authorized.start())["status"] == 200
+    await authorized.body()
+    await authorized.close()
+    await get_hub().stop()
