@@ -17,14 +17,19 @@ def score_history_saved(sender, instance: ScoreHistory, created: bool, **kwargs)
     if not created:
         return
     user = instance.user
-    # Inside the scoring transaction, before the ranking store has the new score.
+    # Inside the scoring transaction, before the ranking store has the new score. The
+    # ledger service passes the ranks it already counted; other writers get them counted.
+    previous_rank, new_rank = getattr(instance, "known_ranks", None) or (
+        ranking.rank_for_score(user, instance.previous_score),
+        ranking.rank_for_score(user, instance.new_score),
+    )
     event = broadcast.ScoreEvent(
         userId=str(user.pk),
         previousScore=instance.previous_score,
         newScore=instance.new_score,
         increment=instance.increment,
-        previousRank=ranking.rank_for_score(user, instance.previous_score),
-        newRank=ranking.rank_for_score(user, instance.new_score),
+        previousRank=previous_rank,
+        newRank=new_rank,
     )
 
     def after_commit() -> None:

@@ -63,15 +63,18 @@ def score_history_record(
         new_score = User.objects.filter(pk=user.pk).values_list("score", flat=True).get()
         previous_score = new_score - increment
         previous_rank = ranking.rank_for_score(user, previous_score)
-        entry = ScoreHistory.objects.create(
+        new_rank = ranking.rank_for_score(user, new_score)
+        entry = ScoreHistory(
             user=user, kind=kind, action_id=action_id, action_type=action_type, reference=reference,
             once_per_reference=once_per_reference, increment=increment, previous_score=previous_score,
             new_score=new_score, completion_time_ms=completion_time_ms, server_elapsed_ms=server_elapsed_ms,
             proof=proof or {}, signature=signature, reverses=reverses, completed_by=completed_by,
             note=note, created_at=now,
         )
+        # Handed to the post_save receiver so the personal events do not count the ranks again.
+        entry.known_ranks = (previous_rank, new_rank)
+        entry.save(force_insert=True)
         user.score, user.score_updated_at = new_score, now
         # The post_save receiver (receivers.py) updates the ranking on commit, then broadcasts.
-        new_rank = ranking.rank_for_score(user, new_score, exclude_self=False)
     metrics.score_updates.labels(kind=kind).inc()
     return ScoreChange(entry, previous_score, new_score, previous_rank, new_rank)

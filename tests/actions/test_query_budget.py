@@ -27,8 +27,8 @@ def test_it_completes_an_action_in_at_most_eight_statements(client_for, many_com
     """Every statement the service sends, transaction control included.
 
     The claim (UPDATE ... RETURNING), then the ledger transaction: BEGIN, the score
-    UPDATE, its read-back, the two rank counts of the placeholder SQL ranking (Redis once
-    issue 5 lands), the INSERT, COMMIT. The detectors read through the cache.
+    UPDATE, its read-back, the previous and new rank (two COUNTs on the SQL store; Redis
+    answers them on the production shape), the INSERT, COMMIT. The detectors read through the cache.
     """
     alice = make_player("alice")
     client = client_for(alice)
