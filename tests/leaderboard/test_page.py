@@ -73,8 +73,9 @@ def test_it_escapes_usernames_on_the_page(client, db):
 def test_it_reads_the_page_in_few_queries(client, db, django_assert_max_num_queries):
     for index in range(10):
         make_player(f"q{index}", score=index)
+    client.get("/")  # the first read after Redis lost its sets rebuilds them from the database
     with django_assert_max_num_queries(2):
-        client.get("/")
+        assert client.get("/").status_code == 200
 
 
 def test_it_serves_the_page_scripts_and_styles(client, db):
