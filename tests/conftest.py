@@ -17,6 +17,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.tokens import issue_token_pair
+from tests.e2e.servers import free_port
 
 PASSWORD = "correct-horse-battery-9"
 
@@ -115,12 +116,6 @@ def client_for() -> Callable[[User], APIClient]:
         return client
 
     return build
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class ThrowawayRedis:

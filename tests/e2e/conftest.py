@@ -4,21 +4,17 @@ scripts/browser.sh; never `playwright install`) and real daphne processes."""
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import quote
 
-import httpx
 import pytest
 from django.conf import settings
 
 from tests.conftest import free_port
+from tests.e2e.servers import Daphne
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -28,19 +24,6 @@ CHROMIUM_ARGS = [
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-
-
-def live_socket_available() -> bool:
-    """True once the live branch's WebSocket consumer is routed (after the merge)."""
-    from leaderboard.routing import websocket_urlpatterns
-
-    return bool(websocket_urlpatterns)
-
-
-requires_live_socket = pytest.mark.skipif(
-    not live_socket_available(),
-    reason="needs /ws/leaderboard/live and the Redis broadcast from the live branch (passes after merge)",
-)
 
 
 @pytest.fixture(scope="module")
@@ -100,51 +83,11 @@ def child_database_url() -> str:
     return f"postgres://{user}{password}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
 
 
-class DaphneServer:
-    """One real server process on a free port, sharing this test run's PostgreSQL and Redis."""
-
-    def __init__(self, env: dict[str, str], port: int | None = None) -> None:
-        self.port = port or free_port()
-        self.env = env
-        self.process: subprocess.Popen | None = None
-        self.log = ARTIFACTS / f"daphne-{self.port}.log"
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> DaphneServer:
-        ARTIFACTS.mkdir(exist_ok=True)
-        daphne = str(Path(sys.executable).with_name("daphne"))
-        with open(self.log, "ab") as log:
-            self.process = subprocess.Popen(
-                [daphne, "-b", "127.0.0.1", "-p", str(self.port), "scoreboard_project.asgi:application"],
-                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"daphne exited with {self.process.returncode}; see {self.log}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=0.5).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"daphne did not answer on port {self.port}; see {self.log}")
-
-    def kill(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
+def DaphneServer(env: dict[str, str], port: int | None = None) -> Daphne:  # noqa: N802 - reads as a class
+    """A server process whose output is kept in test-artifacts/ for a failing test."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    port = port or free_port()
+    return Daphne(env, port=port, log=ARTIFACTS / f"daphne-{port}.log")
 
 
 def server_env(test_env: dict[str, str]) -> dict[str, str]:

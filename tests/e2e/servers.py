@@ -23,8 +23,8 @@ def free_port() -> int:
 class Daphne:
     """``daphne scoreboard_project.asgi:application`` on a free port, with the given environment."""
 
-    def __init__(self, env: dict[str, str], *, log: Path | None = None) -> None:
-        self.port = free_port()
+    def __init__(self, env: dict[str, str], *, port: int | None = None, log: Path | None = None) -> None:
+        self.port = port or free_port()
         self.env = env
         self.log = log
         self.process: subprocess.Popen | None = None
@@ -33,11 +33,13 @@ class Daphne:
     def http(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    url = http
+
     @property
     def ws(self) -> str:
         return f"ws://127.0.0.1:{self.port}"
 
-    def start(self) -> None:
+    def start(self) -> Daphne:
         daphne = str(Path(sys.executable).with_name("daphne"))
         output = open(self.log, "ab") if self.log else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
@@ -50,10 +52,16 @@ class Daphne:
                 raise RuntimeError(f"daphne exited with {self.process.returncode}")
             try:
                 if httpx.get(f"{self.http}/healthz", timeout=0.5).status_code == 200:
-                    return
+                    return self
             except httpx.HTTPError:
                 time.sleep(0.1)
-        raise RuntimeError("daphne did not start in 30 s")
+        raise RuntimeError(f"daphne did not start in 30 s (log: {self.log})")
+
+    def kill(self) -> None:
+        """SIGKILL: the process dies as in a crash, with no clean shutdown."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -61,7 +69,7 @@ class Daphne:
             try:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                self.process.kill()
+                self.kill()
 
 
 def child_env(database_url: str, redis_url: str, **extra: str) -> dict[str, str]:

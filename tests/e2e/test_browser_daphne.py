@@ -14,7 +14,7 @@ from accounts.models import User
 from anticheat.models import AuditEntry
 from leaderboard.services import score_history_record
 from tests.conftest import PASSWORD, make_player
-from tests.e2e.conftest import DaphneServer, off_loop, requires_live_socket, server_env
+from tests.e2e.conftest import DaphneServer, off_loop, server_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.production_shape]
 
@@ -82,7 +82,6 @@ def test_it_lets_an_admin_ban_a_player_in_the_admin(browser, daphne_server, tran
     page.context.close()
 
 
-@requires_live_socket
 def test_it_shows_a_score_change_on_the_open_page_within_a_second(browser, daphne_server, transactional_db):
     players = ranked(5)
     page = open_live_page(browser, daphne_server)
@@ -94,7 +93,6 @@ def test_it_shows_a_score_change_on_the_open_page_within_a_second(browser, daphn
     page.context.close()
 
 
-@requires_live_socket
 def test_it_shows_reconnecting_when_the_server_dies_and_recovers(browser, transactional_db, test_env):
     players = ranked(3)
     server = DaphneServer(server_env(test_env)).start()
@@ -113,7 +111,6 @@ def test_it_shows_reconnecting_when_the_server_dies_and_recovers(browser, transa
         server.stop()
 
 
-@requires_live_socket
 def test_it_removes_a_player_banned_in_the_admin_from_the_open_page(browser, daphne_server, transactional_db):
     players = ranked(3)
     make_admin()
