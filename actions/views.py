@@ -14,9 +14,16 @@ from scoreboard_project.errors import Forbidden
 from scoreboard_project.fields import StrictCharField, StrictIntegerField, StrictUUIDField
 from scoreboard_project.parsers import AnyContentTypeJSONParser
 from scoreboard_project.responses import ok
+from scoreboard_project.schema import errors
 
 from . import services
 from .catalog import action_types_list
+from .schema import (
+    ACTION_TYPES_RESPONSE,
+    COMPLETION_RESPONSE,
+    ISSUED_ACTION_RESPONSE,
+    SCOREBOARD_UPDATE_RESPONSE,
+)
 from .selectors import leaderboard_top
 
 METADATA_MAX_BYTES = 4096
@@ -71,7 +78,10 @@ def _completion_data(done: services.Completion) -> dict:
 class ActionTypesListApi(APIView):
     authentication_classes: list = []
 
-    @extend_schema(summary="The action types a player can request")
+    @extend_schema(
+        summary="The action types a player can request",
+        responses={200: ACTION_TYPES_RESPONSE, **errors(429)},
+    )
     def get(self, request):  # noqa: ARG002
         types = [
             {
@@ -102,7 +112,10 @@ class ActionRequestApi(APIView):
                 raise serializers.ValidationError(f"Must be at most {METADATA_MAX_BYTES} bytes as JSON.")
             return value
 
-    @extend_schema(request=InputSerializer, summary="Start an action: a signed action token")
+    @extend_schema(
+        request=InputSerializer, summary="Start an action: a signed action token",
+        responses={201: ISSUED_ACTION_RESPONSE, **errors(400, 401, 403, 409, 413, 429, 503)},
+    )
     def post(self, request):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -123,7 +136,10 @@ class ActionInitializeApi(APIView):
         action_id = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
         user_id = StrictUUIDField(required=False, allow_null=True)
 
-    @extend_schema(request=InputSerializer, summary="Start an action (alias of /actions/request)")
+    @extend_schema(
+        request=InputSerializer, summary="Start an action (alias of /actions/request)",
+        responses={201: ISSUED_ACTION_RESPONSE, **errors(400, 401, 403, 409, 413, 429, 503)},
+    )
     def post(self, request):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -137,7 +153,10 @@ class ActionInitializeApi(APIView):
 class ActionCompleteApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=CompleteInputSerializer, summary="Complete an action and score it")
+    @extend_schema(
+        request=CompleteInputSerializer, summary="Complete an action and score it",
+        responses={200: COMPLETION_RESPONSE, **errors(400, 401, 403, 409, 413, 422, 429, 503)},
+    )
     def post(self, request):
         serializer = CompleteInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -160,7 +179,10 @@ class ScoreboardUpdateApi(APIView):
 
         user_id = StrictUUIDField(required=False, allow_null=True)
 
-    @extend_schema(request=InputSerializer, summary="Complete an action (alias of /actions/complete)")
+    @extend_schema(
+        request=InputSerializer, summary="Complete an action (alias of /actions/complete)",
+        responses={200: SCOREBOARD_UPDATE_RESPONSE, **errors(400, 401, 403, 409, 413, 422, 429, 503)},
+    )
     def post(self, request):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

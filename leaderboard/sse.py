@@ -14,6 +14,7 @@ from accounts.authentication import BearerAuthentication
 from scoreboard_project.errors import error_response
 
 from .broadcast import HubClient, get_hub
+from .schema import LeaderboardStreamSchemaView, documented_by
 
 KEEP_ALIVE_S = 15.0
 
@@ -41,6 +42,7 @@ async def _events(client: HubClient, first: str) -> AsyncIterator[str]:
         hub.unregister(client)
 
 
+@documented_by(LeaderboardStreamSchemaView)
 async def leaderboard_stream(request: HttpRequest) -> HttpResponse:
     if request.method != "GET":
         return error_response("METHOD_NOT_ALLOWED", "Method not allowed.", 405)

@@ -15,9 +15,19 @@ from scoreboard_project.client_ip import client_ip
 from scoreboard_project.errors import NotFound
 from scoreboard_project.ratelimits import Limit, limit_hit
 from scoreboard_project.responses import ok
+from scoreboard_project.schema import errors
 
 from . import selectors
 from .periods import PERIODS
+from .schema import (
+    AROUND_ME_RESPONSE,
+    LEADERBOARD_RESPONSE,
+    MY_SCORE_RESPONSE,
+    PLAYER_SCORE_RESPONSE,
+    PUBLIC_AUTH,
+    PUBLIC_NOTE,
+    USER_ID_PATH,
+)
 
 
 class LeaderboardReadable(BasePermission):
@@ -57,7 +67,11 @@ class LeaderboardGetApi(APIView):
     class InputSerializer(PeriodInput):
         limit = serializers.IntegerField(min_value=1, max_value=100, default=10)
 
-    @extend_schema(parameters=[InputSerializer], summary="The top of a leaderboard")
+    @extend_schema(
+        parameters=[InputSerializer], summary="The top of a leaderboard",
+        description=PUBLIC_NOTE, auth=PUBLIC_AUTH,
+        responses={200: LEADERBOARD_RESPONSE, **errors(400, 401, 403, 429, 503)},
+    )
     def get(self, request):
         query = _parse(self.InputSerializer, request)
         limit_hit(leaderboard_limit(), client_key(request))
@@ -70,7 +84,10 @@ class LeaderboardAroundMeApi(APIView):
     class InputSerializer(PeriodInput):
         radius = serializers.IntegerField(min_value=0, max_value=50, default=5)
 
-    @extend_schema(parameters=[InputSerializer], summary="The caller and their neighbours")
+    @extend_schema(
+        parameters=[InputSerializer], summary="The caller and their neighbours",
+        responses={200: AROUND_ME_RESPONSE, **errors(400, 401, 403, 404, 429, 503)},
+    )
     def get(self, request):
         query = _parse(self.InputSerializer, request)
         limit_hit(leaderboard_limit(), client_key(request))
@@ -83,7 +100,10 @@ class LeaderboardAroundMeApi(APIView):
 class MyScoreGetApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(parameters=[PeriodInput], summary="The caller's score, rank and percentile")
+    @extend_schema(
+        parameters=[PeriodInput], summary="The caller's score, rank and percentile",
+        responses={200: MY_SCORE_RESPONSE, **errors(400, 401, 403, 429, 503)},
+    )
     def get(self, request):
         query = _parse(PeriodInput, request)
         limit_hit(score_limit(), f"user:{request.user.pk}")
@@ -97,7 +117,11 @@ class MyScoreGetApi(APIView):
 class UserScoreGetApi(APIView):
     permission_classes = [LeaderboardReadable]
 
-    @extend_schema(parameters=[PeriodInput], summary="A player's score, rank and percentile")
+    @extend_schema(
+        parameters=[PeriodInput, USER_ID_PATH], summary="A player's score, rank and percentile",
+        description=PUBLIC_NOTE, auth=PUBLIC_AUTH,
+        responses={200: PLAYER_SCORE_RESPONSE, **errors(400, 401, 403, 404, 429, 503)},
+    )
     def get(self, request, user_id: str):
         query = _parse(PeriodInput, request)
         limit_hit(leaderboard_limit(), client_key(request))

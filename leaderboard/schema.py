@@ -1,0 +1,118 @@
+"""OpenAPI descriptions of the leaderboard answers (the success envelope around them).
+
+The answers themselves are built by ``selectors``: an entry is the ``Entry`` TypedDict
+(camelCase keys); the fields here are snake_case because the schema's camelize hook turns
+them into the same camelCase names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.views import APIView
+
+from accounts.authentication import BearerAuthentication
+from scoreboard_project.schema import envelope, errors
+
+from .periods import PERIODS
+
+PUBLIC_NOTE = (
+    "Public while the setting LEADERBOARD_PUBLIC is true (the default); otherwise a bearer token is required."
+)
+
+# public* endpoints: a bearer token, or none while LEADERBOARD_PUBLIC is true
+PUBLIC_AUTH = [{"bearerAuth": []}, {}]
+
+USER_ID_PATH = OpenApiParameter(
+    "user_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="the player's id"
+)
+
+
+class LeaderboardEntryOutput(serializers.Serializer):
+    rank = serializers.IntegerField(help_text="1 + the number of players with a strictly higher score")
+    user_id = serializers.UUIDField()
+    username = serializers.CharField()
+    score = serializers.IntegerField()
+    updated_at = serializers.DateTimeField(help_text="when the player reached this score")
+
+
+class LeaderboardOutput(serializers.Serializer):
+    leaderboard = LeaderboardEntryOutput(many=True)
+    last_updated = serializers.DateTimeField(help_text="when any ranked score last moved")
+    period = serializers.ChoiceField(choices=PERIODS)
+    total_players = serializers.IntegerField()
+
+
+class LeaderboardAroundMeOutput(serializers.Serializer):
+    leaderboard = LeaderboardEntryOutput(
+        many=True, help_text="the caller's entry with up to `radius` entries before and after it"
+    )
+    me = LeaderboardEntryOutput(help_text="the caller's entry")
+
+
+class PlayerScoreOutput(serializers.Serializer):
+    user_id = serializers.UUIDField()
+    username = serializers.CharField()
+    score = serializers.IntegerField()
+    rank = serializers.IntegerField()
+    percentile = serializers.FloatField(help_text="100 * (totalPlayers - rank) / totalPlayers, one decimal")
+
+
+class MyScoreOutput(serializers.Serializer):
+    user_id = serializers.UUIDField()
+    username = serializers.CharField()
+    score = serializers.IntegerField()
+    rank = serializers.IntegerField(allow_null=True, help_text="null for an account not on the leaderboards")
+    percentile = serializers.FloatField(
+        allow_null=True, help_text="null for an account not on the leaderboards"
+    )
+    total_actions = serializers.IntegerField()
+
+
+LEADERBOARD_RESPONSE = envelope("LeaderboardResponse", LeaderboardOutput())
+AROUND_ME_RESPONSE = envelope("LeaderboardAroundMeResponse", LeaderboardAroundMeOutput())
+MY_SCORE_RESPONSE = envelope("MyScoreResponse", MyScoreOutput())
+PLAYER_SCORE_RESPONSE = envelope("PlayerScoreResponse", PlayerScoreOutput())
+
+
+class LeaderboardStreamSchemaView(APIView):
+    """Stands in for ``sse.leaderboard_stream`` (a plain async view) in the schema only."""
+
+    authentication_classes = [BearerAuthentication]
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="The top 10 as Server-Sent Events",
+        description=(
+            "`event: leaderboard:update` frames whose `data` is the WebSocket event's "
+            "(`{\"leaderboard\": [...top 10], \"updatedAt\"}`): one on connect, then one per change; "
+            "a comment line every 15 s. " + PUBLIC_NOTE
+        ),
+        responses={
+            (200, "text/event-stream"): OpenApiResponse(
+                OpenApiTypes.STR, description="an endless event stream"
+            ),
+            **errors(401, 403),
+        },
+    )
+    def get(self, request):  # pragma: no cover - never routed; the schema reads its decorator
+        raise NotImplementedError
+
+
+def documented_by(view_class: type[APIView]) -> Callable:
+    """Lets the schema generator describe a plain Django view through ``view_class``.
+
+    The generator only lists callbacks with a ``cls`` that is an APIView; the view itself
+    is returned unchanged and Django still calls it directly.
+    """
+
+    def decorate(view: Callable) -> Callable:
+        view.cls = view_class
+        view.initkwargs = {}
+        return view
+
+    return decorate
