@@ -146,12 +146,15 @@ def _complete(
     claims = _verified(
         user=user, token=token, action_id=action_id, claimed_user_id=claimed_user_id, now=now, seen=seen
     )
-    check_completion_attempt(owner_id=claims.user_id)
     kind = action_kind_get(claims.action_type)
     if kind.authoritative and user.role != Role.SYSTEM:
         raise AuthoritativeAction()
     owner = user if claims.user_id == user.pk else _owner(claims.user_id)
+    # The claim comes before the limits: a replay, or the loser of a race on one token,
+    # is TOKEN_ALREADY_USED whatever the limits say (the contract's "exactly one 200 and
+    # the other 409"), and it cannot spend the winner's allowance.
     claimed = token_claim(action_id=action_id, token_hash=token_hash(token), now=now)
+    _count_attempt_or_release(owner_id=claims.user_id, action_id=action_id, claimed_at=now)
     elapsed_ms = max(0, int((now - claimed.created_at).total_seconds() * 1000))
     _check_proof_or_burn(claimed=claimed, kind=kind, proof=proof, require_proof=require_proof, elapsed_ms=elapsed_ms)
     change = _score(
@@ -175,6 +178,19 @@ def _verified(
     if claimed_user_id is not None and claimed_user_id not in (user.pk, claims.user_id if is_system else None):
         raise Forbidden("userId must be your own.", details={"userId": ["must be your own user id"]})
     return claims
+
+
+def _count_attempt_or_release(*, owner_id: UUID, action_id: UUID, claimed_at: datetime) -> None:
+    """Count the attempt against the token's owner; a refused one gives the token back.
+
+    Refused by a limit (429) or by a store that cannot enforce it (503), the player did
+    nothing wrong with this token, so it is released for a later try.
+    """
+    try:
+        check_completion_attempt(owner_id=owner_id)
+    except ApplicationError:
+        token_release(action_id=action_id, claimed_at=claimed_at)
+        raise
 
 
 def _owner(user_id: UUID) -> User:

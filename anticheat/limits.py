@@ -1,8 +1,9 @@
 """Limits on the scoring path (API.md, "Limits"): completions and action requests.
 
-Every completion attempt counts against the token's owner, whoever sends it (a game
-server completing for a player spends that player's allowance). The store being down
-fails closed: 503, before anything is written.
+Every completion attempt on a live token counts against the token's owner, whoever
+sends it (a game server completing for a player spends that player's allowance). The
+actions service counts it right after claiming the token and gives the token back when a
+limit refuses it. The store being down fails closed: 503, and nothing is scored.
 """
 
 from __future__ import annotations

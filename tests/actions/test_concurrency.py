@@ -136,3 +136,16 @@ def test_it_gives_one_200_to_two_processes_racing_on_one_token(client_for, test_
     alice.refresh_from_db()
     assert alice.score == 100
     assert_ledger_agrees()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_answers_409_not_429_to_the_losers_under_the_default_limits(client_for):
+    """The contract's race: one 200, the others TOKEN_ALREADY_USED, with 1 completion/s."""
+    alice = make_player("alice")
+    clients = [client_for(alice) for _ in range(4)]
+    issued = request_token(clients[0])
+    age_action(issued["actionId"], 5)
+    responses = race(4, lambda i: complete_token(clients[i], issued, 2000))
+    assert Counter(r.status_code for r in responses) == Counter({200: 1, 409: 3})
+    assert {r.json()["error"]["code"] for r in responses if r.status_code == 409} == {"TOKEN_ALREADY_USED"}
+    assert_ledger_agrees()

@@ -177,3 +177,28 @@ def test_it_counts_requests_refused_before_the_throttles(api_client, alice, sett
     response = api_client.post("/api/v1/actions/request", {}, format="json", REMOTE_ADDR="203.0.113.20")
     limited(response, "ip.hour")
     assert api_client.get("/api/v1/actions/types", REMOTE_ADDR="203.0.113.20").status_code == 429
+
+
+def test_it_answers_a_replay_in_the_same_second_with_409(alice, client_for):
+    client = client_for(alice)
+    issued = aged_token(client)
+    assert complete_token(client, issued, 2000).status_code == 200
+
+    replay = complete_token(client, issued, 2000)
+
+    assert replay.status_code == 409
+    assert replay.json()["error"]["code"] == "TOKEN_ALREADY_USED"
+
+
+def test_it_gives_back_a_token_that_a_limit_refused(alice, client_for, frozen_windows):
+    client = client_for(alice)
+    first, second = aged_token(client), aged_token(client)
+    assert complete_token(client, first, 2000).status_code == 200
+    limited(complete_token(client, second, 2000), "actions.complete.second")
+
+    frozen_windows.time.return_value += 1.5  # the next second's window
+    retried = complete_token(client, second, 2000)
+
+    assert retried.status_code == 200, retried.content
+    alice.refresh_from_db()
+    assert alice.score == 200
