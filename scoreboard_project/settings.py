@@ -261,5 +261,6 @@ LOGGING = {
         "django.server": {"level": "WARNING"},
         # daphne logs each request path; the ?token= of a WebSocket URL must never reach a log.
         "daphne": {"filters": ["request_id"], "level": "WARNING"},
+        "uvicorn.access": {"filters": ["request_id"]},
     },
 }

@@ -23,8 +23,11 @@ def free_port() -> int:
 class Daphne:
     """``daphne scoreboard_project.asgi:application`` on a free port, with the given environment."""
 
-    def __init__(self, env: dict[str, str], *, port: int | None = None, log: Path | None = None) -> None:
+    def __init__(
+        self, env: dict[str, str], *, port: int | None = None, log: Path | None = None, verbosity: int = 0
+    ) -> None:
         self.port = port or free_port()
+        self.verbosity = verbosity  # 1 and up: daphne writes an access log line per request
         self.env = env
         self.log = log
         self.process: subprocess.Popen | None = None
@@ -43,7 +46,7 @@ class Daphne:
         daphne = str(Path(sys.executable).with_name("daphne"))
         output = open(self.log, "ab") if self.log else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
-            [daphne, "-v", "0", "-b", "127.0.0.1", "-p", str(self.port), "scoreboard_project.asgi:application"],
+            [daphne, "-v", str(self.verbosity), "-b", "127.0.0.1", "-p", str(self.port), "scoreboard_project.asgi:application"],
             cwd=ROOT, env=self.env, stdout=output, stderr=output,
         )
         deadline = time.monotonic() + 30

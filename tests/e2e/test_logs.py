@@ -1,0 +1,55 @@
+"""No token ever reaches a log line: ?token= on sockets and URLs, bearer headers."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+from channels.db import database_sync_to_async as sync_to_async
+from django.conf import settings
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from accounts.tokens import issue_token_pair
+from tests.conftest import make_player
+from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.servers import Daphne, child_env
+
+pytestmark = [pytest.mark.production_shape, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def chatty_server(django_db_setup, django_db_blocker):
+    """A server with daphne's access log on and the app logging at DEBUG, into a file."""
+    db = settings.DATABASES["default"]
+    database_url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = ARTIFACTS / "daphne-token-log-check.log"
+    log.unlink(missing_ok=True)
+    server = Daphne(child_env(database_url, settings.REDIS_URL, LOG_LEVEL="DEBUG"), log=log, verbosity=2)
+    server.start()
+    yield server
+    server.stop()
+
+
+async def test_it_keeps_tokens_out_of_every_log_line(chatty_server):
+    alice = await sync_to_async(make_player)("alice")
+    valid = await sync_to_async(lambda: issue_token_pair(alice).access)()
+    forged = "eyJhbGciOiJIUzI1NiJ9.eyJ1c2VySWQiOiJ4In0.FORGEDSIGNATURE42"
+
+    async with connect(f"{chatty_server.ws}/ws/leaderboard/live?token={valid}") as socket:
+        assert "leaderboard:initial" in await socket.recv()
+    with pytest.raises(ConnectionClosed):
+        async with connect(f"{chatty_server.ws}/ws/scoreboard?token={forged}") as socket:
+            await asyncio.wait_for(socket.recv(), 5)
+            await asyncio.wait_for(socket.recv(), 5)
+    async with httpx.AsyncClient(base_url=chatty_server.http) as client:
+        await client.get(f"/api/v1/leaderboard?token={valid}")
+        await client.get("/api/v1/users/me/score", headers={"Authorization": f"Bearer {forged}"})
+    chatty_server.stop()
+
+    text = chatty_server.log.read_text()
+    assert "/ws/leaderboard/live" in text  # the access log was on: there was something to leak
+    for secret in (valid, forged, valid.split(".")[2], "FORGEDSIGNATURE42"):
+        assert secret not in text
