@@ -27,3 +27,9 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+
+# End-to-end benchmark on PostgreSQL + Redis (own database scoreboard_bench, Redis DB 14):
+# fan-out to 1,000 sockets over two daphne processes, completion throughput, reads.
+.PHONY: bench
+bench: $(STAMP)
+	$(BIN)/python bench/run.py

@@ -1,0 +1,155 @@
+"""WebSocket clients of ``/ws/leaderboard/live`` in a child process (asyncio + websockets).
+
+The parent starts ``worker`` with one end of a Pipe. The worker opens its sockets, spread
+round-robin over the given servers, and answers ``("ready", info)``; it then records
+the ``perf_counter()`` time of every ``leaderboard:update`` frame (CLOCK_MONOTONIC, the
+same clock in every process of the machine) until the parent sends ``"stop"``, and
+answers ``("result", info)``. Frames are only timestamped while receiving; they are
+parsed after the stop, so parsing does not delay the next socket's timestamp.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import resource
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+PATH = "/ws/leaderboard/live"
+UPDATE = '"leaderboard:update"'
+PING = '"event":"ping"'
+SEQ = re.compile(r'"seq":\s*(\d+)')
+BATCH = 100
+MAX_LIFETIME_S = 600  # a worker never outlives a lost parent by much
+
+
+@dataclass
+class Socket:
+    server: str
+    frames: list[tuple[float, str]] = field(default_factory=list)
+    close_code: int | None = None
+    error: str | None = None
+
+
+async def _answer_ping(ws: ClientConnection, frame: str) -> None:
+    """The server pings idle sockets (WS_HEARTBEAT_INTERVAL) and drops those that stay silent."""
+    try:
+        timestamp = json.loads(frame).get("timestamp")
+    except ValueError:
+        timestamp = None
+    await ws.send(json.dumps({"event": "pong", "timestamp": timestamp}))
+
+
+async def _listen(ws: ClientConnection, sock: Socket) -> None:
+    async for frame in ws:
+        if isinstance(frame, bytes):
+            frame = frame.decode()
+        head = frame[:48]
+        if UPDATE in head:
+            sock.frames.append((time.perf_counter(), frame))
+        elif PING in head.replace(" ", ""):
+            await _answer_ping(ws, frame)
+
+
+async def _run_socket(url: str, sock: Socket, ready: asyncio.Event) -> None:
+    try:
+        async with connect(url, max_queue=None, ping_interval=None, open_timeout=30) as ws:
+            await asyncio.wait_for(ws.recv(), 30)  # leaderboard:initial
+            ready.set()
+            await _listen(ws, sock)
+            sock.close_code = ws.close_code
+    except ConnectionClosed as closed:
+        sock.close_code = closed.rcvd.code if closed.rcvd else None
+    except Exception as error:  # noqa: BLE001 - reported, never raised: one socket must not stop the rest
+        sock.error = f"{type(error).__name__}: {error}"
+    finally:
+        ready.set()
+
+
+async def _open_all(servers: list[tuple[str, str]], count: int) -> tuple[list[Socket], list[asyncio.Task[None]]]:
+    sockets: list[Socket] = []
+    tasks: list[asyncio.Task[None]] = []
+    for start in range(0, count, BATCH):
+        readies = []
+        for index in range(start, min(count, start + BATCH)):
+            name, base = servers[index % len(servers)]
+            sock, ready = Socket(server=name), asyncio.Event()
+            sockets.append(sock)
+            tasks.append(asyncio.create_task(_run_socket(f"{base}{PATH}", sock, ready)))
+            readies.append(ready)
+        await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), 60)
+    return sockets, tasks
+
+
+def _boards_and_receipts(sockets: list[Socket]) -> tuple[dict[int, list[list[Any]]], list[dict[int, float]]]:
+    """Per socket ``{seq: first receipt time}``; per seq its top 10 as ``[userId, score]``."""
+    boards: dict[int, list[list[Any]]] = {}
+    receipts: list[dict[int, float]] = []
+    for sock in sockets:
+        mine: dict[int, float] = {}
+        for at, frame in sock.frames:
+            match = SEQ.search(frame)
+            if match is None:
+                continue
+            seq = int(match.group(1))
+            mine.setdefault(seq, at)
+            if seq not in boards:
+                entries = json.loads(frame)["data"]["leaderboard"]
+                boards[seq] = [[entry["userId"], entry["score"]] for entry in entries]
+        receipts.append(mine)
+    return boards, receipts
+
+
+async def _wait_for_stop(conn: Connection) -> None:
+    deadline = time.monotonic() + MAX_LIFETIME_S
+    while time.monotonic() < deadline:
+        if await asyncio.to_thread(conn.poll, 0.5):
+            try:
+                if conn.recv() == "stop":
+                    return
+            except EOFError:
+                return
+
+
+async def _main(conn: Connection, servers: list[tuple[str, str]], count: int) -> None:
+    started = time.perf_counter()
+    try:
+        sockets, tasks = await _open_all(servers, count)
+    except TimeoutError:
+        conn.send(("ready", {"opened": 0, "error": "sockets did not open within 60 s per batch"}))
+        return
+    failed = [s for s in sockets if s.error or s.close_code is not None]
+    conn.send(("ready", {"opened": len(sockets) - len(failed), "failed": len(failed),
+                         "seconds": round(time.perf_counter() - started, 2),
+                         "errors": Counter(s.error for s in failed if s.error)}))
+    await _wait_for_stop(conn)
+    still_open = sum(not task.done() for task in tasks)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    boards, receipts = _boards_and_receipts(sockets)
+    conn.send(("result", {
+        "servers": [s.server for s in sockets], "receipts": receipts, "boards": boards,
+        "still_open": still_open, "close_codes": Counter(s.close_code for s in sockets if s.close_code is not None),
+        "errors": Counter(s.error for s in sockets if s.error),
+    }))
+
+
+def worker(conn: Connection, servers: list[tuple[str, str]], count: int) -> None:
+    """Entry point of the child process: ``servers`` is ``[(name, ws base URL), ...]``."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, count * 2 + 256)), hard))
+    try:
+        asyncio.run(_main(conn, servers, count))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        conn.close()

@@ -1,0 +1,206 @@
+"""Phase 1, end-to-end fan-out: scoring response -> ``leaderboard:update`` on every open socket.
+
+Sockets are opened by child processes (``live_clients``), spread evenly over both
+daphne processes. Scores change only through the API: ``/actions/request``, a wait over
+the type's minimum duration, ``/actions/complete`` on process A. Completions are spaced
+more than BROADCAST_INTERVAL_MS apart, so each one is a leading-edge broadcast. Each
+scorer is chosen, from GET /leaderboard, among the players whose completion changes the
+top 10 (see ``_pick_scorer``).
+
+A change is found in the frames by content: the first board (lowest ``seq``) listing the
+scorer with the score its completion answered. A socket counts as delivered when it
+received that very board.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import time
+from collections import Counter
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+import httpx
+
+from . import api
+from .live_clients import worker
+from .servers import Daphne
+
+PLAYERS = 12
+SETTLE_S = 0.4
+
+
+@dataclass
+class Change:
+    index: int
+    player: api.Player
+    sent: float  # perf_counter() when /actions/complete was sent
+    answered: float  # ... when its response had arrived
+    status: int
+    new_score: int | None
+
+
+class ClientProcesses:
+    """The WebSocket client processes; each holds ``count / procs`` sockets on both servers."""
+
+    def __init__(self, servers: list[Daphne], count: int, procs: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        targets = [(s.name, s.ws) for s in servers]
+        self.pipes: list[Connection] = []
+        self.procs: list[BaseProcess] = []
+        for share in _split(count, procs):
+            parent, child = context.Pipe()
+            self.pipes.append(parent)
+            self.procs.append(context.Process(target=worker, args=(child, targets, share), daemon=True))
+
+    def start(self) -> list[dict[str, Any]]:
+        for proc in self.procs:
+            proc.start()
+        return [self._expect(pipe, "ready", 180) for pipe in self.pipes]
+
+    def stop(self) -> list[dict[str, Any]]:
+        for pipe in self.pipes:
+            pipe.send("stop")
+        return [self._expect(pipe, "result", 120) for pipe in self.pipes]
+
+    def close(self) -> None:
+        for proc in self.procs:
+            if proc.is_alive():
+                proc.terminate()
+            proc.join(timeout=5)
+
+    @staticmethod
+    def _expect(pipe: Connection, kind: str, timeout: float) -> dict[str, Any]:
+        if not pipe.poll(timeout):
+            raise RuntimeError(f"a WebSocket client process sent no {kind!r} in {timeout:.0f} s")
+        got, info = pipe.recv()
+        if got != kind:
+            raise RuntimeError(f"expected {kind!r} from a client process, got {got!r}")
+        return info
+
+
+def _split(count: int, parts: int) -> list[int]:
+    return [count // parts + (1 if i < count % parts else 0) for i in range(parts)]
+
+
+async def _pick_scorer(http: httpx.AsyncClient, base: str, players: list[api.Player],
+                       completions: dict[str, int], points: int) -> api.Player:
+    """A player whose completion changes the top 10, read from GET /leaderboard.
+
+    A player in the top 10 changes it by scoring at all; one outside enters it only with
+    a score strictly above the 10th (equal scores rank whoever reached them first).
+    Among those, the one that has scored least so far.
+    """
+    board = api.data_of(await http.get(f"{base}{api.API}/leaderboard", params={"limit": 100}))["leaderboard"]
+    top = {entry["userId"] for entry in board[:10]}
+    tenth = board[9]["score"] if len(board) >= 10 else -1
+    scores = {entry["userId"]: entry["score"] for entry in board}
+    eligible = [p for p in players if p.id in top or scores.get(p.id, 0) + points > tenth]
+    return min(eligible, key=lambda p: (completions[p.id], players.index(p)))
+
+
+async def _score_changes(http: httpx.AsyncClient, base: str, players: list[api.Player], changes: int,
+                         spacing_s: float) -> list[Change]:
+    done: list[Change] = []
+    completions = {p.id: 0 for p in players}
+    points = await api.action_points(http, base)
+    last_completion = time.perf_counter()  # registrations may have broadcast just now
+    for index in range(changes):
+        await asyncio.sleep(SETTLE_S)  # let the previous change's fan-out finish undisturbed
+        player = await _pick_scorer(http, base, players, completions, points)
+        completions[player.id] += 1
+        action = await api.request_action(http, base, player)
+        ready_at = max(action.requested_at + api.MIN_WAIT_S, last_completion + spacing_s)
+        await asyncio.sleep(max(0.0, ready_at - time.perf_counter()))
+        sent = time.perf_counter()
+        response = await api.complete_action(http, base, action)
+        answered = time.perf_counter()
+        new_score = response.json()["data"]["newScore"] if response.status_code == 200 else None
+        done.append(Change(index, player, sent, answered, response.status_code, new_score))
+        last_completion = sent
+    return done
+
+
+def _canonical_seq(change: Change, boards: dict[int, list[list[Any]]]) -> int | None:
+    """The first board showing this change: the scorer listed with its new score."""
+    entry = [change.player.id, change.new_score]
+    matches = [seq for seq, board in boards.items() if entry in board]
+    return min(matches) if matches else None
+
+
+def _merge(results: list[dict[str, Any]]) -> tuple[dict[int, list[list[Any]]], list[dict[int, float]], list[str]]:
+    """Every client process's boards by seq, and per socket its receipts and its server."""
+    boards: dict[int, list[list[Any]]] = {}
+    receipts: list[dict[int, float]] = []
+    servers: list[str] = []
+    for result in results:
+        boards.update(result["boards"])
+        receipts.extend(result["receipts"])
+        servers.extend(result["servers"])
+    return boards, receipts, servers
+
+
+def _latencies(change: Change, seq: int | None, receipts: list[dict[int, float]],
+               servers: list[str]) -> list[tuple[str, float, float]]:
+    """Per socket that received board ``seq``: (server, ms from response, ms from request)."""
+    if seq is None:
+        return []
+    return [(server, (got[seq] - change.answered) * 1000, (got[seq] - change.sent) * 1000)
+            for got, server in zip(receipts, servers, strict=True) if seq in got]
+
+
+def _analyse(changes: list[Change], results: list[dict[str, Any]], sockets_open: int) -> dict[str, Any]:
+    boards, receipts, servers = _merge(results)
+    rows, from_response, from_request, seqs = [], [], [], []
+    by_server: dict[str, list[float]] = {}
+    for change in changes:
+        seq = _canonical_seq(change, boards) if change.status == 200 else None
+        seqs.append(seq)
+        got = _latencies(change, seq, receipts, servers)
+        for server, resp, _ in got:
+            by_server.setdefault(server, []).append(resp)
+        lat_resp, lat_req = [g[1] for g in got], [g[2] for g in got]
+        from_response += lat_resp
+        from_request += lat_req
+        rows.append({"change": change.index + 1, "player": change.player.username, "status": change.status,
+                     "newScore": change.new_score, "seq": seq, "delivered": len(got), "expected": sockets_open,
+                     "responseMs": round((change.answered - change.sent) * 1000, 1),
+                     "fromResponse": api.summary(lat_resp), "fromRequest": api.summary(lat_req),
+                     "negative": sum(v < 0 for v in lat_resp)})
+    found = [s for s in seqs if s is not None]
+    return {
+        "changes": len(changes), "broadcastChanges": len(found), "distinctBoards": len(set(found)),
+        "sockets": sockets_open, "socketsByServer": dict(Counter(servers)),
+        "delivered": len(from_response), "expected": len(changes) * sockets_open,
+        "fromResponse": api.summary(from_response), "fromRequest": api.summary(from_request),
+        "negative": sum(v < 0 for v in from_response),
+        "byServer": {name: api.summary(values) for name, values in sorted(by_server.items())},
+        "perChange": rows,
+    }
+
+
+async def run(servers: list[Daphne], *, sockets: int, changes: int, procs: int,
+              spacing_s: float) -> tuple[dict[str, Any], list[api.Player], list[Change]]:
+    clients = ClientProcesses(servers, sockets, procs)
+    try:
+        ready = await asyncio.to_thread(clients.start)
+        opened = sum(info.get("opened", 0) for info in ready)
+        print(f"  {opened}/{sockets} sockets open ({', '.join(str(i.get('seconds')) + ' s' for i in ready)}); "
+              f"failures: {sum(i.get('failed', 0) for i in ready)}", flush=True)
+        async with api.client(16) as http:
+            players = await api.register_many(http, [s.http for s in servers], "fan", PLAYERS)
+            done = await _score_changes(http, servers[0].http, players, changes, spacing_s)
+        await asyncio.sleep(2.0)  # stragglers
+        results = await asyncio.to_thread(clients.stop)
+    finally:
+        clients.close()
+    report = _analyse(done, results, opened)
+    report["openSeconds"] = [info.get("seconds") for info in ready]
+    report["stillOpenAtEnd"] = sum(r["still_open"] for r in results)
+    report["socketErrors"] = dict(sum((Counter(r["errors"]) for r in results), Counter()))
+    report["closeCodes"] = {str(k): v for k, v in sum((Counter(r["close_codes"]) for r in results), Counter()).items()}
+    report["completionStatuses"] = dict(Counter(str(c.status) for c in done))
+    return report, players, done
