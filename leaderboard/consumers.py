@@ -68,6 +68,7 @@ class LeaderboardConsumer(AsyncJsonWebsocketConsumer):
         self.flood = _Bucket()
         self.last_heard, self.pinged_at = time.monotonic(), None
         await self.accept()
+        self.released = False
         metrics.websocket_connections.inc()
         error = self.scope.get("auth_error")
         if error:
@@ -217,6 +218,22 @@ class LeaderboardConsumer(AsyncJsonWebsocketConsumer):
         await self.shut(4403)
 
     async def disconnect(self, code) -> None:  # noqa: ARG002
+        await self.release()
+
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            # A consumer that failed never sees websocket.disconnect: its tasks, hub slot and
+            # connection lease are freed here all the same, or the player would be locked
+            # out with 4429 until the lease expired.
+            await self.release()
+
+    async def release(self) -> None:
+        """Free what the connection holds; safe to call more than once."""
+        if getattr(self, "released", True):  # never connected, or released already
+            return
+        self.released = True
         for task in self.tasks:
             task.cancel()
         if self.hub_client is not None:

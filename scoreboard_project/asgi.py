@@ -11,9 +11,9 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from leaderboard.routing import websocket_urlpatterns  # noqa: E402
 from leaderboard.ws_auth import JwtAuthMiddleware, OriginValidator  # noqa: E402
-from scoreboard_project.logging import redact_server_access_logs  # noqa: E402
+from scoreboard_project.daphne_compat import patch_daphne  # noqa: E402
 
-redact_server_access_logs()
+patch_daphne()
 
 application = ProtocolTypeRouter(
     {

@@ -25,25 +25,3 @@ class RequestIdFilter(logging.Filter):
             record.msg, record.args = cleaned, None
         return True
 
-
-def redact_server_access_logs() -> None:
-    """Keep tokens out of daphne's access log, which writes the raw query string.
-
-    daphne prints ``GET /path?token=...`` to its stream itself, past Python logging, so
-    the filter above never sees it. Its writer is wrapped once, when the ASGI module is
-    imported (before daphne builds its logger); a client passing ``?token=`` on any URL
-    then leaves ``token=[redacted]`` behind.
-    """
-    try:
-        from daphne.access import AccessLogGenerator
-    except ImportError:  # another server: uvicorn's access log goes through logging
-        return
-    if getattr(AccessLogGenerator.write_entry, "redacts_tokens", False):
-        return
-    original = AccessLogGenerator.write_entry
-
-    def write_entry(self, host, date, request, *args, **kwargs):
-        return original(self, host, date, redact(request), *args, **kwargs)
-
-    write_entry.redacts_tokens = True
-    AccessLogGenerator.write_entry = write_entry

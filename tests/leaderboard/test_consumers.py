@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from unittest import mock
+
 import pytest
 from channels.db import database_sync_to_async
 from channels.db import database_sync_to_async as sync_to_async
 
 from accounts.models import User
 from accounts.tokens import issue_token_pair
-from leaderboard import broadcast, consumers
+from leaderboard import broadcast, consumers, dialects
 from leaderboard.broadcast.hub import get_hub
 from leaderboard.services import score_history_record
 from tests.leaderboard.wsutil import close_code, next_json, open_socket, wait_for_json
@@ -242,3 +244,18 @@ async def test_it_pushes_top_10_changes_to_both_dialects(alice, bob, token):
     await scoreboard.send_json_to({"type": "unsubscribe", "channel": "leaderboard"})
     await live.disconnect()
     await scoreboard.disconnect()
+
+
+async def test_it_frees_the_connection_slot_of_a_consumer_that_failed(alice, token, settings):
+    settings.WS_MAX_CONNECTIONS_PER_USER = 1
+    socket, _, _ = await open_socket(LIVE, headers=bearer(token))
+    await next_json(socket)
+    with mock.patch.object(dialects.LiveDialect, "handle", side_effect=RuntimeError("consumer bug")):
+        await socket.send_json_to({"event": "ping", "timestamp": 1})
+        with pytest.raises(RuntimeError):
+            await socket.wait(timeout=2)
+
+    again, _, _ = await open_socket(LIVE, headers=bearer(token))  # not refused with 4429
+
+    assert (await next_json(again))["event"] == "leaderboard:initial"
+    await again.disconnect()

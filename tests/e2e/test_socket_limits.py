@@ -1,0 +1,68 @@
+"""Close codes as a real daphne process sends them (the ASGI test communicator skips
+daphne, whose WebSocket library refuses RFC codes like 1009 unless taught otherwise)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from channels.db import database_sync_to_async as sync_to_async
+from django.conf import settings
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from accounts.tokens import issue_token_pair
+from tests.conftest import make_player
+from tests.e2e.servers import Daphne, child_env
+
+pytestmark = [pytest.mark.production_shape, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(scope="module")
+def server(django_db_setup, django_db_blocker):
+    db = settings.DATABASES["default"]
+    database_url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    daphne = Daphne(child_env(database_url, settings.REDIS_URL, WS_NEW_CONNECTIONS_PER_5_MINUTES="100"))
+    daphne.start()
+    yield daphne
+    daphne.stop()
+
+
+async def close_code_after(socket, message: str | None = None, repeat: int = 1) -> int:
+    with pytest.raises(ConnectionClosed) as closed:
+        for _ in range(repeat):
+            await socket.send(message)
+        async with asyncio.timeout(5):
+            while True:
+                await socket.recv()
+    return closed.value.rcvd.code
+
+
+@pytest.mark.parametrize("path", ["/ws/leaderboard/live", "/ws/scoreboard"])
+async def test_it_closes_with_1009_on_a_message_over_4_kib(server, path):
+    async with connect(f"{server.ws}{path}") as socket:
+        await socket.recv()
+        at_limit = json.dumps({"type": "ping", "pad": "x" * (4096 - 27)})
+        assert len(at_limit.encode()) == 4096
+        await socket.send(at_limit)
+        assert "pong" in await asyncio.wait_for(socket.recv(), 5)
+        assert await close_code_after(socket, "x" * 4097) == 1009
+
+
+async def test_it_closes_a_message_flood_with_1008(server):
+    async with connect(f"{server.ws}/ws/scoreboard") as socket:
+        await socket.recv()
+        assert await close_code_after(socket, json.dumps({"type": "ping"}), repeat=200) == 1008
+
+
+async def test_it_frees_the_players_connection_slots_after_such_closes(server):
+    alice = await sync_to_async(make_player)("alice")
+    token = await sync_to_async(lambda: issue_token_pair(alice).access)()
+    for _ in range(settings.WS_MAX_CONNECTIONS_PER_USER + 2):
+        async with connect(f"{server.ws}/ws/leaderboard/live?token={token}") as socket:
+            assert json.loads(await socket.recv())["event"] == "leaderboard:initial"
+            assert await close_code_after(socket, "x" * 5000) == 1009
+
+    async with connect(f"{server.ws}/ws/leaderboard/live?token={token}") as socket:
+        assert json.loads(await socket.recv())["event"] == "leaderboard:initial"
