@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
@@ -37,6 +38,8 @@ T = TypeVar("T")
 
 _stale_lock = threading.Lock()
 _pending_stale: set[str] = set()  # buckets whose ready marker could not be removed yet
+RECONCILE_EVERY_S = 30.0
+_reconciled_at: dict[str, float] = {}  # bucket -> monotonic time of this process's last check
 
 
 def redis_store_enabled() -> bool:
@@ -80,11 +83,28 @@ def board_for(window: Window, *, allow_rebuild: bool = True) -> Board:
             if _pending_stale:
                 _flush_stale()
             board = RedisBoard(window)
+            if board.is_ready() and allow_rebuild:
+                _reconcile_if_due(board, window)
             if board.is_ready() or (allow_rebuild and rebuild_board(window)):
                 return board
         except REDIS_ERRORS as exc:
             logger.warning("Ranking read falls back to SQL: %s", exc)
     return SqlBoard(window)
+
+
+def _reconcile_if_due(board: RedisBoard, window: Window) -> None:
+    """Every RECONCILE_EVERY_S per process: a board whose size differs from the number of
+    ranked players missed a write (one made while this or another process could not reach
+    Redis, whose stale mark died with it) and is marked stale, so it is rebuilt at once.
+    """
+    now = time.monotonic()
+    if now - _reconciled_at.get(window.bucket, 0.0) < RECONCILE_EVERY_S:
+        return
+    _reconciled_at[window.bucket] = now
+    listed, expected = board.total(), SqlBoard(window).total()
+    if listed != expected:
+        logger.warning("Ranking %s lists %d players, the database %d: rebuilding", window.bucket, listed, expected)
+        board.mark_stale()
 
 
 def read(period: Period, query: Callable[[Board], T], *, allow_rebuild: bool = True) -> T:
@@ -140,6 +160,7 @@ def rebuild_board(window: Window, *, wait: bool = False) -> bool:
         rows, applied = _snapshot(window, recent_since)
         board.load(rows, applied)
         _catch_up(board, window, recent_since)
+        _reconciled_at[window.bucket] = time.monotonic()  # just loaded from the database
         logger.info("Rebuilt ranking %s: %d players", window.bucket, len(rows))
         return True
     finally:
@@ -245,6 +266,23 @@ def ranking_remove_player(user: User) -> None:
         for period in ("all", *TIMED_PERIODS):
             _guarded(window_for(period), lambda b: b.remove(str(user.pk)))
     _rebroadcast()
+
+
+def ranking_sync_player(user: User) -> None:
+    """After an account edit: on the boards exactly while ranked (a player promoted to
+    staff leaves them, a demoted one comes back), whatever path changed the account."""
+    if not redis_store_enabled():
+        return  # the SQL store reads who is ranked from the accounts themselves
+    user.refresh_from_db(fields=["status", "is_staff", "is_superuser", "is_service_account"])
+    try:
+        listed = RedisBoard(window_for("all")).standing(str(user.pk)) is not None
+    except REDIS_ERRORS:
+        _mark_stale(window_for("all"))
+        return
+    if user.is_ranked and not listed:
+        ranking_restore_player(user)
+    elif not user.is_ranked and listed:
+        ranking_remove_player(user)
 
 
 def ranking_restore_player(user: User) -> None:

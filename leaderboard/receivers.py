@@ -42,10 +42,19 @@ def score_history_saved(sender, instance: ScoreHistory, created: bool, **kwargs)
     transaction.on_commit(after_commit, robust=True)
 
 
+# Account fields that decide whether a player is on the leaderboards.
+RANKING_FIELDS = frozenset({"status", "is_staff", "is_superuser", "is_service_account"})
+
+
 @receiver(post_save, sender=User, dispatch_uid="leaderboard.player_created")
-def player_created(sender, instance: User, created: bool, **kwargs) -> None:  # noqa: ARG001
-    """Every player is ranked from registration on, with score 0."""
-    if not created or not instance.is_ranked:
+def player_saved(sender, instance: User, created: bool, update_fields=None, **kwargs) -> None:  # noqa: ARG001
+    """Every player is ranked from registration on, with score 0; an edit that makes an
+    account ranked or unranked (a promotion to staff, say) moves it on or off the boards."""
+    if not created:
+        if update_fields is None or RANKING_FIELDS & set(update_fields):
+            transaction.on_commit(lambda: ranking.ranking_sync_player(instance), robust=True)
+        return
+    if not instance.is_ranked:
         return
 
     def after_commit() -> None:
