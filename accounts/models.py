@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-USERNAME_PATTERN = r"^[A-Za-z0-9_.\-]{3,50}$"
+USERNAME_PATTERN = r"\A[A-Za-z0-9_.\-]{3,50}\Z"
 username_validator = RegexValidator(
     USERNAME_PATTERN, "3-50 characters: letters, digits, underscore, dot and hyphen."
 )

@@ -28,7 +28,7 @@ class RegisterApi(APIView):
 
     @extend_schema_serializer(component_name="RegisterInput")
     class InputSerializer(serializers.Serializer):
-        username = StrictRegexField(USERNAME_PATTERN, max_length=50)
+        username = StrictRegexField(USERNAME_PATTERN, max_length=50, trim_whitespace=False)
         email = StrictEmailField(max_length=254)
         password = StrictCharField(min_length=8, max_length=128, trim_whitespace=False)
 

@@ -6,16 +6,17 @@ renderer camelizes them on the wire).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
+from uuid import UUID
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 
 from accounts.models import User
 from accounts.ranks import user_summary
 from leaderboard.models import ScoreHistory
 from scoreboard_project.errors import NotFound
+from scoreboard_project.times import iso_z
 
 from .models import Flag
 
@@ -24,26 +25,19 @@ def iso(value: datetime | None) -> str | None:
     """ISO-8601 UTC with a ``Z`` suffix, as the contract writes times."""
     if value is None:
         return None
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return iso_z(value)
 
 
-def user_get(user_id: str) -> User:
-    """The account with this id; NOT_FOUND for unknown ids and for strings that are no UUID."""
-    try:
-        user = User.objects.filter(pk=user_id).first()
-    except (ValueError, DjangoValidationError):
-        user = None
+def user_get(user_id: UUID) -> User:
+    """The account with this id, or NOT_FOUND."""
+    user = User.objects.filter(pk=user_id).first()
     if user is None:
         raise NotFound("No such user.")
     return user
 
 
-def flag_get(flag_id: str | int) -> Flag:
-    try:
-        pk = int(flag_id)
-    except (TypeError, ValueError):
-        pk = None
-    flag = Flag.objects.select_related("user", "score_history").filter(pk=pk).first() if pk else None
+def flag_get(flag_id: int) -> Flag:
+    flag = Flag.objects.select_related("user", "score_history").filter(pk=flag_id).first()
     if flag is None:
         raise NotFound("No such flag.")
     return flag

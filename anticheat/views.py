@@ -11,6 +11,7 @@ from accounts.models import Role
 from scoreboard_project.client_ip import client_ip
 from scoreboard_project.errors import ValidationFailed
 from scoreboard_project.fields import StrictCharField
+from scoreboard_project.paths import path_id, path_uuid
 from scoreboard_project.responses import ok
 
 from . import moderation, selectors
@@ -49,7 +50,7 @@ def _parse(serializer_class: type[serializers.Serializer], request) -> dict:
 class PlayerBanApi(ModerationApi):
     @extend_schema(request=ReasonInput, responses=USER_RESPONSE, summary="Ban a player")
     def post(self, request, user_id: str):
-        user = selectors.user_get(user_id)
+        user = selectors.user_get(path_uuid(user_id, field="userId"))
         data = _parse(ReasonInput, request)
         user = moderation.ban_player(
             user=user, actor=request.user, reason=data["reason"], client_ip=client_ip(request)
@@ -60,7 +61,7 @@ class PlayerBanApi(ModerationApi):
 class PlayerUnbanApi(ModerationApi):
     @extend_schema(request=ReasonInput, responses=USER_RESPONSE, summary="Lift a ban")
     def post(self, request, user_id: str):
-        user = selectors.user_get(user_id)
+        user = selectors.user_get(path_uuid(user_id, field="userId"))
         data = _parse(ReasonInput, request)
         user = moderation.unban_player(
             user=user, actor=request.user, reason=data["reason"], client_ip=client_ip(request)
@@ -71,7 +72,7 @@ class PlayerUnbanApi(ModerationApi):
 class PlayerHistoryApi(ModerationApi):
     @extend_schema(responses=HISTORY_RESPONSE, summary="A player's score history, newest first")
     def get(self, request, user_id: str):  # noqa: ARG002 - Django's signature
-        user = selectors.user_get(user_id)
+        user = selectors.user_get(path_uuid(user_id, field="userId"))
         history = [selectors.history_entry_data(entry) for entry in selectors.user_history(user=user)]
         return ok({"user": selectors.moderated_user_data(user), "history": history})
 
@@ -91,7 +92,7 @@ class FlagListApi(ModerationApi):
 class FlagApproveApi(ModerationApi):
     @extend_schema(request=NoteInput, responses=FLAG_RESPONSE, summary="Approve a flag: the score stands")
     def post(self, request, flag_id: str):
-        flag = selectors.flag_get(flag_id)
+        flag = selectors.flag_get(path_id(flag_id, field="flagId"))
         data = _parse(NoteInput, request)
         flag = moderation.flag_approve(
             flag=flag, actor=request.user, note=data.get("note", ""), client_ip=client_ip(request)
@@ -102,7 +103,7 @@ class FlagApproveApi(ModerationApi):
 class FlagVoidApi(ModerationApi):
     @extend_schema(request=NoteInput, responses=FLAG_RESPONSE, summary="Void a flag: the score is reversed")
     def post(self, request, flag_id: str):
-        flag = selectors.flag_get(flag_id)
+        flag = selectors.flag_get(path_id(flag_id, field="flagId"))
         data = _parse(NoteInput, request)
         flag = moderation.flag_void(
             flag=flag, actor=request.user, note=data.get("note", ""), client_ip=client_ip(request)

@@ -9,24 +9,22 @@ from datetime import UTC
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
+
+from scoreboard_project.times import iso_z
 
 from .selectors import top_entries
 
 PAGE_SIZE = 10
 
 
-def _iso(value) -> str:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-@require_GET
+@require_safe
 def live_page(request: HttpRequest) -> HttpResponse:
     entries = top_entries(PAGE_SIZE)
     now = timezone.now()
     return render(request, "leaderboard/live.html", {
         "entries": entries,
-        "rendered_at": _iso(now),
+        "rendered_at": iso_z(now),
         "rendered_at_display": now.astimezone(UTC).strftime("%d %b %Y, %H:%M:%S UTC"),
         "page_size": PAGE_SIZE,
     })

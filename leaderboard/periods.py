@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+from scoreboard_project.times import iso_z  # noqa: F401 - re-exported for the leaderboard modules
+
 Period = Literal["all", "daily", "weekly", "monthly"]
 PERIODS: tuple[Period, ...] = ("all", "daily", "weekly", "monthly")
 TIMED_PERIODS: tuple[Period, ...] = ("daily", "weekly", "monthly")
@@ -41,12 +43,6 @@ def window_for(period: Period, at: datetime | None = None) -> Window:
 def windows_containing(at: datetime) -> list[Window]:
     """Every bucket a ledger row written at ``at`` counts towards."""
     return [window_for(period, at) for period in PERIODS]
-
-
-def iso_z(moment: datetime) -> str:
-    """ISO-8601 UTC with a Z suffix and millisecond precision."""
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def to_micros(moment: datetime) -> int:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -13,6 +11,7 @@ from rest_framework.views import APIView
 from accounts.models import User
 from scoreboard_project.client_ip import client_ip
 from scoreboard_project.errors import NotFound
+from scoreboard_project.paths import path_uuid
 from scoreboard_project.ratelimits import Limit, limit_hit
 from scoreboard_project.responses import ok
 from scoreboard_project.schema import errors
@@ -125,10 +124,7 @@ class UserScoreGetApi(APIView):
     def get(self, request, user_id: str):
         query = _parse(PeriodInput, request)
         limit_hit(leaderboard_limit(), client_key(request))
-        try:
-            player = User.objects.filter(pk=uuid.UUID(user_id)).first()
-        except ValueError:
-            player = None
+        player = User.objects.filter(pk=path_uuid(user_id, field="userId")).first()
         standing = selectors.player_standing(user=player, period=query["period"]) if player else None
         if standing is None:
             raise NotFound("No such player.")

@@ -7,7 +7,7 @@ import logging
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from .errors import error_response
 from .redis_client import get_redis, redis_configured
@@ -16,7 +16,7 @@ logger = logging.getLogger("scoreboard.health")
 
 
 @csrf_exempt
-@require_GET
+@require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"success": True, "data": {"status": "ok"}})
 
@@ -41,7 +41,7 @@ def _redis_ok() -> bool:
 
 
 @csrf_exempt
-@require_GET
+@require_safe
 def readyz(request: HttpRequest) -> JsonResponse:
     checks = {"database": "ok" if _database_ok() else "down"}
     if redis_configured():

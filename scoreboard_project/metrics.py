@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 
 api_requests = Counter("api_requests", "HTTP API requests answered", ["method", "status"])
@@ -34,7 +34,7 @@ class RequestMetricsMiddleware:
 
 
 @csrf_exempt
-@require_GET
+@require_safe
 def metrics_view(request: HttpRequest) -> HttpResponse:
     return HttpResponse(generate_latest(), content_type=CONTENT_TYPE_LATEST)
 

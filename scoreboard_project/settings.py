@@ -179,11 +179,12 @@ SIMPLE_JWT = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.BearerAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
-    "DEFAULT_RENDERER_CLASSES": ["djangorestframework_camel_case.render.CamelCaseJSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["scoreboard_project.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "djangorestframework_camel_case.parser.CamelCaseJSONParser",
+        "scoreboard_project.parsers.JSONParser",
         "scoreboard_project.parsers.AnyContentTypeJSONParser",
     ],
+    "DEFAULT_METADATA_CLASS": "scoreboard_project.metadata.EnvelopeMetadata",
     # Throttles run after authentication, so game servers (role system) are exempt.
     "DEFAULT_THROTTLE_CLASSES": ["scoreboard_project.throttles.ClientIpThrottle"],
     "EXCEPTION_HANDLER": "scoreboard_project.errors.api_exception_handler",

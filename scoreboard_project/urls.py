@@ -11,8 +11,13 @@ urlpatterns = [
     path("api/v1/", include("actions.urls")),
     path("api/v1/", include("leaderboard.urls")),
     path("api/v1/", include("anticheat.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    # GET and HEAD only: the HTML docs page cannot render DRF's OPTIONS answer.
+    path("api/schema/", SpectacularAPIView.as_view(http_method_names=["get", "head"]), name="schema"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerView.as_view(url_name="schema", http_method_names=["get", "head"]),
+        name="docs",
+    ),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
     path("metrics", metrics_view, name="metrics"),

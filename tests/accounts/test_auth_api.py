@@ -199,3 +199,11 @@ def test_it_does_not_reveal_a_ban_to_a_wrong_password(api_client, alice):
     alice.save(update_fields=["status"])
 
     assert login(api_client, password="wrong-password-1").json()["error"]["code"] == "INVALID_CREDENTIALS"
+
+
+@pytest.mark.parametrize("username", ["abc\n", " carol ", "carol\t"])
+def test_it_refuses_usernames_with_surrounding_whitespace_instead_of_trimming(api_client, username):
+    response = register(api_client, username=username)
+
+    assert response.status_code == 400
+    assert "username" in response.json()["error"]["details"]

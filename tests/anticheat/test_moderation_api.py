@@ -124,22 +124,32 @@ def test_it_answers_invalid_json_with_400(alice, mod_client):
     assert response.json()["error"]["code"] == "VALIDATION_ERROR"
 
 
-@pytest.mark.parametrize("user_id", [str(uuid.uuid4()), "not-a-uuid", "1' OR '1'='1"])
-def test_it_answers_404_for_unknown_users(mod_client, user_id, db):
+@pytest.mark.parametrize(
+    ("user_id", "status", "code"),
+    [(str(uuid.uuid4()), 404, "NOT_FOUND"), ("not-a-uuid", 400, "VALIDATION_ERROR"),
+     ("1' OR '1'='1", 400, "VALIDATION_ERROR")],
+)
+def test_it_answers_404_for_unknown_users_and_400_for_bad_ids(mod_client, user_id, status, code, db):
     for path in ("ban", "unban"):
         response = mod_client.post(f"/api/v1/admin/users/{user_id}/{path}", {"reason": "x"}, format="json")
-        assert response.status_code == 404
-        assert response.json()["error"]["code"] == "NOT_FOUND"
+        assert response.status_code == status
+        assert response.json()["error"]["code"] == code
     response = mod_client.get(f"/api/v1/admin/users/{user_id}/history")
-    assert response.status_code == 404
+    assert response.status_code == status
+    if status == 400:
+        assert "userId" in response.json()["error"]["details"]
 
 
-@pytest.mark.parametrize("flag_id", ["999999", "abc", "-1"])
-def test_it_answers_404_for_unknown_flags(mod_client, flag_id, db):
+@pytest.mark.parametrize(
+    ("flag_id", "status", "code"),
+    [("999999", 404, "NOT_FOUND"), ("abc", 400, "VALIDATION_ERROR"), ("-1", 400, "VALIDATION_ERROR"),
+     ("0", 400, "VALIDATION_ERROR")],
+)
+def test_it_answers_404_for_unknown_flags_and_400_for_bad_ids(mod_client, flag_id, status, code, db):
     for verb in ("approve", "void"):
         response = mod_client.post(f"/api/v1/admin/flags/{flag_id}/{verb}", {"note": ""}, format="json")
-        assert response.status_code == 404
-        assert response.json()["error"]["code"] == "NOT_FOUND"
+        assert response.status_code == status
+        assert response.json()["error"]["code"] == code
 
 
 def test_it_lists_open_flags_by_default(alice, bob, moderator, mod_client):

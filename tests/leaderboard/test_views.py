@@ -90,12 +90,15 @@ def test_it_answers_a_players_score_publicly(api_client, board):
     assert data == {"userId": str(carol.pk), "username": "carol", "score": 200, "rank": 2, "percentile": 50.0}
 
 
-def test_it_answers_404_for_banned_unknown_and_bad_ids(api_client, board, player):
+def test_it_answers_404_for_banned_and_unknown_players_and_400_for_bad_ids(api_client, board, player):
     banned = player("mallory", 999, status=User.Status.BANNED)
-    for user_id in (banned.pk, uuid.uuid4(), "not-a-uuid"):
+    for user_id in (banned.pk, uuid.uuid4()):
         response = api_client.get(f"/api/v1/users/{user_id}/score")
         assert response.status_code == 404
         assert response.json()["error"]["code"] == "NOT_FOUND"
+    response = api_client.get("/api/v1/users/not-a-uuid/score")
+    assert response.status_code == 400
+    assert response.json()["error"]["details"] == {"userId": ["Must be a UUID."]}
 
 
 def test_it_lists_around_me(client_for, board):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -102,3 +104,32 @@ def test_it_keeps_tracebacks_out_even_with_debug_on(settings):
 def test_it_echoes_a_safe_request_id_and_replaces_an_unsafe_one(api_client):
     assert api_client.get("/healthz", HTTP_X_REQUEST_ID="abc-123")["X-Request-ID"] == "abc-123"
     assert api_client.get("/healthz", HTTP_X_REQUEST_ID="bad id\n")["X-Request-ID"] != "bad id\n"
+
+
+@pytest.mark.parametrize("body", ["[" * 5000 + "]" * 5000, '{"a":' * 10000 + "1" + "}" * 10000])
+def test_it_answers_deeply_nested_json_with_400(api_client, body):
+    response = api_client.generic("POST", "/api/v1/auth/register", body, content_type="application/json")
+    assert_envelope(response, 400, "VALIDATION_ERROR")
+
+
+def test_it_answers_options_in_the_envelope(api_client):
+    response = api_client.options("/api/v1/leaderboard")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["success"] is True and "GET" in body["data"]["allowedMethods"]
+
+
+@pytest.mark.parametrize("path", ["/api/docs/", "/api/schema/"])
+def test_it_refuses_options_on_the_docs_in_the_envelope(api_client, path):
+    assert_envelope(api_client.options(path), 405, "METHOD_NOT_ALLOWED")
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz", "/metrics", "/"])
+def test_it_answers_head(api_client, path):
+    assert api_client.head(path).status_code == 200
+
+
+def test_it_writes_every_time_with_milliseconds_and_z(client_for, alice):
+    response = client_for(alice).post("/api/v1/actions/request", {"actionType": "COMPLETE_LEVEL"}, format="json")
+    expires_at = response.json()["data"]["expiresAt"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", expires_at), expires_at
