@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from types import TracebackType
 
-import httpx
 import redis
+
+from tests.e2e.servers import Daphne
 
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
@@ -41,12 +40,6 @@ BENCH_ENV = {
     "RATE_LIMIT_LEADERBOARD_PER_MINUTE": "1000000",
 }
 RAISED_LIMITS = ("RATE_LIMIT_IP_PER_HOUR", "RATE_LIMIT_LEADERBOARD_PER_MINUTE")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
 
 
 def server_env() -> dict[str, str]:
@@ -79,72 +72,22 @@ def flush_redis() -> None:
         client.close()
 
 
-class Daphne:
-    """``daphne scoreboard_project.asgi:application`` on a free 127.0.0.1 port."""
-
-    def __init__(self, name: str, env: dict[str, str], log: Path) -> None:
-        self.name = name
-        self.port = free_port()
-        self.env = env
-        self.log = log
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def http(self) -> str:
-        return f"http://{HOST}:{self.port}"
-
-    @property
-    def ws(self) -> str:
-        return f"ws://{HOST}:{self.port}"
-
-    def start(self) -> None:
-        daphne = str(Path(sys.executable).with_name("daphne"))
-        with open(self.log, "ab") as output:
-            self.process = subprocess.Popen(
-                [daphne, "-v", "0", "-b", HOST, "-p", str(self.port), "scoreboard_project.asgi:application"],
-                cwd=ROOT, env=self.env, stdout=output, stderr=output, start_new_session=True,
-            )
-
-    def wait_ready(self, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process is None or self.process.poll() is not None:
-                raise RuntimeError(f"daphne {self.name} exited early; see {self.log}")
-            try:
-                if httpx.get(f"{self.http}/readyz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"daphne {self.name} not ready in {timeout:.0f} s; see {self.log}")
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=5)
-
-
 class BenchStack:
     """Context manager: fresh database and Redis DB, two daphne processes, stopped on exit."""
 
     def __init__(self, log_dir: Path) -> None:
         self.env = server_env()
         log_dir.mkdir(parents=True, exist_ok=True)
-        self.servers = [Daphne(name, self.env, log_dir / f"daphne-{name}.log") for name in ("A", "B")]
+        self.servers = [Daphne(self.env, name=name, log=log_dir / f"daphne-{name}.log") for name in ("A", "B")]
 
     def __enter__(self) -> BenchStack:
         reset_database(self.env)
         flush_redis()
         try:
             for server in self.servers:
-                server.start()
+                server.start(wait=False)  # both boot at once
             for server in self.servers:
-                server.wait_ready()
+                server.wait_ready(path="/readyz")
         except BaseException:
             self.stop()
             raise

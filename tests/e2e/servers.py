@@ -21,15 +21,18 @@ def free_port() -> int:
 
 
 class Daphne:
-    """``daphne scoreboard_project.asgi:application`` on a free port, with the given environment."""
+    """``daphne scoreboard_project.asgi:application`` on a free 127.0.0.1 port, with the given
+    environment; its own process group, so a Ctrl-C of the caller does not reach it first."""
 
     def __init__(
-        self, env: dict[str, str], *, port: int | None = None, log: Path | None = None, verbosity: int = 0
+        self, env: dict[str, str], *, port: int | None = None, log: Path | None = None, verbosity: int = 0,
+        name: str = "",
     ) -> None:
         self.port = port or free_port()
         self.verbosity = verbosity  # 1 and up: daphne writes an access log line per request
         self.env = env
         self.log = log
+        self.name = name or str(self.port)
         self.process: subprocess.Popen | None = None
 
     @property
@@ -42,23 +45,33 @@ class Daphne:
     def ws(self) -> str:
         return f"ws://127.0.0.1:{self.port}"
 
-    def start(self) -> Daphne:
+    def start(self, *, wait: bool = True) -> Daphne:
         daphne = str(Path(sys.executable).with_name("daphne"))
-        output = open(self.log, "ab") if self.log else subprocess.DEVNULL  # noqa: SIM115
-        self.process = subprocess.Popen(
-            [daphne, "-v", str(self.verbosity), "-b", "127.0.0.1", "-p", str(self.port), "scoreboard_project.asgi:application"],
-            cwd=ROOT, env=self.env, stdout=output, stderr=output,
-        )
-        deadline = time.monotonic() + 30
+        command = [daphne, "-v", str(self.verbosity), "-b", "127.0.0.1", "-p", str(self.port),
+                   "scoreboard_project.asgi:application"]
+        if self.log:
+            with open(self.log, "ab") as output:
+                self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=output,
+                                                stderr=subprocess.STDOUT, start_new_session=True)
+        else:
+            self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL,
+                                            stderr=subprocess.DEVNULL, start_new_session=True)
+        if wait:
+            self.wait_ready()
+        return self
+
+    def wait_ready(self, *, path: str = "/healthz", timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"daphne exited with {self.process.returncode}")
+            if self.process is None or self.process.poll() is not None:
+                raise RuntimeError(f"daphne {self.name} exited early (log: {self.log})")
             try:
-                if httpx.get(f"{self.http}/healthz", timeout=0.5).status_code == 200:
-                    return self
+                if httpx.get(f"{self.http}{path}", timeout=1).status_code == 200:
+                    return
             except httpx.HTTPError:
-                time.sleep(0.1)
-        raise RuntimeError(f"daphne did not start in 30 s (log: {self.log})")
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"daphne {self.name} not ready in {timeout:.0f} s (log: {self.log})")
 
     def kill(self) -> None:
         """SIGKILL: the process dies as in a crash, with no clean shutdown."""
