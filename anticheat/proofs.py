@@ -42,7 +42,8 @@ def check_proof(
     if completion_time_ms is None or not checksum:
         raise InvalidProof(reason="missing")
     expected = proof_checksum(proof_key=proof_key, action_id=action_id, completion_time_ms=completion_time_ms)
-    if not hmac.compare_digest(expected.encode(), checksum.strip().lower().encode()):
+    # Exactly the lowercase hex the contract defines; compare_digest keeps the time constant.
+    if not hmac.compare_digest(expected.encode(), checksum.encode()):
         raise InvalidProof(reason="checksum")
     check_duration(completion_time_ms, bounds)
     if completion_time_ms > server_elapsed_ms + CLOCK_TOLERANCE_MS:

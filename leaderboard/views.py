@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from accounts.models import User
 from scoreboard_project.client_ip import client_ip
 from scoreboard_project.errors import NotFound
+from scoreboard_project.fields import QueryIntegerField
 from scoreboard_project.paths import path_uuid
 from scoreboard_project.ratelimits import Limit, limit_hit
 from scoreboard_project.responses import ok
@@ -64,7 +65,7 @@ class LeaderboardGetApi(APIView):
     permission_classes = [LeaderboardReadable]
 
     class InputSerializer(PeriodInput):
-        limit = serializers.IntegerField(min_value=1, max_value=100, default=10)
+        limit = QueryIntegerField(min_value=1, max_value=100, default=10)
 
     @extend_schema(
         parameters=[InputSerializer], summary="The top of a leaderboard",
@@ -81,7 +82,7 @@ class LeaderboardAroundMeApi(APIView):
     permission_classes = [IsAuthenticated]
 
     class InputSerializer(PeriodInput):
-        radius = serializers.IntegerField(min_value=0, max_value=50, default=5)
+        radius = QueryIntegerField(min_value=0, max_value=50, default=5)
 
     @extend_schema(
         parameters=[InputSerializer], summary="The caller and their neighbours",

@@ -6,6 +6,8 @@ types with 400 VALIDATION_ERROR, so strings must arrive as strings.
 
 from __future__ import annotations
 
+import re
+
 from rest_framework import serializers
 
 
@@ -45,3 +47,12 @@ class StrictIntegerField(serializers.IntegerField):
 
 class StrictUUIDField(_StrictString, serializers.UUIDField):
     """A UUID written as a string (DRF would also take an integer as one)."""
+
+
+class QueryIntegerField(serializers.IntegerField):
+    """An integer query parameter in ASCII digits (``int()`` would also take ``٥`` or ``５``)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and not re.fullmatch(r"-?[0-9]{1,18}", data.strip()):
+            self.fail("invalid")
+        return super().to_internal_value(data)

@@ -394,3 +394,16 @@ def test_it_refuses_a_non_string_action_type(alice, client_for):
 
     assert response.status_code == 400
     assert "actionType" in response.json()["error"]["details"]
+
+
+def test_it_refuses_an_upper_case_checksum(alice, client_for):
+    client = client_for(alice)
+    issued = request_token(client)
+    age_action(issued["actionId"], 5)
+    proof = proof_for(issued, 2000)
+    response = client.post("/api/v1/actions/complete", {
+        "actionToken": issued["actionToken"], "actionId": issued["actionId"],
+        "proof": {**proof, "checksum": proof["checksum"].upper()},
+    }, format="json")
+    assert response.status_code == 422
+    assert response.json()["error"]["details"]["reason"] == "checksum"

@@ -122,3 +122,10 @@ def test_it_refuses_a_banned_caller(client_for, board, player):
     response = client.get("/api/v1/users/me/score")
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "ACCOUNT_BANNED"
+
+
+@pytest.mark.parametrize("limit", ["５", "٥", "1e1", " ", "0x10"])
+def test_it_refuses_a_limit_not_written_in_ascii_digits(api_client, board, limit):
+    response = api_client.get("/api/v1/leaderboard", {"limit": limit})
+    assert response.status_code == 400
+    assert "limit" in response.json()["error"]["details"]
