@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 
+from scoreboard_project.admin_base import ReadOnlyAdmin
+
 from .models import ActionToken, ActionType
 
 MAX_DURATION_CAP_MS = 24 * 60 * 60 * 1000
@@ -54,23 +56,11 @@ class ActionTypeAdmin(admin.ModelAdmin):
 
 
 @admin.register(ActionToken)
-class ActionTokenAdmin(admin.ModelAdmin):
+class ActionTokenAdmin(ReadOnlyAdmin):
     list_display = ("id", "user", "action_type", "points", "created_at", "expires_at", "used_at", "outcome")
     list_filter = ("outcome", "action_type")
     search_fields = ("=id", "user__username", "reference")
     list_select_related = ("user", "action_type")
-    exclude = ("proof_key",)  # a per-action secret: never shown
+    exclude = hidden_fields = ("proof_key",)  # a per-action secret: never shown
     ordering = ("-created_at",)
     show_full_result_count = False
-
-    def get_readonly_fields(self, request, obj=None):  # noqa: ARG002 - Django's signature
-        return [f.name for f in self.model._meta.fields if f.name != "proof_key"]
-
-    def has_add_permission(self, request) -> bool:  # noqa: ARG002 - Django's signature
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:  # noqa: ARG002 - Django's signature
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:  # noqa: ARG002 - Django's signature
-        return False

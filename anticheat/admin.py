@@ -15,6 +15,7 @@ from django.utils.html import format_html
 
 from accounts.admin import UserAdmin
 from accounts.models import User
+from scoreboard_project.admin_base import ReadOnlyAdmin
 
 from . import moderation
 from .admin_actions import run_with_reason
@@ -31,23 +32,6 @@ def user_link(user: User | None) -> str:
     if user is None:
         return "-"
     return format_html('<a href="{}">{}</a>', reverse("admin:accounts_user_change", args=[user.pk]), user.username)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Listing and detail pages only; actions (which call services) need the change right."""
-
-    def get_readonly_fields(self, request, obj=None):  # noqa: ARG002 - Django's signature
-        return [field.name for field in self.model._meta.fields] + list(self.readonly_fields)
-
-    def has_add_permission(self, request) -> bool:  # noqa: ARG002 - Django's signature
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:  # noqa: ARG002 - Django's signature
-        # No edit form for a row (obj given); the changelist actions still check the right.
-        return obj is None and super().has_change_permission(request)
-
-    def has_delete_permission(self, request, obj=None) -> bool:  # noqa: ARG002 - Django's signature
-        return False
 
 
 admin.site.unregister(User)
@@ -78,6 +62,7 @@ class ModeratedUserAdmin(UserAdmin):
 
 @admin.register(Flag)
 class FlagAdmin(ReadOnlyAdmin):
+    list_actions = True  # approve / void in bulk, through the services
     list_display = ("id", "created_at", "player", "reason", "score_increment", "status", "resolved_by", "resolved_at")
     list_filter = ("status", "reason", "created_at")
     search_fields = ("user__username", "=user__id", "resolution_note")

@@ -6,11 +6,13 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
+from scoreboard_project.admin_base import ReadOnlyAdmin
+
 from .models import ScoreHistory
 
 
 @admin.register(ScoreHistory)
-class ScoreHistoryAdmin(admin.ModelAdmin):
+class ScoreHistoryAdmin(ReadOnlyAdmin):
     list_display = (
         "created_at", "player", "kind", "increment", "previous_score", "new_score", "action_type",
         "reference", "reverses_link",
@@ -21,9 +23,6 @@ class ScoreHistoryAdmin(admin.ModelAdmin):
     ordering = ("-created_at", "-id")
     date_hierarchy = "created_at"
     show_full_result_count = False
-
-    def get_readonly_fields(self, request, obj=None):  # noqa: ARG002 - Django's signature
-        return [field.name for field in self.model._meta.fields]
 
     @admin.display(description="player", ordering="user__username")
     def player(self, obj: ScoreHistory) -> str:
@@ -36,12 +35,3 @@ class ScoreHistoryAdmin(admin.ModelAdmin):
             return "-"
         url = reverse("admin:leaderboard_scorehistory_change", args=[obj.reverses_id])
         return format_html('<a href="{}">#{}</a>', url, obj.reverses_id)
-
-    def has_add_permission(self, request) -> bool:  # noqa: ARG002 - Django's signature
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:  # noqa: ARG002 - Django's signature
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:  # noqa: ARG002 - Django's signature
-        return False

@@ -6,39 +6,20 @@ import json
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.db.models import Sum
 
 from accounts.models import User
 from leaderboard.models import ScoreHistory
 from tests.conftest import age_action, complete_token, make_player, request_token
+from tests.racing import race
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def race(n: int, target) -> list:
-    barrier = threading.Barrier(n)
-    results: list = [None] * n
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[i] = target(i)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def assert_ledger_agrees() -> None:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 from django.db.models import Sum
 
 from anticheat import moderation
@@ -14,33 +11,13 @@ from leaderboard.models import ScoreHistory
 from tests.anticheat import moderation_support
 from tests.anticheat.moderation_support import flag_for
 from tests.conftest import make_player
+from tests.racing import race
 
 # Fixtures shared by the moderation tests (tests/anticheat/conftest.py belongs to the anti-cheat tests).
 side_effects = moderation_support.side_effects
 admin_user = moderation_support.admin_user
 
 pytestmark = pytest.mark.production_shape
-
-
-def race(count: int, action) -> list[object]:
-    barrier = threading.Barrier(count)
-    outcomes: list[object] = []
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            outcomes.append(action(index))
-        except Exception as exc:  # noqa: BLE001 - the outcome is what the test judges
-            outcomes.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return outcomes
 
 
 def test_it_voids_a_flag_once_when_moderators_race(transactional_db, side_effects):
