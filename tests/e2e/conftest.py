@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import quote
 
+import httpx
 import pytest
 from django.conf import settings
 
@@ -107,3 +108,23 @@ def daphne_server(django_db_setup, django_db_blocker, test_env) -> Iterator[Daph
     server = DaphneServer(server_env(test_env)).start()
     yield server
     server.stop()
+
+
+def complete_over_http(base_url: str, player, *, action_type: str = "COMPLETE_LEVEL") -> dict:
+    """Score ``player`` the way a game client does, against a running server: request an
+    action, let it age past the type's minimum (as if the level took 5 s), complete it
+    with a correct proof. Returns the completion's ``data``."""
+    from accounts.tokens import issue_token_pair
+    from tests.conftest import age_action, proof_for
+
+    headers = {"Authorization": f"Bearer {issue_token_pair(player).access}"}
+    with httpx.Client(base_url=base_url, headers=headers, timeout=10) as api:
+        issued = api.post("/api/v1/actions/request", json={"actionType": action_type})
+        assert issued.status_code == 201, issued.text
+        issued = issued.json()["data"]
+        age_action(issued["actionId"], 5)
+        done = api.post("/api/v1/actions/complete", json={
+            "actionToken": issued["actionToken"], "actionId": issued["actionId"], "proof": proof_for(issued, 2000),
+        })
+    assert done.status_code == 200, done.text
+    return done.json()["data"]

@@ -14,7 +14,7 @@ from accounts.models import User
 from anticheat.models import AuditEntry
 from leaderboard.services import score_history_record
 from tests.conftest import PASSWORD, make_player
-from tests.e2e.conftest import DaphneServer, off_loop, server_env
+from tests.e2e.conftest import DaphneServer, complete_over_http, off_loop, server_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.production_shape]
 
@@ -86,9 +86,9 @@ def test_it_shows_a_score_change_on_the_open_page_within_a_second(browser, daphn
     players = ranked(5)
     page = open_live_page(browser, daphne_server)
     expect(page.locator("#connection")).to_have_attribute("data-state", "live", timeout=5000)
-    off_loop(lambda: score_history_record(user=players[4], increment=500, action_type="COMPLETE_LEVEL",
-                                          completed_by=players[4]))
-    expect(row_of(page, players[4]).locator(".score")).to_have_text("1460", timeout=1000)
+    done = off_loop(lambda: complete_over_http(daphne_server.url, players[4]))  # +100 through the API
+    assert done["newScore"] == 1060
+    expect(row_of(page, players[4]).locator(".score")).to_have_text("1060", timeout=1000)
     expect(page.locator("#rows tr").first.locator(".name")).to_have_text("player04", timeout=1000)
     page.context.close()
 

@@ -15,6 +15,7 @@ from accounts.tokens import issue_token_pair
 from leaderboard import broadcast
 from leaderboard.services import score_history_record
 from tests.conftest import make_player
+from tests.e2e.conftest import complete_over_http
 from tests.e2e.servers import Daphne, child_env
 
 pytestmark = [pytest.mark.production_shape, pytest.mark.django_db(transaction=True)]
@@ -99,3 +100,22 @@ async def test_it_streams_server_sent_events_from_another_process(servers):
             if line.startswith("data: "):
                 assert json.loads(line[6:])["leaderboard"][0]["username"] == "carol"
                 break
+
+
+async def test_it_delivers_a_completion_made_through_process_a_to_a_socket_on_process_b(servers):
+    a, b = servers
+    alice = await sync_to_async(make_player)("alice")
+    await sync_to_async(make_player)("bob", score=50)
+    token = await sync_to_async(lambda: issue_token_pair(alice).access)()
+    async with connect(f"{b.ws}/ws/leaderboard/live?token={token}") as on_b:
+        assert json.loads(await on_b.recv())["event"] == "leaderboard:initial"
+
+        done = await sync_to_async(complete_over_http)(a.http, alice)  # HTTP to process A
+
+        seen: dict[str, dict] = {}  # the personal event and the top 10 may come in either order
+        await next_message(on_b, lambda m: bool(seen.setdefault(m["event"], m)) and
+                           {"leaderboard:update", "score:update"} <= seen.keys())
+        top = seen["leaderboard:update"]["data"]["leaderboard"][0]
+        assert (top["username"], top["score"]) == ("alice", done["newScore"]) == ("alice", 100)
+        assert seen["score:update"]["data"] == {"userId": str(alice.pk), "oldScore": 0, "newScore": 100, "increment": 100,
+                                    "newRank": 1}
