@@ -262,6 +262,9 @@ LOGGING = {
         "django.server": {"level": "WARNING"},
         # daphne logs each request path; the ?token= of a WebSocket URL must never reach a log.
         "daphne": {"filters": ["request_id"], "level": "WARNING"},
-        "uvicorn.access": {"filters": ["request_id"]},
+        # uvicorn logs query strings (HTTP access lines, WebSocket handshakes on uvicorn.error):
+        # both go through the redacting handler.
+        "uvicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "uvicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }

@@ -45,10 +45,13 @@ class Daphne:
     def ws(self) -> str:
         return f"ws://127.0.0.1:{self.port}"
 
-    def start(self, *, wait: bool = True) -> Daphne:
+    def command(self) -> list[str]:
         daphne = str(Path(sys.executable).with_name("daphne"))
-        command = [daphne, "-v", str(self.verbosity), "-b", "127.0.0.1", "-p", str(self.port),
-                   "scoreboard_project.asgi:application"]
+        return [daphne, "-v", str(self.verbosity), "-b", "127.0.0.1", "-p", str(self.port),
+                "scoreboard_project.asgi:application"]
+
+    def start(self, *, wait: bool = True) -> Daphne:
+        command = self.command()
         if self.log:
             with open(self.log, "ab") as output:
                 self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=output,
@@ -86,6 +89,14 @@ class Daphne:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+class Uvicorn(Daphne):
+    """The same application under uvicorn, the other server the project supports."""
+
+    def command(self) -> list[str]:
+        uvicorn = str(Path(sys.executable).with_name("uvicorn"))
+        return [uvicorn, "scoreboard_project.asgi:application", "--host", "127.0.0.1", "--port", str(self.port)]
 
 
 def child_env(database_url: str, redis_url: str, **extra: str) -> dict[str, str]:

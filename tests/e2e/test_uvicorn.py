@@ -1,0 +1,65 @@
+"""The application under uvicorn as well as daphne: HTTP, both sockets, SSE, close codes, logs."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import httpx
+import pytest
+from channels.db import database_sync_to_async as sync_to_async
+from django.conf import settings
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from accounts.tokens import issue_token_pair
+from tests.conftest import make_player
+from tests.e2e.conftest import ARTIFACTS, complete_over_http
+from tests.e2e.servers import Uvicorn, child_env
+
+pytestmark = [pytest.mark.production_shape, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(scope="module")
+def server(django_db_setup, django_db_blocker):
+    db = settings.DATABASES["default"]
+    database_url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = ARTIFACTS / "uvicorn.log"
+    log.unlink(missing_ok=True)
+    uvicorn = Uvicorn(child_env(database_url, settings.REDIS_URL, BROADCAST_INTERVAL_MS="0"), log=log)
+    uvicorn.start()
+    yield uvicorn
+    uvicorn.stop()
+
+
+async def test_it_serves_scoring_and_live_updates_under_uvicorn(server):
+    alice = await sync_to_async(make_player)("alice")
+    token = await sync_to_async(lambda: issue_token_pair(alice).access)()
+    async with connect(f"{server.ws}/ws/leaderboard/live?token={token}") as live, \
+            connect(f"{server.ws}/ws/scoreboard") as scoreboard:
+        assert json.loads(await live.recv())["event"] == "leaderboard:initial"
+        assert json.loads(await scoreboard.recv())["type"] == "connected"
+        await sync_to_async(complete_over_http)(server.http, alice)
+        async with asyncio.timeout(5):
+            while (message := json.loads(await live.recv()))["event"] != "leaderboard:update":
+                pass
+        assert message["data"]["leaderboard"][0]["score"] == 100
+        with pytest.raises(ConnectionClosed) as closed:
+            await scoreboard.send("x" * 4097)
+            async with asyncio.timeout(5):
+                while True:
+                    await scoreboard.recv()
+        assert closed.value.rcvd.code == 1009
+    async with httpx.AsyncClient(base_url=server.http) as client:
+        assert (await client.get(f"/api/v1/leaderboard?token={token}")).json()["data"]["totalPlayers"] == 1
+        async with client.stream("GET", "/api/v1/leaderboard/stream") as stream:
+            lines = stream.aiter_lines()
+            async with asyncio.timeout(5):
+                while not (await anext(lines)).startswith("event: leaderboard:update"):
+                    pass
+
+    server.stop()
+    log = server.log.read_text()
+    assert "GET /api/v1/leaderboard?token=[redacted]" in log  # the access log is kept, redacted
+    assert token not in log
