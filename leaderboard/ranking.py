@@ -28,7 +28,7 @@ from scoreboard_project.redis_client import get_redis, redis_configured, redis_k
 
 from .models import ScoreHistory
 from .periods import TIMED_PERIODS, Period, Window, iso_z, to_micros, window_for
-from .redis_store import APPLIED_RETENTION_S, RedisBoard
+from .redis_store import APPLIED_RETENTION_S, RedisBoard, banned_key
 from .rows import Board
 from .sql_store import SqlBoard
 
@@ -263,6 +263,11 @@ def _rebroadcast() -> None:
 def ranking_remove_player(user: User) -> None:
     """A ban: take the player off every leaderboard at once (and off the live top 10)."""
     if redis_store_enabled():
+        try:
+            # First: no write still in flight for this player may land after the removal.
+            get_redis().sadd(banned_key(), str(user.pk))
+        except REDIS_ERRORS:
+            logger.warning("Could not record the ban of %s in Redis", user.pk)
         for period in ("all", *TIMED_PERIODS):
             _guarded(window_for(period), lambda b: b.remove(str(user.pk)))
     _rebroadcast()
@@ -289,6 +294,10 @@ def ranking_restore_player(user: User) -> None:
     """An unban: the player is back with the score they had."""
     user.refresh_from_db(fields=["score", "score_updated_at", "status"])
     if redis_store_enabled() and user.is_ranked:
+        try:
+            get_redis().srem(banned_key(), str(user.pk))
+        except REDIS_ERRORS:
+            logger.warning("Could not lift the ban of %s in Redis", user.pk)
         _guarded(window_for("all"),
                  lambda b: b.set_absolute(str(user.pk), user.score, to_micros(user.score_updated_at)))
         for period in TIMED_PERIODS:

@@ -24,8 +24,17 @@ _MAX_TS = 10**16 - 1
 _INVERT = str.maketrans("0123456789abcdef", "fedcba9876543210")
 APPLIED_RETENTION_S = 120  # how long an applied ledger row id is remembered (rebuild catch-up)
 
+
+def banned_key() -> str:
+    """Players taken off every board by a ban. Every write script checks it atomically, so
+    a completion committed before the ban but written to Redis after it cannot put the
+    player back (the ban adds to this set before it removes the members)."""
+    return redis_key("lb", "banned")
+
+
 # All time: set the score the database returned; an older write arriving late changes nothing.
 _SET_ABSOLUTE = """
+if redis.call('SISMEMBER', KEYS[4], ARGV[1]) == 1 then return 0 end
 if ARGV[4] == '1' and redis.call('EXISTS', KEYS[3]) == 0 then return 0 end
 local old = redis.call('HGET', KEYS[2], ARGV[1])
 if old then
@@ -39,6 +48,7 @@ return 1
 
 # Periods: add an increment once per ledger row (KEYS[4] remembers recent row ids).
 _INCREMENT = """
+if redis.call('SISMEMBER', KEYS[5], ARGV[1]) == 1 then return 0 end
 if redis.call('EXISTS', KEYS[3]) == 0 then return 0 end
 if redis.call('ZADD', KEYS[4], 'NX', ARGV[5], ARGV[4]) == 0 then return 0 end
 redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', tonumber(ARGV[5]) - tonumber(ARGV[6]))
@@ -59,6 +69,7 @@ return 1
 """
 
 _ADD_IF_ABSENT = """
+if redis.call('SISMEMBER', KEYS[4], ARGV[1]) == 1 then return 0 end
 if redis.call('EXISTS', KEYS[3]) == 0 then return 0 end
 if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[3]) == 0 then return 0 end
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
@@ -176,7 +187,7 @@ class RedisBoard:
     def set_absolute(self, user_id: str, score: int, updated_at_us: int, *, require_ready: bool = True) -> bool:
         return bool(
             scripts(self.client).set_absolute(
-                keys=[self.keys.zset, self.keys.map, self.keys.ready],
+                keys=[self.keys.zset, self.keys.map, self.keys.ready, banned_key()],
                 args=[user_id, score, member_for(user_id, updated_at_us), "1" if require_ready else "0"],
                 client=self.client,
             )
@@ -185,7 +196,7 @@ class RedisBoard:
     def increment(self, user_id: str, amount: int, updated_at_us: int, entry_id: int, *, touch: bool) -> bool:
         return bool(
             scripts(self.client).increment(
-                keys=[self.keys.zset, self.keys.map, self.keys.ready, self.keys.applied],
+                keys=[self.keys.zset, self.keys.map, self.keys.ready, self.keys.applied, banned_key()],
                 args=[user_id, amount, member_for(user_id, updated_at_us), entry_id, int(time.time()),
                       APPLIED_RETENTION_S, "1" if touch else "0"],
                 client=self.client,
@@ -195,7 +206,7 @@ class RedisBoard:
     def add_if_absent(self, user_id: str, score: int, updated_at_us: int) -> bool:
         return bool(
             scripts(self.client).add_if_absent(
-                keys=[self.keys.zset, self.keys.map, self.keys.ready],
+                keys=[self.keys.zset, self.keys.map, self.keys.ready, banned_key()],
                 args=[user_id, score, member_for(user_id, updated_at_us)],
                 client=self.client,
             )

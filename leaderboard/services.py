@@ -45,14 +45,17 @@ def score_history_record(
 ) -> ScoreChange:
     """Move a player's score by ``increment`` and write the ledger row, atomically.
 
-    The score moves with an ``F()`` expression and is read back in the same
-    transaction, so concurrent completions never lose an increment. The rankings are
+    The score moves with an ``F()`` expression while the row is locked, so concurrent
+    completions never lose an increment. The rankings are
     updated on commit by the ``post_save`` receiver of ScoreHistory, which then
     schedules the broadcast. Raises IntegrityError when a non-repeatable action's
     reference was already scored (the unique constraint is the last word on "once").
     """
-    now = timezone.now()
     with transaction.atomic():
+        # Lock the player's row, then stamp the time: one player's changes are stamped in
+        # the order they commit, which the ranking store relies on to drop a late write.
+        previous_score = User.objects.select_for_update().filter(pk=user.pk).values_list("score", flat=True).get()
+        now = timezone.now()
         counts_actions = kind == ScoreHistory.Kind.ACTION
         User.objects.filter(pk=user.pk).update(
             score=F("score") + increment,
@@ -60,8 +63,7 @@ def score_history_record(
             score_updated_at=now,
             **({"last_action_at": now} if counts_actions else {}),
         )
-        new_score = User.objects.filter(pk=user.pk).values_list("score", flat=True).get()
-        previous_score = new_score - increment
+        new_score = previous_score + increment
         previous_rank = ranking.rank_for_score(user, previous_score)
         new_rank = ranking.rank_for_score(user, new_score)
         entry = ScoreHistory(

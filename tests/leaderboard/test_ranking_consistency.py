@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from accounts.models import User
+from anticheat import moderation
 from leaderboard import ranking
 from leaderboard.periods import window_for
 from leaderboard.redis_store import RedisBoard
+from leaderboard.services import score_history_record
 from tests.conftest import make_player
+from tests.racing import race
 
 pytestmark = [pytest.mark.production_shape, pytest.mark.django_db]
 
@@ -45,3 +49,33 @@ def test_it_rebuilds_a_board_that_lost_a_player(api_client, monkeypatch, period)
     monkeypatch.setattr(ranking, "RECONCILE_EVERY_S", 0.0)
 
     assert listed(api_client, period) == ({"carol", "dave"}, 2)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_keeps_the_highest_score_when_one_players_changes_race(api_client):
+    """Concurrent changes of one player: the board ends on the score the database holds."""
+    player = make_player("racer")
+    for round_number in range(3):
+        race(8, lambda i: score_history_record(user=User.objects.get(pk=player.pk), increment=100))
+        player.refresh_from_db()
+        standing = RedisBoard(window_for("all")).standing(str(player.pk))
+        assert standing is not None and standing.score == player.score == 800 * (round_number + 1)
+
+
+def test_it_keeps_a_banned_player_off_the_boards_when_a_completion_lands_late(
+    api_client, alice, bob, moderator, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as late:
+        # Another process: its own copy of the account, loaded before the ban.
+        score_history_record(user=User.objects.get(pk=alice.pk), increment=300)
+    with django_capture_on_commit_callbacks(execute=True):
+        moderation.ban_player(user=alice, actor=moderator, reason="cheating")
+
+    for callback in late:  # the completion's ranking write arrives after the ban
+        callback()
+
+    for period in ("all", "daily"):
+        assert listed(api_client, period) == ({"bob"}, 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        moderation.unban_player(user=alice, actor=moderator, reason="appeal")
+    assert listed(api_client) == ({"alice", "bob"}, 2)
