@@ -223,6 +223,14 @@ class LeaderboardConsumer(AsyncJsonWebsocketConsumer):
     async def __call__(self, scope, receive, send) -> None:
         try:
             await super().__call__(scope, receive, send)
+        except REDIS_ERRORS:
+            if hasattr(self, "released"):
+                raise
+            # The channel layer could not even open this socket's channel: tell the client
+            # to come back (1013 Try Again Later) rather than fail the handshake with a 500.
+            logger.warning("Redis unreachable: refusing a WebSocket with 1013")
+            await send({"type": "websocket.accept"})
+            await send({"type": "websocket.close", "code": 1013})
         finally:
             # A consumer that failed never sees websocket.disconnect: its tasks, hub slot and
             # connection lease are freed here all the same, or the player would be locked

@@ -9,11 +9,10 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.views import APIView
 
 from accounts.models import User
-from scoreboard_project.client_ip import client_ip
 from scoreboard_project.errors import NotFound
 from scoreboard_project.fields import QueryIntegerField
+from scoreboard_project.limits import check_leaderboard_read, check_my_score_read
 from scoreboard_project.paths import path_uuid
-from scoreboard_project.ratelimits import Limit, limit_hit
 from scoreboard_project.responses import ok
 from scoreboard_project.schema import errors
 
@@ -47,18 +46,6 @@ def _parse(serializer_class: type[serializers.Serializer], request) -> dict:
     return serializer.validated_data
 
 
-def leaderboard_limit() -> Limit:
-    return Limit("leaderboard.read", settings.RATE_LIMIT_LEADERBOARD_PER_MINUTE, 60)
-
-
-def score_limit() -> Limit:
-    return Limit("leaderboard.score", settings.RATE_LIMIT_SCORE_PER_MINUTE, 60)
-
-
-def client_key(request) -> str:
-    return f"user:{request.user.pk}" if request.user else f"ip:{client_ip(request)}"
-
-
 class LeaderboardGetApi(APIView):
     """GET /leaderboard and its alias /scoreboard/top."""
 
@@ -74,7 +61,7 @@ class LeaderboardGetApi(APIView):
     )
     def get(self, request):
         query = _parse(self.InputSerializer, request)
-        limit_hit(leaderboard_limit(), client_key(request))
+        check_leaderboard_read(request)
         return ok(selectors.leaderboard_top(period=query["period"], limit=query["limit"]))
 
 
@@ -90,7 +77,7 @@ class LeaderboardAroundMeApi(APIView):
     )
     def get(self, request):
         query = _parse(self.InputSerializer, request)
-        limit_hit(leaderboard_limit(), client_key(request))
+        check_leaderboard_read(request)
         data = selectors.leaderboard_around(user=request.user, period=query["period"], radius=query["radius"])
         if data is None or data["me"] is None:
             raise NotFound("You are not on the leaderboard.")
@@ -106,7 +93,7 @@ class MyScoreGetApi(APIView):
     )
     def get(self, request):
         query = _parse(PeriodInput, request)
-        limit_hit(score_limit(), f"user:{request.user.pk}")
+        check_my_score_read(request.user)
         user = request.user
         standing = selectors.player_standing(user=user, period=query["period"]) or {
             "userId": str(user.pk), "username": user.username, "score": user.score, "rank": None, "percentile": None,
@@ -124,7 +111,7 @@ class UserScoreGetApi(APIView):
     )
     def get(self, request, user_id: str):
         query = _parse(PeriodInput, request)
-        limit_hit(leaderboard_limit(), client_key(request))
+        check_leaderboard_read(request)
         player = User.objects.filter(pk=path_uuid(user_id, field="userId")).first()
         standing = selectors.player_standing(user=player, period=query["period"]) if player else None
         if standing is None:

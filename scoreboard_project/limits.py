@@ -7,13 +7,17 @@ server process shares the counters, and raises RateLimitExceeded (429 + Retry-Af
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.http import HttpRequest
 from rest_framework.request import Request
 
 from .client_ip import client_ip
+from .errors import ServiceUnavailable
 from .ratelimits import Limit, limit_hit
 
+logger = logging.getLogger("scoreboard.ratelimits")
 SYSTEM_ROLE = "system"
 
 
@@ -57,11 +61,21 @@ def _client_key(request: HttpRequest) -> str:
     return f"ip:{client_ip(request)}"
 
 
+def _read_limit_hit(limit: Limit, key: str) -> None:
+    """Reads keep working when the store is down (they fall back to SQL): a read limit that
+    cannot be counted lets the request through, where a write's limit would answer 503."""
+    try:
+        limit_hit(limit, key)
+    except ServiceUnavailable:
+        logger.warning("%s not enforced: the rate-limit store is unavailable", limit.scope)
+
+
 def check_leaderboard_read(request: HttpRequest) -> None:
-    """``GET /leaderboard`` (and its alias): per client, the account if any, else the IP."""
-    limit_hit(leaderboard_read_limit(), _client_key(request))
+    """Leaderboard reads (``/leaderboard``, its alias, a player's score): per client, the
+    account if any, else the IP."""
+    _read_limit_hit(leaderboard_read_limit(), _client_key(request))
 
 
 def check_my_score_read(user) -> None:
     """``GET /users/me/score``: per user."""
-    limit_hit(my_score_read_limit(), str(user.pk))
+    _read_limit_hit(my_score_read_limit(), str(user.pk))

@@ -170,7 +170,7 @@ SIMPLE_JWT = {
     "VERIFYING_KEY": None,
     "ISSUER": "scoreboard",
     "AUDIENCE": "scoreboard-api",
-    "LEEWAY": 5,
+    "LEEWAY": 0,  # an expired token is refused the second it expires (servers keep NTP time)
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "userId",
     "AUTH_HEADER_TYPES": ("Bearer",),

@@ -1,8 +1,7 @@
 """The shared limits as DRF throttle classes (DRF runs throttles after authentication).
 
 ``ClientIpThrottle`` is a default throttle (REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"]),
-so it covers every API view. A view that sets its own ``throttle_classes`` must keep it:
-``throttle_classes = [*api_settings.DEFAULT_THROTTLE_CLASSES, LeaderboardReadThrottle]``.
+so it covers every API view. A view that sets its own ``throttle_classes`` must keep it.
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ import logging
 from rest_framework.throttling import BaseThrottle
 
 from .errors import RateLimitExceeded, ServiceUnavailable
-from .limits import check_client_ip, check_leaderboard_read, check_my_score_read
+from .limits import check_client_ip
 
 logger = logging.getLogger("scoreboard.ratelimits")
 
@@ -53,16 +52,3 @@ def count_refused_request(request) -> RateLimitExceeded | None:
     except RateLimitExceeded as exc:
         return exc
     return None
-
-
-class LeaderboardReadThrottle(BaseThrottle):
-    def allow_request(self, request, view) -> bool:  # noqa: ARG002
-        check_leaderboard_read(request)
-        return True
-
-
-class MyScoreReadThrottle(BaseThrottle):
-    def allow_request(self, request, view) -> bool:  # noqa: ARG002
-        if getattr(request.user, "is_authenticated", False):
-            check_my_score_read(request.user)
-        return True

@@ -140,3 +140,17 @@ def test_it_gives_exactly_one_rotation_to_twenty_parallel_refreshes(alice):
         thread.join(timeout=60)
 
     assert sorted(statuses) == [200] + [401] * 19
+
+
+@pytest.mark.django_db
+def test_it_refuses_a_token_the_moment_it_expires(api_client, alice):
+    claims = jwt.decode(issue_token_pair(alice).access, options={"verify_signature": False})
+    claims["exp"] = int(time.time()) - 1
+    just_expired = jwt.encode(claims, settings.JWT_SECRET, algorithm="HS256")
+
+    assert call_with(just_expired).json()["error"]["code"] == "TOKEN_INVALID"
+    refresh_claims = jwt.decode(issue_token_pair(alice).refresh, options={"verify_signature": False})
+    refresh_claims["exp"] = int(time.time()) - 1
+    response = api_client.post(REFRESH, {"refreshToken": jwt.encode(refresh_claims, settings.JWT_SECRET,
+                                                                    algorithm="HS256")}, format="json")
+    assert response.status_code == 401 and response.json()["error"]["code"] == "TOKEN_INVALID"

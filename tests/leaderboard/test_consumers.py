@@ -7,12 +7,14 @@ from unittest import mock
 import pytest
 from channels.db import database_sync_to_async
 from channels.db import database_sync_to_async as sync_to_async
+from channels.testing import WebsocketCommunicator
 
 from accounts.models import User
 from accounts.tokens import issue_token_pair
 from leaderboard import broadcast, consumers, dialects
 from leaderboard.broadcast.hub import get_hub
 from leaderboard.services import score_history_record
+from scoreboard_project.asgi import application
 from tests.leaderboard.wsutil import close_code, next_json, open_socket, wait_for_json
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -259,3 +261,18 @@ async def test_it_frees_the_connection_slot_of_a_consumer_that_failed(alice, tok
 
     assert (await next_json(again))["event"] == "leaderboard:initial"
     await again.disconnect()
+
+
+async def test_it_asks_clients_to_come_back_when_the_channel_layer_is_down(settings, throwaway_redis):
+    settings.CHANNEL_LAYERS = {"default": {
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "CONFIG": {"hosts": [throwaway_redis.url], "prefix": "down-test"},
+    }}
+    throwaway_redis.stop()
+
+    socket = WebsocketCommunicator(application, LIVE)
+    connected, _ = await socket.connect(timeout=5)
+
+    assert connected
+    assert await close_code(socket, timeout=5) == 1013
+    await socket.disconnect()

@@ -129,3 +129,19 @@ def test_it_refuses_a_limit_not_written_in_ascii_digits(api_client, board, limit
     response = api_client.get("/api/v1/leaderboard", {"limit": limit})
     assert response.status_code == 400
     assert "limit" in response.json()["error"]["details"]
+
+
+def test_it_keeps_answering_reads_when_redis_stops(api_client, client_for, board, settings, throwaway_redis):
+    settings.REDIS_URL = throwaway_redis.url
+    settings.CACHES = {"default": {
+        "BACKEND": "scoreboard_project.cache.RedisCache", "LOCATION": throwaway_redis.url,
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    }}
+    throwaway_redis.stop()
+    carol = User.objects.get(username="carol")
+
+    top = api_client.get("/api/v1/leaderboard")
+    mine = client_for(carol).get("/api/v1/users/me/score")
+
+    assert top.status_code == 200 and top.json()["data"]["leaderboard"][0]["username"] == "alice"
+    assert mine.status_code == 200 and mine.json()["data"]["rank"] == 2
