@@ -131,3 +131,10 @@ def service_account_create(*, name: str, lifetime_seconds: int | None = None) ->
         user.save(update_fields=["password"])
     seconds = lifetime_seconds or settings.JWT_EXPIRY
     return user, str(issue_access_token(user, lifetime=timedelta(seconds=seconds)))
+
+
+def refresh_tokens_purge(*, expired_before) -> int:
+    """Forget refresh tokens that expired before ``expired_before`` (and their blacklist
+    rows: an expired token is refused for its expiry alone)."""
+    deleted, _ = OutstandingToken.objects.filter(expires_at__lt=expired_before).delete()
+    return deleted

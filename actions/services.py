@@ -10,10 +10,11 @@ refusal is written to the audit trail outside any rolled-back transaction.
 from __future__ import annotations
 
 import logging
+import math
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -89,7 +90,8 @@ def request_action(
     if not kind.repeatable and _already_scored(user_id=user.pk, kind=kind, reference=reference):
         raise ActionAlreadyCompleted(details={"actionType": kind.code, "reference": reference})
     now = clock.now()
-    expires_at = now + timedelta(seconds=settings.ACTION_TOKEN_TTL)
+    # Whole seconds, as the token signs it: the advertised expiresAt is the real one.
+    expires_at = datetime.fromtimestamp(math.ceil((now + timedelta(seconds=settings.ACTION_TOKEN_TTL)).timestamp()), UTC)
     action_id = uuid.uuid4()
     token, key_id = token_sign(
         user_id=user.pk, action_id=action_id, action_type=kind.code, points=kind.points,

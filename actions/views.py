@@ -108,7 +108,7 @@ class ActionRequestApi(APIView):
         def validate_metadata(self, value):
             if not isinstance(value, dict):
                 raise serializers.ValidationError("Must be an object.")
-            if len(json.dumps(value, separators=(",", ":")).encode()) > METADATA_MAX_BYTES:
+            if len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()) > METADATA_MAX_BYTES:
                 raise serializers.ValidationError(f"Must be at most {METADATA_MAX_BYTES} bytes as JSON.")
             return value
 

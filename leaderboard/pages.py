@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -20,10 +21,14 @@ PAGE_SIZE = 10
 
 @require_safe
 def live_page(request: HttpRequest) -> HttpResponse:
-    entries = top_entries(PAGE_SIZE)
+    # A private leaderboard (LEADERBOARD_PUBLIC=false) is not rendered for anonymous
+    # visitors; the page's script shows it once it authenticates the socket with a token.
+    private = not settings.LEADERBOARD_PUBLIC and not request.user.is_authenticated
+    entries = [] if private else top_entries(PAGE_SIZE)
     now = timezone.now()
     return render(request, "leaderboard/live.html", {
         "entries": entries,
+        "private": private,
         "rendered_at": iso_z(now),
         "rendered_at_display": now.astimezone(UTC).strftime("%d %b %Y, %H:%M:%S UTC"),
         "page_size": PAGE_SIZE,

@@ -22,18 +22,19 @@ from accounts.exceptions import AccountBanned
 from accounts.models import User
 
 
+def _host_of(entry: str) -> str:
+    """``https://Game.example.com:8443`` or ``game.example.com`` -> ``game.example.com``."""
+    return (urlparse(entry).hostname or "") if "://" in entry else entry.strip().lower()
+
+
 def origin_allowed(origin: str) -> bool:
-    parsed = urlparse(origin)
-    if not parsed.scheme or not parsed.hostname:
+    """Whether the handshake's Origin names a host of ALLOWED_HOSTS or CORS_ORIGIN (the
+    contract compares hosts: scheme, port and letter case do not matter)."""
+    host = urlparse(origin).hostname  # lower-cased
+    if not host:
         return False  # "null" and other opaque origins name no host we know
-    if validate_host(parsed.hostname, settings.ALLOWED_HOSTS):
-        return True
-    for allowed in settings.CORS_ORIGIN:
-        if allowed == "*" or allowed.rstrip("/") == origin.rstrip("/"):
-            return True
-        if "://" not in allowed and validate_host(parsed.hostname, [allowed]):
-            return True
-    return False
+    allowed_hosts = [*settings.ALLOWED_HOSTS, *(_host_of(entry) for entry in settings.CORS_ORIGIN)]
+    return "*" in settings.CORS_ORIGIN or validate_host(host, allowed_hosts)
 
 
 class OriginValidator:

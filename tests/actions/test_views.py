@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from accounts.models import User
@@ -189,3 +191,24 @@ def test_it_answers_503_when_the_database_fails_mid_completion(alice, client_for
     assert error_of(response)["code"] == "SERVICE_UNAVAILABLE"
     alice.refresh_from_db()
     assert alice.score == 0
+
+
+def test_it_advertises_the_expiry_the_token_really_has(alice, client_for, settings):
+    settings.ACTION_TOKEN_TTL = 3
+    issued = request_token(client_for(alice))
+    signed = ActionToken.objects.get(pk=issued["actionId"]).expires_at
+    assert issued["expiresAt"].endswith(".000Z")
+    assert issued["expiresAt"] == signed.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def test_it_measures_metadata_in_utf8_bytes(alice, client_for):
+    client = client_for(alice)
+    fits = {"k": "é" * ((4096 - 8) // 2)}  # {"k":"…"} is 8 bytes around 2-byte characters
+    assert len(json.dumps(fits, separators=(",", ":"), ensure_ascii=False).encode()) == 4096
+    too_big = {"k": "é" * ((4096 - 8) // 2) + "x"}
+
+    assert client.post("/api/v1/actions/request", {"actionType": "COMPLETE_LEVEL", "metadata": fits},
+                       format="json").status_code == 201
+    refused = client.post("/api/v1/actions/request", {"actionType": "COMPLETE_LEVEL", "metadata": too_big},
+                          format="json")
+    assert refused.status_code == 400 and "metadata" in refused.json()["error"]["details"]

@@ -174,7 +174,8 @@ async def test_it_closes_a_socket_that_floods_messages(alice):
 
 @pytest.mark.parametrize("origin, accepted", [
     (None, True), (b"http://localhost:8000", True), (b"https://game.example.com", True),
-    (b"https://evil.example.net", False), (b"null", False),
+    (b"http://game.example.com", True), (b"https://GAME.example.com:8443", True),
+    (b"https://evil.example.net", False), (b"https://game.example.com.evil.net", False), (b"null", False),
 ])
 async def test_it_validates_the_origin(alice, settings, origin, accepted):
     settings.CORS_ORIGIN = ["https://game.example.com"]

@@ -91,3 +91,13 @@ def test_it_uses_text_content_for_player_data_in_the_script():
         source = (Path(__file__).resolve().parents[2] / "static" / "leaderboard" / name).read_text()
         for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
             assert sink not in source, (name, sink)
+
+
+def test_it_keeps_a_private_leaderboard_off_the_page_for_anonymous_visitors(client, db, settings):
+    make_player("secret_champion", score=999)
+    settings.LEADERBOARD_PUBLIC = False
+
+    html = client.get("/").content.decode()
+
+    assert "secret_champion" not in html
+    assert "private" in html
