@@ -28,6 +28,9 @@ class Limit:
     count: int
     period: int
 
+    def __post_init__(self) -> None:
+        metrics.rate_limit_violations.labels(scope=self.scope)  # its series exists at 0
+
     @property
     def rate(self) -> tuple[int, int]:
         return (self.count, self.period)
