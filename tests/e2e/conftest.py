@@ -15,7 +15,7 @@ import pytest
 from django.conf import settings
 
 from tests.conftest import free_port
-from tests.e2e.servers import Daphne
+from tests.e2e.servers import Daphne, child_env
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -82,6 +82,11 @@ def child_database_url() -> str:
     user = quote(db.get("USER") or "postgres")
     password = f":{quote(db['PASSWORD'])}" if db.get("PASSWORD") else ""
     return f"postgres://{user}{password}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+def child_server_env(**extra: str) -> dict[str, str]:
+    """The environment of a child server on this run's test database and Redis."""
+    return child_env(child_database_url(), settings.REDIS_URL, **extra)
 
 
 def DaphneServer(env: dict[str, str], port: int | None = None) -> Daphne:  # noqa: N802 - reads as a class

@@ -7,14 +7,13 @@ import asyncio
 import httpx
 import pytest
 from channels.db import database_sync_to_async as sync_to_async
-from django.conf import settings
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from accounts.tokens import issue_token_pair
 from tests.conftest import make_player
-from tests.e2e.conftest import ARTIFACTS
-from tests.e2e.servers import Daphne, child_env
+from tests.e2e.conftest import ARTIFACTS, child_server_env
+from tests.e2e.servers import Daphne
 
 pytestmark = [pytest.mark.production_shape, pytest.mark.django_db(transaction=True)]
 
@@ -22,12 +21,10 @@ pytestmark = [pytest.mark.production_shape, pytest.mark.django_db(transaction=Tr
 @pytest.fixture
 def chatty_server(django_db_setup, django_db_blocker):
     """A server with daphne's access log on and the app logging at DEBUG, into a file."""
-    db = settings.DATABASES["default"]
-    database_url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
     ARTIFACTS.mkdir(exist_ok=True)
     log = ARTIFACTS / "daphne-token-log-check.log"
     log.unlink(missing_ok=True)
-    server = Daphne(child_env(database_url, settings.REDIS_URL, LOG_LEVEL="DEBUG"), log=log, verbosity=2)
+    server = Daphne(child_server_env(LOG_LEVEL="DEBUG"), log=log, verbosity=2)
     server.start()
     yield server
     server.stop()

@@ -14,16 +14,15 @@ from websockets.exceptions import ConnectionClosed
 
 from accounts.tokens import issue_token_pair
 from tests.conftest import make_player
-from tests.e2e.servers import Daphne, child_env
+from tests.e2e.conftest import child_server_env
+from tests.e2e.servers import Daphne
 
 pytestmark = [pytest.mark.production_shape, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(scope="module")
 def server(django_db_setup, django_db_blocker):
-    db = settings.DATABASES["default"]
-    database_url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    daphne = Daphne(child_env(database_url, settings.REDIS_URL, WS_NEW_CONNECTIONS_PER_5_MINUTES="100"))
+    daphne = Daphne(child_server_env(WS_NEW_CONNECTIONS_PER_5_MINUTES="100"))
     daphne.start()
     yield daphne
     daphne.stop()

@@ -8,15 +8,14 @@ import json
 import httpx
 import pytest
 from channels.db import database_sync_to_async as sync_to_async
-from django.conf import settings
 from websockets.asyncio.client import connect
 
 from accounts.tokens import issue_token_pair
 from leaderboard import broadcast
 from leaderboard.services import score_history_record
 from tests.conftest import make_player
-from tests.e2e.conftest import complete_over_http
-from tests.e2e.servers import Daphne, child_env
+from tests.e2e.conftest import child_server_env, complete_over_http
+from tests.e2e.servers import Daphne
 
 pytestmark = [pytest.mark.production_shape, pytest.mark.django_db(transaction=True)]
 
@@ -24,9 +23,7 @@ pytestmark = [pytest.mark.production_shape, pytest.mark.django_db(transaction=Tr
 @pytest.fixture(scope="module")
 def servers(django_db_setup, django_db_blocker):
     """Processes A and B on the test database (pytest-django's test_<name>) and Redis."""
-    db = settings.DATABASES["default"]
-    database_url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    env = child_env(database_url, settings.REDIS_URL, BROADCAST_INTERVAL_MS="0")
+    env = child_server_env(BROADCAST_INTERVAL_MS="0")
     pair = [Daphne(env), Daphne(env)]
     try:
         for server in pair:

@@ -8,26 +8,23 @@ import json
 import httpx
 import pytest
 from channels.db import database_sync_to_async as sync_to_async
-from django.conf import settings
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from accounts.tokens import issue_token_pair
 from tests.conftest import make_player
-from tests.e2e.conftest import ARTIFACTS, complete_over_http
-from tests.e2e.servers import Uvicorn, child_env
+from tests.e2e.conftest import ARTIFACTS, child_server_env, complete_over_http
+from tests.e2e.servers import Uvicorn
 
 pytestmark = [pytest.mark.production_shape, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(scope="module")
 def server(django_db_setup, django_db_blocker):
-    db = settings.DATABASES["default"]
-    database_url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
     ARTIFACTS.mkdir(exist_ok=True)
     log = ARTIFACTS / "uvicorn.log"
     log.unlink(missing_ok=True)
-    uvicorn = Uvicorn(child_env(database_url, settings.REDIS_URL, BROADCAST_INTERVAL_MS="0"), log=log)
+    uvicorn = Uvicorn(child_server_env(BROADCAST_INTERVAL_MS="0"), log=log)
     uvicorn.start()
     yield uvicorn
     uvicorn.stop()
