@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from scoreboard_project.client_ip import client_ip
 from scoreboard_project.fields import StrictCharField, StrictEmailField, StrictRegexField
+from scoreboard_project.inputs import validated
 from scoreboard_project.responses import ok
 from scoreboard_project.schema import envelope, errors
 
@@ -37,9 +38,7 @@ class RegisterApi(APIView):
         responses={201: envelope("Registered", SessionSerializer()), **errors(400, 409, 413, 429)},
     )
     def post(self, request):
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        user, pair = services.player_register(**serializer.validated_data)
+        user, pair = services.player_register(**validated(self.InputSerializer, request.data))
         return ok({"user": user_summary(user), **_pair_data(pair)}, status=201)
 
 
@@ -56,9 +55,7 @@ class LoginApi(APIView):
         responses={200: envelope("LoggedIn", SessionSerializer()), **errors(400, 401, 403, 429)},
     )
     def post(self, request):
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        user, pair = services.player_login(**serializer.validated_data, client_ip=client_ip(request))
+        user, pair = services.player_login(**validated(self.InputSerializer, request.data), client_ip=client_ip(request))
         return ok({**_pair_data(pair), "user": user_summary(user)})
 
 
@@ -74,9 +71,7 @@ class RefreshApi(APIView):
         responses={200: envelope("Refreshed", TokenPairSerializer()), **errors(400, 401, 403)},
     )
     def post(self, request):
-        serializer = RefreshTokenInput(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        pair = services.token_refresh(**serializer.validated_data)
+        pair = services.token_refresh(**validated(RefreshTokenInput, request.data))
         return ok(_pair_data(pair))
 
 
@@ -88,7 +83,5 @@ class LogoutApi(APIView):
         responses={200: envelope("LoggedOut", {}), **errors(400, 401, 403)},
     )
     def post(self, request):
-        serializer = RefreshTokenInput(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        services.player_logout(user=request.user, **serializer.validated_data)
+        services.player_logout(user=request.user, **validated(RefreshTokenInput, request.data))
         return ok({})

@@ -81,10 +81,18 @@ def _already_scored(*, user_id: Any, kind: ActionKind, reference: str) -> bool:
     ).exists()
 
 
+def _own_user_id(user: User, claimed_user_id: UUID | None) -> None:
+    """An alias's ``userId`` names the caller or nothing: another one is FORBIDDEN."""
+    if claimed_user_id is not None and claimed_user_id != user.pk:
+        raise Forbidden("userId must be your own.", details={"userId": ["must be your own user id"]})
+
+
 def request_action(
-    *, user: User, action_type: str, reference: str = "", metadata: dict[str, Any] | None = None
+    *, user: User, action_type: str, reference: str = "", metadata: dict[str, Any] | None = None,
+    claimed_user_id: UUID | None = None,
 ) -> IssuedAction:
     """Start an action: a signed token, the per-action proof key, the score it will give."""
+    _own_user_id(user, claimed_user_id)
     check_action_request(user_id=user.pk)
     kind = action_kind_get(action_type)
     if not kind.repeatable and _already_scored(user_id=user.pk, kind=kind, reference=reference):
@@ -177,8 +185,8 @@ def _verified(
     is_system = user.role == Role.SYSTEM
     if claims.user_id != user.pk and not is_system:
         raise TokenUserMismatch()
-    if claimed_user_id is not None and claimed_user_id not in (user.pk, claims.user_id if is_system else None):
-        raise Forbidden("userId must be your own.", details={"userId": ["must be your own user id"]})
+    if not (is_system and claimed_user_id == claims.user_id):  # a game server may name the token's owner
+        _own_user_id(user, claimed_user_id)
     return claims
 
 

@@ -10,8 +10,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
 from scoreboard_project.client_ip import client_ip
-from scoreboard_project.errors import Forbidden
 from scoreboard_project.fields import StrictCharField, StrictIntegerField, StrictUUIDField
+from scoreboard_project.inputs import validated
 from scoreboard_project.parsers import AnyContentTypeJSONParser
 from scoreboard_project.responses import ok
 from scoreboard_project.schema import errors
@@ -117,9 +117,7 @@ class ActionRequestApi(APIView):
         responses={201: ISSUED_ACTION_RESPONSE, **errors(400, 401, 403, 409, 413, 429, 503)},
     )
     def post(self, request):
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        issued = services.request_action(user=request.user, **serializer.validated_data)
+        issued = services.request_action(user=request.user, **validated(self.InputSerializer, request.data))
         return ok(_issued_data(issued), status=201)
 
 
@@ -141,12 +139,11 @@ class ActionInitializeApi(APIView):
         responses={201: ISSUED_ACTION_RESPONSE, **errors(400, 401, 403, 409, 413, 429, 503)},
     )
     def post(self, request):
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        if data.get("user_id") is not None and data["user_id"] != request.user.pk:
-            raise Forbidden("userId must be your own.", details={"userId": ["must be your own user id"]})
-        issued = services.request_action(user=request.user, action_type=data["action_type"], reference=data["action_id"])
+        data = validated(self.InputSerializer, request.data)
+        issued = services.request_action(
+            user=request.user, action_type=data["action_type"], reference=data["action_id"],
+            claimed_user_id=data.get("user_id"),
+        )
         return ok(_issued_data(issued), status=201)
 
 
@@ -158,9 +155,7 @@ class ActionCompleteApi(APIView):
         responses={200: COMPLETION_RESPONSE, **errors(400, 401, 403, 409, 413, 422, 429, 503)},
     )
     def post(self, request):
-        serializer = CompleteInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = validated(CompleteInputSerializer, request.data)
         done = services.complete_action(
             user=request.user, token=data["action_token"], action_id=data["action_id"],
             proof=_proof(data.get("proof")), client_ip=client_ip(request),
@@ -184,9 +179,7 @@ class ScoreboardUpdateApi(APIView):
         responses={200: SCOREBOARD_UPDATE_RESPONSE, **errors(400, 401, 403, 409, 413, 422, 429, 503)},
     )
     def post(self, request):
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = validated(self.InputSerializer, request.data)
         done = services.complete_action(
             user=request.user, token=data["action_token"], action_id=data["action_id"],
             proof=_proof(data.get("proof")), require_proof=False, claimed_user_id=data.get("user_id"),

@@ -11,6 +11,7 @@ from accounts.models import Role
 from scoreboard_project.client_ip import client_ip
 from scoreboard_project.errors import ValidationFailed
 from scoreboard_project.fields import StrictCharField
+from scoreboard_project.inputs import validated
 from scoreboard_project.paths import path_id, path_uuid
 from scoreboard_project.responses import ok
 
@@ -41,17 +42,11 @@ class NoteInput(serializers.Serializer):
     note = StrictCharField(max_length=moderation.MAX_TEXT_LENGTH, required=False, allow_blank=True)
 
 
-def _parse(serializer_class: type[serializers.Serializer], request) -> dict:
-    serializer = serializer_class(data=request.data if isinstance(request.data, dict) else {})
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 class PlayerBanApi(ModerationApi):
     @extend_schema(request=ReasonInput, responses=USER_RESPONSE, summary="Ban a player")
     def post(self, request, user_id: str):
         user = selectors.user_get(path_uuid(user_id, field="userId"))
-        data = _parse(ReasonInput, request)
+        data = validated(ReasonInput, request.data)
         user = moderation.ban_player(
             user=user, actor=request.user, reason=data["reason"], client_ip=client_ip(request)
         )
@@ -62,7 +57,7 @@ class PlayerUnbanApi(ModerationApi):
     @extend_schema(request=ReasonInput, responses=USER_RESPONSE, summary="Lift a ban")
     def post(self, request, user_id: str):
         user = selectors.user_get(path_uuid(user_id, field="userId"))
-        data = _parse(ReasonInput, request)
+        data = validated(ReasonInput, request.data)
         user = moderation.unban_player(
             user=user, actor=request.user, reason=data["reason"], client_ip=client_ip(request)
         )
@@ -93,7 +88,7 @@ class FlagApproveApi(ModerationApi):
     @extend_schema(request=NoteInput, responses=FLAG_RESPONSE, summary="Approve a flag: the score stands")
     def post(self, request, flag_id: str):
         flag = selectors.flag_get(path_id(flag_id, field="flagId"))
-        data = _parse(NoteInput, request)
+        data = validated(NoteInput, request.data)
         flag = moderation.flag_approve(
             flag=flag, actor=request.user, note=data.get("note", ""), client_ip=client_ip(request)
         )
@@ -104,7 +99,7 @@ class FlagVoidApi(ModerationApi):
     @extend_schema(request=NoteInput, responses=FLAG_RESPONSE, summary="Void a flag: the score is reversed")
     def post(self, request, flag_id: str):
         flag = selectors.flag_get(path_id(flag_id, field="flagId"))
-        data = _parse(NoteInput, request)
+        data = validated(NoteInput, request.data)
         flag = moderation.flag_void(
             flag=flag, actor=request.user, note=data.get("note", ""), client_ip=client_ip(request)
         )

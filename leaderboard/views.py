@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from accounts.models import User
 from scoreboard_project.errors import NotFound
 from scoreboard_project.fields import QueryIntegerField
+from scoreboard_project.inputs import validated
 from scoreboard_project.limits import check_leaderboard_read, check_my_score_read
 from scoreboard_project.paths import path_uuid
 from scoreboard_project.responses import ok
@@ -40,12 +41,6 @@ class PeriodInput(serializers.Serializer):
     period = serializers.ChoiceField(choices=PERIODS, default="all")
 
 
-def _parse(serializer_class: type[serializers.Serializer], request) -> dict:
-    serializer = serializer_class(data=request.query_params)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 class LeaderboardGetApi(APIView):
     """GET /leaderboard and its alias /scoreboard/top."""
 
@@ -60,7 +55,7 @@ class LeaderboardGetApi(APIView):
         responses={200: LEADERBOARD_RESPONSE, **errors(400, 401, 403, 429, 503)},
     )
     def get(self, request):
-        query = _parse(self.InputSerializer, request)
+        query = validated(self.InputSerializer, request.query_params)
         check_leaderboard_read(request)
         return ok(selectors.leaderboard_top(period=query["period"], limit=query["limit"]))
 
@@ -76,7 +71,7 @@ class LeaderboardAroundMeApi(APIView):
         responses={200: AROUND_ME_RESPONSE, **errors(400, 401, 403, 404, 429, 503)},
     )
     def get(self, request):
-        query = _parse(self.InputSerializer, request)
+        query = validated(self.InputSerializer, request.query_params)
         check_leaderboard_read(request)
         data = selectors.leaderboard_around(user=request.user, period=query["period"], radius=query["radius"])
         if data is None or data["me"] is None:
@@ -92,7 +87,7 @@ class MyScoreGetApi(APIView):
         responses={200: MY_SCORE_RESPONSE, **errors(400, 401, 403, 429, 503)},
     )
     def get(self, request):
-        query = _parse(PeriodInput, request)
+        query = validated(PeriodInput, request.query_params)
         check_my_score_read(request.user)
         user = request.user
         standing = selectors.player_standing(user=user, period=query["period"]) or {
@@ -110,7 +105,7 @@ class UserScoreGetApi(APIView):
         responses={200: PLAYER_SCORE_RESPONSE, **errors(400, 401, 403, 404, 429, 503)},
     )
     def get(self, request, user_id: str):
-        query = _parse(PeriodInput, request)
+        query = validated(PeriodInput, request.query_params)
         check_leaderboard_read(request)
         player = User.objects.filter(pk=path_uuid(user_id, field="userId")).first()
         standing = selectors.player_standing(user=player, period=query["period"]) if player else None
