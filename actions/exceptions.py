@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-from scoreboard_project.errors import ApplicationError
+from scoreboard_project.errors import ApplicationError, ReasonedError
 
 
 class UnknownActionType(ApplicationError):
     code, status, message = "UNKNOWN_ACTION_TYPE", 400, "No such action type, or it is disabled."
 
 
-class InvalidActionToken(ApplicationError):
+class InvalidActionToken(ReasonedError):
     code, status, message = "INVALID_ACTION_TOKEN", 400, "The action token is not valid."
-
-    _MESSAGES = {
+    reasons = {
         "malformed": "The action token is malformed.",
         "signature": "The action token's signature does not verify.",
         "expired": "The action token has expired.",
         "mismatch": "The action token does not match this action.",
     }
-
-    def __init__(self, *, reason: str) -> None:
-        super().__init__(self._MESSAGES.get(reason), details={"reason": reason})
-        self.reason = reason
 
 
 class TokenUserMismatch(ApplicationError):

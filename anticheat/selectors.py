@@ -6,7 +6,6 @@ renderer camelizes them on the wire).
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -16,16 +15,8 @@ from accounts.models import User
 from accounts.ranks import user_summary
 from leaderboard.models import ScoreHistory
 from scoreboard_project.errors import NotFound
-from scoreboard_project.times import iso_z
 
 from .models import Flag
-
-
-def iso(value: datetime | None) -> str | None:
-    """ISO-8601 UTC with a ``Z`` suffix, as the contract writes times."""
-    if value is None:
-        return None
-    return iso_z(value)
 
 
 def user_get(user_id: UUID) -> User:
@@ -74,9 +65,9 @@ def flag_data(flag: Flag) -> dict[str, Any]:
         "evidence": flag.evidence,
         "score_increment": entry.increment if entry else 0,
         "score_history_id": entry.pk if entry else None,
-        "created_at": iso(flag.created_at),
+        "created_at": flag.created_at,
         "status": flag.status,
-        "resolved_at": iso(flag.resolved_at),
+        "resolved_at": flag.resolved_at,
         "resolved_by": str(flag.resolved_by_id) if flag.resolved_by_id else None,
         "resolution_note": flag.resolution_note,
     }
@@ -98,5 +89,5 @@ def history_entry_data(entry: ScoreHistory) -> dict[str, Any]:
         "reverses": entry.reverses_id,
         "completed_by": str(entry.completed_by_id) if entry.completed_by_id else None,
         "note": entry.note,
-        "created_at": iso(entry.created_at),
+        "created_at": entry.created_at,
     }

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from scoreboard_project.times import iso_z
+
 from .broadcast.payloads import dumps
-from .periods import iso_z
 
 if TYPE_CHECKING:
     from .consumers import LeaderboardConsumer

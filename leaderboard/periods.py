@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from scoreboard_project.times import iso_z  # noqa: F401 - re-exported for the leaderboard modules
-
 Period = Literal["all", "daily", "weekly", "monthly"]
 PERIODS: tuple[Period, ...] = ("all", "daily", "weekly", "monthly")
 TIMED_PERIODS: tuple[Period, ...] = ("daily", "weekly", "monthly")

@@ -25,9 +25,10 @@ from django.db.models import Max
 from accounts.models import User
 from accounts.ranks import ranked_players
 from scoreboard_project.redis_client import get_redis, redis_configured, redis_key
+from scoreboard_project.times import iso_z
 
 from .models import ScoreHistory
-from .periods import TIMED_PERIODS, Period, Window, iso_z, to_micros, window_for
+from .periods import TIMED_PERIODS, Period, Window, to_micros, window_for
 from .redis_store import APPLIED_RETENTION_S, RedisBoard, banned_key
 from .rows import Board
 from .sql_store import SqlBoard

@@ -8,9 +8,10 @@ from typing import Any, TypedDict
 
 from accounts.models import User
 from scoreboard_project import metrics
+from scoreboard_project.times import iso_z
 
 from . import ranking
-from .periods import Period, from_micros, iso_z
+from .periods import Period, from_micros
 from .rows import Board, Row
 
 
@@ -77,9 +78,8 @@ def player_standing(*, user: User, period: Period = "all") -> dict[str, Any] | N
 
     row, total = _timed(lambda: ranking.read(period, query))
     if row is None:  # registered a moment ago, before the board heard of them
-        row = Row(str(user.pk), 0 if period != "all" else user.score, 0, total, 0)
-        row = Row(row.user_id, row.score, row.updated_at_us, row.position,
-                  ranking.read(period, lambda board: board.rank_for(row.score)))
+        score = user.score if period == "all" else 0
+        row = Row(str(user.pk), score, 0, total, ranking.read(period, lambda board: board.rank_for(score)))
         total += 1
     return {
         "userId": str(user.pk),

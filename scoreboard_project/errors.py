@@ -45,6 +45,16 @@ class ApplicationError(Exception):
         super().__init__(self.message)
 
 
+class ReasonedError(ApplicationError):
+    """A refusal whose ``details.reason`` names the check that failed, each with its message."""
+
+    reasons: dict[str, str] = {}
+
+    def __init__(self, *, reason: str, details: dict[str, Any] | None = None) -> None:
+        super().__init__(self.reasons.get(reason), details={"reason": reason, **(details or {})})
+        self.reason = reason
+
+
 class ValidationFailed(ApplicationError):
     code, status, message = "VALIDATION_ERROR", 400, "The request is not valid."
 

@@ -23,10 +23,10 @@ from django.db import close_old_connections
 from django.db.models import Sum
 
 from scoreboard_project.redis_client import redis_configured
+from scoreboard_project.times import iso_z
 
 from .. import ranking, selectors
 from ..models import ScoreHistory
-from ..periods import iso_z
 from .hub import LEADERBOARD_GROUP, HubClient, get_hub, hub_loop
 from .payloads import BoardState, RankChange, ScoreEvent, dumps, rank_change_frame, score_frames, with_changes
 from .state import shared_state
@@ -172,7 +172,7 @@ def _build_state(entries: list[selectors.Entry], before: BoardState | None, seq:
     previous = {e["userId"]: e["score"] for e in before["entries"]} if before else {}
     newcomers = [e["userId"] for e in entries if e["userId"] not in previous]
     if before and newcomers:
-        since = datetime.fromisoformat(before["updatedAt"].replace("Z", "+00:00"))
+        since = datetime.fromisoformat(before["updatedAt"])
         moved = dict(
             ScoreHistory.objects.filter(user_id__in=newcomers, created_at__gt=since)
             .values_list("user_id").annotate(total=Sum("increment")).values_list("user_id", "total")
