@@ -38,11 +38,6 @@ def window_for(period: Period, at: datetime | None = None) -> Window:
     raise ValueError(f"unknown period {period!r}")
 
 
-def windows_containing(at: datetime) -> list[Window]:
-    """Every bucket a ledger row written at ``at`` counts towards."""
-    return [window_for(period, at) for period in PERIODS]
-
-
 def to_micros(moment: datetime) -> int:
     return int(moment.timestamp()) * 1_000_000 + moment.microsecond
 

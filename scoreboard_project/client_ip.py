@@ -51,18 +51,3 @@ def client_ip(request: HttpRequest) -> str:
         cached = resolve_client_ip(request.META.get("REMOTE_ADDR"), request.META.get("HTTP_X_FORWARDED_FOR"))
         request._client_ip = cached
     return cached
-
-
-def scope_client_ip(scope: dict) -> str:
-    """The same rule for an ASGI scope (WebSocket handshakes)."""
-    peer = (scope.get("client") or [None])[0]
-    forwarded = None
-    for name, value in scope.get("headers", []):
-        if name == b"x-forwarded-for":
-            forwarded = value.decode("latin1")
-    return resolve_client_ip(peer, forwarded)
-
-
-def ratelimit_ip_key(request: HttpRequest) -> str:
-    """RATELIMIT_IP_META_KEY: django-ratelimit's ``key="ip"`` uses the same rule."""
-    return client_ip(request)

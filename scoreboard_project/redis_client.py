@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import lru_cache
 
 import redis
-import redis.asyncio as aioredis
 from django.conf import settings
 
 
@@ -25,15 +24,6 @@ def get_redis() -> redis.Redis:
     if not settings.REDIS_URL:
         raise RuntimeError("REDIS_URL is not set")
     return _client_for(settings.REDIS_URL)
-
-
-def new_async_redis() -> aioredis.Redis:
-    """An asyncio client; one per event loop (connections cannot cross loops)."""
-    if not settings.REDIS_URL:
-        raise RuntimeError("REDIS_URL is not set")
-    return aioredis.Redis.from_url(
-        settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=2, decode_responses=True
-    )
 
 
 def redis_key(*parts: str) -> str:

@@ -227,7 +227,6 @@ LEADERBOARD_PUBLIC = env_bool("LEADERBOARD_PUBLIC", True)
 
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_FAIL_OPEN = False
-RATELIMIT_IP_META_KEY = "scoreboard_project.client_ip.ratelimit_ip_key"
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]  # LocMem on the one-process embedded set-up
 
 # --- HTTP -------------------------------------------------------------------------------
