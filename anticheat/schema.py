@@ -9,13 +9,12 @@ from __future__ import annotations
 from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
+from accounts.serializers import UserSummarySerializer
 
-class ModeratedUserOutput(serializers.Serializer):
-    id = serializers.UUIDField()
-    username = serializers.CharField()
-    score = serializers.IntegerField()
-    rank = serializers.IntegerField(allow_null=True)
-    role = serializers.ChoiceField(choices=["user", "admin", "system"])
+
+class ModeratedUserOutput(UserSummarySerializer):
+    """The contract's ``user`` plus ``status``."""
+
     status = serializers.ChoiceField(choices=["active", "banned"])
 
 
