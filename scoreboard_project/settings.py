@@ -160,6 +160,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 JWT_EXPIRY = env_int("JWT_EXPIRY", 3600, minimum=1)
 REFRESH_TOKEN_EXPIRY = env_int("REFRESH_TOKEN_EXPIRY", 604800, minimum=1)
+# A login session (a refresh family) ends this long after its login, whatever the refreshes.
+REFRESH_SESSION_MAX_AGE = env_int("REFRESH_SESSION_MAX_AGE", 30 * 24 * 3600, minimum=1)
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(seconds=JWT_EXPIRY),
     "REFRESH_TOKEN_LIFETIME": timedelta(seconds=REFRESH_TOKEN_EXPIRY),
