@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 import dj_database_url
 
 from .env import env_bool, env_int, env_list, env_str
-from .secrets import resolve_secrets
+from .secrets import refuse_debug_in_production_shape, resolve_secrets
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -18,7 +18,11 @@ DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 REDIS_URL = env_str("REDIS_URL")
 USES_SQLITE = DATABASE_URL.startswith("sqlite:")
 # The production shape is PostgreSQL + Redis; the embedded default is for one process.
-PRODUCTION = not DEBUG and (REDIS_URL is not None or not USES_SQLITE)
+PRODUCTION_SHAPE = REDIS_URL is not None or not USES_SQLITE
+refuse_debug_in_production_shape(
+    debug=DEBUG, production_shape=PRODUCTION_SHAPE, override=env_bool("ALLOW_DEBUG_IN_PRODUCTION", False)
+)
+PRODUCTION = not DEBUG and PRODUCTION_SHAPE
 
 _secrets = resolve_secrets(production=PRODUCTION, dev_file=BASE_DIR / ".dev-secrets.json")
 SECRET_KEY = _secrets["SECRET_KEY"]
