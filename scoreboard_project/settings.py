@@ -10,6 +10,7 @@ import dj_database_url
 
 from .env import env_bool, env_int, env_list, env_str
 from .secrets import refuse_debug_in_production_shape, resolve_secrets
+from .tls import https_only_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -71,7 +72,9 @@ MIDDLEWARE = [
     "scoreboard_project.middleware.EnvelopeFallbackMiddleware",
     "scoreboard_project.middleware.BodySizeLimitMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    "scoreboard_project.tls.TrustedProxyHeadersMiddleware",  # before anything reads the scheme
     "django.middleware.security.SecurityMiddleware",
+    "scoreboard_project.tls.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -252,6 +255,17 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# --- TLS posture: one switch (scoreboard_project/tls.py) -----------------------------------
+# X-Forwarded-Proto counts only from TRUSTED_PROXIES (the middleware drops it otherwise).
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+HTTPS_ONLY = env_bool("HTTPS_ONLY", False)
+CONTENT_SECURITY_POLICY = ""
+if HTTPS_ONLY:  # HSTS, Secure cookies, redirect, CSP, CSRF origins: see https_only_settings
+    globals().update(https_only_settings(
+        allowed_hosts=ALLOWED_HOSTS, csrf_trusted_origins=CSRF_TRUSTED_ORIGINS,
+        hsts_seconds=env_int("HSTS_SECONDS", 31536000),
+    ))
 
 LOGGING = {
     "version": 1,
