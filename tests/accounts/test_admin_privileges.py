@@ -126,3 +126,20 @@ def test_it_still_lets_a_moderator_ban_from_the_admin(client, modo, alice):
     assert response.status_code == 302
     alice.refresh_from_db()
     assert alice.status == "banned"
+
+
+@pytest.mark.parametrize(("url", "status"), [
+    ("/admin/anticheat/flag/", 200), ("/admin/anticheat/auditentry/", 200),
+    ("/admin/leaderboard/scorehistory/", 200), ("/admin/accounts/user/", 200),
+    ("/admin/auth/group/", 403),  # the group's powers are a superuser's to hand out
+])
+def test_it_opens_the_moderators_workspace_to_the_group(client, modo, url, status):
+    client.force_login(modo)
+
+    assert client.get(url).status_code == status
+
+
+def test_it_gives_plain_staff_no_moderation_pages(client):
+    client.force_login(make_player("staff", is_staff=True))
+
+    assert client.get("/admin/anticheat/flag/").status_code == 403
