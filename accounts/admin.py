@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Permission
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.html import format_html
 
-from .models import User
+from .models import MODERATE_PERMISSION, User
 
 
 class ScoreBandFilter(admin.SimpleListFilter):
@@ -49,15 +51,26 @@ class RoleFilter(admin.SimpleListFilter):
         return [("user", "Player"), ("admin", "Admin"), ("system", "Game server")]
 
     def queryset(self, request, queryset):  # noqa: ARG002 - Django's signature
+        admins = Q(is_superuser=True) | Q(is_staff=True, pk__in=moderation_permission_holders())
         if self.value() == "user":
-            return queryset.filter(is_staff=False, is_superuser=False, is_service_account=False)
+            return queryset.filter(is_service_account=False).exclude(admins)
         if self.value() == "admin":
-            return queryset.filter(is_service_account=False).filter(is_staff=True) | queryset.filter(
-                is_service_account=False, is_superuser=True
-            )
+            return queryset.filter(admins, is_service_account=False)
         if self.value() == "system":
             return queryset.filter(is_service_account=True)
         return queryset
+
+
+def moderation_permission_holders():
+    """Ids of the accounts holding ``anticheat.moderate``, directly or through a group."""
+    app_label, codename = MODERATE_PERMISSION.split(".")
+    permission = Q(content_type__app_label=app_label, codename=codename)
+    granted = Permission.objects.filter(permission)
+    return User.objects.filter(Q(user_permissions__in=granted) | Q(groups__permissions__in=granted)).values("pk")
+
+
+# Powers only a superuser hands out, and nobody changes on their own account.
+PRIVILEGED_FIELDS = ("is_staff", "is_superuser", "is_service_account", "groups", "user_permissions")
 
 
 @admin.register(User)
@@ -92,6 +105,20 @@ class UserAdmin(DjangoUserAdmin):
             return "-"
         url = reverse("admin:leaderboard_scorehistory_changelist")
         return format_html('<a href="{}?user={}">history</a>', url, obj.pk)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser or (obj is not None and obj.pk == request.user.pk):
+            fields += tuple(name for name in PRIVILEGED_FIELDS if name not in fields)
+        return fields
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        allowed = super().has_change_permission(request, obj)
+        if not allowed or obj is None or request.user.is_superuser:
+            return allowed
+        # A moderator (change_user, to ban) edits players only: changing a staff, superuser or
+        # service account, its password included, would be a way to take over its powers.
+        return not (obj.is_staff or obj.is_superuser or obj.is_service_account)
 
     def has_delete_permission(self, request, obj=None) -> bool:  # noqa: ARG002 - Django's signature
         # Accounts carry the ledger and the audit trail: moderators ban, never delete.

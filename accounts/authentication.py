@@ -1,27 +1,49 @@
-"""Bearer authentication that reads the account on every request.
+"""Bearer authentication that asks the database on every request, in one query.
 
-simplejwt's stock class trusts ``is_active`` and the token's claims; here the user row
-decides: a ban refuses the very next request, and the role comes from the database.
+simplejwt's stock class trusts the token until it expires; here the account row and the
+revocation tables decide (``auth_query.py``): a ban, a deactivation, a new password, a
+logout or a refresh-token reuse refuses the very next request.
 """
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
+import uuid
+
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken
 
+from .auth_query import auth_row
 from .exceptions import AccountBanned
 from .models import User
 
 
-def user_for_claims(claims) -> User:
-    """The account a validated access token names; raises for unknown or banned accounts."""
+def _uuid_claim(claims, name: str) -> uuid.UUID | None:
+    value = claims.get(name)
+    if value is None:
+        return None
     try:
-        user = User.objects.filter(id=claims.get("userId")).first()
-    except (ValueError, DjangoValidationError):  # a userId that is not a UUID
-        user = None
-    if user is None:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise InvalidToken(f"The token's {name} is not an id.") from None
+
+
+def user_for_claims(claims) -> User:
+    """The account a validated access token names; raises InvalidToken (401) for an unknown
+    or deactivated account and a revoked token, AccountBanned (403) for a banned one."""
+    user_id = _uuid_claim(claims, "userId")
+    if user_id is None:
         raise InvalidToken("The token names no account.")
+    found = auth_row(user_id=user_id, session_id=_uuid_claim(claims, "sid"), jti=claims.get("jti"))
+    if found is None:
+        raise InvalidToken("The token names no account.")
+    user = found.user
+    if (
+        found.token_revoked
+        or found.session_revoked
+        or not user.is_active
+        or claims.get("ver", 0) != user.token_version
+    ):
+        raise InvalidToken("The token has been revoked.")
     if user.is_banned:
         raise AccountBanned()
     return user

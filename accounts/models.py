@@ -20,6 +20,11 @@ class Role(models.TextChoices):
     SYSTEM = "system", "Game server"
 
 
+# The permission that makes a staff account a moderator (role ``admin``). Declared on
+# ``anticheat.Flag``; named by string, so this app imports no other.
+MODERATE_PERMISSION = "anticheat.moderate"
+
+
 class User(AbstractUser):
     """A player, a moderator (staff) or a game server (service account).
 
@@ -40,6 +45,9 @@ class User(AbstractUser):
     total_actions = models.PositiveIntegerField(default=0)
     score_updated_at = models.DateTimeField(default=timezone.now)
     last_action_at = models.DateTimeField(null=True, blank=True)
+    # Every token carries the version it was issued under (claim ``ver``); a new password
+    # moves it on, so every token issued before it stops working (accounts/revocation.py).
+    token_version = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
 
@@ -55,11 +63,24 @@ class User(AbstractUser):
             ),
         ]
 
+    def save(self, *args, **kwargs) -> None:
+        # ``_password`` is set by set_password() and cleared again for a mere hash upgrade
+        # at login (AbstractBaseUser.check_password), so only a new password revokes.
+        if self._password is not None and not self._state.adding:
+            self.token_version += 1
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None and "password" in update_fields:
+                kwargs["update_fields"] = {*update_fields, "token_version"}
+        super().save(*args, **kwargs)
+
     @property
     def role(self) -> str:
+        """``system`` for game servers; ``admin`` for superusers and staff holding
+        ``anticheat.moderate`` (directly or through a group such as "Moderators");
+        ``user`` for everyone else, plain staff included."""
         if self.is_service_account:
             return Role.SYSTEM.value
-        if self.is_staff or self.is_superuser:
+        if self.is_superuser or (self.is_staff and self.has_perm(MODERATE_PERMISSION)):
             return Role.ADMIN.value
         return Role.USER.value
 
@@ -70,4 +91,11 @@ class User(AbstractUser):
     @property
     def is_ranked(self) -> bool:
         """Players on the leaderboards: active, and neither staff nor a game server."""
-        return self.status == self.Status.ACTIVE and self.role == Role.USER.value
+        return self.status == self.Status.ACTIVE and not (
+            self.is_staff or self.is_superuser or self.is_service_account
+        )
+
+
+# Login sessions and revoked access tokens live in their own module (accounts/revocation.py
+# is their service); imported here so that Django registers them with this app.
+from .session_models import LoginSession, RevokedAccessToken  # noqa: E402, F401

@@ -11,14 +11,15 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.tokens import RefreshToken, Token
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from scoreboard_project.errors import ValidationFailed
 from scoreboard_project.ratelimits import Limit, limit_hit
 
+from . import revocation
 from .exceptions import AccountBannedError, InvalidCredentials, TokenInvalid, UsernameTaken
-from .models import User
+from .models import LoginSession, User
 from .tokens import TokenPair, issue_access_token, issue_token_pair
 
 logger = logging.getLogger("scoreboard.accounts")
@@ -50,11 +51,13 @@ def login_limit() -> Limit:
 def player_login(*, username: str, password: str, client_ip: str) -> tuple[User, TokenPair]:
     """Every attempt counts against (client IP, username), successful or not."""
     limit_hit(login_limit(), f"{client_ip}|{username.lower()}")
-    user = User.objects.filter(username__iexact=username).first()
+    # Usernames are ASCII: a look-alike (``jwt_uſer``) must not reach a case-insensitive
+    # lookup whose folding (Python's or the database's) could turn it into someone else.
+    user = User.objects.filter(username__iexact=username).first() if username.isascii() else None
     if user is None:
         make_password(password)  # same work as a real check: no timing hint that the name is free
         raise InvalidCredentials()
-    if not user.check_password(password):
+    if not user.check_password(password) or not user.is_active:
         raise InvalidCredentials()
     if user.is_banned:
         raise AccountBannedError()
@@ -96,23 +99,38 @@ def _owner_of(refresh: RefreshToken) -> User:
     return user
 
 
-def token_refresh(*, refresh_token: str) -> TokenPair:
-    refresh = _decode_refresh(refresh_token)
+def _usable_owner(refresh: RefreshToken) -> User:
+    """The refresh token's account, if the token may still act for it."""
     user = _owner_of(refresh)
+    if not user.is_active or refresh.get("ver", 0) != user.token_version:
+        raise TokenInvalid()  # deactivated, or a new password since the token was issued
     if user.is_banned:
         raise AccountBannedError()
-    try:
-        _claim_refresh_token(refresh)
-    except IntegrityError as exc:  # get_or_create lost a race on the jti: someone else has it
-        raise TokenInvalid() from exc
-    return issue_token_pair(user)
+    return user
 
 
-def player_logout(*, user: User, refresh_token: str) -> None:
+def token_refresh(*, refresh_token: str) -> TokenPair:
+    refresh = _decode_refresh(refresh_token)
+    user = _usable_owner(refresh)
+    if "sid" not in refresh:
+        try:
+            _claim_refresh_token(refresh)  # no session yet: the blacklist stops a second use
+        except IntegrityError as exc:  # get_or_create lost a race on the jti: someone else has it
+            raise TokenInvalid() from exc
+        revocation.legacy_session_adopt(refresh=refresh, user=user)
+    return revocation.session_rotate(refresh=refresh, user=user)
+
+
+def player_logout(*, user: User, refresh_token: str, access_token: Token) -> None:
+    """Revoke the refresh token given (its whole session) and the calling access token."""
     refresh = _decode_refresh(refresh_token)
     if _owner_of(refresh).pk != user.pk:
         raise TokenInvalid("That refresh token belongs to another account.")
-    _claim_refresh_token(refresh)
+    with transaction.atomic():
+        _claim_refresh_token(refresh)
+        if "sid" in refresh:
+            revocation.session_revoke(session_id=refresh["sid"], reason=LoginSession.EndReason.LOGOUT)
+        revocation.access_token_revoke(access_token)
 
 
 def service_account_create(*, name: str, lifetime_seconds: int | None = None) -> tuple[User, str]:
@@ -137,4 +155,4 @@ def refresh_tokens_purge(*, expired_before) -> int:
     """Forget refresh tokens that expired before ``expired_before`` (and their blacklist
     rows: an expired token is refused for its expiry alone)."""
     deleted, _ = OutstandingToken.objects.filter(expires_at__lt=expired_before).delete()
-    return deleted
+    return deleted + revocation.revocations_purge(expired_before=expired_before)

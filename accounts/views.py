@@ -79,9 +79,10 @@ class LogoutApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        request=RefreshTokenInput, summary="Revoke a refresh token",
+        request=RefreshTokenInput, summary="Log out: revoke the refresh token (its session) and the calling access token",
         responses={200: envelope("LoggedOut", {}), **errors(400, 401, 403)},
     )
     def post(self, request):
-        services.player_logout(user=request.user, **validated(RefreshTokenInput, request.data))
+        data = validated(RefreshTokenInput, request.data)
+        services.player_logout(user=request.user, access_token=request.auth, **data)
         return ok({})

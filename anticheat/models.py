@@ -34,6 +34,9 @@ class Flag(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["user", "status", "created_at"], name="anticheat_flag_user_open_idx")]
+        # Role ``admin`` (API.md, "Accounts"): superusers, and staff holding this permission,
+        # usually through the "Moderators" group (migration 0002).
+        permissions = [("moderate", "Can moderate: the moderation API, bans and flags")]
 
     def __str__(self) -> str:
         return f"{self.reason} ({self.status})"

@@ -39,9 +39,9 @@ def parse_args() -> argparse.Namespace:
 def setup_django(args: argparse.Namespace) -> None:
     os.environ.update({"DATABASE_URL": args.database_url, "REDIS_URL": args.redis_url,
                        "BROADCAST_INTERVAL_MS": str(args.interval_ms), "LOG_LEVEL": "WARNING"})
-    os.environ.setdefault("SECRET_KEY", "bench-secret-key")
+    os.environ.setdefault("SECRET_KEY", "bench-secret-key-0123456789-0123456789")
     os.environ.setdefault("JWT_SECRET", "bench-jwt-secret-0123456789-0123456789")
-    os.environ.setdefault("ACTION_TOKEN_SECRETS", "bench-one,bench-two")
+    os.environ.setdefault("ACTION_TOKEN_SECRETS", "bench-action-one-0123456789-0123456789,bench-action-two-0123456789-0123456789")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "scoreboard_project.settings")
     import django
 

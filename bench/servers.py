@@ -30,7 +30,7 @@ BENCH_ENV = {
     "REDIS_URL": REDIS_URL,
     "SECRET_KEY": "bench-secret-key-0123456789-0123456789-0123456789",
     "JWT_SECRET": "bench-jwt-secret-0123456789-0123456789",
-    "ACTION_TOKEN_SECRETS": "bench-action-one-0123456789,bench-action-two-0123456789",
+    "ACTION_TOKEN_SECRETS": "bench-action-one-0123456789-0123456789,bench-action-two-0123456789-0123456789",
     "LOG_LEVEL": "WARNING",
     "DEBUG": "false",
     "ALLOWED_HOSTS": "localhost,127.0.0.1",

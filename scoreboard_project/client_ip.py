@@ -51,3 +51,8 @@ def client_ip(request: HttpRequest) -> str:
         cached = resolve_client_ip(request.META.get("REMOTE_ADDR"), request.META.get("HTTP_X_FORWARDED_FOR"))
         request._client_ip = cached
     return cached
+
+
+def is_trusted_proxy(address: str | None) -> bool:
+    """Whether ``address`` (a peer) is one of TRUSTED_PROXIES, whose forwarding headers count."""
+    return bool(address) and _is_trusted(address)

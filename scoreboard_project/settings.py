@@ -9,7 +9,8 @@ from urllib.parse import urlparse
 import dj_database_url
 
 from .env import env_bool, env_int, env_list, env_str
-from .secrets import resolve_secrets
+from .secrets import refuse_debug_in_production_shape, resolve_secrets
+from .tls import https_only_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -18,7 +19,11 @@ DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 REDIS_URL = env_str("REDIS_URL")
 USES_SQLITE = DATABASE_URL.startswith("sqlite:")
 # The production shape is PostgreSQL + Redis; the embedded default is for one process.
-PRODUCTION = not DEBUG and (REDIS_URL is not None or not USES_SQLITE)
+PRODUCTION_SHAPE = REDIS_URL is not None or not USES_SQLITE
+refuse_debug_in_production_shape(
+    debug=DEBUG, production_shape=PRODUCTION_SHAPE, override=env_bool("ALLOW_DEBUG_IN_PRODUCTION", False)
+)
+PRODUCTION = not DEBUG and PRODUCTION_SHAPE
 
 _secrets = resolve_secrets(production=PRODUCTION, dev_file=BASE_DIR / ".dev-secrets.json")
 SECRET_KEY = _secrets["SECRET_KEY"]
@@ -67,7 +72,9 @@ MIDDLEWARE = [
     "scoreboard_project.middleware.EnvelopeFallbackMiddleware",
     "scoreboard_project.middleware.BodySizeLimitMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    "scoreboard_project.tls.TrustedProxyHeadersMiddleware",  # before anything reads the scheme
     "django.middleware.security.SecurityMiddleware",
+    "scoreboard_project.tls.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -160,6 +167,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 JWT_EXPIRY = env_int("JWT_EXPIRY", 3600, minimum=1)
 REFRESH_TOKEN_EXPIRY = env_int("REFRESH_TOKEN_EXPIRY", 604800, minimum=1)
+# A login session (a refresh family) ends this long after its login, whatever the refreshes.
+REFRESH_SESSION_MAX_AGE = env_int("REFRESH_SESSION_MAX_AGE", 30 * 24 * 3600, minimum=1)
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(seconds=JWT_EXPIRY),
     "REFRESH_TOKEN_LIFETIME": timedelta(seconds=REFRESH_TOKEN_EXPIRY),
@@ -246,6 +255,17 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# --- TLS posture: one switch (scoreboard_project/tls.py) -----------------------------------
+# X-Forwarded-Proto counts only from TRUSTED_PROXIES (the middleware drops it otherwise).
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+HTTPS_ONLY = env_bool("HTTPS_ONLY", False)
+CONTENT_SECURITY_POLICY = ""
+if HTTPS_ONLY:  # HSTS, Secure cookies, redirect, CSP, CSRF origins: see https_only_settings
+    globals().update(https_only_settings(
+        allowed_hosts=ALLOWED_HOSTS, csrf_trusted_origins=CSRF_TRUSTED_ORIGINS,
+        hsts_seconds=env_int("HSTS_SECONDS", 31536000),
+    ))
 
 LOGGING = {
     "version": 1,

@@ -12,7 +12,7 @@ bash scripts/browser.sh
 
 export SECRET_KEY=${SECRET_KEY:-test-secret-key-not-for-production}
 export JWT_SECRET=${JWT_SECRET:-test-jwt-secret-not-for-production-0123456789}
-export ACTION_TOKEN_SECRETS=${ACTION_TOKEN_SECRETS:-test-action-secret-one,test-action-secret-two}
+export ACTION_TOKEN_SECRETS=${ACTION_TOKEN_SECRETS:-test-action-secret-one-not-for-production,test-action-secret-two-not-for-production}
 
 run_suite() {
   local label=$1; shift

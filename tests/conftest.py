@@ -93,7 +93,12 @@ def bob(db) -> User:
 
 @pytest.fixture
 def moderator(db) -> User:
-    return make_player("moderator", is_staff=True)
+    """Staff holding ``anticheat.moderate``: role admin (plain staff is role user)."""
+    from django.contrib.auth.models import Permission
+
+    user = make_player("moderator", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(content_type__app_label="anticheat", codename="moderate"))
+    return user
 
 
 @pytest.fixture

@@ -103,7 +103,7 @@ def child_env(database_url: str, redis_url: str, **extra: str) -> dict[str, str]
     env = dict(os.environ)
     env.update({"DATABASE_URL": database_url, "REDIS_URL": redis_url, "DB_POOL_MIN_SIZE": "1",
                 "DB_POOL_MAX_SIZE": "5", **extra})
-    env.setdefault("SECRET_KEY", "e2e-secret-key")
+    env.setdefault("SECRET_KEY", "e2e-secret-key-0123456789-0123456789")
     env.setdefault("JWT_SECRET", "e2e-jwt-secret-0123456789-0123456789")
-    env.setdefault("ACTION_TOKEN_SECRETS", "e2e-one,e2e-two")
+    env.setdefault("ACTION_TOKEN_SECRETS", "e2e-action-one-0123456789-0123456789,e2e-action-two-0123456789-0123456789")
     return env

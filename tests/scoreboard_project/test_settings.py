@@ -8,15 +8,18 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 
 from scoreboard_project.client_ip import resolve_client_ip
+from scoreboard_project.secrets import resolve_secrets
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_check(**env: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if k not in {
-        "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "JWT_SECRET", "ACTION_TOKEN_SECRETS", "DEBUG"}}
+        "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "JWT_SECRET", "ACTION_TOKEN_SECRETS", "DEBUG",
+        "ALLOW_DEBUG_IN_PRODUCTION", "HTTPS_ONLY"}}
     clean.update(env)
     return subprocess.run(
         [sys.executable, "manage.py", "check"], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60
@@ -30,12 +33,63 @@ def test_it_refuses_production_without_its_secrets():
     assert "SECRET_KEY," not in result.stderr  # names only what is missing
 
 
+STRONG = {"SECRET_KEY": "s" * 50, "JWT_SECRET": "j" * 32,
+          "ACTION_TOKEN_SECRETS": "first-action-secret-0123456789abcdef,second-action-secret-0123456789abcd"}
+
+
 def test_it_starts_in_production_with_its_secrets():
-    result = run_check(
-        REDIS_URL="redis://127.0.0.1:6379/15", SECRET_KEY="s" * 50, JWT_SECRET="j" * 50,
-        ACTION_TOKEN_SECRETS="first-secret,second-secret",
-    )
+    result = run_check(REDIS_URL="redis://127.0.0.1:6379/15", **STRONG)
     assert result.returncode == 0, result.stderr
+
+
+def test_it_refuses_to_start_with_a_weak_production_secret():
+    result = run_check(REDIS_URL="redis://127.0.0.1:6379/15", **{**STRONG, "JWT_SECRET": "weak-jwt-secret"})
+
+    assert result.returncode != 0
+    assert "JWT_SECRET: the secret is 15 bytes" in result.stderr and "weak-jwt-secret" not in result.stderr
+
+
+@pytest.mark.parametrize(("name", "value", "named"), [
+    ("SECRET_KEY", "short-secret-key", "SECRET_KEY: the secret is 16 bytes"),
+    ("JWT_SECRET", "j" * 31, "JWT_SECRET: the secret is 31 bytes"),
+    ("ACTION_TOKEN_SECRETS", "first-action-secret-0123456789abcdef,second", "secret 2 of 2"),
+    # One long secret that happens to hold a comma is two short ones.
+    ("ACTION_TOKEN_SECRETS", "0123456789abcdef,0123456789abcdefghijklmnop", "secret 1 of 2"),
+    ("ACTION_TOKEN_SECRETS", "first-action-secret-0123456789abcdef,", "secret 2 of 2 (commas separate secrets) is 0"),
+])
+def test_it_refuses_production_secrets_under_32_bytes_naming_the_variable(monkeypatch, tmp_path, name, value, named):
+    for variable, secret in {**STRONG, name: value}.items():
+        monkeypatch.setenv(variable, secret)
+
+    with pytest.raises(ImproperlyConfigured) as refused:
+        resolve_secrets(production=True, dev_file=tmp_path / "unused.json")
+
+    message = str(refused.value)
+    assert named in message and name in message
+    assert all(part not in message for part in value.split(",") if part)  # never the secret itself
+    assert resolve_secrets(production=False, dev_file=tmp_path / "dev.json")[name] == value  # development: as given
+
+
+def test_it_counts_bytes_not_characters(monkeypatch, tmp_path):
+    for variable, secret in {**STRONG, "JWT_SECRET": "\u00e9" * 16}.items():  # 16 characters, 32 bytes of UTF-8
+        monkeypatch.setenv(variable, secret)
+
+    assert resolve_secrets(production=True, dev_file=tmp_path / "unused.json")["JWT_SECRET"] == "\u00e9" * 16
+
+
+@pytest.mark.parametrize("shape", [{"REDIS_URL": "redis://127.0.0.1:6379/15"},
+                                   {"DATABASE_URL": "postgres://postgres@127.0.0.1:1/none"}])
+def test_it_refuses_debug_on_the_production_shape_without_the_override(shape):
+    refused = run_check(DEBUG="true", **shape, **STRONG)
+    allowed = run_check(DEBUG="true", ALLOW_DEBUG_IN_PRODUCTION="true", **shape)  # development secrets too
+
+    assert refused.returncode != 0
+    assert "DEBUG" in refused.stderr and "ALLOW_DEBUG_IN_PRODUCTION" in refused.stderr
+    assert allowed.returncode == 0, allowed.stderr
+
+
+def test_it_still_allows_debug_on_the_embedded_defaults():
+    assert run_check(DEBUG="true").returncode == 0
 
 
 def test_it_runs_on_the_embedded_defaults_with_no_variables():
