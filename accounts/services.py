@@ -15,7 +15,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from scoreboard_project.errors import ValidationFailed
-from scoreboard_project.ratelimits import Limit, limit_hit
+from scoreboard_project.limits import check_login_attempt
 
 from .exceptions import AccountBannedError, InvalidCredentials, TokenInvalid, UsernameTaken
 from .models import User
@@ -43,13 +43,9 @@ def player_register(*, username: str, email: str, password: str) -> tuple[User, 
     return user, issue_token_pair(user)
 
 
-def login_limit() -> Limit:
-    return Limit("auth.login", settings.RATE_LIMIT_LOGIN_PER_15_MINUTES, 15 * 60)
-
-
 def player_login(*, username: str, password: str, client_ip: str) -> tuple[User, TokenPair]:
     """Every attempt counts against (client IP, username), successful or not."""
-    limit_hit(login_limit(), f"{client_ip}|{username.lower()}")
+    check_login_attempt(client_ip=client_ip, username=username)
     user = User.objects.filter(username__iexact=username).first()
     if user is None:
         make_password(password)  # same work as a real check: no timing hint that the name is free
