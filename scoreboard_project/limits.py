@@ -265,3 +265,8 @@ def login_name_key(username: str) -> str:
 def check_login_attempt(*, client_ip: str, username: str) -> None:
     """Every login attempt, API or admin form, successful or not."""
     enforce([(POLICIES["auth.login"], f"{client_ip}|{login_name_key(username)}")])
+
+
+def count_stream_request(request: HttpRequest) -> None:
+    """The SSE stream is a plain async view (no DRF throttle): its per-IP hit, counted here."""
+    enforce(_ip_hits(request))
