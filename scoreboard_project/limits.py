@@ -110,7 +110,11 @@ _state: contextvars.ContextVar[_RequestState | None] = contextvars.ContextVar("l
 
 
 class LimitScopeMiddleware:
-    """Gives each request its own record of what was counted (and resets it after)."""
+    """Gives each request its own record of what was counted (and resets it after).
+
+    Also counts the live page (``/``, rendered from the board like a read) against the
+    per-IP limit: it is outside DRF, so no throttle sees it.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -118,9 +122,23 @@ class LimitScopeMiddleware:
     def __call__(self, request: HttpRequest):
         token = _state.set(_RequestState())
         try:
+            if request.path == "/":
+                try:
+                    enforce(_ip_hits(request))
+                except RateLimitExceeded as exc:
+                    return _plain_429(exc)
             return self.get_response(request)
         finally:
             _state.reset(token)
+
+
+def _plain_429(exc: RateLimitExceeded):
+    from django.http import HttpResponse
+
+    response = HttpResponse(f"Too many requests; try again in {exc.retry_after} seconds.\n", status=429,
+                            content_type="text/plain; charset=utf-8")
+    response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def enforce(hits: list[Hit]) -> None:

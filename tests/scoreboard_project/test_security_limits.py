@@ -117,3 +117,15 @@ def test_it_round_trips_the_types_the_code_caches():
     serializer = JSONSerializer()
     assert serializer.loads(serializer.dumps(value)) == value
     assert serializer.dumps(41) == 41 and serializer.loads("42") == 42
+
+
+def test_it_counts_the_live_page_against_the_ip_limit(settings):
+    settings.RATE_LIMIT_IP_PER_HOUR = 2
+    page = Client()
+    assert page.get("/", REMOTE_ADDR="192.0.2.44").status_code == 200
+    assert page.get("/", REMOTE_ADDR="192.0.2.44").status_code == 200
+
+    refused = page.get("/", REMOTE_ADDR="192.0.2.44")
+
+    assert refused.status_code == 429 and int(refused["Retry-After"]) >= 1
+    assert page.get("/", REMOTE_ADDR="192.0.2.45").status_code == 200
