@@ -10,8 +10,9 @@ RUN groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --home-dir /app --shell /usr/sbin/nologin app
 
 WORKDIR /app
-COPY requirements.txt .
-RUN pip install -r requirements.txt
+# The lock pins every package, transitive ones included, with its hashes.
+COPY requirements.lock .
+RUN pip install --require-hashes --no-deps -r requirements.lock
 
 COPY --chown=app:app . .
 # collectstatic needs settings, not secrets: throwaway values for this one build step.

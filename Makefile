@@ -7,10 +7,20 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint install migrate
 
-$(STAMP): requirements.txt requirements-dev.txt
+# Installs from the lock (every package pinned with its hashes); `make lock` rewrites it from
+# requirements*.txt after a change there.
+$(STAMP): requirements.lock requirements-dev.lock requirements.txt requirements-dev.txt
+	@$(PYTHON) scripts/check_lock.py
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
 	@touch $(STAMP)
+
+.PHONY: lock
+lock: $(STAMP)
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+	  --no-emit-find-links -o requirements.lock requirements.txt
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+	  --no-emit-find-links -o requirements-dev.lock requirements-dev.txt
 
 install: $(STAMP)
 
@@ -27,6 +37,8 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/bandit -ll -q -r accounts actions anticheat leaderboard scoreboard_project bench scripts
+	BIN=$(BIN) bash scripts/audit.sh
 
 # End-to-end benchmark on PostgreSQL + Redis (own database scoreboard_bench, Redis DB 14):
 # fan-out to 1,000 sockets over two daphne processes, completion throughput, reads.

@@ -15,7 +15,7 @@ from rest_framework_simplejwt.tokens import RefreshToken, Token
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from scoreboard_project.errors import ValidationFailed
-from scoreboard_project.ratelimits import Limit, limit_hit
+from scoreboard_project.limits import check_login_attempt
 
 from . import revocation
 from .exceptions import AccountBannedError, InvalidCredentials, TokenInvalid, UsernameTaken
@@ -44,13 +44,9 @@ def player_register(*, username: str, email: str, password: str) -> tuple[User, 
     return user, issue_token_pair(user)
 
 
-def login_limit() -> Limit:
-    return Limit("auth.login", settings.RATE_LIMIT_LOGIN_PER_15_MINUTES, 15 * 60)
-
-
 def player_login(*, username: str, password: str, client_ip: str) -> tuple[User, TokenPair]:
     """Every attempt counts against (client IP, username), successful or not."""
-    limit_hit(login_limit(), f"{client_ip}|{username.lower()}")
+    check_login_attempt(client_ip=client_ip, username=username)
     # Usernames are ASCII: a look-alike (``jwt_uſer``) must not reach a case-insensitive
     # lookup whose folding (Python's or the database's) could turn it into someone else.
     user = User.objects.filter(username__iexact=username).first() if username.isascii() else None

@@ -43,7 +43,7 @@ def token_claim(*, action_id: UUID, token_hash: str, now: datetime) -> ClaimedTo
     qn = connection.ops.quote_name
     pk = ActionToken._meta.pk.get_db_prep_value(action_id, connection)
     sql = (
-        f"UPDATE {qn(ActionToken._meta.db_table)} SET {qn('used_at')} = %s, {qn('outcome')} = %s "
+        f"UPDATE {qn(ActionToken._meta.db_table)} SET {qn('used_at')} = %s, {qn('outcome')} = %s "  # nosec B608
         f"WHERE {qn('id')} = %s AND {qn('token_hash')} = %s AND {qn('used_at')} IS NULL "
         f"RETURNING {qn('reference')}, {qn('proof_key')}, {qn('created_at')}"
     )

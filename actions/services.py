@@ -24,7 +24,6 @@ from django.db import IntegrityError
 from accounts.models import Role, User
 from anticheat.audit import audit_refusal
 from anticheat.exceptions import InvalidProof
-from anticheat.limits import check_action_request, check_completion_attempt
 from anticheat.models import Flag
 from anticheat.proofs import Bounds, check_duration, check_proof
 from anticheat.services import detect_anomalies
@@ -32,6 +31,7 @@ from leaderboard.models import ScoreHistory
 from leaderboard.services import ScoreChange, score_history_record
 from scoreboard_project import metrics
 from scoreboard_project.errors import ApplicationError, Forbidden
+from scoreboard_project.limits import check_action_request, check_completion_attempt
 
 from . import clock
 from .catalog import ActionKind, action_kind_get

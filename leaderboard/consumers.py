@@ -23,6 +23,8 @@ from django.conf import settings
 
 from accounts.models import User
 from scoreboard_project import metrics
+from scoreboard_project.client_ip import resolve_client_ip
+from scoreboard_project.limits import CAPS, OPEN, WS_FLOOD_BURST, WS_FLOOD_RATE, WS_MAX_MESSAGE_BYTES
 
 from . import ws_limits
 from .broadcast import HubClient, get_hub, group_add, group_discard, user_group
@@ -31,10 +33,27 @@ from .ranking import REDIS_ERRORS
 from .ws_auth import authenticate_token
 
 logger = logging.getLogger("scoreboard.ws")
-MAX_MESSAGE_BYTES = 4096
+MAX_MESSAGE_BYTES = WS_MAX_MESSAGE_BYTES
 AUTH_DEADLINE_S = 5.0
 SEND_TIMEOUT_S = 10.0
-FLOOD_RATE, FLOOD_BURST = 10.0, 20.0  # client messages per second sustained / in a burst
+FLOOD_RATE, FLOOD_BURST = WS_FLOOD_RATE, WS_FLOOD_BURST  # the policy lives in scoreboard_project.limits
+
+
+def scope_client_ip(scope) -> str:
+    peer = (scope.get("client") or (None,))[0]
+    forwarded = dict(scope.get("headers") or []).get(b"x-forwarded-for", b"").decode("latin-1") or None
+    return resolve_client_ip(peer, forwarded)
+
+
+async def acquire_anonymous_lease(ip: str, conn_id: str, lease_ms: int) -> tuple[bool, str]:
+    """(allowed, holder) for an anonymous socket or stream; the fail mode is CAPS'."""
+    try:
+        return await ws_limits.acquire_anonymous(ip, conn_id, lease_ms), ws_limits.ip_holder(ip)
+    except REDIS_ERRORS:
+        allowed = CAPS["stream.anonymous.ip"].fail == OPEN
+        logger.warning("Redis unreachable: the anonymous cap is not counted (fails %s)",
+                       CAPS["stream.anonymous.ip"].fail)
+        return allowed, ""
 
 
 class _Bucket:
@@ -67,6 +86,7 @@ class LeaderboardConsumer(AsyncJsonWebsocketConsumer):
         self.tasks: list[asyncio.Task] = []
         self.flood = _Bucket()
         self.last_heard, self.pinged_at = time.monotonic(), None
+        self.lease_holder = ""  # the lease this socket holds: user:<id> or anon:<ip>
         await self.accept()
         self.released = False
         metrics.websocket_connections.inc()
@@ -74,6 +94,12 @@ class LeaderboardConsumer(AsyncJsonWebsocketConsumer):
         if error:
             await self.shut(4403 if error == "banned" else 4401)
             return
+        if self.scope.get("user") is None:
+            allowed, self.lease_holder = await acquire_anonymous_lease(
+                scope_client_ip(self.scope), self.client_id, ws_limits.socket_lease_ms())
+            if not allowed:
+                await self.shut(4429)
+                return
         if self.scope.get("user") is not None:
             if not await self.sign_in(self.scope["user"]):
                 return
@@ -89,8 +115,10 @@ class LeaderboardConsumer(AsyncJsonWebsocketConsumer):
 
     async def sign_in(self, user: User) -> bool:
         try:
-            allowed = await ws_limits.acquire(str(user.pk), self.client_id)
+            allowed = await ws_limits.acquire_user(str(user.pk), self.client_id)
             if allowed:
+                await self.drop_lease()  # an anonymous socket that signed in
+                self.lease_holder = ws_limits.user_holder(str(user.pk))
                 await group_add(user_group(user.pk), self.channel_name)
         except REDIS_ERRORS:
             logger.warning("Redis unreachable: refusing an authenticated socket (limits cannot be checked)")
@@ -156,9 +184,9 @@ class LeaderboardConsumer(AsyncJsonWebsocketConsumer):
         while True:
             await asyncio.sleep(interval / 2)
             now = time.monotonic()
-            if self.user is not None:
+            if self.lease_holder:  # the cap holds for as long as the socket lives
                 with contextlib.suppress(Exception):
-                    await ws_limits.refresh(str(self.user.pk), self.client_id)
+                    await ws_limits.renew(self.lease_holder, self.client_id, ws_limits.socket_lease_ms())
             last_activity = max(self.last_heard, self.pinged_at or 0.0)
             if now - last_activity >= interval:
                 self.pinged_at = now
@@ -249,5 +277,11 @@ class LeaderboardConsumer(AsyncJsonWebsocketConsumer):
         if self.user is not None:
             with contextlib.suppress(Exception):
                 await group_discard(user_group(self.user.pk), self.channel_name)
-                await ws_limits.release(str(self.user.pk), self.client_id)
+        await self.drop_lease()
         metrics.websocket_connections.dec()
+
+    async def drop_lease(self) -> None:
+        holder, self.lease_holder = self.lease_holder, ""
+        if holder:
+            with contextlib.suppress(Exception):
+                await ws_limits.release(holder, self.client_id)

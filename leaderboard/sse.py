@@ -1,7 +1,15 @@
-"""GET /api/v1/leaderboard/stream: the top 10 as Server-Sent Events, through the hub."""
+"""GET /api/v1/leaderboard/stream: the top 10 as Server-Sent Events, through the hub.
+
+Inside the limits (scoreboard_project/limits.py): the request counts against its IP's
+hourly limit, and the open stream holds a lease of its IP's cap on anonymous sockets and
+streams (``stream.anonymous.ip``), renewed on every keep-alive while the client reads.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import time
+import uuid
 from collections.abc import AsyncIterator
 
 from channels.db import database_sync_to_async
@@ -11,9 +19,13 @@ from rest_framework.exceptions import APIException
 from rest_framework.request import Request
 
 from accounts.authentication import BearerAuthentication
-from scoreboard_project.errors import error_response
+from scoreboard_project.client_ip import client_ip
+from scoreboard_project.errors import ApplicationError, error_response
+from scoreboard_project.limits import count_stream_request
 
+from . import ws_limits
 from .broadcast import HubClient, get_hub
+from .consumers import acquire_anonymous_lease
 from .schema import LeaderboardStreamSchemaView, documented_by
 
 KEEP_ALIVE_S = 15.0
@@ -31,15 +43,34 @@ def _authenticate(request: HttpRequest) -> HttpResponse | None:
     return None
 
 
-async def _events(client: HubClient, first: str) -> AsyncIterator[str]:
+async def _events(client: HubClient, first: str, holder: str, stream_id: str) -> AsyncIterator[str]:
     hub = get_hub()
+    renewed = time.monotonic()
     try:
         yield "retry: 3000\n" + first
         while True:
             frame = await client.next_frame(timeout=KEEP_ALIVE_S)
             yield frame if frame is not None else ": keep-alive\n\n"
+            if holder and time.monotonic() - renewed >= KEEP_ALIVE_S:
+                renewed = time.monotonic()
+                with contextlib.suppress(Exception):
+                    await ws_limits.renew(holder, stream_id, ws_limits.stream_lease_ms())
     finally:
         hub.unregister(client)
+        if holder:
+            with contextlib.suppress(Exception):
+                await ws_limits.release(holder, stream_id)
+
+
+def _limited(request: HttpRequest) -> HttpResponse | None:
+    try:
+        count_stream_request(request)
+    except ApplicationError as exc:
+        response = error_response(exc.code, exc.message, exc.status, exc.details)
+        for name, value in exc.headers.items():
+            response[name] = value
+        return response
+    return None
 
 
 @documented_by(LeaderboardStreamSchemaView)
@@ -47,13 +78,23 @@ async def leaderboard_stream(request: HttpRequest) -> HttpResponse:
     if request.method != "GET":
         return error_response("METHOD_NOT_ALLOWED", "Method not allowed.", 405)
     refused = await database_sync_to_async(_authenticate)(request)
+    if refused is None:
+        refused = await database_sync_to_async(_limited)(request)
     if refused is not None:
         return refused
+    stream_id = uuid.uuid4().hex
+    allowed, holder = await acquire_anonymous_lease(client_ip(request), stream_id, ws_limits.stream_lease_ms())
+    if not allowed:
+        error = error_response("RATE_LIMIT_EXCEEDED", "Too many open streams from this address.", 429,
+                               {"retryAfter": int(KEEP_ALIVE_S), "scope": "stream.anonymous.ip"})
+        error["Retry-After"] = str(int(KEEP_ALIVE_S))
+        return error
     hub = get_hub()
     client = HubClient("sse")
     await hub.register(client)
     frames = await hub.snapshot()
-    response = StreamingHttpResponse(_events(client, frames["sse"]), content_type="text/event-stream")
+    response = StreamingHttpResponse(_events(client, frames["sse"], holder, stream_id),
+                                     content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
     return response

@@ -1,9 +1,14 @@
-"""Per-user WebSocket connection limits, shared by every process (Redis) or in-process.
+"""Leases for open sockets and streams, shared by every process (Redis) or in-process.
 
-A user may hold WS_MAX_CONNECTIONS_PER_USER sockets at once and open
-WS_NEW_CONNECTIONS_PER_5_MINUTES new ones per 5 minutes. Open sockets are members of a
-sorted set scored by their last heartbeat, so a process that dies without cleaning up
-frees its slots after three heartbeat intervals.
+The caps themselves (how many, per what, fail mode) are in ``scoreboard_project/limits.py``
+(CAPS). Each open socket or stream holds a lease: a member of a sorted set scored by the
+time its lease ends. The holder renews it while it lives (sockets on every heartbeat,
+streams on every keep-alive) and the set's own expiry is pushed out with it, so a cap
+holds for as long as the connections stay open; a process that dies without cleaning up
+frees its slots when their leases run out.
+
+- per user: ``ws.user.open`` sockets at once and ``ws.user.new`` new ones per 5 minutes;
+- per client IP: ``stream.anonymous.ip`` anonymous sockets and SSE streams together.
 """
 
 from __future__ import annotations
@@ -14,25 +19,37 @@ import time
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
+from scoreboard_project.limits import CAPS, cap_count
 from scoreboard_project.redis_client import get_redis, redis_configured, redis_key
 
-WINDOW_MS = 5 * 60 * 1000
+STREAM_KEEP_ALIVE_S = 15.0
 
 _ACQUIRE = """
-local now = tonumber(ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[5])
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(ARGV[6]))
+local now, lease = tonumber(ARGV[1]), tonumber(ARGV[5])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 1 end
-if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[4]) then return 2 end
-redis.call('ZADD', KEYS[1], now, ARGV[2])
-redis.call('ZADD', KEYS[2], now, ARGV[2])
-redis.call('PEXPIRE', KEYS[1], ARGV[6])
-redis.call('PEXPIRE', KEYS[2], ARGV[6])
+local max_new = tonumber(ARGV[4])
+if max_new > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(ARGV[6]))
+  if redis.call('ZCARD', KEYS[2]) >= max_new then return 2 end
+  redis.call('ZADD', KEYS[2], now, ARGV[2])
+  redis.call('PEXPIRE', KEYS[2], ARGV[6])
+end
+redis.call('ZADD', KEYS[1], now + lease, ARGV[2])
+if redis.call('PTTL', KEYS[1]) < lease then redis.call('PEXPIRE', KEYS[1], lease) end
 return 0
 """
 
+_RENEW = """
+local lease = tonumber(ARGV[3])
+if not redis.call('ZSCORE', KEYS[1], ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[1], 'XX', tonumber(ARGV[1]) + lease, ARGV[2])
+if redis.call('PTTL', KEYS[1]) < lease then redis.call('PEXPIRE', KEYS[1], lease) end
+return 1
+"""
+
 _local_lock = threading.Lock()
-_local_open: dict[str, dict[str, float]] = {}
+_local_open: dict[str, dict[str, float]] = {}  # set key -> holder -> lease end (ms)
 _local_new: dict[str, list[tuple[float, str]]] = {}
 
 
@@ -42,51 +59,79 @@ def reset_local() -> None:
         _local_new.clear()
 
 
-def _keys(user_id: str) -> list[str]:
-    return [redis_key("ws", "open", user_id), redis_key("ws", "new", user_id)]
+def _now_ms() -> int:
+    return int(time.time() * 1000)
 
 
-def _stale_before(now_ms: int) -> int:
-    return now_ms - 3 * settings.WS_HEARTBEAT_INTERVAL
+def socket_lease_ms() -> int:
+    """Three heartbeats: the consumer renews every half heartbeat."""
+    return 3 * settings.WS_HEARTBEAT_INTERVAL
 
 
-def _acquire(user_id: str, conn_id: str) -> bool:
-    now = int(time.time() * 1000)
-    max_open, max_new = settings.WS_MAX_CONNECTIONS_PER_USER, settings.WS_NEW_CONNECTIONS_PER_5_MINUTES
+def stream_lease_ms() -> int:
+    return int(3 * STREAM_KEEP_ALIVE_S * 1000)
+
+
+def _keys(holder: str) -> tuple[str, str]:
+    return redis_key("ws", "open", holder), redis_key("ws", "new", holder)
+
+
+def _acquire(holder: str, conn_id: str, max_open: int, max_new: int, lease_ms: int) -> bool:
+    now, window_ms = _now_ms(), CAPS["ws.user.new"].window * 1000
     if redis_configured():
-        client = get_redis()
-        verdict = client.eval(_ACQUIRE, 2, *_keys(user_id), now, conn_id, max_open, max_new,
-                              _stale_before(now), WINDOW_MS)
+        verdict = get_redis().eval(_ACQUIRE, 2, *_keys(holder), now, conn_id, max_open, max_new, lease_ms, window_ms)
         return int(verdict) == 0
+    open_key, new_key = _keys(holder)
     with _local_lock:
-        opened = {cid: at for cid, at in _local_open.get(user_id, {}).items() if at > _stale_before(now)}
-        recent = [(at, cid) for at, cid in _local_new.get(user_id, []) if at > now - WINDOW_MS]
-        if len(opened) >= max_open or len(recent) >= max_new:
+        opened = {cid: end for cid, end in _local_open.get(open_key, {}).items() if end > now}
+        recent = [(at, cid) for at, cid in _local_new.get(new_key, []) if at > now - window_ms]
+        if len(opened) >= max_open or (max_new and len(recent) >= max_new):
+            _local_open[open_key] = opened
             return False
-        opened[conn_id] = now
-        recent.append((now, conn_id))
-        _local_open[user_id], _local_new[user_id] = opened, recent
+        opened[conn_id] = now + lease_ms
+        _local_open[open_key] = opened
+        if max_new:
+            _local_new[new_key] = [*recent, (now, conn_id)]
         return True
 
 
-def _release(user_id: str, conn_id: str) -> None:
+def _release(holder: str, conn_id: str) -> None:
+    open_key = _keys(holder)[0]
     if redis_configured():
-        get_redis().zrem(_keys(user_id)[0], conn_id)
+        get_redis().zrem(open_key, conn_id)
         return
     with _local_lock:
-        _local_open.get(user_id, {}).pop(conn_id, None)
+        _local_open.get(open_key, {}).pop(conn_id, None)
 
 
-def _refresh(user_id: str, conn_id: str) -> None:
-    now = int(time.time() * 1000)
+def _renew(holder: str, conn_id: str, lease_ms: int) -> None:
+    now, open_key = _now_ms(), _keys(holder)[0]
     if redis_configured():
-        get_redis().zadd(_keys(user_id)[0], {conn_id: now}, xx=True)
+        get_redis().eval(_RENEW, 1, open_key, now, conn_id, lease_ms)
         return
     with _local_lock:
-        if conn_id in _local_open.get(user_id, {}):
-            _local_open[user_id][conn_id] = now
+        if conn_id in _local_open.get(open_key, {}):
+            _local_open[open_key][conn_id] = now + lease_ms
 
 
-acquire = sync_to_async(_acquire, thread_sensitive=False)
+def user_holder(user_id: str) -> str:
+    return f"user:{user_id}"
+
+
+def ip_holder(ip: str) -> str:
+    return f"anon:{ip}"
+
+
+def _acquire_user(user_id: str, conn_id: str) -> bool:
+    return _acquire(user_holder(user_id), conn_id, cap_count("ws.user.open"), cap_count("ws.user.new"),
+                    socket_lease_ms())
+
+
+def _acquire_anonymous(ip: str, conn_id: str, lease_ms: int) -> bool:
+    return _acquire(ip_holder(ip), conn_id, cap_count("stream.anonymous.ip"), 0, lease_ms)
+
+
+acquire_user = sync_to_async(_acquire_user, thread_sensitive=False)
+acquire_anonymous = sync_to_async(_acquire_anonymous, thread_sensitive=False)
 release = sync_to_async(_release, thread_sensitive=False)
-refresh = sync_to_async(_refresh, thread_sensitive=False)
+renew = sync_to_async(_renew, thread_sensitive=False)

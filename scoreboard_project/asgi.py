@@ -11,13 +11,14 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from leaderboard.routing import websocket_urlpatterns  # noqa: E402
 from leaderboard.ws_auth import JwtAuthMiddleware, OriginValidator  # noqa: E402
+from scoreboard_project.body_limit import BodyLimitApp  # noqa: E402
 from scoreboard_project.daphne_compat import patch_daphne  # noqa: E402
 
 patch_daphne()
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": BodyLimitApp(django_asgi_app),
         "websocket": OriginValidator(JwtAuthMiddleware(URLRouter(websocket_urlpatterns))),
     }
 )

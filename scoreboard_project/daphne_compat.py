@@ -1,6 +1,6 @@
-"""Two gaps in daphne that the contract does not allow, closed when the ASGI app loads.
+"""Gaps in daphne that the contract does not allow, closed when the ASGI app loads.
 
-Both patches wrap one method of daphne's own classes and are applied once, at import
+The patches wrap one method of daphne's own classes and are applied once, at import
 of ``scoreboard_project.asgi``, before daphne builds its server; under another server
 (uvicorn) they do nothing.
 """
@@ -58,6 +58,59 @@ def redact_access_log() -> None:
     AccessLogGenerator.write_entry = write_entry
 
 
+def refuse_large_bodies() -> None:
+    """Answer 413 to a body over MAX_BODY_BYTES before twisted reads it.
+
+    twisted reads a request's whole body (to a temporary file past 100 KB) before daphne
+    hands the request to the application. A declared ``Content-Length`` over the limit is
+    refused as soon as the headers are in; a chunked body the moment it passes the limit.
+    The connection is then closed, and whatever the client still sends is discarded.
+    """
+    try:
+        from daphne.http_protocol import WebRequest
+    except ImportError:
+        return
+    if getattr(WebRequest.gotLength, "refuses_large_bodies", False):
+        return
+    from django.conf import settings
+
+    from .body_limit import too_large_response_bytes
+
+    original_length, original_chunk = WebRequest.gotLength, WebRequest.handleContentChunk
+
+    def refuse(self) -> None:
+        self.body_refused = True
+        transport = self.channel.transport
+        transport.write(too_large_response_bytes())
+        transport.loseConnection()
+
+    def gotLength(self, length):  # noqa: N802 - twisted's name
+        self.body_received, self.body_refused = 0, False
+        if length is not None and length > settings.MAX_BODY_BYTES:
+            refuse(self)
+            return None
+        return original_length(self, length)
+
+    def handleContentChunk(self, data):  # noqa: N802 - twisted's name
+        if getattr(self, "body_refused", False):
+            return None  # discarded, never stored
+        self.body_received = getattr(self, "body_received", 0) + len(data)
+        if self.body_received > settings.MAX_BODY_BYTES:
+            refuse(self)
+            return None
+        return original_chunk(self, data)
+
+    def process(self):
+        if getattr(self, "body_refused", False):
+            return None
+        return original_process(self)
+
+    original_process = WebRequest.process
+    gotLength.refuses_large_bodies = True
+    WebRequest.gotLength, WebRequest.handleContentChunk, WebRequest.process = gotLength, handleContentChunk, process
+
+
 def patch_daphne() -> None:
     allow_protocol_close_codes()
     redact_access_log()
+    refuse_large_bodies()

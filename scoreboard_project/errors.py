@@ -143,7 +143,7 @@ def _drf_error(exc: exceptions.APIException) -> Response:
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     request = context.get("request")
     if request is not None and not isinstance(exc, RateLimitExceeded):
-        from .throttles import count_refused_request  # throttles -> limits -> errors: import here
+        from .limits import count_refused_request  # limits -> errors: import here
 
         limited = count_refused_request(request)
         if limited is not None:

@@ -1,7 +1,19 @@
-"""Prometheus metrics (per process), served as text at /metrics."""
+"""Prometheus metrics (per process), served as text at /metrics to operators only.
+
+/metrics is private (API.md): callers whose client IP (TRUSTED_PROXIES decides it) is in
+METRICS_ALLOWED_IPS (addresses or CIDR ranges; default loopback), or who send
+``Authorization: Bearer <METRICS_TOKEN>``; anyone else gets the envelope's 404, as if
+there were nothing there. Its counters would otherwise tell a bot whether its last
+completion was flagged.
+"""
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
+from functools import lru_cache
+
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
@@ -13,6 +25,9 @@ from prometheus_client import (
     disable_created_metrics,
     generate_latest,
 )
+
+from .client_ip import client_ip
+from .errors import error_response
 
 disable_created_metrics()  # no *_created series beside every counter
 
@@ -48,8 +63,27 @@ class RequestMetricsMiddleware:
         return response
 
 
+@lru_cache(maxsize=8)
+def _networks(entries: tuple[str, ...]):
+    return tuple(ipaddress.ip_network(entry.strip(), strict=False) for entry in entries if entry.strip())
+
+
+def metrics_allowed(request: HttpRequest) -> bool:
+    token = settings.METRICS_TOKEN
+    header = request.headers.get("Authorization", "")
+    if token and header.startswith("Bearer ") and hmac.compare_digest(header[7:].strip().encode(), token.encode()):
+        return True
+    try:
+        ip = ipaddress.ip_address(client_ip(request))
+    except ValueError:
+        return False
+    return any(ip in network for network in _networks(tuple(settings.METRICS_ALLOWED_IPS)))
+
+
 @csrf_exempt
 @require_safe
 def metrics_view(request: HttpRequest) -> HttpResponse:
+    if not metrics_allowed(request):
+        return error_response("NOT_FOUND", "Not found.", 404)
     return HttpResponse(generate_latest(), content_type=CONTENT_TYPE_LATEST)
 

@@ -1,29 +1,65 @@
-"""The shared Redis connection (rankings, limits, broadcast locks), when REDIS_URL is set."""
+"""The process's one Redis connection pool (cache, limits, rankings, broadcast locks).
+
+Everything synchronous that talks to Redis borrows from the pool built here, once per
+process and URL: Django's cache (``cache.RedisCache`` hands it this pool instead of
+building its own per ASGI request context), the limit counters, the ranking store and
+the broadcast state. The channel layer is asyncio and keeps its own connections (one
+per event loop and shard; see ``docs/security.md``).
+"""
 
 from __future__ import annotations
 
-from functools import lru_cache
+import os
+import threading
 
 import redis
 from django.conf import settings
+
+_lock = threading.Lock()
+_pools: dict[tuple[int, str], redis.ConnectionPool] = {}
+_clients: dict[tuple[int, str], redis.Redis] = {}
+MAX_CONNECTIONS = 64  # per process: the thread pool's size is well under it
 
 
 def redis_configured() -> bool:
     return bool(settings.REDIS_URL)
 
 
-@lru_cache(maxsize=4)
-def _client_for(url: str) -> redis.Redis:
-    return redis.Redis.from_url(
-        url, socket_connect_timeout=1, socket_timeout=2, health_check_interval=30, decode_responses=True
-    )
+def shared_pool(url: str | None = None) -> redis.ConnectionPool:
+    """The process's pool for ``url`` (REDIS_URL by default), created on first use.
 
-
-def get_redis() -> redis.Redis:
-    """A pooled, thread-safe client. Raises RuntimeError on the embedded set-up."""
-    if not settings.REDIS_URL:
+    Keyed on the process id as well: a forked child must not share its parent's sockets.
+    """
+    url = url or settings.REDIS_URL
+    if not url:
         raise RuntimeError("REDIS_URL is not set")
-    return _client_for(settings.REDIS_URL)
+    key = (os.getpid(), url)
+    pool = _pools.get(key)
+    if pool is None:
+        with _lock:
+            pool = _pools.get(key)
+            if pool is None:
+                pool = redis.ConnectionPool.from_url(
+                    url, socket_connect_timeout=1, socket_timeout=2, health_check_interval=30,
+                    decode_responses=True, max_connections=MAX_CONNECTIONS,
+                    # bytes that are not UTF-8 (a planted pickle) read as text that no
+                    # JSON reader accepts, instead of failing inside the parser
+                    encoding_errors="replace",
+                )
+                _pools[key] = pool
+    return pool
+
+
+def get_redis(url: str | None = None) -> redis.Redis:
+    """A thread-safe client on the shared pool. Raises RuntimeError on the embedded set-up."""
+    url = url or settings.REDIS_URL
+    if not url:
+        raise RuntimeError("REDIS_URL is not set")
+    key = (os.getpid(), url)
+    client = _clients.get(key)
+    if client is None:
+        client = _clients.setdefault(key, redis.Redis(connection_pool=shared_pool(url)))
+    return client
 
 
 def redis_key(*parts: str) -> str:

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "scoreboard_project.middleware.RequestIdMiddleware",
+    "scoreboard_project.limits.LimitScopeMiddleware",
     "scoreboard_project.middleware.EnvelopeFallbackMiddleware",
     "scoreboard_project.middleware.BodySizeLimitMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -196,7 +197,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_METADATA_CLASS": "scoreboard_project.metadata.EnvelopeMetadata",
     # Throttles run after authentication, so game servers (role system) are exempt.
-    "DEFAULT_THROTTLE_CLASSES": ["scoreboard_project.throttles.ClientIpThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["scoreboard_project.limits.RequestLimits"],
     "EXCEPTION_HANDLER": "scoreboard_project.errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
@@ -234,9 +235,11 @@ BROADCAST_INTERVAL_MS = env_int("BROADCAST_INTERVAL_MS", 1000, minimum=0)
 WS_HEARTBEAT_INTERVAL = env_int("WS_HEARTBEAT_INTERVAL", 30000, minimum=100)
 LEADERBOARD_PUBLIC = env_bool("LEADERBOARD_PUBLIC", True)
 
-RATELIMIT_USE_CACHE = "default"
-RATELIMIT_FAIL_OPEN = False
-SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]  # LocMem on the one-process embedded set-up
+# Anonymous WebSockets and SSE streams open at once per client IP (scoreboard_project/limits.py).
+WS_MAX_ANONYMOUS_PER_IP = env_int("WS_MAX_ANONYMOUS_PER_IP", 100, minimum=1)
+# /metrics: callers from these addresses or CIDR ranges, or with "Authorization: Bearer METRICS_TOKEN".
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", ["127.0.0.1", "::1"])
+METRICS_TOKEN = env_str("METRICS_TOKEN")
 
 # --- HTTP -------------------------------------------------------------------------------
 MAX_BODY_BYTES = 64 * 1024

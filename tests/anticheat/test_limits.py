@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def frozen_windows():
     """Fixed-window counters at a fixed instant: no window rolls over mid-test."""
-    with mock.patch("django_ratelimit.core.time") as fake:
+    with mock.patch("scoreboard_project.limit_counter.time") as fake:
         fake.time.return_value = 1_900_000_000.0
         yield fake
 
@@ -147,12 +147,9 @@ def test_it_offers_the_leaderboard_and_my_score_limits(alice, settings, frozen_w
 
 
 def test_it_fails_closed_when_redis_is_down(alice, client_for, many_completions, throwaway_redis):
-    caches = {"default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": throwaway_redis.url,
-        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-    }}
+    caches = {"default": {"BACKEND": "scoreboard_project.cache.RedisCache", "LOCATION": throwaway_redis.url}}
     client = client_for(alice)
-    with override_settings(CACHES=caches):
+    with override_settings(CACHES=caches, REDIS_URL=throwaway_redis.url):
         issued = aged_token(client)
         throwaway_redis.stop()
         response = complete_token(client, issued)
