@@ -26,7 +26,7 @@ from anticheat.audit import audit_refusal
 from anticheat.exceptions import InvalidProof
 from anticheat.limits import check_action_request, check_completion_attempt
 from anticheat.models import Flag
-from anticheat.proofs import Bounds, check_duration, check_proof
+from anticheat.proofs import Bounds, check_proof, check_timing
 from anticheat.services import detect_anomalies
 from leaderboard.models import ScoreHistory
 from leaderboard.services import ScoreChange, score_history_record
@@ -36,12 +36,14 @@ from scoreboard_project.errors import ApplicationError, Forbidden
 from . import clock
 from .catalog import ActionKind, action_kind_get
 from .claims import ClaimedToken, token_claim, token_release, token_settle
+from .daily_caps import daily_cap_give_back, daily_cap_take
 from .exceptions import (
     ActionAlreadyCompleted,
     AuthoritativeAction,
     InvalidActionToken,
     OwnerBanned,
     TokenUserMismatch,
+    UnknownReference,
 )
 from .models import ActionToken
 from .tokens import TokenClaims, new_proof_key, token_hash, token_sign, token_verify
@@ -95,8 +97,19 @@ def request_action(
     _own_user_id(user, claimed_user_id)
     check_action_request(user_id=user.pk)
     kind = action_kind_get(action_type)
+    if not kind.allows_reference(reference):
+        raise UnknownReference(details={"actionType": kind.code, "reference": reference})
     if not kind.repeatable and _already_scored(user_id=user.pk, kind=kind, reference=reference):
         raise ActionAlreadyCompleted(details={"actionType": kind.code, "reference": reference})
+    cap_key = daily_cap_take(user_id=user.pk, kind=kind)  # last check: a refusal above spends nothing
+    try:
+        return _issue(user=user, kind=kind, reference=reference, metadata=metadata)
+    except Exception:
+        daily_cap_give_back(cap_key)
+        raise
+
+
+def _issue(*, user: User, kind: ActionKind, reference: str, metadata: dict[str, Any] | None) -> IssuedAction:
     now = clock.now()
     # Whole seconds, as the token signs it: the advertised expiresAt is the real one.
     expires_at = datetime.fromtimestamp(math.ceil((now + timedelta(seconds=settings.ACTION_TOKEN_TTL)).timestamp()), UTC)
@@ -216,16 +229,18 @@ def _owner(user_id: UUID) -> User:
 def _check_proof_or_burn(
     *, claimed: ClaimedToken, kind: ActionKind, proof: Proof | None, require_proof: bool, elapsed_ms: int
 ) -> None:
+    """The proof (when one is required or given), then the timing rule on every path."""
     bounds = Bounds(kind.min_duration_ms, kind.max_duration_ms)
     try:
-        if proof is None and not require_proof:
-            check_duration(elapsed_ms, bounds)
-        else:
+        if proof is not None or require_proof:
             proof = proof or Proof()
             check_proof(
                 proof_key=claimed.proof_key, action_id=claimed.action_id, completion_time_ms=proof.completion_time,
-                checksum=proof.checksum, bounds=bounds, server_elapsed_ms=elapsed_ms,
+                checksum=proof.checksum,
             )
+        check_timing(
+            bounds=bounds, server_elapsed_ms=elapsed_ms, completion_time_ms=proof.completion_time if proof else None,
+        )
     except InvalidProof:
         token_settle(action_id=claimed.action_id, outcome=ActionToken.Outcome.PROOF_FAILED)
         raise

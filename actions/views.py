@@ -87,6 +87,7 @@ class ActionTypesListApi(APIView):
             {
                 "action_type": t.code, "points": t.points, "min_duration_ms": t.min_duration_ms,
                 "max_duration_ms": t.max_duration_ms, "repeatable": t.repeatable, "authoritative": t.authoritative,
+                "daily_limit": t.daily_limit, "references": t.references,
             }
             for t in action_types_list()
         ]

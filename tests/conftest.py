@@ -56,10 +56,11 @@ def seed_action_types() -> None:
     from actions.models import ActionType
 
     seed = importlib.import_module("actions.migrations.0002_seed_action_types")
+    limits = importlib.import_module("actions.migrations.0004_seed_daily_limits").DEFAULT_DAILY_LIMITS
     for code, points, min_ms, max_ms, repeatable, authoritative in seed.DEFAULT_ACTION_TYPES:
         ActionType.objects.get_or_create(code=code, defaults={
             "points": points, "min_duration_ms": min_ms, "max_duration_ms": max_ms,
-            "repeatable": repeatable, "authoritative": authoritative,
+            "repeatable": repeatable, "authoritative": authoritative, "daily_limit": limits.get(code),
         })
 
 
