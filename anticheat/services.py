@@ -14,7 +14,10 @@ from accounts.models import User
 from leaderboard.models import ScoreHistory
 from scoreboard_project import metrics
 
-from . import detectors, moderation
+from . import moderation
+from .baselines import baseline_get
+from .detectors import Trace, run_detectors
+from .history import recent_history
 from .audit import audit_record
 from .models import Flag
 
@@ -56,14 +59,11 @@ def auto_ban_if_due(*, user: User) -> bool:
 
 def detect_anomalies(*, user: User, entry: ScoreHistory, min_duration_ms: int) -> list[Flag]:
     """Run every detector on a committed ledger row; flag what they find; ban at the threshold."""
-    history = detectors.recent_history(user, entry)
-    findings = [
-        finding for finding in (
-            detectors.fast_completion(entry, history, user),
-            detectors.score_velocity(entry, history),
-            detectors.near_minimum_timing(entry, history, min_duration_ms),
-        ) if finding is not None
-    ]
+    trace = Trace(
+        action_type=entry.action_type, min_duration_ms=min_duration_ms, created_at=entry.created_at,
+        history=recent_history(user, entry), baseline=baseline_get(entry.action_type),
+    )
+    findings = run_detectors(trace)
     if not findings:
         return []
     with transaction.atomic():

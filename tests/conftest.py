@@ -43,6 +43,7 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(autouse=True)
 def _fast_hashing_and_clean_stores(settings) -> Iterator[None]:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.ANTICHEAT_BASELINE_REFRESH_SECONDS = 0  # no background thread; tests refresh baselines themselves
     cache.clear()  # rate-limit windows, rankings and broadcast state start empty
     yield
     with contextlib.suppress(RedisError, OSError):  # a test may leave it on a store it stopped
