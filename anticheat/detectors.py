@@ -110,7 +110,7 @@ def regular_rhythm(trace: Trace) -> Finding | None:
     times = [r["created_at"] for r in trace.history[: window + 1]]
     if len(times) < window + 1:
         return None
-    intervals = [max(1, round((a - b).total_seconds() * 1000)) for a, b in zip(times, times[1:])]
+    intervals = [max(1, round((a - b).total_seconds() * 1000)) for a, b in zip(times, times[1:], strict=False)]
     spread = trimmed_log_spread(intervals)
     if spread >= settings.ANTICHEAT_RHYTHM_MAX:
         return None

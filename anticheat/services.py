@@ -15,10 +15,10 @@ from leaderboard.models import ScoreHistory
 from scoreboard_project import metrics
 
 from . import moderation
+from .audit import audit_record
 from .baselines import baseline_get
 from .detectors import Trace, run_detectors
 from .history import recent_history
-from .audit import audit_record
 from .models import Flag
 
 logger = logging.getLogger("scoreboard.anticheat")
