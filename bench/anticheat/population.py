@@ -70,21 +70,25 @@ class Pacer:
         self.sent.append(at)
 
 
-async def register(api: httpx.AsyncClient, base: str, outcome: Outcome, tag: str) -> str:
+async def register(api: httpx.AsyncClient, base: str, outcome: Outcome, tag: str, gate: asyncio.Semaphore) -> str:
+    """A new account (a few at a time: password hashing is deliberately slow)."""
     name = f"p{tag}{uuid.uuid4().hex[:10]}"
-    response = await api.post(f"{base}/api/v1/auth/register", json={
-        "username": name, "email": f"{name}@example.com", "password": f"pw-{uuid.uuid4().hex}",
-    })
+    body = {"username": name, "email": f"{name}@example.com", "password": f"pw-{uuid.uuid4().hex}"}
+    async with gate:
+        for attempt in range(6):
+            response = await api.post(f"{base}/api/v1/auth/register", json=body)
+            if response.status_code not in (429, 503):
+                break
+            await asyncio.sleep(1 + attempt)
     response.raise_for_status()
     data = response.json()["data"]
     outcome.user_id = data["user"]["id"]
     return data["token"]
 
 
-async def play(api: httpx.AsyncClient, bases: list[str], outcome: Outcome, *, actions: int, start_delay: float,
-               deadline: float, per_minute: int, per_hour: int) -> None:
-    family, rng = outcome.family, outcome.family.rng
-    token = await register(api, rng.choice(bases), outcome, "b" if family.bot else "h")
+async def play(api: httpx.AsyncClient, bases: list[str], outcome: Outcome, token: str, *, actions: int,
+               start_delay: float, deadline: float, per_minute: int, per_hour: int) -> None:
+    family = outcome.family
     headers = {"Authorization": f"Bearer {token}"}
     pacer = Pacer(per_minute, per_hour)
     await asyncio.sleep(start_delay)
@@ -156,14 +160,19 @@ async def run_population(families: list[Family], bases: list[str], admin_token: 
                          human_actions: int, max_seconds: float, per_minute: int = 9, per_hour: int = 95,
                          spread_start_s: float = 20.0) -> list[Outcome]:
     outcomes = [Outcome(family) for family in families]
-    deadline = time.monotonic() + max_seconds
     limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
     async with httpx.AsyncClient(timeout=30, limits=limits) as api:
+        gate = asyncio.Semaphore(4)
+        tokens = await asyncio.gather(*(
+            register(api, bases[i % len(bases)], outcome, "b" if outcome.family.bot else "h", gate)
+            for i, outcome in enumerate(outcomes)
+        ))
+        deadline = time.monotonic() + max_seconds
         await asyncio.gather(*(
-            play(api, bases, outcome, actions=bot_actions if outcome.family.bot else human_actions,
+            play(api, bases, outcome, token, actions=bot_actions if outcome.family.bot else human_actions,
                  start_delay=random.uniform(0, spread_start_s), deadline=deadline,
                  per_minute=per_minute, per_hour=per_hour)
-            for outcome in outcomes
+            for outcome, token in zip(outcomes, tokens, strict=True)
         ))
         await read_flags(api, bases[0], admin_token, outcomes)
     return outcomes
