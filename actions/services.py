@@ -136,19 +136,22 @@ def complete_action(
     require_proof: bool = True,
     claimed_user_id: UUID | None = None,
     client_ip: str | None = None,
+    received_at: datetime | None = None,
 ) -> Completion:
     """Complete an action the server started; the score goes to the token's owner.
 
     ``user`` is the caller: the owner, or a game server (role ``system``) completing a
     player's token. ``require_proof=False`` (the ``/scoreboard/update`` alias) lets a
     missing proof pass when the server-measured time lies within the type's bounds.
+    ``received_at`` is when the completion reached the server (``clock.received_at``):
+    the server's measure runs from issuing the token to then.
     """
     started = time.perf_counter()
     seen: dict[str, Any] = {}
     try:
         return _complete(
             user=user, token=token, action_id=action_id, proof=proof, require_proof=require_proof,
-            claimed_user_id=claimed_user_id, seen=seen,
+            claimed_user_id=claimed_user_id, seen=seen, received_at=received_at,
         )
     except ApplicationError as exc:
         reason = (exc.details or {}).get("reason") or exc.message
@@ -163,7 +166,7 @@ def complete_action(
 
 def _complete(
     *, user: User, token: str, action_id: UUID, proof: Proof | None, require_proof: bool,
-    claimed_user_id: UUID | None, seen: dict[str, Any],
+    claimed_user_id: UUID | None, seen: dict[str, Any], received_at: datetime | None = None,
 ) -> Completion:
     now = clock.now()
     claims = _verified(
@@ -178,7 +181,8 @@ def _complete(
     # the other 409"), and it cannot spend the winner's allowance.
     claimed = token_claim(action_id=action_id, token_hash=token_hash(token), now=now)
     _count_attempt_or_release(owner_id=claims.user_id, action_id=action_id, claimed_at=now)
-    elapsed_ms = max(0, int((now - claimed.created_at).total_seconds() * 1000))
+    arrived = min(received_at, now) if received_at is not None else now
+    elapsed_ms = max(0, int((arrived - claimed.created_at).total_seconds() * 1000))
     _check_proof_or_burn(claimed=claimed, kind=kind, proof=proof, require_proof=require_proof, elapsed_ms=elapsed_ms)
     change = _score(
         owner=owner, caller=user, claims=claims, kind=kind, claimed=claimed, proof=proof,

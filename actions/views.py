@@ -16,7 +16,7 @@ from scoreboard_project.parsers import AnyContentTypeJSONParser
 from scoreboard_project.responses import ok
 from scoreboard_project.schema import errors
 
-from . import services
+from . import clock, services
 from .catalog import action_types_list
 from .schema import (
     ACTION_TYPES_RESPONSE,
@@ -159,7 +159,7 @@ class ActionCompleteApi(APIView):
         data = validated(CompleteInputSerializer, request.data)
         done = services.complete_action(
             user=request.user, token=data["action_token"], action_id=data["action_id"],
-            proof=_proof(data.get("proof")), client_ip=client_ip(request),
+            proof=_proof(data.get("proof")), client_ip=client_ip(request), received_at=clock.received_at(request),
         )
         return ok(_completion_data(done))
 
@@ -184,6 +184,6 @@ class ScoreboardUpdateApi(APIView):
         done = services.complete_action(
             user=request.user, token=data["action_token"], action_id=data["action_id"],
             proof=_proof(data.get("proof")), require_proof=False, claimed_user_id=data.get("user_id"),
-            client_ip=client_ip(request),
+            client_ip=client_ip(request), received_at=clock.received_at(request),
         )
         return ok({**_completion_data(done), "user_id": str(done.owner.pk), "leaderboard": leaderboard_top(10)})

@@ -13,8 +13,8 @@ evidence names the rule in words and gives the numbers it compared:
   their logarithms below LOW_SPREAD_MAX);
 - ``regular_rhythm``: the last WINDOW intervals between completions almost identical;
 - ``claimed_offset``: claims ahead of the server's measure (impossible for an honest
-  client, whose clock starts later and stops earlier than the server's), or claims that
-  do not follow the server's measure at all (a hard-coded completionTime);
+  client, whose clock starts later and stops earlier than the server's), or claims with
+  almost no spread while the server's measures vary (a hard-coded completionTime);
 - ``score_velocity``: completions in VELOCITY_WINDOW_SECONDS at VELOCITY_LIMIT_SHARE or
   more of what the completion limits allow in that window (a limit-saturating grinder);
 - ``fast_completion``: the player's median duration of a type below the type's baseline,
@@ -141,12 +141,12 @@ def claimed_offset(trace: Trace) -> Finding | None:
             trace, ahead=ahead, needed=needed, slackMs=slack, **numbers,
         ))
     claim_spread, server_spread = trimmed_log_spread(claimed), trimmed_log_spread(server)
-    ratio = settings.ANTICHEAT_CLAIM_FOLLOW_RATIO
-    if server_spread >= settings.ANTICHEAT_LOW_SPREAD_MAX and claim_spread < ratio * server_spread:
+    flat = settings.ANTICHEAT_LOW_SPREAD_MAX
+    if claim_spread < flat <= server_spread:
         return Finding(Flag.Reason.CLAIMED_OFFSET, _evidence(
-            f"The claimed times vary by {claim_spread:.3f} while the server measured {server_spread:.3f}: the claims "
-            f"do not follow the real durations (a hard-coded completionTime); the rule fires below {ratio} x.",
-            trace, claimSpread=round(claim_spread, 4), serverSpread=round(server_spread, 4), ratio=ratio, **numbers,
+            f"The claimed times vary by {claim_spread:.3f} (below {flat}) while the server measured durations varying "
+            f"by {server_spread:.3f}: a hard-coded completionTime that does not follow the real durations.",
+            trace, claimSpread=round(claim_spread, 4), serverSpread=round(server_spread, 4), threshold=flat, **numbers,
         ))
     return None
 

@@ -9,6 +9,7 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from actions.clock import stamp_arrival  # noqa: E402
 from leaderboard.routing import websocket_urlpatterns  # noqa: E402
 from leaderboard.ws_auth import JwtAuthMiddleware, OriginValidator  # noqa: E402
 from scoreboard_project.daphne_compat import patch_daphne  # noqa: E402
@@ -17,7 +18,7 @@ patch_daphne()
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": stamp_arrival(django_asgi_app),  # completions are timed from their arrival
         "websocket": OriginValidator(JwtAuthMiddleware(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -106,3 +106,45 @@ def test_it_checks_the_checksum_before_the_time(alice, client_for):
     response = complete_token(client, issued, None, proof={"completionTime": 1000, "checksum": "00" * 32})
     assert token_error(response) == (422, "INVALID_PROOF", "checksum")
     assert_nothing_scored(issued, alice)
+
+
+def test_it_times_a_completion_from_its_arrival_not_from_when_a_worker_got_to_it(alice):
+    """Queued behind other requests, an early completion is still too early."""
+    from datetime import timedelta
+
+    from actions import services
+    from anticheat.exceptions import InvalidProof
+    from anticheat.proofs import proof_checksum
+
+    issued = services.request_action(user=alice, action_type="COMPLETE_LEVEL")
+    age_action(str(issued.action_id), 3)  # a worker gets to it 3 s after the token was issued...
+    created = ActionToken.objects.get(pk=issued.action_id).created_at
+    proof = services.Proof(900, proof_checksum(proof_key=issued.proof_key, action_id=issued.action_id,
+                                               completion_time_ms=900))
+    with pytest.raises(InvalidProof) as refused:  # ...but it arrived 0.9 s after
+        services.complete_action(user=alice, token=issued.action_token, action_id=issued.action_id, proof=proof,
+                                 received_at=created + timedelta(milliseconds=900))
+    assert refused.value.reason == "too_fast" and refused.value.details["elapsedMs"] == 900
+
+
+def test_it_reads_the_arrival_stamped_on_the_asgi_scope():
+    import asyncio
+    import time
+    from datetime import UTC, datetime, timedelta
+    from types import SimpleNamespace
+
+    from actions import clock
+
+    seen = {}
+
+    async def app(scope, receive, send):
+        seen.update(scope)
+
+    before = time.time()
+    asyncio.run(clock.stamp_arrival(app)({"type": "http"}, None, None))
+    assert before <= seen[clock.ARRIVAL_KEY] <= time.time()
+    request = SimpleNamespace(scope={clock.ARRIVAL_KEY: seen[clock.ARRIVAL_KEY]})
+    assert clock.received_at(request) == datetime.fromtimestamp(seen[clock.ARRIVAL_KEY], UTC)
+    future = SimpleNamespace(scope={clock.ARRIVAL_KEY: time.time() + 60})
+    assert clock.received_at(future) <= datetime.now(UTC) + timedelta(seconds=1)  # never later than now
+    assert abs(clock.received_at(SimpleNamespace()) - datetime.now(UTC)) < timedelta(seconds=1)
