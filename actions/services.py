@@ -188,7 +188,7 @@ def _complete(
         owner=owner, caller=user, claims=claims, kind=kind, claimed=claimed, proof=proof,
         elapsed_ms=elapsed_ms, now=now,
     )
-    return Completion(action_id, owner, kind.code, change, _detect(owner, change, kind))
+    return Completion(action_id, owner, kind.code, change, _detect(owner, change, kind, arrived))
 
 
 def _verified(
@@ -273,10 +273,12 @@ def _score(
         raise refused from exc
 
 
-def _detect(owner: User, change: ScoreChange, kind: ActionKind) -> list[Flag]:
+def _detect(owner: User, change: ScoreChange, kind: ActionKind, arrived: datetime) -> list[Flag]:
     """Detectors never block a committed score: an error in one is logged, not answered."""
     try:
-        return detect_anomalies(user=owner, entry=change.entry, min_duration_ms=kind.min_duration_ms)
+        return detect_anomalies(
+            user=owner, entry=change.entry, min_duration_ms=kind.min_duration_ms, arrived_at=arrived
+        )
     except Exception:  # noqa: BLE001 - the score is committed; a detector bug must not turn it into a 500
         logger.exception("Anomaly detection failed for ledger row %s", change.entry.pk)
         return []

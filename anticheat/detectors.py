@@ -35,6 +35,7 @@ from typing import Any
 from django.conf import settings
 
 from .baselines import Baseline
+from .history import arrival
 from .models import Flag
 from .stats import trimmed_log_spread
 
@@ -51,7 +52,7 @@ class Trace:
 
     action_type: str
     min_duration_ms: int
-    created_at: datetime
+    created_at: datetime  # when the new completion reached the server
     history: list[dict[str, Any]]  # the player's completions, newest first, the new one included
     baseline: Baseline | None = None
     same_type: list[dict[str, Any]] = field(init=False)
@@ -107,7 +108,7 @@ def low_spread(trace: Trace) -> Finding | None:
 
 def regular_rhythm(trace: Trace) -> Finding | None:
     window = settings.ANTICHEAT_WINDOW
-    times = [r["created_at"] for r in trace.history[: window + 1]]
+    times = [arrival(r) for r in trace.history[: window + 1]]
     if len(times) < window + 1:
         return None
     intervals = [max(1, round((a - b).total_seconds() * 1000)) for a, b in zip(times, times[1:], strict=False)]
@@ -164,7 +165,7 @@ def completion_allowance(window_seconds: int) -> int:
 def score_velocity(trace: Trace) -> Finding | None:
     window = settings.ANTICHEAT_VELOCITY_WINDOW_SECONDS
     since = trace.created_at - timedelta(seconds=window)
-    rows = [r for r in trace.history if r["created_at"] > since]
+    rows = [r for r in trace.history if arrival(r) > since]
     allowance = completion_allowance(window)
     needed = math.ceil(settings.ANTICHEAT_VELOCITY_LIMIT_SHARE * allowance)
     if len(rows) < needed:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -28,8 +29,12 @@ def _history_from_db(user: User) -> list[dict[str, Any]]:
     return list(rows.values(*HISTORY_FIELDS)[: settings.ANTICHEAT_HISTORY_SIZE])
 
 
-def recent_history(user: User, entry: ScoreHistory) -> list[dict[str, Any]]:
+def recent_history(user: User, entry: ScoreHistory, arrived_at: datetime | None = None) -> list[dict[str, Any]]:
     """The player's last ANTICHEAT_HISTORY_SIZE completions, newest first, ``entry`` included.
+
+    Each row's ``arrived_at`` is when its completion reached the server (``entry``'s is
+    ``arrived_at``); rows read back from the ledger after a cache miss only have their
+    ``created_at``, which is later by the time the request waited for a worker.
 
     Read through the shared cache: the hot path costs no query; a miss (first completion
     in an hour, a Redis restart) reads the ledger once. Two completions of one player
@@ -46,11 +51,19 @@ def recent_history(user: User, entry: ScoreHistory) -> list[dict[str, Any]]:
         history = [row for row in cached if row["id"] != entry.pk]
         history.insert(0, _row_of(entry))
         history = history[: settings.ANTICHEAT_HISTORY_SIZE]
+    for row in history:
+        if row["id"] == entry.pk:
+            row["arrived_at"] = arrived_at or entry.created_at
     try:
         cache.set(_key(user.pk), history, HISTORY_CACHE_SECONDS)
     except (RedisError, OSError):
         pass
     return history
+
+
+def arrival(row: dict[str, Any]) -> datetime:
+    """When a completion reached the server, as well as the row knows it."""
+    return row.get("arrived_at") or row["created_at"]
 
 
 def history_forget(user_id: Any) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -57,11 +57,17 @@ def auto_ban_if_due(*, user: User) -> bool:
     return True
 
 
-def detect_anomalies(*, user: User, entry: ScoreHistory, min_duration_ms: int) -> list[Flag]:
-    """Run every detector on a committed ledger row; flag what they find; ban at the threshold."""
+def detect_anomalies(
+    *, user: User, entry: ScoreHistory, min_duration_ms: int, arrived_at: datetime | None = None
+) -> list[Flag]:
+    """Run every detector on a committed ledger row; flag what they find; ban at the threshold.
+
+    ``arrived_at``: when the completion reached the server (the rhythm between completions
+    is judged on arrivals, free of the server's own queueing).
+    """
     trace = Trace(
-        action_type=entry.action_type, min_duration_ms=min_duration_ms, created_at=entry.created_at,
-        history=recent_history(user, entry), baseline=baseline_get(entry.action_type),
+        action_type=entry.action_type, min_duration_ms=min_duration_ms, created_at=arrived_at or entry.created_at,
+        history=recent_history(user, entry, arrived_at), baseline=baseline_get(entry.action_type),
     )
     findings = run_detectors(trace)
     if not findings:
