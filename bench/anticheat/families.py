@@ -90,11 +90,11 @@ class Clockwork(Family):
     def __init__(self, rng: random.Random, pace: float = 1.0) -> None:
         super().__init__("bot: fixed rhythm", True, rng, pace,
                          {"medianMs": MIN_MS * rng.uniform(1.5, 3.5), "sigma": rng.uniform(0.3, 0.6)})
-        self.period_s = max(4.0, pace * rng.uniform(7.0, 15.0))  # 9 beats a minute at most
+        self.period_s = max(5.0, pace * rng.uniform(7.0, 15.0))  # 9 beats a minute at most
 
     def duration_ms(self) -> float:
         return max(MIN_MS + 30, min(lognormal(self.rng, self.params["medianMs"], self.params["sigma"]),
-                                    self.period_s * 1000 * 0.75))
+                                    self.period_s * 1000 - 2500))
 
 
 class FixedClaim(Family):

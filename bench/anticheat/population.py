@@ -26,6 +26,7 @@ import httpx
 from .families import Family
 
 ACTION_TYPE = "COMPLETE_LEVEL"
+LEAD_S = 1.5  # a beat bot asks for its action this much before it means to complete it
 
 
 @dataclass
@@ -95,17 +96,19 @@ async def play(api: httpx.AsyncClient, bases: list[str], outcome: Outcome, token
     next_beat = time.monotonic() + (family.period_s or 0) + 3
     while len(outcome.action_ids) < actions and time.monotonic() < deadline and not outcome.banned:
         duration = family.duration_ms()
-        if family.period_s:  # request so that the completion lands on the beat
-            await asyncio.sleep(max(0.0, next_beat - duration / 1000 - time.monotonic()))
+        beat = None
+        if family.period_s:  # request a little early, then complete exactly on the beat
+            beat = next_beat
+            await asyncio.sleep(max(0.0, beat - duration / 1000 - LEAD_S - time.monotonic()))
             next_beat += family.period_s
         else:
             await asyncio.sleep(family.gap_s())
-        await asyncio.sleep(pacer.wait_for(time.monotonic() + duration / 1000))
-        await one_action(api, bases, headers, outcome, duration, pacer)
+            await asyncio.sleep(pacer.wait_for(time.monotonic() + duration / 1000))
+        await one_action(api, bases, headers, outcome, duration, pacer, complete_at=beat)
 
 
 async def one_action(api: httpx.AsyncClient, bases: list[str], headers: dict, outcome: Outcome, duration: float,
-                     pacer: Pacer) -> None:
+                     pacer: Pacer, complete_at: float | None = None) -> None:
     family, rng = outcome.family, outcome.family.rng
     issued = await api.post(f"{rng.choice(bases)}/api/v1/actions/request", json={"actionType": ACTION_TYPE},
                             headers=headers)
@@ -114,7 +117,8 @@ async def one_action(api: httpx.AsyncClient, bases: list[str], headers: dict, ou
         await refused(issued, outcome, "request")
         return
     data = issued.json()["data"]
-    await asyncio.sleep(max(0.0, received + duration / 1000 - time.monotonic()))
+    send_at = max(received + duration / 1000, complete_at or 0.0)
+    await asyncio.sleep(max(0.0, send_at - time.monotonic()))
     measured = (time.monotonic() - received) * 1000
     claim = family.claim(measured, duration)
     body = {"actionToken": data["actionToken"], "actionId": data["actionId"],

@@ -25,8 +25,18 @@ def rows(outcomes: list[Outcome]) -> list[dict]:
             "banned": sum(1 for o in group if o.banned),
             "reasons": sorted({r for o in flagged for r in o.reasons}),
             "refusals": sum(n for o in group for key, n in o.statuses.items() if key != "200"),
+            "refusalKinds": _kinds(group),
         })
     return table
+
+
+def _kinds(group: list[Outcome]) -> dict[str, int]:
+    kinds: dict[str, int] = {}
+    for outcome in group:
+        for key, count in outcome.statuses.items():
+            if key != "200":
+                kinds[key] = kinds.get(key, 0) + count
+    return kinds
 
 
 def summary(outcomes: list[Outcome]) -> dict:
@@ -53,6 +63,10 @@ def render(outcomes: list[Outcome]) -> str:
             f"{row['flaggedWithin20'] if row['bot'] else '-'} | {med if med is not None else '-'} | {row['banned']} | "
             f"{row['meanScored']} | {', '.join(row['reasons']) or '-'} | {row['refusals']} |"
         )
+    kinds = {row["family"]: row["refusalKinds"] for row in rows(outcomes) if row["refusalKinds"]}
+    if kinds:
+        lines.append("")
+        lines.append(f"refusals: {kinds}")
     total = summary(outcomes)
     if total["signatureBots"]:
         lines.append("")
