@@ -45,3 +45,9 @@ lint: $(STAMP)
 .PHONY: bench
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+# Anti-cheat efficacy on PostgreSQL + Redis (own database scoreboard_anticheat_bench, Redis DB 13):
+# 20 scripted bots, 100 human-like players, 5 mimics through the public API (docs/anticheat.md).
+.PHONY: anticheat-bench
+anticheat-bench: $(STAMP)
+	$(BIN)/python -m bench.anticheat.run $(ARGS)

@@ -7,7 +7,7 @@ from django.contrib import admin
 
 from scoreboard_project.admin_base import ReadOnlyAdmin
 
-from .models import ActionToken, ActionType
+from .models import ActionToken, ActionType, references_problem
 
 MAX_DURATION_CAP_MS = 24 * 60 * 60 * 1000
 
@@ -15,7 +15,36 @@ MAX_DURATION_CAP_MS = 24 * 60 * 60 * 1000
 class ActionTypeForm(forms.ModelForm):
     class Meta:
         model = ActionType
-        fields = ["code", "points", "min_duration_ms", "max_duration_ms", "repeatable", "authoritative", "enabled"]
+        fields = [
+            "code", "points", "min_duration_ms", "max_duration_ms", "repeatable", "authoritative", "enabled",
+            "daily_limit", "references",
+        ]
+
+    references = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="One allowed reference per line; empty: any reference is allowed.",
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.references is not None:
+            self.initial["references"] = "\n".join(self.instance.references)
+
+    def clean_references(self) -> list[str] | None:
+        lines = [line.strip() for line in (self.cleaned_data.get("references") or "").splitlines()]
+        lines = [line for line in lines if line]
+        if not lines:
+            return None
+        problem = references_problem(lines)
+        if problem:
+            raise forms.ValidationError(problem[0].upper() + problem[1:] + ".")
+        return lines
+
+    def clean_daily_limit(self) -> int | None:
+        limit = self.cleaned_data.get("daily_limit")
+        if limit is not None and limit < 1:
+            raise forms.ValidationError("At least 1 per day; leave it empty for no cap of its own.")
+        return limit
 
     def clean_code(self) -> str:
         code = self.cleaned_data["code"].strip().upper()
@@ -43,7 +72,9 @@ class ActionTypeForm(forms.ModelForm):
 @admin.register(ActionType)
 class ActionTypeAdmin(admin.ModelAdmin):
     form = ActionTypeForm
-    list_display = ("code", "points", "min_duration_ms", "max_duration_ms", "repeatable", "authoritative", "enabled")
+    list_display = (
+        "code", "points", "min_duration_ms", "max_duration_ms", "repeatable", "authoritative", "daily_limit", "enabled",
+    )
     list_filter = ("enabled", "repeatable", "authoritative")
     search_fields = ("code",)
 

@@ -28,17 +28,28 @@ class ActionKind:
     repeatable: bool
     authoritative: bool
     enabled: bool
+    daily_limit: int | None = None
+    references: tuple[str, ...] | None = None
+
+    def allows_reference(self, reference: str) -> bool:
+        return self.references is None or reference in self.references
 
 
 def _cache_key(code: str) -> str:
-    return f"actions:type:{code}"
+    return f"actions:type:v2:{code}"  # v2: with daily_limit and references
 
 
 def _load(code: str) -> ActionKind | None:
     row = ActionType.objects.filter(code=code).values(
-        "id", "code", "points", "min_duration_ms", "max_duration_ms", "repeatable", "authoritative", "enabled"
+        "id", "code", "points", "min_duration_ms", "max_duration_ms", "repeatable", "authoritative", "enabled",
+        "daily_limit", "references",
     ).first()
-    return ActionKind(**row) if row else None
+    return _kind(row) if row else None
+
+
+def _kind(row: dict) -> ActionKind:
+    references = row.get("references")
+    return ActionKind(**{**row, "references": tuple(references) if references is not None else None})
 
 
 def action_kind_get(code: str) -> ActionKind:
@@ -47,7 +58,7 @@ def action_kind_get(code: str) -> ActionKind:
         cached = cache.get(_cache_key(code))
     except (RedisError, OSError):
         cached = None
-    kind = ActionKind(**cached) if cached else _load(code)
+    kind = _kind(cached) if cached else _load(code)
     if kind is not None and not cached:
         try:
             cache.set(_cache_key(code), asdict(kind), CACHE_SECONDS)

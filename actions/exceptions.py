@@ -9,6 +9,10 @@ class UnknownActionType(ApplicationError):
     code, status, message = "UNKNOWN_ACTION_TYPE", 400, "No such action type, or it is disabled."
 
 
+class UnknownReference(ApplicationError):
+    code, status, message = "UNKNOWN_REFERENCE", 400, "This action type does not list this reference."
+
+
 class InvalidActionToken(ReasonedError):
     code, status, message = "INVALID_ACTION_TOKEN", 400, "The action token is not valid."
     reasons = {

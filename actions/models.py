@@ -19,6 +19,14 @@ class ActionType(models.Model):
         default=False, help_text="only a game server (role system) may complete it"
     )
     enabled = models.BooleanField(default=True)
+    daily_limit = models.PositiveIntegerField(
+        null=True, blank=True,
+        help_text="completions per player per UTC day, counted at request; empty: no cap of its own",
+    )
+    references = models.JSONField(
+        null=True, blank=True,
+        help_text="the allowed references (a list of strings); empty: any reference",
+    )
 
     class Meta:
         ordering = ["code"]
@@ -36,6 +44,35 @@ class ActionType(models.Model):
         if self.max_duration_ms is not None and self.min_duration_ms is not None:
             if self.max_duration_ms < self.min_duration_ms:
                 raise ValidationError({"max_duration_ms": "must be at least the minimum duration"})
+        if self.references is not None:
+            problem = references_problem(self.references)
+            if problem:
+                raise ValidationError({"references": problem})
+
+    def allows_reference(self, reference: str) -> bool:
+        return self.references is None or reference in self.references
+
+
+REFERENCE_MAX_LENGTH = 100
+REFERENCES_MAX_COUNT = 1000
+
+
+def references_problem(value: object) -> str | None:
+    """Why ``value`` is not a valid list of allowed references, or None."""
+    if not isinstance(value, list):
+        return "must be a list of strings"
+    if len(value) > REFERENCES_MAX_COUNT:
+        return f"at most {REFERENCES_MAX_COUNT} references"
+    for item in value:
+        if not isinstance(item, str) or not item.strip():
+            return "every reference is a non-empty string"
+        if item != item.strip():
+            return f"{item!r} has leading or trailing spaces"
+        if len(item) > REFERENCE_MAX_LENGTH:
+            return f"a reference is at most {REFERENCE_MAX_LENGTH} characters"
+    if len(set(value)) != len(value):
+        return "references must not repeat"
+    return None
 
 
 class ActionToken(models.Model):

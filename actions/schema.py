@@ -19,6 +19,12 @@ class ActionTypeOutput(serializers.Serializer):
     max_duration_ms = serializers.IntegerField()
     repeatable = serializers.BooleanField()
     authoritative = serializers.BooleanField(help_text="only a caller with role `system` may complete it")
+    daily_limit = serializers.IntegerField(
+        allow_null=True, help_text="completions per player per UTC day (counted at request); null: none of its own"
+    )
+    references = serializers.ListField(
+        child=serializers.CharField(), allow_null=True, help_text="the allowed references; null: any"
+    )
 
 
 class ActionTypesOutput(serializers.Serializer):

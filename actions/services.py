@@ -25,7 +25,7 @@ from accounts.models import Role, User
 from anticheat.audit import audit_refusal
 from anticheat.exceptions import InvalidProof
 from anticheat.models import Flag
-from anticheat.proofs import Bounds, check_duration, check_proof
+from anticheat.proofs import Bounds, check_proof, check_timing
 from anticheat.services import detect_anomalies
 from leaderboard.models import ScoreHistory
 from leaderboard.services import ScoreChange, score_history_record
@@ -36,12 +36,14 @@ from scoreboard_project.limits import check_action_request, check_completion_att
 from . import clock
 from .catalog import ActionKind, action_kind_get
 from .claims import ClaimedToken, token_claim, token_release, token_settle
+from .daily_caps import daily_cap_give_back, daily_cap_take
 from .exceptions import (
     ActionAlreadyCompleted,
     AuthoritativeAction,
     InvalidActionToken,
     OwnerBanned,
     TokenUserMismatch,
+    UnknownReference,
 )
 from .models import ActionToken
 from .tokens import TokenClaims, new_proof_key, token_hash, token_sign, token_verify
@@ -95,8 +97,19 @@ def request_action(
     _own_user_id(user, claimed_user_id)
     check_action_request(user_id=user.pk)
     kind = action_kind_get(action_type)
+    if not kind.allows_reference(reference):
+        raise UnknownReference(details={"actionType": kind.code, "reference": reference})
     if not kind.repeatable and _already_scored(user_id=user.pk, kind=kind, reference=reference):
         raise ActionAlreadyCompleted(details={"actionType": kind.code, "reference": reference})
+    cap_key = daily_cap_take(user_id=user.pk, kind=kind)  # last check: a refusal above spends nothing
+    try:
+        return _issue(user=user, kind=kind, reference=reference, metadata=metadata)
+    except Exception:
+        daily_cap_give_back(cap_key)
+        raise
+
+
+def _issue(*, user: User, kind: ActionKind, reference: str, metadata: dict[str, Any] | None) -> IssuedAction:
     now = clock.now()
     # Whole seconds, as the token signs it: the advertised expiresAt is the real one.
     expires_at = datetime.fromtimestamp(math.ceil((now + timedelta(seconds=settings.ACTION_TOKEN_TTL)).timestamp()), UTC)
@@ -123,19 +136,22 @@ def complete_action(
     require_proof: bool = True,
     claimed_user_id: UUID | None = None,
     client_ip: str | None = None,
+    received_at: datetime | None = None,
 ) -> Completion:
     """Complete an action the server started; the score goes to the token's owner.
 
     ``user`` is the caller: the owner, or a game server (role ``system``) completing a
     player's token. ``require_proof=False`` (the ``/scoreboard/update`` alias) lets a
     missing proof pass when the server-measured time lies within the type's bounds.
+    ``received_at`` is when the completion reached the server (``clock.received_at``):
+    the server's measure runs from issuing the token to then.
     """
     started = time.perf_counter()
     seen: dict[str, Any] = {}
     try:
         return _complete(
             user=user, token=token, action_id=action_id, proof=proof, require_proof=require_proof,
-            claimed_user_id=claimed_user_id, seen=seen,
+            claimed_user_id=claimed_user_id, seen=seen, received_at=received_at,
         )
     except ApplicationError as exc:
         reason = (exc.details or {}).get("reason") or exc.message
@@ -150,7 +166,7 @@ def complete_action(
 
 def _complete(
     *, user: User, token: str, action_id: UUID, proof: Proof | None, require_proof: bool,
-    claimed_user_id: UUID | None, seen: dict[str, Any],
+    claimed_user_id: UUID | None, seen: dict[str, Any], received_at: datetime | None = None,
 ) -> Completion:
     now = clock.now()
     claims = _verified(
@@ -165,13 +181,14 @@ def _complete(
     # the other 409"), and it cannot spend the winner's allowance.
     claimed = token_claim(action_id=action_id, token_hash=token_hash(token), now=now)
     _count_attempt_or_release(owner_id=claims.user_id, action_id=action_id, claimed_at=now)
-    elapsed_ms = max(0, int((now - claimed.created_at).total_seconds() * 1000))
+    arrived = min(received_at, now) if received_at is not None else now
+    elapsed_ms = max(0, int((arrived - claimed.created_at).total_seconds() * 1000))
     _check_proof_or_burn(claimed=claimed, kind=kind, proof=proof, require_proof=require_proof, elapsed_ms=elapsed_ms)
     change = _score(
         owner=owner, caller=user, claims=claims, kind=kind, claimed=claimed, proof=proof,
         elapsed_ms=elapsed_ms, now=now,
     )
-    return Completion(action_id, owner, kind.code, change, _detect(owner, change, kind))
+    return Completion(action_id, owner, kind.code, change, _detect(owner, change, kind, arrived))
 
 
 def _verified(
@@ -216,16 +233,18 @@ def _owner(user_id: UUID) -> User:
 def _check_proof_or_burn(
     *, claimed: ClaimedToken, kind: ActionKind, proof: Proof | None, require_proof: bool, elapsed_ms: int
 ) -> None:
+    """The proof (when one is required or given), then the timing rule on every path."""
     bounds = Bounds(kind.min_duration_ms, kind.max_duration_ms)
     try:
-        if proof is None and not require_proof:
-            check_duration(elapsed_ms, bounds)
-        else:
+        if proof is not None or require_proof:
             proof = proof or Proof()
             check_proof(
                 proof_key=claimed.proof_key, action_id=claimed.action_id, completion_time_ms=proof.completion_time,
-                checksum=proof.checksum, bounds=bounds, server_elapsed_ms=elapsed_ms,
+                checksum=proof.checksum,
             )
+        check_timing(
+            bounds=bounds, server_elapsed_ms=elapsed_ms, completion_time_ms=proof.completion_time if proof else None,
+        )
     except InvalidProof:
         token_settle(action_id=claimed.action_id, outcome=ActionToken.Outcome.PROOF_FAILED)
         raise
@@ -254,10 +273,12 @@ def _score(
         raise refused from exc
 
 
-def _detect(owner: User, change: ScoreChange, kind: ActionKind) -> list[Flag]:
+def _detect(owner: User, change: ScoreChange, kind: ActionKind, arrived: datetime) -> list[Flag]:
     """Detectors never block a committed score: an error in one is logged, not answered."""
     try:
-        return detect_anomalies(user=owner, entry=change.entry, min_duration_ms=kind.min_duration_ms)
+        return detect_anomalies(
+            user=owner, entry=change.entry, min_duration_ms=kind.min_duration_ms, arrived_at=arrived
+        )
     except Exception:  # noqa: BLE001 - the score is committed; a detector bug must not turn it into a 500
         logger.exception("Anomaly detection failed for ledger row %s", change.entry.pk)
         return []

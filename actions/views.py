@@ -16,7 +16,7 @@ from scoreboard_project.parsers import AnyContentTypeJSONParser
 from scoreboard_project.responses import ok
 from scoreboard_project.schema import errors
 
-from . import services
+from . import clock, services
 from .catalog import action_types_list
 from .schema import (
     ACTION_TYPES_RESPONSE,
@@ -87,6 +87,7 @@ class ActionTypesListApi(APIView):
             {
                 "action_type": t.code, "points": t.points, "min_duration_ms": t.min_duration_ms,
                 "max_duration_ms": t.max_duration_ms, "repeatable": t.repeatable, "authoritative": t.authoritative,
+                "daily_limit": t.daily_limit, "references": t.references,
             }
             for t in action_types_list()
         ]
@@ -158,7 +159,7 @@ class ActionCompleteApi(APIView):
         data = validated(CompleteInputSerializer, request.data)
         done = services.complete_action(
             user=request.user, token=data["action_token"], action_id=data["action_id"],
-            proof=_proof(data.get("proof")), client_ip=client_ip(request),
+            proof=_proof(data.get("proof")), client_ip=client_ip(request), received_at=clock.received_at(request),
         )
         return ok(_completion_data(done))
 
@@ -183,6 +184,6 @@ class ScoreboardUpdateApi(APIView):
         done = services.complete_action(
             user=request.user, token=data["action_token"], action_id=data["action_id"],
             proof=_proof(data.get("proof")), require_proof=False, claimed_user_id=data.get("user_id"),
-            client_ip=client_ip(request),
+            client_ip=client_ip(request), received_at=clock.received_at(request),
         )
         return ok({**_completion_data(done), "user_id": str(done.owner.pk), "leaderboard": leaderboard_top(10)})

@@ -63,7 +63,9 @@ class ModeratedUserAdmin(UserAdmin):
 @admin.register(Flag)
 class FlagAdmin(ReadOnlyAdmin):
     list_actions = True  # approve / void in bulk, through the services
-    list_display = ("id", "created_at", "player", "reason", "score_increment", "status", "resolved_by", "resolved_at")
+    list_display = (
+        "id", "created_at", "player", "reason", "evidence_rule", "score_increment", "status", "resolved_by", "resolved_at",
+    )
     list_filter = ("status", "reason", "created_at")
     search_fields = ("user__username", "=user__id", "resolution_note")
     list_select_related = ("user", "score_history", "resolved_by")
@@ -81,7 +83,7 @@ class FlagAdmin(ReadOnlyAdmin):
     def get_readonly_fields(self, request, obj=None):  # noqa: ARG002 - Django's signature
         hidden = ("evidence", "user", "score_history", "resolved_by")
         fields = [f.name for f in self.model._meta.fields if f.name not in hidden]
-        return ["player", "score_entry", "evidence_pretty", *fields, "resolved_by_link"]
+        return ["player", "score_entry", "evidence_rule", "evidence_pretty", *fields, "resolved_by_link"]
 
     @admin.display(description="resolved by")
     def resolved_by_link(self, obj: Flag) -> str:
@@ -101,6 +103,10 @@ class FlagAdmin(ReadOnlyAdmin):
             return "-"
         url = reverse("admin:leaderboard_scorehistory_change", args=[obj.score_history_id])
         return format_html('<a href="{}">#{} ({})</a>', url, obj.score_history_id, obj.score_history.increment)
+
+    @admin.display(description="rule that fired")
+    def evidence_rule(self, obj: Flag) -> str:
+        return (obj.evidence or {}).get("rule") or "-"
 
     @admin.display(description="evidence")
     def evidence_pretty(self, obj: Flag) -> str:

@@ -1,52 +1,43 @@
-"""Anomaly detectors: they look at a new ledger row and may flag it, never block it.
+"""Anomaly detectors: each looks at what the server measured and may flag a ledger row,
+never block it. docs/anticheat.md says what each looks at and how to read its evidence.
 
-- ``fast_completion``: a timing far below the player's usual and the action type's usual
-  (below FAST_FRACTION of the median, each baseline needing MIN_SAMPLE completions);
-- ``score_velocity``: more than VELOCITY_MAX_POINTS scored within VELOCITY_WINDOW_SECONDS;
-- ``near_minimum_timing``: NEAR_MIN_COUNT of the last NEAR_MIN_WINDOW completions of a
-  type within a small margin above its ``minDurationMs`` (scripts aim just over the bar).
+All of them judge ``server_elapsed_ms`` (the server's own clock, from issuing the token
+to receiving the completion) and the server's timestamps of completions, never the
+client's claimed time alone; the one detector about claims compares them with the
+server's measure. Each is a pure function of a ``Trace`` and returns a ``Finding`` whose
+evidence names the rule in words and gives the numbers it compared:
 
-A plain completion costs no query once warm: the player's recent history and the type's
-baseline are read through the shared cache (the baseline only when the player's own
-history does not already clear the timing). Each tunable is a setting of the same name prefixed ``ANTICHEAT_``.
+- ``near_minimum_timing``: most of the last WINDOW durations of a type within
+  NEAR_MIN_MARGIN (a fraction) above the type's minimum;
+- ``low_spread``: the last WINDOW durations of a type almost identical (trimmed spread of
+  their logarithms below LOW_SPREAD_MAX);
+- ``regular_rhythm``: the last WINDOW intervals between completions almost identical;
+- ``claimed_offset``: claims ahead of the server's measure (impossible for an honest
+  client, whose clock starts later and stops earlier than the server's), or claims with
+  almost no spread while the server's measures vary (a hard-coded completionTime);
+- ``score_velocity``: completions in VELOCITY_WINDOW_SECONDS at VELOCITY_LIMIT_SHARE or
+  more of what the completion limits allow in that window (a limit-saturating grinder);
+- ``fast_completion``: the player's median duration of a type below the type's baseline,
+  a robust band over players in good standing (see ``baselines``).
+
+Thresholds are settings (ANTICHEAT_*), declared and validated in settings.py.
 """
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass
-from datetime import timedelta
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from statistics import median
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
-from redis.exceptions import RedisError
 
-from accounts.models import User
-from leaderboard.models import ScoreHistory
-
+from .baselines import Baseline
+from .history import arrival
 from .models import Flag
-
-logger = logging.getLogger("scoreboard.anticheat")
-
-DEFAULTS: dict[str, float] = {
-    "HISTORY_SIZE": 50,
-    "MIN_SAMPLE": 5,
-    "FAST_FRACTION": 0.4,
-    "TYPE_SAMPLE_SIZE": 200,
-    "TYPE_BASELINE_CACHE_SECONDS": 60,
-    "VELOCITY_WINDOW_SECONDS": 300,
-    "VELOCITY_MAX_POINTS": 3000,
-    "NEAR_MIN_WINDOW": 10,
-    "NEAR_MIN_COUNT": 6,
-    "NEAR_MIN_MARGIN_MS": 200,
-    "NEAR_MIN_MARGIN_FRACTION": 0.1,
-}
-
-
-def tunable(name: str) -> float:
-    return getattr(settings, f"ANTICHEAT_{name}", DEFAULTS[name])
+from .stats import trimmed_log_spread
 
 
 @dataclass(frozen=True)
@@ -55,128 +46,160 @@ class Finding:
     evidence: dict[str, Any]
 
 
-def timing_of(row: dict[str, Any]) -> int | None:
-    """The client's claimed time when a proof was given, else the server-measured one."""
-    value = row.get("completion_time_ms")
-    return value if value is not None else row.get("server_elapsed_ms")
+@dataclass(frozen=True)
+class Trace:
+    """What the detectors judge: one new completion in the light of the player's recent ones."""
+
+    action_type: str
+    min_duration_ms: int
+    created_at: datetime  # when the new completion reached the server
+    history: list[dict[str, Any]]  # the player's completions, newest first, the new one included
+    baseline: Baseline | None = None
+    same_type: list[dict[str, Any]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        rows = [r for r in self.history if r["action_type"] == self.action_type]
+        object.__setattr__(self, "same_type", rows)
+
+    def durations(self) -> list[int]:
+        """The server-measured durations of the last WINDOW completions of this type, or []."""
+        values = [r["server_elapsed_ms"] for r in self.same_type if r.get("server_elapsed_ms") is not None]
+        window = settings.ANTICHEAT_WINDOW
+        return values[:window] if len(values) >= window else []
 
 
-HISTORY_CACHE_SECONDS = 3600
-HISTORY_FIELDS = ("id", "action_type", "increment", "completion_time_ms", "server_elapsed_ms", "created_at")
+def _evidence(rule: str, trace: Trace, **numbers: Any) -> dict[str, Any]:
+    return {"rule": rule, "actionType": trace.action_type, "window": settings.ANTICHEAT_WINDOW, **numbers}
 
 
-def _row_of(entry: ScoreHistory) -> dict[str, Any]:
-    return {name: getattr(entry, name) for name in HISTORY_FIELDS}
+def near_minimum_timing(trace: Trace) -> Finding | None:
+    durations = trace.durations()
+    if not durations:
+        return None
+    margin = settings.ANTICHEAT_NEAR_MIN_MARGIN
+    ceiling = round(trace.min_duration_ms * (1 + margin))
+    near = sum(1 for d in durations if d <= ceiling)
+    needed = math.ceil(settings.ANTICHEAT_NEAR_MIN_SHARE * len(durations))
+    if near < needed:
+        return None
+    return Finding(Flag.Reason.NEAR_MINIMUM_TIMING, _evidence(
+        f"{near} of the last {len(durations)} server-measured durations were at most {ceiling} ms "
+        f"(the minimum {trace.min_duration_ms} ms + {margin:.0%}); the rule fires at {needed}.",
+        trace, minDurationMs=trace.min_duration_ms, ceilingMs=ceiling, nearMinimum=near, needed=needed,
+        durationsMs=durations,
+    ))
 
 
-def _history_from_db(user: User) -> list[dict[str, Any]]:
-    rows = ScoreHistory.objects.filter(user=user, kind=ScoreHistory.Kind.ACTION).order_by("-created_at", "-id")
-    return list(rows.values(*HISTORY_FIELDS)[: int(tunable("HISTORY_SIZE"))])
+def low_spread(trace: Trace) -> Finding | None:
+    durations = trace.durations()
+    if not durations:
+        return None
+    spread = trimmed_log_spread(durations)
+    if spread >= settings.ANTICHEAT_LOW_SPREAD_MAX:
+        return None
+    return Finding(Flag.Reason.LOW_SPREAD, _evidence(
+        f"The last {len(durations)} server-measured durations vary by {spread:.3f} (trimmed standard deviation "
+        f"of their logarithms, about +-{spread:.1%}); human play varies by far more; the rule fires below "
+        f"{settings.ANTICHEAT_LOW_SPREAD_MAX}.",
+        trace, spread=round(spread, 4), threshold=settings.ANTICHEAT_LOW_SPREAD_MAX,
+        medianMs=median(durations), durationsMs=durations,
+    ))
 
 
-def recent_history(user: User, entry: ScoreHistory) -> list[dict[str, Any]]:
-    """The player's last HISTORY_SIZE completions, newest first, ``entry`` included.
-
-    Read through the shared cache: the hot path costs no query; a miss (first completion
-    in an hour, a Redis restart) reads the ledger once. Two completions of one player
-    racing may drop one row from the cached copy; for a heuristic that is acceptable,
-    and the per-second completion limit makes it rare.
-    """
-    key = f"anticheat:history:{user.pk}"
-    try:
-        cached = cache.get(key)
-    except (RedisError, OSError):
-        cached = None
-    if cached is None:
-        history = _history_from_db(user)
-    else:
-        history = [row for row in cached if row["id"] != entry.pk]
-        history.insert(0, _row_of(entry))
-        history = history[: int(tunable("HISTORY_SIZE"))]
-    try:
-        cache.set(key, history, HISTORY_CACHE_SECONDS)
-    except (RedisError, OSError):
-        pass
-    return history
+def regular_rhythm(trace: Trace) -> Finding | None:
+    window = settings.ANTICHEAT_WINDOW
+    times = [arrival(r) for r in trace.history[: window + 1]]
+    if len(times) < window + 1:
+        return None
+    intervals = [max(1, round((a - b).total_seconds() * 1000)) for a, b in zip(times, times[1:], strict=False)]
+    spread = trimmed_log_spread(intervals)
+    if spread >= settings.ANTICHEAT_RHYTHM_MAX:
+        return None
+    return Finding(Flag.Reason.REGULAR_RHYTHM, _evidence(
+        f"The last {len(intervals)} intervals between completions (server clock) vary by {spread:.3f} "
+        f"(about +-{spread:.1%}): a machine's rhythm; the rule fires below {settings.ANTICHEAT_RHYTHM_MAX}.",
+        trace, spread=round(spread, 4), threshold=settings.ANTICHEAT_RHYTHM_MAX,
+        medianIntervalMs=median(intervals), intervalsMs=intervals,
+    ))
 
 
-def history_forget(user_id: Any) -> None:
-    """Drop a player's cached history (after a moderator voids a score, say)."""
-    try:
-        cache.delete(f"anticheat:history:{user_id}")
-    except (RedisError, OSError):
-        pass
+def claimed_offset(trace: Trace) -> Finding | None:
+    window = settings.ANTICHEAT_WINDOW
+    pairs = [(r["completion_time_ms"], r["server_elapsed_ms"]) for r in trace.same_type
+             if r.get("completion_time_ms") is not None and r.get("server_elapsed_ms") is not None][:window]
+    if len(pairs) < window:
+        return None
+    claimed, server = [c for c, _ in pairs], [s for _, s in pairs]
+    offsets = [s - c for c, s in pairs]  # an honest client's is positive: its clock runs inside the server's
+    slack = settings.ANTICHEAT_CLAIM_AHEAD_SLACK_MS
+    ahead = sum(1 for o in offsets if o < -slack)
+    needed = math.ceil(settings.ANTICHEAT_CLAIM_AHEAD_SHARE * window)
+    numbers = {"claimedMs": claimed, "serverMs": server, "offsetsMs": offsets}
+    if ahead >= needed:
+        return Finding(Flag.Reason.CLAIMED_OFFSET, _evidence(
+            f"{ahead} of the last {window} claimed times exceeded the server's own measure by more than {slack} ms; "
+            f"an honest client's clock starts after and stops before the server's; the rule fires at {needed}.",
+            trace, ahead=ahead, needed=needed, slackMs=slack, **numbers,
+        ))
+    claim_spread, server_spread = trimmed_log_spread(claimed), trimmed_log_spread(server)
+    flat = settings.ANTICHEAT_LOW_SPREAD_MAX
+    if claim_spread < flat <= server_spread:
+        return Finding(Flag.Reason.CLAIMED_OFFSET, _evidence(
+            f"The claimed times vary by {claim_spread:.3f} (below {flat}) while the server measured durations varying "
+            f"by {server_spread:.3f}: a hard-coded completionTime that does not follow the real durations.",
+            trace, claimSpread=round(claim_spread, 4), serverSpread=round(server_spread, 4), threshold=flat, **numbers,
+        ))
+    return None
 
 
-def type_median_ms(action_type: str, *, exclude_user: User) -> float | None:
-    """The action type's usual time over other players' recent completions (cached)."""
-    key = f"anticheat:type-median:{action_type}"
-    try:
-        cached = cache.get(key)
-    except (RedisError, OSError):
-        cached = None
-    if cached is not None:
-        return cached or None
-    rows = (
-        ScoreHistory.objects.filter(kind=ScoreHistory.Kind.ACTION, action_type=action_type)
-        .exclude(user=exclude_user).order_by("-created_at")
-        .values("completion_time_ms", "server_elapsed_ms")[: int(tunable("TYPE_SAMPLE_SIZE"))]
+def completion_allowance(window_seconds: int) -> int:
+    """The most completions the per-user limits let through in any ``window_seconds``."""
+    return min(
+        settings.RATE_LIMIT_ACTIONS_PER_SECOND * window_seconds,
+        settings.RATE_LIMIT_ACTIONS_PER_MINUTE * math.ceil(window_seconds / 60),
+        settings.RATE_LIMIT_ACTIONS_PER_HOUR * math.ceil(window_seconds / 3600),
+        settings.RATE_LIMIT_ACTIONS_PER_DAY * math.ceil(window_seconds / 86400),
     )
-    timings = [t for t in (timing_of(row) for row in rows) if t is not None]
-    value = float(median(timings)) if len(timings) >= tunable("MIN_SAMPLE") else 0.0
-    try:
-        cache.set(key, value, int(tunable("TYPE_BASELINE_CACHE_SECONDS")))
-    except (RedisError, OSError):
-        pass
-    return value or None
 
 
-def fast_completion(entry: ScoreHistory, history: list[dict[str, Any]], user: User) -> Finding | None:
-    timing = timing_of(entry.__dict__)
-    if timing is None:
+def score_velocity(trace: Trace) -> Finding | None:
+    window = settings.ANTICHEAT_VELOCITY_WINDOW_SECONDS
+    since = trace.created_at - timedelta(seconds=window)
+    rows = [r for r in trace.history if arrival(r) > since]
+    allowance = completion_allowance(window)
+    needed = math.ceil(settings.ANTICHEAT_VELOCITY_LIMIT_SHARE * allowance)
+    if len(rows) < needed:
         return None
-    fraction = tunable("FAST_FRACTION")
-    own = [timing_of(r) for r in history if r["id"] != entry.pk and r["action_type"] == entry.action_type]
-    own = [t for t in own if t is not None]
-    player_median = float(median(own)) if len(own) >= tunable("MIN_SAMPLE") else None
-    if player_median is not None and timing >= fraction * player_median:
-        return None
-    type_median = type_median_ms(entry.action_type, exclude_user=user)
-    if type_median is not None and timing >= fraction * type_median:
-        return None
-    if player_median is None and type_median is None:
-        return None
-    return Finding(Flag.Reason.FAST_COMPLETION, {
-        "actionType": entry.action_type, "timingMs": timing, "playerMedianMs": player_median,
-        "typeMedianMs": type_median, "fraction": fraction,
-    })
+    return Finding(Flag.Reason.SCORE_VELOCITY, _evidence(
+        f"{len(rows)} completions in {window} s, where the limits allow {allowance}: sustained play at "
+        f"{settings.ANTICHEAT_VELOCITY_LIMIT_SHARE:.0%} or more of the limits; the rule fires at {needed}.",
+        trace, completions=len(rows), windowSeconds=window, allowance=allowance, needed=needed,
+        points=sum(r["increment"] for r in rows),
+    ))
 
 
-def score_velocity(entry: ScoreHistory, history: list[dict[str, Any]]) -> Finding | None:
-    window = int(tunable("VELOCITY_WINDOW_SECONDS"))
-    since = entry.created_at - timedelta(seconds=window)
-    rows = [r for r in history if r["created_at"] >= since]
-    if all(r["id"] != entry.pk for r in rows):
-        rows.append({"id": entry.pk, "increment": entry.increment})
-    points = sum(r["increment"] for r in rows)
-    if points <= tunable("VELOCITY_MAX_POINTS"):
+def fast_completion(trace: Trace) -> Finding | None:
+    baseline = trace.baseline
+    durations = trace.durations()
+    if baseline is None or not durations:
         return None
-    return Finding(Flag.Reason.SCORE_VELOCITY, {
-        "points": points, "windowSeconds": window, "completions": len(rows),
-        "threshold": tunable("VELOCITY_MAX_POINTS"),
-    })
+    player_median = median(durations)
+    if player_median >= baseline.threshold_ms:
+        return None
+    return Finding(Flag.Reason.FAST_COMPLETION, _evidence(
+        f"The player's median server-measured duration {player_median:.0f} ms is below {baseline.threshold_ms} ms, "
+        f"the fast edge of {baseline.players} established players (their medians' median {baseline.median_ms} ms "
+        f"less {settings.ANTICHEAT_BASELINE_MAD_MULTIPLIER} robust deviations, in log space).",
+        trace, playerMedianMs=player_median, baselineMedianMs=baseline.median_ms,
+        baselineThresholdMs=baseline.threshold_ms, baselinePlayers=baseline.players,
+        baselineComputedAt=baseline.computed_at, durationsMs=durations,
+    ))
 
 
-def near_minimum_timing(entry: ScoreHistory, history: list[dict[str, Any]], min_duration_ms: int) -> Finding | None:
-    margin = max(tunable("NEAR_MIN_MARGIN_MS"), tunable("NEAR_MIN_MARGIN_FRACTION") * min_duration_ms)
-    same_type = [r for r in history if r["action_type"] == entry.action_type]
-    if all(r["id"] != entry.pk for r in same_type):
-        same_type.insert(0, {"id": entry.pk, **{k: getattr(entry, k) for k in ("completion_time_ms", "server_elapsed_ms")}})
-    last = [timing_of(r) for r in same_type[: int(tunable("NEAR_MIN_WINDOW"))]]
-    near = [t for t in last if t is not None and min_duration_ms <= t <= min_duration_ms + margin]
-    if len(near) < tunable("NEAR_MIN_COUNT"):
-        return None
-    return Finding(Flag.Reason.NEAR_MINIMUM_TIMING, {
-        "actionType": entry.action_type, "nearMinimum": len(near), "of": len(last),
-        "minDurationMs": min_duration_ms, "marginMs": margin, "timingsMs": last,
-    })
+DETECTORS: tuple[Callable[[Trace], Finding | None], ...] = (
+    near_minimum_timing, low_spread, regular_rhythm, claimed_offset, score_velocity, fast_completion,
+)
+
+
+def run_detectors(trace: Trace) -> list[Finding]:
+    return [finding for finding in (detector(trace) for detector in DETECTORS) if finding is not None]

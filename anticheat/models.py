@@ -16,6 +16,9 @@ class Flag(models.Model):
         FAST_COMPLETION = "fast_completion", "Completion far below usual times"
         SCORE_VELOCITY = "score_velocity", "Burst of score velocity"
         NEAR_MINIMUM_TIMING = "near_minimum_timing", "Repeated near-minimum timings"
+        LOW_SPREAD = "low_spread", "Durations with almost no spread"
+        REGULAR_RHYTHM = "regular_rhythm", "Machine-regular rhythm between completions"
+        CLAIMED_OFFSET = "claimed_offset", "Claimed times that do not match the server's"
 
     user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="flags")
     score_history = models.ForeignKey(

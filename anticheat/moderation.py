@@ -16,7 +16,7 @@ from leaderboard.models import ScoreHistory
 from leaderboard.services import score_history_record
 from scoreboard_project.errors import ApplicationError, ValidationFailed
 
-from . import detectors
+from . import history
 from .audit import audit_record
 from .models import Flag
 
@@ -163,7 +163,7 @@ def flag_void(*, flag: Flag, actor: User | None, note: str = "", client_ip: str 
             },
         )
         user_id = flag.user_id
-        transaction.on_commit(lambda: detectors.history_forget(user_id))
+        transaction.on_commit(lambda: history.history_forget(user_id))
         transaction.on_commit(broadcast.schedule_leaderboard_broadcast)
     return flag
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -14,8 +14,11 @@ from accounts.models import User
 from leaderboard.models import ScoreHistory
 from scoreboard_project import metrics
 
-from . import detectors, moderation
+from . import moderation
 from .audit import audit_record
+from .baselines import baseline_get
+from .detectors import Trace, run_detectors
+from .history import recent_history
 from .models import Flag
 
 logger = logging.getLogger("scoreboard.anticheat")
@@ -54,16 +57,19 @@ def auto_ban_if_due(*, user: User) -> bool:
     return True
 
 
-def detect_anomalies(*, user: User, entry: ScoreHistory, min_duration_ms: int) -> list[Flag]:
-    """Run every detector on a committed ledger row; flag what they find; ban at the threshold."""
-    history = detectors.recent_history(user, entry)
-    findings = [
-        finding for finding in (
-            detectors.fast_completion(entry, history, user),
-            detectors.score_velocity(entry, history),
-            detectors.near_minimum_timing(entry, history, min_duration_ms),
-        ) if finding is not None
-    ]
+def detect_anomalies(
+    *, user: User, entry: ScoreHistory, min_duration_ms: int, arrived_at: datetime | None = None
+) -> list[Flag]:
+    """Run every detector on a committed ledger row; flag what they find; ban at the threshold.
+
+    ``arrived_at``: when the completion reached the server (the rhythm between completions
+    is judged on arrivals, free of the server's own queueing).
+    """
+    trace = Trace(
+        action_type=entry.action_type, min_duration_ms=min_duration_ms, created_at=arrived_at or entry.created_at,
+        history=recent_history(user, entry, arrived_at), baseline=baseline_get(entry.action_type),
+    )
+    findings = run_detectors(trace)
     if not findings:
         return []
     with transaction.atomic():

@@ -44,6 +44,7 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(autouse=True)
 def _fast_hashing_and_clean_stores(settings) -> Iterator[None]:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.ANTICHEAT_BASELINE_REFRESH_SECONDS = 0  # no background thread; tests refresh baselines themselves
     cache.clear()  # rate-limit windows, rankings and broadcast state start empty
     local_counter.reset()  # the embedded default's limit windows
     yield
@@ -58,10 +59,11 @@ def seed_action_types() -> None:
     from actions.models import ActionType
 
     seed = importlib.import_module("actions.migrations.0002_seed_action_types")
+    limits = importlib.import_module("actions.migrations.0004_seed_daily_limits").DEFAULT_DAILY_LIMITS
     for code, points, min_ms, max_ms, repeatable, authoritative in seed.DEFAULT_ACTION_TYPES:
         ActionType.objects.get_or_create(code=code, defaults={
             "points": points, "min_duration_ms": min_ms, "max_duration_ms": max_ms,
-            "repeatable": repeatable, "authoritative": authoritative,
+            "repeatable": repeatable, "authoritative": authoritative, "daily_limit": limits.get(code),
         })
 
 

@@ -22,10 +22,11 @@ def test_it_lists_the_action_types(api_client):
     types = {t["actionType"]: t for t in response.json()["data"]["actionTypes"]}
     assert types["COMPLETE_LEVEL"] == {
         "actionType": "COMPLETE_LEVEL", "points": 100, "minDurationMs": 1000, "maxDurationMs": 300000,
-        "repeatable": True, "authoritative": False,
+        "repeatable": True, "authoritative": False, "dailyLimit": None, "references": None,
     }
     assert types["DEFEAT_BOSS"]["authoritative"] is True
     assert types["COMPLETE_QUEST"]["repeatable"] is False
+    assert types["COMPLETE_QUEST"]["dailyLimit"] == 20
 
 
 def test_it_issues_an_action(alice, client_for):

@@ -123,7 +123,8 @@ def test_it_describes_the_leaderboard_and_action_answers_in_camel_case(schema: d
     types = _data_schema(schema, _operation(schema, "/api/v1/actions/types", "get"), "200")
     type_ref = types["properties"]["actionTypes"]["items"]["$ref"]
     assert set(schema["components"]["schemas"][type_ref.rsplit("/", 1)[1]]["properties"]) == {
-        "actionType", "points", "minDurationMs", "maxDurationMs", "repeatable", "authoritative",
+        "actionType", "points", "minDurationMs", "maxDurationMs", "repeatable", "authoritative", "dailyLimit",
+        "references",
     }
     issued = {"actionToken", "actionId", "expiresAt", "expectedScore", "proofKey"}
     for path in ("/api/v1/actions/request", "/api/v1/actions/initialize"):
