@@ -32,7 +32,7 @@ def server_env(database: str, redis_url: str, extra: dict[str, str]) -> dict[str
         "DATABASE_URL": f"postgres://postgres@{HOST}:5432/{database}", "REDIS_URL": redis_url,
         "SECRET_KEY": "anticheat-bench-secret-key-0123456789-0123456789",
         "JWT_SECRET": "anticheat-bench-jwt-secret-0123456789-0123456789",
-        "ACTION_TOKEN_SECRETS": "anticheat-bench-one-0123456789,anticheat-bench-two-0123456789",
+        "ACTION_TOKEN_SECRETS": "anticheat-bench-one-0123456789-0123456789,anticheat-bench-two-0123456789-0123456789",
         "LOG_LEVEL": "WARNING", "DEBUG": "false", "DB_POOL_MAX_SIZE": "8",
         **RAISED, **extra,
     }
