@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('anticheat', '0001_initial'),
+        ('anticheat', '0003_moderators_group'),
     ]
 
     operations = [
