@@ -5,6 +5,7 @@ Everything started here is stopped and removed at teardown, also when a test fai
 from __future__ import annotations
 
 import itertools
+import logging
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ from .stores import ThrowawayPostgres, ThrowawayRedis
 
 TEMPLATE = "faults_template"
 _names = itertools.count(1)
+logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request would drown a failure
 
 # Limits high enough that the load, not a limit, decides; fault tests that are about a
 # limit's behaviour pass their own values.
