@@ -65,16 +65,17 @@ class Seen:
     new_scores: dict[str, int] = field(default_factory=dict)  # actionId -> newScore of the 200
     bodies: list[tuple[int, dict]] = field(default_factory=list)  # non-200 answers (status, body)
     requests: Counter = field(default_factory=Counter)  # /actions/request statuses
-    timeline: list[tuple[float, str, int | str]] = field(default_factory=list)  # (monotonic, kind, status)
+    # (monotonic time the request was sent, kind, status, monotonic time of the answer)
+    timeline: list[tuple[float, str, int | str, float]] = field(default_factory=list)
 
-    def record(self, action_id: str, response: httpx.Response | None) -> None:
+    def record(self, action_id: str, response: httpx.Response | None, sent: float) -> None:
         now = time.monotonic()
         if response is None:
             self.outcomes[action_id] = UNKNOWN
-            self.timeline.append((now, "complete", UNKNOWN))
+            self.timeline.append((sent, "complete", UNKNOWN, now))
             return
         self.outcomes[action_id] = response.status_code
-        self.timeline.append((now, "complete", response.status_code))
+        self.timeline.append((sent, "complete", response.status_code, now))
         body = _json(response)
         if response.status_code == 200:
             self.new_scores[action_id] = body["data"]["newScore"]
@@ -82,7 +83,8 @@ class Seen:
             self.bodies.append((response.status_code, body))
 
     def statuses(self, since: float = 0.0, until: float = float("inf")) -> Counter:
-        return Counter(s for t, kind, s in self.timeline if kind == "complete" and since <= t < until)
+        """Statuses of the completions sent between ``since`` and ``until``."""
+        return Counter(s for t, kind, s, _ in self.timeline if kind == "complete" and since <= t < until)
 
     def ok(self) -> int:
         return sum(1 for s in self.outcomes.values() if s == 200)
@@ -105,6 +107,7 @@ async def play(client: httpx.AsyncClient, bases: list[str], player: Player, seen
         base = next(turn)
         if not alive(base):
             continue
+        sent = time.monotonic()
         try:
             issued = await client.post(f"{base}/api/v1/actions/request", json={"actionType": "COMPLETE_LEVEL"},
                                        headers=player.headers)
@@ -113,7 +116,7 @@ async def play(client: httpx.AsyncClient, bases: list[str], player: Player, seen
             await asyncio.sleep(0.2)
             continue
         seen.requests[issued.status_code] += 1
-        seen.timeline.append((time.monotonic(), "request", issued.status_code))
+        seen.timeline.append((sent, "request", issued.status_code, time.monotonic()))
         if issued.status_code != 201:
             if issued.status_code >= 500:
                 seen.bodies.append((issued.status_code, _json(issued)))
@@ -123,12 +126,13 @@ async def play(client: httpx.AsyncClient, bases: list[str], player: Player, seen
         await asyncio.sleep(MIN_MS / 1000 + 0.06)
         if not alive(base):  # its server died meanwhile: the client tries another one
             base = next((b for b in bases if alive(b)), base)
+        sent = time.monotonic()
         try:
             response = await client.post(f"{base}/api/v1/actions/complete", json=completion_body(data),
                                          headers=player.headers)
         except httpx.HTTPError:
             response = None
-        seen.record(data["actionId"], response)
+        seen.record(data["actionId"], response, sent)
         done += 1
 
 
@@ -138,7 +142,8 @@ async def run_load(bases: list[str], players: list[Player], seen: Seen, *, secon
     made ``per_player`` completions."""
     deadline = time.monotonic() + seconds
     limits = httpx.Limits(max_connections=len(players) * lanes + 10)
-    async with httpx.AsyncClient(timeout=httpx.Timeout(15.0), limits=limits) as client:
+    # A request may wait DB_POOL_TIMEOUT (10 s) for a connection, and then queue for a thread.
+    async with httpx.AsyncClient(timeout=httpx.Timeout(40.0), limits=limits) as client:
         await asyncio.gather(*(
             play(client, bases[i % len(bases):] + bases[:i % len(bases)], player, seen, deadline=deadline,
                  max_completions=per_player, alive=alive)

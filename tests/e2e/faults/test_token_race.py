@@ -53,6 +53,6 @@ def test_it_gives_one_200_and_199_409_for_one_token_raced_on_two_processes(store
     winner = next(r for r in responses if r.status_code == 200).json()["data"]
     assert winner["newScore"] == 100
     seen = Seen()
-    seen.record(issued["actionId"], next(r for r in responses if r.status_code == 200))
+    seen.record(issued["actionId"], next(r for r in responses if r.status_code == 200), time.monotonic())
     report = check_all(stores.database_url, stores.redis_url, a.http, seen)
     assert report.ledger_rows == 1
