@@ -23,6 +23,7 @@ def main() -> None:
     parser.add_argument("--prefix", default="p")
     parser.add_argument("--tokens", action="store_true")
     parser.add_argument("--ledger", action="store_true")
+    parser.add_argument("--churn", type=int, default=0, help="instead: this many +100 changes, round robin")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "scoreboard_project.settings")
     import django
@@ -35,6 +36,9 @@ def main() -> None:
     from accounts.models import User
     from accounts.tokens import issue_token_pair
 
+    if args.churn:
+        json.dump({"changes": churn(args.prefix, args.churn)}, sys.stdout)
+        return
     if args.ledger:
         json.dump({"players": bulk_players(args.prefix, args.players)}, sys.stdout)
         return
@@ -56,6 +60,17 @@ def main() -> None:
                 entry["token"] = issue_token_pair(user).access
             out.append(entry)
     json.dump({"players": out}, sys.stdout)
+
+
+def churn(prefix: str, changes: int) -> int:
+    """Score changes through the ledger service, each committed and broadcast on its own."""
+    from accounts.models import User
+    from leaderboard.services import score_history_record
+
+    players = list(User.objects.filter(username__startswith=prefix).order_by("username"))
+    for n in range(changes):
+        score_history_record(user=players[n % len(players)], increment=100, note="faults churn")
+    return changes
 
 
 def bulk_players(prefix: str, count: int) -> list[dict]:
