@@ -38,6 +38,7 @@ async def _events(client: HubClient, first: str) -> AsyncIterator[str]:
         while True:
             frame = await client.next_frame(timeout=KEEP_ALIVE_S)
             yield frame if frame is not None else ": keep-alive\n\n"
+            client.sent()
     finally:
         hub.unregister(client)
 
