@@ -82,9 +82,9 @@ class Seen:
         else:
             self.bodies.append((response.status_code, body))
 
-    def statuses(self, since: float = 0.0, until: float = float("inf")) -> Counter:
-        """Statuses of the completions sent between ``since`` and ``until``."""
-        return Counter(s for t, kind, s, _ in self.timeline if kind == "complete" and since <= t < until)
+    def statuses(self, since: float = 0.0, until: float = float("inf"), kinds: tuple[str, ...] = ("complete",)) -> Counter:
+        """Statuses of the completions (or ``kinds``) sent between ``since`` and ``until``."""
+        return Counter(s for t, kind, s, _ in self.timeline if kind in kinds and since <= t < until)
 
     def ok(self) -> int:
         return sum(1 for s in self.outcomes.values() if s == 200)
