@@ -171,6 +171,7 @@ class LeaderboardConsumer(AsyncJsonWebsocketConsumer):
             except TimeoutError:
                 await self.shut(1013)
                 return
+            self.hub_client.sent()
 
     async def heartbeat(self) -> None:
         """Ping a socket that has been silent for an interval, once per interval.

@@ -84,6 +84,23 @@ redis.call('HDEL', KEYS[2], ARGV[1])
 return 1
 """
 
+# A rebuild's bulk load: ARGV[1] holds "<user id> <score> <member>" lines. One argument per
+# few thousand players: packing 400,000 separate arguments in redis-py took most of a
+# 100,000-player load (4-5 s a board, now well under one).
+_LOAD_CHUNK = """
+local z, h = {}, {}
+for uid, score, member in string.gmatch(ARGV[1], '(%S+) (%S+) (%S+)') do
+  z[#z + 1] = score; z[#z + 1] = member
+  h[#h + 1] = uid; h[#h + 1] = member
+  if #z >= 2000 then
+    redis.call('ZADD', KEYS[1], unpack(z)); redis.call('HSET', KEYS[2], unpack(h))
+    z, h = {}, {}
+  end
+end
+if #z > 0 then redis.call('ZADD', KEYS[1], unpack(z)); redis.call('HSET', KEYS[2], unpack(h)) end
+return 1
+"""
+
 # A player's standing: member, score, 0-based position, count strictly higher, total.
 _STANDING = """
 local member = redis.call('HGET', KEYS[2], ARGV[1])
@@ -129,6 +146,7 @@ class _Scripts:
         self.add_if_absent = client.register_script(_ADD_IF_ABSENT)
         self.remove = client.register_script(_REMOVE)
         self.standing = client.register_script(_STANDING)
+        self.load_chunk = client.register_script(_LOAD_CHUNK)
 
 
 _scripts: dict[int, _Scripts] = {}
@@ -225,13 +243,12 @@ class RedisBoard:
         ``applied_ids`` are recent ledger rows already counted in ``rows``.
         """
         tmp_zset, tmp_map = f"{self.keys.zset}:tmp", f"{self.keys.map}:tmp"
+        self.client.delete(tmp_zset, tmp_map)
         pipe = self.client.pipeline(transaction=False)
-        pipe.delete(tmp_zset, tmp_map)
-        for start in range(0, len(rows), 2000):
-            chunk = rows[start : start + 2000]
-            members = {member_for(uid, ts): score for uid, score, ts in chunk}
-            pipe.zadd(tmp_zset, members)
-            pipe.hset(tmp_map, mapping={uid: member_for(uid, ts) for uid, _, ts in chunk})
+        load_chunk = scripts(self.client).load_chunk
+        for start in range(0, len(rows), 10_000):
+            lines = "\n".join(f"{uid} {score} {member_for(uid, ts)}" for uid, score, ts in rows[start : start + 10_000])
+            load_chunk(keys=[tmp_zset, tmp_map], args=[lines], client=pipe)
         pipe.execute()
         pipe = self.client.pipeline(transaction=True)
         if rows:

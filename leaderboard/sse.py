@@ -51,6 +51,7 @@ async def _events(client: HubClient, first: str, holder: str, stream_id: str) ->
         while True:
             frame = await client.next_frame(timeout=KEEP_ALIVE_S)
             yield frame if frame is not None else ": keep-alive\n\n"
+            client.sent()
             if holder and time.monotonic() - renewed >= KEEP_ALIVE_S:
                 renewed = time.monotonic()
                 with contextlib.suppress(Exception):

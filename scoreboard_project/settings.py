@@ -114,6 +114,11 @@ if not USES_SQLITE:
         "min_size": env_int("DB_POOL_MIN_SIZE", 2),
         "max_size": env_int("DB_POOL_MAX_SIZE", 20, minimum=1),
         "timeout": env_int("DB_POOL_TIMEOUT", 10, minimum=1),
+        # A lost connection is retried with a doubling back-off (1, 2, 4, 8, 16 s...) until
+        # this many seconds pass; then the pool drops it and grows again on the next request,
+        # retrying at once. Short: after an outage the service recovers within seconds of
+        # PostgreSQL's return, whatever the outage's length (tests/e2e/faults).
+        "reconnect_timeout": env_int("DB_POOL_RECONNECT_TIMEOUT", 2, minimum=1),
     }
 else:
     DATABASES["default"].setdefault("OPTIONS", {}).update(

@@ -4,8 +4,9 @@ Delivering one update through Channels' per-socket group membership costs a cons
 dispatch per socket (3.6 s for 10,000 sockets here); the hub instead receives each
 update once, keeps the frames that were serialized once per dialect, and hands them to
 every registered socket or SSE stream. Each client has a latest-only slot: a client that
-is still writing the previous update only ever gets the newest one, and one that falls
-``MAX_BEHIND`` updates behind is closed. Nothing buffers without limit.
+is still writing the previous update only ever gets the newest one, and one whose write
+is still in progress while ``MAX_BEHIND`` newer updates arrive is closed. Nothing
+buffers without limit.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from .payloads import board_frames
 
 logger = logging.getLogger("scoreboard.hub")
 LEADERBOARD_GROUP = "leaderboard"
-MAX_BEHIND = 3  # updates overwritten before the writer picked one up: the client is too slow
+MAX_BEHIND = 3  # updates overwritten while the previous write was in progress: the client is too slow
 YIELD_EVERY = 256  # sends between yields to the event loop during a fan-out
+WATCH_EVERY_S = 1.0  # how often a hub checks for updates it missed (a pub/sub reconnect)
 
 
 class HubClient:
@@ -36,11 +38,15 @@ class HubClient:
         self._slot: str | None = None
         self._ready = asyncio.Event()
         self._behind = 0
+        self._writing = False  # a frame taken by next_frame() and not yet sent()
 
     def offer(self, frames: dict[str, str]) -> None:
         if not self.subscribed:
             return
-        if self._slot is not None:
+        # Only a write still in progress makes a client "behind": a frame overwritten before
+        # the writer was even scheduled (the process busy, say with a connection flood) costs
+        # nothing, as the slot keeps one frame, and says nothing about the client.
+        if self._slot is not None and self._writing:
             self._behind += 1
             if self._behind >= MAX_BEHIND and self.on_overflow is not None:
                 self.on_overflow()
@@ -55,7 +61,12 @@ class HubClient:
             return None
         self._ready.clear()
         frame, self._slot, self._behind = self._slot, None, 0
+        self._writing = frame is not None
         return frame
+
+    def sent(self) -> None:
+        """The frame from next_frame() is written."""
+        self._writing = False
 
 
 class Hub:
@@ -127,10 +138,14 @@ class Hub:
         return self.frames
 
     async def _watch(self) -> None:
-        """Catch up after a channel-layer reconnect: missed updates show as a newer shared seq."""
+        """Catch up after a channel-layer reconnect: missed updates show as a newer shared seq.
+
+        Every second (one Redis GET per process): a socket shows the current top 10 within
+        about a second of its process's reconnect (tests/e2e/faults/test_pubsub_drop.py).
+        """
         from .state import shared_state
 
-        period = min(5.0, settings.WS_HEARTBEAT_INTERVAL / 1000)
+        period = min(WATCH_EVERY_S, settings.WS_HEARTBEAT_INTERVAL / 1000)
         while True:
             await asyncio.sleep(period)
             try:

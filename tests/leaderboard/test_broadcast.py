@@ -131,6 +131,24 @@ async def test_it_keeps_only_the_newest_frame_for_a_slow_client():
     assert overflowed  # fell MAX_BEHIND updates behind: the hub asks for it to be closed
 
 
+async def test_it_does_not_count_frames_replaced_before_the_writer_took_one():
+    """A busy process may replace a slot's frame many times before the socket's writer
+    runs: that costs nothing (one frame is kept) and says nothing about the client."""
+    overflowed: list[bool] = []
+    client = HubClient("live", on_overflow=lambda: overflowed.append(True))
+    for seq in range(1, 11):
+        client.offer({"live": f"frame {seq}"})
+    assert await client.next_frame(timeout=0.1) == "frame 10"
+    client.sent()
+    for seq in range(11, 21):
+        client.offer({"live": f"frame {seq}"})
+    assert not overflowed
+    assert await client.next_frame(timeout=0.1) == "frame 20"  # being written from here on
+    for seq in range(21, 25):
+        client.offer({"live": f"frame {seq}"})
+    assert overflowed
+
+
 async def test_it_drops_stale_updates_and_catches_up_from_the_shared_state(db, settings):
     settings.WS_HEARTBEAT_INTERVAL = 100
     hub = Hub()
