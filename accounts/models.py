@@ -40,6 +40,8 @@ class User(AbstractUser):
     total_actions = models.PositiveIntegerField(default=0)
     score_updated_at = models.DateTimeField(default=timezone.now)
     last_action_at = models.DateTimeField(null=True, blank=True)
+    # The hash of the player's last ledger row (64 zeros before the first), moved with the score.
+    ledger_head = models.CharField(max_length=64, default="0" * 64, editable=False)
 
     objects = UserManager()
 

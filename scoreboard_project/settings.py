@@ -224,6 +224,8 @@ ANOMALY_DETECTION_THRESHOLD = env_int("ANOMALY_DETECTION_THRESHOLD", 5, minimum=
 BROADCAST_INTERVAL_MS = env_int("BROADCAST_INTERVAL_MS", 1000, minimum=0)
 WS_HEARTBEAT_INTERVAL = env_int("WS_HEARTBEAT_INTERVAL", 30000, minimum=100)
 LEADERBOARD_PUBLIC = env_bool("LEADERBOARD_PUBLIC", True)
+# The first ledger write of a UTC day records the finished days' roots (docs/ledger.md).
+LEDGER_DAILY_ROOTS = env_bool("LEDGER_DAILY_ROOTS", True)
 
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_FAIL_OPEN = False

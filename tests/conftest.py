@@ -43,6 +43,7 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(autouse=True)
 def _fast_hashing_and_clean_stores(settings) -> Iterator[None]:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.LEDGER_DAILY_ROOTS = False  # no background root thread; tests/leaderboard/test_ledger*.py turn it on
     cache.clear()  # rate-limit windows, rankings and broadcast state start empty
     yield
     with contextlib.suppress(RedisError, OSError):  # a test may leave it on a store it stopped
