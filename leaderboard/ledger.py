@@ -72,12 +72,15 @@ def chain(rows: Iterable[Fields], previous: str = GENESIS) -> Iterator[tuple[int
 
 def backfill(history_model, user_model, *, using: str = "default", user_ids: list | None = None,
              batch_players: int = 2000) -> int:
-    """Hash the chains of ``user_ids`` (every player with a row when None) from their first
-    row, and set each ``ledger_head``. For the data migration (historical models) and bulk
-    imports. Reads and writes a batch of players at a time; answers the rows hashed."""
+    """Hash the chains of ``user_ids`` (every player when None) from their first row and set
+    each ``ledger_head``: for the data migration (historical models) and bulk imports.
+    Answers the rows hashed. On PostgreSQL a whole-ledger backfill streams the rows once and
+    rewrites the table in one pass (``_backfill_postgres``); otherwise a batch of players at a time."""
     from django.db import connections
 
     connection = connections[using]
+    if user_ids is None and connection.vendor == "postgresql":
+        return _backfill_postgres(connection, history_model._meta.db_table, user_model._meta.db_table)
     rows_of = history_model._base_manager.using(using).order_by()
     if user_ids is None:
         user_ids = list(rows_of.values_list("user_id", flat=True).distinct())
@@ -88,14 +91,62 @@ def backfill(history_model, user_model, *, using: str = "default", user_ids: lis
         hashes: list[tuple[int, str]] = []
         heads: dict = {}
         for row in rows.iterator(chunk_size=20_000):
-            previous = heads.get(row[1], GENESIS)
-            digest = link(previous, row)
+            digest = link(heads.get(row[1], GENESIS), row)
             heads[row[1]] = digest
             hashes.append((row[0], digest))
         _write(connection, history_model._meta.db_table, "hash", "bigint", hashes)
-        _write(connection, user_model._meta.db_table, "ledger_head", "uuid",
-               [(user_id, head) for user_id, head in heads.items()])
+        _write(connection, user_model._meta.db_table, "ledger_head", "uuid", list(heads.items()))
         done += len(hashes)
+    return done
+
+
+# PostgreSQL renders every field but the previous hash exactly as canonical_bytes does.
+_PG_ROWS = """SELECT user_id::text, id, id::text || E'\\n' || user_id::text || E'\\n' || increment::text
+    || E'\\n' || kind || E'\\n' || coalesce(action_id::text, '') || E'\\n'
+    || (extract(epoch FROM created_at) * 1000000)::bigint::text
+    FROM {table} ORDER BY user_id, id"""
+
+
+def _backfill_postgres(connection, table: str, user_table: str, chunk: int = 50_000) -> int:
+    """One sorted pass over the ledger (a server-side cursor), the hashes COPied into a
+    temporary table, then ``ALTER COLUMN hash ... USING`` rewrites the table once and
+    rebuilds its indexes in bulk: an UPDATE of every row costs several times more (each
+    updated row writes an entry into every index). Takes the table's exclusive lock,
+    like the rest of the migration."""
+    prefix, sha256 = f"{VERSION}\n", hashlib.sha256
+    heads: dict[str, str] = {}
+    done = 0
+    connection.ensure_connection()
+    raw = connection.connection  # inside the migration's transaction
+    with raw.cursor() as cursor, raw.cursor(name="ledger_backfill_rows") as rows:
+        cursor.execute("CREATE TEMPORARY TABLE ledger_backfill (id bigint, hash varchar(64))")
+        rows.execute(_PG_ROWS.format(table=table))
+        user, previous = None, GENESIS
+        while batch := rows.fetchmany(chunk):
+            out = []
+            for user_id, row_id, fields in batch:
+                if user_id != user:
+                    if user is not None:
+                        heads[user] = previous
+                    user, previous = user_id, GENESIS
+                previous = sha256(f"{prefix}{previous}\n{fields}".encode()).hexdigest()
+                out.append((row_id, previous))
+            with cursor.copy("COPY ledger_backfill (id, hash) FROM STDIN") as copy:
+                for item in out:
+                    copy.write_row(item)
+            done += len(out)
+        if user is not None:
+            heads[user] = previous
+        rows.close()
+        cursor.execute("ALTER TABLE ledger_backfill ADD PRIMARY KEY (id)")
+        cursor.execute("ANALYZE ledger_backfill")
+        cursor.execute("CREATE FUNCTION pg_temp.ledger_hash_of(bigint) RETURNS varchar LANGUAGE sql STABLE "
+                       "AS 'SELECT hash FROM pg_temp.ledger_backfill WHERE id = $1'")
+        cursor.execute(f"ALTER TABLE {table} ALTER COLUMN hash TYPE varchar(64) "
+                       f"USING coalesce(pg_temp.ledger_hash_of(id), '')")
+        cursor.execute("DROP FUNCTION pg_temp.ledger_hash_of(bigint)")
+        cursor.execute("DROP TABLE ledger_backfill")
+    _write(connection, user_table, "ledger_head", "uuid", list(heads.items()))
     return done
 
 
