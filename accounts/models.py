@@ -42,6 +42,8 @@ class User(AbstractUser):
     last_action_at = models.DateTimeField(null=True, blank=True)
     # The hash of the player's last ledger row (64 zeros before the first), moved with the score.
     ledger_head = models.CharField(max_length=64, default="0" * 64, editable=False)
+    # What the boards show (accounts/display_names.py); empty: the username.
+    display_name = models.CharField(max_length=32, blank=True, default="")
 
     objects = UserManager()
 

@@ -53,6 +53,9 @@ def player_saved(sender, instance: User, created: bool, update_fields=None, **kw
     if not created:
         if update_fields is None or RANKING_FIELDS & set(update_fields):
             transaction.on_commit(lambda: ranking.ranking_sync_player(instance), robust=True)
+        if update_fields is not None and "display_name" in update_fields and instance.is_ranked:
+            # A new name on the top 10 goes out like a score change (no-op below the top 10).
+            transaction.on_commit(broadcast.schedule_leaderboard_broadcast, robust=True)
         return
     if not instance.is_ranked:
         return

@@ -38,7 +38,7 @@ CSRF_TRUSTED_ORIGINS = [
 CORS_ALLOWED_ORIGINS = CSRF_TRUSTED_ORIGINS
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_EXPOSE_HEADERS = ["Retry-After", "X-Request-ID"]
-CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS", "POST"]  # every method the API serves
+CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS", "POST", "PATCH", "PUT", "DELETE"]  # every method the API serves
 
 INSTALLED_APPS = [
     "daphne",

@@ -163,8 +163,9 @@ def cancel_pending_timer() -> None:
 def _same_board(before: BoardState | None, entries: list[selectors.Entry]) -> bool:
     if before is None:
         return False
-    key = [(e["userId"], e["score"], e["rank"], e["username"]) for e in entries]
-    return key == [(e["userId"], e["score"], e["rank"], e["username"]) for e in before["entries"]]
+    key = [(e["userId"], e["score"], e["rank"], e["username"], e.get("displayName")) for e in entries]
+    return key == [(e["userId"], e["score"], e["rank"], e["username"], e.get("displayName"))
+                   for e in before["entries"]]
 
 
 def _build_state(entries: list[selectors.Entry], before: BoardState | None, seq: int) -> BoardState:
