@@ -22,11 +22,14 @@ Daily roots: ``ledger_roots.py``.
 from __future__ import annotations
 
 import hashlib
+import logging
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from uuid import UUID
 
+logger = logging.getLogger("scoreboard.ledger")
 GENESIS = "0" * 64
 VERSION = "sb-ledger-v1"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -114,6 +117,7 @@ def _backfill_postgres(connection, table: str, user_table: str, chunk: int = 50_
     updated row writes an entry into every index). Takes the table's exclusive lock,
     like the rest of the migration."""
     prefix, sha256 = f"{VERSION}\n", hashlib.sha256
+    started = time.perf_counter()
     heads: dict[str, str] = {}
     done = 0
     connection.ensure_connection()
@@ -138,15 +142,19 @@ def _backfill_postgres(connection, table: str, user_table: str, chunk: int = 50_
         if user is not None:
             heads[user] = previous
         rows.close()
+        logger.info("ledger backfill: %d rows read, hashed and copied in %.1f s", done, time.perf_counter() - started)
         cursor.execute("ALTER TABLE ledger_backfill ADD PRIMARY KEY (id)")
         cursor.execute("ANALYZE ledger_backfill")
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")  # the index rebuilds of the rewrite
         cursor.execute("CREATE FUNCTION pg_temp.ledger_hash_of(bigint) RETURNS varchar LANGUAGE sql STABLE "
                        "AS 'SELECT hash FROM pg_temp.ledger_backfill WHERE id = $1'")
         cursor.execute(f"ALTER TABLE {table} ALTER COLUMN hash TYPE varchar(64) "
                        f"USING coalesce(pg_temp.ledger_hash_of(id), '')")
+        logger.info("ledger backfill: table rewritten at %.1f s", time.perf_counter() - started)
         cursor.execute("DROP FUNCTION pg_temp.ledger_hash_of(bigint)")
         cursor.execute("DROP TABLE ledger_backfill")
     _write(connection, user_table, "ledger_head", "uuid", list(heads.items()))
+    logger.info("ledger backfill: %d heads written at %.1f s", len(heads), time.perf_counter() - started)
     return done
 
 
