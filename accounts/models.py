@@ -75,3 +75,20 @@ class User(AbstractUser):
     def is_ranked(self) -> bool:
         """Players on the leaderboards: active, and neither staff nor a game server."""
         return self.status == self.Status.ACTIVE and self.role == Role.USER.value
+
+
+class Follow(models.Model):
+    """One-way: ``follower`` sees ``followee`` on their friends board (no consent needed)."""
+
+    follower = models.ForeignKey(User, on_delete=models.CASCADE, related_name="following")
+    followee = models.ForeignKey(User, on_delete=models.CASCADE, related_name="followers")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["follower", "followee"], name="accounts_follow_once"),
+            models.CheckConstraint(condition=~models.Q(follower=models.F("followee")), name="accounts_follow_not_self"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.follower_id} follows {self.followee_id}"
