@@ -8,7 +8,7 @@ from django.dispatch import receiver
 
 from accounts.models import User
 
-from . import broadcast, ranking
+from . import broadcast, overtaken, ranking
 from .models import ScoreHistory
 
 
@@ -32,10 +32,14 @@ def score_history_saved(sender, instance: ScoreHistory, created: bool, **kwargs)
         newRank=new_rank,
     )
 
+    previous_time = getattr(instance, "previous_score_time", None)
+
     def after_commit() -> None:
         # The ranking first, so the top 10 the broadcaster reads already holds this change.
         ranking.ranking_record_change(instance)
         broadcast.score_changed(event)
+        overtaken.global_score_rose(user=user, old_score=instance.previous_score, new_score=instance.new_score,
+                                    old_time=previous_time)
 
     # robust: the score is committed whatever happens here; a failed broadcast is logged, and
     # the next change sends the full top 10 again.

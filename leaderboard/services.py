@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from accounts.models import User
 from scoreboard_project import metrics
@@ -19,11 +21,12 @@ from .models import ScoreHistory
 _TABLE = ScoreHistory._meta.db_table
 # The player's score and chain head, and the next ledger row id, under the player's row lock.
 _LOCK_SQL = {
-    "postgresql": f"SELECT score, ledger_head, nextval(pg_get_serial_sequence('{_TABLE}', 'id')) "
+    "postgresql": f"SELECT score, ledger_head, nextval(pg_get_serial_sequence('{_TABLE}', 'id')), score_updated_at "
                   f"FROM {User._meta.db_table} WHERE id = %s FOR UPDATE",
     # SQLite transactions here are IMMEDIATE (settings): one writer at a time, so the
     # AUTOINCREMENT sequence + 1 is the id the next INSERT would take.
-    "sqlite": f"SELECT score, ledger_head, COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '{_TABLE}'), 0) + 1 "
+    "sqlite": f"SELECT score, ledger_head, COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '{_TABLE}'), 0) + 1, "
+              f"score_updated_at "
               f"FROM {User._meta.db_table} WHERE id = %s",
 }
 
@@ -67,7 +70,7 @@ def score_history_record(
         # the order they commit, which the ranking store relies on to drop a late write.
         # The same statement reads the chain head and reserves the row's id, so the hash
         # costs no extra round trip (leaderboard/ledger.py).
-        previous_score, head, entry_id = _lock_player(user)
+        previous_score, head, entry_id, previous_time = _lock_player(user)
         now = timezone.now()
         counts_actions = kind == ScoreHistory.Kind.ACTION
         digest = ledger.link(head, (entry_id, user.pk, increment, kind, action_id, now)) if entry_id else head
@@ -90,6 +93,7 @@ def score_history_record(
         )
         # Handed to the post_save receiver so the personal events do not count the ranks again.
         entry.known_ranks = (previous_rank, new_rank)
+        entry.previous_score_time = previous_time  # the tie-break of the old score (overtaken.py)
         entry.save(force_insert=True)
         if not entry_id:  # a database that cannot reserve ids: hash after the INSERT
             _chain_after_insert(entry, head)
@@ -101,18 +105,25 @@ def score_history_record(
     return ScoreChange(entry, previous_score, new_score, previous_rank, new_rank)
 
 
-def _lock_player(user: User) -> tuple[int, str, int | None]:
-    """``(score, ledger head, reserved row id)``, the player's row locked until commit."""
+def _lock_player(user: User) -> tuple[int, str, int | None, datetime | None]:
+    """``(score, ledger head, reserved row id, when the score was reached)``, the player's
+    row locked until commit."""
     sql = _LOCK_SQL.get(connection.vendor)
     if sql is None:
-        row = User.objects.select_for_update().filter(pk=user.pk).values_list("score", "ledger_head").get()
-        return row[0], row[1], None
+        row = (User.objects.select_for_update().filter(pk=user.pk)
+               .values_list("score", "ledger_head", "score_updated_at").get())
+        return row[0], row[1], None, row[2]
     with connection.cursor() as cursor:
         cursor.execute(sql, [user.pk.hex if connection.vendor == "sqlite" else user.pk])
         row = cursor.fetchone()
     if row is None:
         raise User.DoesNotExist(user.pk)
-    return int(row[0]), row[1], int(row[2])
+    reached = row[3]
+    if isinstance(reached, str):  # SQLite answers text
+        reached = parse_datetime(reached)
+    if reached is not None and timezone.is_naive(reached):
+        reached = timezone.make_aware(reached, UTC)
+    return int(row[0]), row[1], int(row[2]), reached
 
 
 def _chain_after_insert(entry: ScoreHistory, head: str) -> None:
