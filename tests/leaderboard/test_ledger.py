@@ -168,3 +168,11 @@ def test_the_admin_says_whether_a_players_chain_verifies(ledger_rows, alice, adm
     _raw(f"UPDATE {TABLE} SET increment = 1 WHERE id = %s", [ledger_rows[0].pk])
     page = admin_client.get(f"/admin/leaderboard/scorehistory/?user={alice.pk}", follow=True)
     assert f"BROKEN: player {alice.pk} (alice): row #{ledger_rows[0].pk}" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_seeded_demo_rows_are_chained_too():
+    call_command("seed_demo", players=12, stdout=io.StringIO())
+    code, out, _ = _verify()
+    assert code == 0 and out.strip().endswith(f"{ScoreHistory.objects.count()} rows, 12 players, 0 broken")
+    assert not ScoreHistory.objects.filter(hash="").exists()
