@@ -58,7 +58,7 @@ def test_it_changes_nothing_without_a_display_name_and_needs_a_token(client_for,
 
 
 @pytest.mark.django_db
-def test_the_user_object_shows_the_username_when_no_name_is_set(api_client):
+def test_it_shows_the_username_in_the_user_object_when_no_name_is_set(api_client):
     response = api_client.post("/api/v1/auth/register", {
         "username": "newbie", "email": "newbie@example.com", "password": "correct-horse-battery-9",
     }, format="json")
@@ -67,7 +67,7 @@ def test_the_user_object_shows_the_username_when_no_name_is_set(api_client):
 
 
 @pytest.mark.django_db
-def test_every_leaderboard_entry_carries_the_display_name(client_for, alice, bob):
+def test_it_puts_the_display_name_on_every_leaderboard_entry(client_for, alice, bob):
     _patch(client_for(alice), {"displayName": XSS})
     board = client_for(bob).get("/api/v1/leaderboard").json()["data"]["leaderboard"]
     names = {entry["username"]: entry["displayName"] for entry in board}
@@ -79,7 +79,7 @@ def test_every_leaderboard_entry_carries_the_display_name(client_for, alice, bob
 
 
 @pytest.mark.django_db
-def test_the_live_page_escapes_and_isolates_display_names(client_for, client, alice, bob):
+def test_it_escapes_and_isolates_display_names_on_the_live_page(client_for, client, alice, bob):
     _patch(client_for(alice), {"displayName": XSS})
     # A right-to-left override cannot come through the API; one already stored is isolated.
     User.objects.filter(pk=bob.pk).update(display_name=f"{RLO}bob")
@@ -90,7 +90,7 @@ def test_the_live_page_escapes_and_isolates_display_names(client_for, client, al
 
 
 @pytest.mark.django_db
-def test_the_admin_escapes_display_names(admin_client, client_for, alice):
+def test_it_escapes_display_names_in_the_admin(admin_client, client_for, alice):
     _patch(client_for(alice), {"displayName": XSS})
     for url in ("/admin/accounts/user/", f"/admin/accounts/user/{alice.pk}/change/"):
         page = admin_client.get(url).content.decode()
@@ -98,7 +98,7 @@ def test_the_admin_escapes_display_names(admin_client, client_for, alice):
 
 
 @pytest.mark.django_db
-def test_a_moderator_resets_an_offensive_name_from_the_admin(admin_client, admin_user, client_for, alice):
+def test_it_lets_a_moderator_reset_an_offensive_name_from_the_admin(admin_client, admin_user, client_for, alice):
     _patch(client_for(alice), {"displayName": "Offensive"})
     response = admin_client.post("/admin/accounts/user/", {
         "action": "reset_display_name_selected", "_selected_action": [str(alice.pk)], "apply": "1",
@@ -114,7 +114,7 @@ def test_a_moderator_resets_an_offensive_name_from_the_admin(admin_client, admin
 
 
 @pytest.mark.django_db
-def test_the_reset_asks_for_a_reason_first(admin_client, alice):
+def test_it_asks_for_a_reason_before_a_reset(admin_client, alice):
     User.objects.filter(pk=alice.pk).update(display_name="Offensive")
     response = admin_client.post("/admin/accounts/user/", {
         "action": "reset_display_name_selected", "_selected_action": [str(alice.pk)],

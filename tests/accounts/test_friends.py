@@ -49,7 +49,7 @@ def test_it_refuses_unknown_banned_and_non_players_and_oneself(client_for, alice
     assert not Follow.objects.exists()
 
 
-def test_a_banned_friend_leaves_the_list(client_for, alice, bob):
+def test_it_leaves_a_banned_friend_off_the_list(client_for, alice, bob):
     _put(client_for(alice), bob.pk)
     User.objects.filter(pk=bob.pk).update(status=User.Status.BANNED)
     assert client_for(alice).get("/api/v1/users/me/friends").json()["data"]["friends"] == []
@@ -77,7 +77,7 @@ def test_it_follows_at_most_500(client_for, alice):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_limit_holds_when_follows_race(alice):
+def test_it_holds_the_limit_when_follows_race(alice):
     from accounts.friends import FriendLimitReached, friend_add
 
     followees = _followees(MAX_FRIENDS + 4)

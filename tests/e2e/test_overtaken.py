@@ -40,7 +40,7 @@ async def next_message(socket, predicate, timeout: float = 5) -> dict:
                 return message
 
 
-async def test_the_players_passed_hear_it_on_both_processes_and_dialects(servers):
+async def test_it_tells_the_players_passed_on_both_processes_and_dialects(servers):
     a, b = servers
     alice = await sync_to_async(make_player)("alice")
     await sync_to_async(display_name_set)(user=alice, display_name="<i>Alice</i>")

@@ -20,7 +20,7 @@ async def _uncoalesced_and_stopped(settings):
     await get_hub().stop()
 
 
-async def test_both_dialects_carry_the_display_name(alice, bob):
+async def test_it_carries_the_display_name_on_both_dialects(alice, bob):
     await database_sync_to_async(display_name_set)(user=alice, display_name=XSS)
     live, connected, _ = await open_socket("/ws/leaderboard/live")
     assert connected
@@ -35,7 +35,7 @@ async def test_both_dialects_carry_the_display_name(alice, bob):
     await scoreboard.disconnect()
 
 
-async def test_a_new_name_on_the_top_10_is_broadcast(alice):
+async def test_it_broadcasts_a_new_name_on_the_top_10(alice):
     live, _, _ = await open_socket("/ws/leaderboard/live")
     await next_json(live)
     await database_sync_to_async(display_name_set)(user=alice, display_name="Queen Alice")

@@ -138,7 +138,7 @@ def test_it_keeps_one_chain_under_concurrent_writes(alice):
 
 
 @pytest.mark.django_db
-def test_the_data_migration_hashes_existing_rows_as_the_service_would(ledger_rows, alice, bob):
+def test_it_hashes_existing_rows_in_the_data_migration_as_the_service_would(ledger_rows, alice, bob):
     written = dict(ScoreHistory.objects.values_list("id", "hash"))
     # As before the migration: no hashes, no heads.
     ScoreHistory.objects.update(hash="")
@@ -162,7 +162,7 @@ def test_it_shows_each_rows_hash_to_moderators(ledger_rows, alice, moderator, cl
 
 
 @pytest.mark.django_db
-def test_the_admin_says_whether_a_players_chain_verifies(ledger_rows, alice, admin_client):
+def test_it_says_in_the_admin_whether_a_players_chain_verifies(ledger_rows, alice, admin_client):
     page = admin_client.get(f"/admin/leaderboard/scorehistory/?user={alice.pk}", follow=True)
     assert "Ledger chain of alice: verifies." in page.content.decode()
     _raw(f"UPDATE {TABLE} SET increment = 1 WHERE id = %s", [ledger_rows[0].pk])
@@ -171,7 +171,7 @@ def test_the_admin_says_whether_a_players_chain_verifies(ledger_rows, alice, adm
 
 
 @pytest.mark.django_db
-def test_seeded_demo_rows_are_chained_too():
+def test_it_chains_seeded_demo_rows_too():
     call_command("seed_demo", players=12, stdout=io.StringIO())
     code, out, _ = _verify()
     assert code == 0 and out.strip().endswith(f"{ScoreHistory.objects.count()} rows, 12 players, 0 broken")

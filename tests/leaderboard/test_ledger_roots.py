@@ -38,7 +38,7 @@ def _roots() -> tuple[int, str]:
 
 
 @pytest.mark.django_db
-def test_a_root_covers_the_heads_at_midnight_only(alice, bob):
+def test_it_roots_a_day_on_the_heads_at_midnight_only(alice, bob):
     _score(alice, 100)
     _score(bob, 200)
     _backdate(alice, 2)
@@ -73,7 +73,7 @@ def test_it_lists_the_roots_and_shows_a_rewritten_past(alice):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_first_write_of_a_day_seals_the_finished_days_once(settings, alice):
+def test_it_seals_the_finished_days_once_on_the_first_write_of_a_day(settings, alice):
     _score(alice, 100)
     _backdate(alice, 1)
     settings.LEDGER_DAILY_ROOTS = True

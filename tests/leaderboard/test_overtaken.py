@@ -49,7 +49,7 @@ def test_it_tells_at_most_100_the_nearest_first(store, player):
     assert [p.rank for p in passed[:2]] == [2, 3]
 
 
-def test_nobody_is_passed_by_a_fall_or_a_standstill(store, player):
+def test_it_passes_nobody_on_a_fall(store, player):
     alice = player("alice", 500, at=5)
     player("bob", 300, at=1)
     assert _passed(alice, 500, 200, old_minutes=5) == []
@@ -64,7 +64,7 @@ async def _drain(socket, quiet: float = 0.5) -> list[dict]:
 
 
 @pytest.mark.django_db(transaction=True)
-async def test_both_dialects_hear_rank_overtaken_never_coalesced(settings):
+async def test_it_tells_both_dialects_never_coalesced(settings):
     settings.BROADCAST_INTERVAL_MS = 60_000  # the top 10 is coalesced; personal events are not
     alice = await database_sync_to_async(make_player)("alice")
     bob = await database_sync_to_async(make_player)("bob", score=50)
