@@ -48,6 +48,10 @@ class User(AbstractUser):
     # Every token carries the version it was issued under (claim ``ver``); a new password
     # moves it on, so every token issued before it stops working (accounts/revocation.py).
     token_version = models.PositiveIntegerField(default=0, editable=False)
+    # The hash of the player's last ledger row (64 zeros before the first), moved with the score.
+    ledger_head = models.CharField(max_length=64, default="0" * 64, editable=False)
+    # What the boards show (accounts/display_names.py); empty: the username.
+    display_name = models.CharField(max_length=32, blank=True, default="")
 
     objects = UserManager()
 
@@ -94,6 +98,23 @@ class User(AbstractUser):
         return self.status == self.Status.ACTIVE and not (
             self.is_staff or self.is_superuser or self.is_service_account
         )
+
+
+class Follow(models.Model):
+    """One-way: ``follower`` sees ``followee`` on their friends board (no consent needed)."""
+
+    follower = models.ForeignKey(User, on_delete=models.CASCADE, related_name="following")
+    followee = models.ForeignKey(User, on_delete=models.CASCADE, related_name="followers")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["follower", "followee"], name="accounts_follow_once"),
+            models.CheckConstraint(condition=~models.Q(follower=models.F("followee")), name="accounts_follow_not_self"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.follower_id} follows {self.followee_id}"
 
 
 # Login sessions and revoked access tokens live in their own module (accounts/revocation.py

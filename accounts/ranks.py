@@ -45,6 +45,7 @@ def user_summary(user: User) -> dict:
     return {
         "id": str(user.id),
         "username": user.username,
+        "display_name": user.display_name or user.username,
         "score": user.score,
         "rank": rank_of(user),
         "role": user.role,

@@ -6,6 +6,7 @@ from rest_framework import serializers
 class UserSummarySerializer(serializers.Serializer):
     id = serializers.UUIDField()
     username = serializers.CharField()
+    display_name = serializers.CharField(help_text="what the boards show; the username when none is set")
     score = serializers.IntegerField()
     rank = serializers.IntegerField(allow_null=True)
     role = serializers.ChoiceField(choices=["user", "admin", "system"])

@@ -19,6 +19,7 @@ from scoreboard_project.admin_base import ReadOnlyAdmin
 
 from . import moderation
 from .admin_actions import run_with_reason
+from .display_name_moderation import reset_display_name
 from .models import AuditEntry, Flag
 
 
@@ -39,7 +40,26 @@ admin.site.unregister(User)
 
 @admin.register(User)
 class ModeratedUserAdmin(UserAdmin):
-    actions = ["ban_selected", "unban_selected"]
+    actions = ["ban_selected", "unban_selected", "reset_display_name_selected"]
+    list_display = (UserAdmin.list_display[0], "display_name", *UserAdmin.list_display[1:])
+    search_fields = (*UserAdmin.search_fields, "display_name")
+
+    def get_readonly_fields(self, request, obj=None):
+        return (*super().get_readonly_fields(request, obj), "display_name")
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        return fieldsets if obj is None else [*fieldsets, ("Display name", {"fields": ("display_name",)})]
+
+    @admin.action(description="Reset display name of selected players…", permissions=["change"])
+    def reset_display_name_selected(self, request, queryset):
+        return run_with_reason(
+            self, request, queryset, action="reset_display_name_selected", title="Reset display names",
+            verb="reset the display name of",
+            service=lambda user, reason, ip: reset_display_name(
+                user=user, actor=request.user, reason=reason, client_ip=ip
+            ),
+        )
 
     @admin.action(description="Ban selected players…", permissions=["change"])
     def ban_selected(self, request, queryset):

@@ -49,6 +49,7 @@ class HistoryEntryOutput(serializers.Serializer):
     completed_by = serializers.UUIDField(allow_null=True)
     note = serializers.CharField()
     created_at = serializers.DateTimeField()
+    hash = serializers.CharField(help_text="SHA-256 chained over the player's previous row (docs/ledger.md)")
 
 
 def envelope(name: str, data: serializers.BaseSerializer) -> serializers.Serializer:

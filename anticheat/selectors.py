@@ -90,4 +90,5 @@ def history_entry_data(entry: ScoreHistory) -> dict[str, Any]:
         "completed_by": str(entry.completed_by_id) if entry.completed_by_id else None,
         "note": entry.note,
         "created_at": entry.created_at,
+        "hash": entry.hash,
     }

@@ -243,6 +243,9 @@ class LeaderboardConsumer(AsyncJsonWebsocketConsumer):
         if self.dialect.name == "scoreboard":
             await self.send(text_data=message["scoreboard_rank"])
 
+    async def player_overtaken(self, message: dict) -> None:
+        await self.send(text_data=message[self.dialect.name])
+
     async def player_banned(self, message: dict) -> None:  # noqa: ARG002
         await self.shut(4403)
 

@@ -40,6 +40,10 @@ class ScoreHistory(models.Model):
     )
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    hash = models.CharField(
+        max_length=64, blank=True, default="", editable=False,
+        help_text="SHA-256 chained over the player's previous row (see leaderboard/ledger.py)",
+    )
 
     class Meta:
         verbose_name_plural = "score history"
@@ -60,3 +64,19 @@ class ScoreHistory(models.Model):
     def __str__(self) -> str:
         sign = "+" if self.increment >= 0 else ""
         return f"{self.user_id} {sign}{self.increment} ({self.kind} {self.action_type})"
+
+
+class LedgerRoot(models.Model):
+    """The day's root: one hash over every player's chain head at the end of a UTC day."""
+
+    day = models.DateField(unique=True, help_text="the UTC day whose end the root seals")
+    root = models.CharField(max_length=64)
+    players = models.PositiveIntegerField(help_text="players with at least one row by then")
+    rows = models.PositiveBigIntegerField(help_text="ledger rows written by then")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-day"]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.root}"

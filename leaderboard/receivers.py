@@ -8,7 +8,7 @@ from django.dispatch import receiver
 
 from accounts.models import User
 
-from . import broadcast, ranking
+from . import broadcast, overtaken, ranking
 from .models import ScoreHistory
 
 
@@ -32,10 +32,14 @@ def score_history_saved(sender, instance: ScoreHistory, created: bool, **kwargs)
         newRank=new_rank,
     )
 
+    previous_time = getattr(instance, "previous_score_time", None)
+
     def after_commit() -> None:
         # The ranking first, so the top 10 the broadcaster reads already holds this change.
         ranking.ranking_record_change(instance)
         broadcast.score_changed(event)
+        overtaken.global_score_rose(user=user, old_score=instance.previous_score, new_score=instance.new_score,
+                                    old_time=previous_time)
 
     # robust: the score is committed whatever happens here; a failed broadcast is logged, and
     # the next change sends the full top 10 again.
@@ -53,6 +57,9 @@ def player_saved(sender, instance: User, created: bool, update_fields=None, **kw
     if not created:
         if update_fields is None or RANKING_FIELDS & set(update_fields):
             transaction.on_commit(lambda: ranking.ranking_sync_player(instance), robust=True)
+        if update_fields is not None and "display_name" in update_fields and instance.is_ranked:
+            # A new name on the top 10 goes out like a score change (no-op below the top 10).
+            transaction.on_commit(broadcast.schedule_leaderboard_broadcast, robust=True)
         return
     if not instance.is_ranked:
         return

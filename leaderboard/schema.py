@@ -36,6 +36,7 @@ class LeaderboardEntryOutput(serializers.Serializer):
     rank = serializers.IntegerField(help_text="1 + the number of players with a strictly higher score")
     user_id = serializers.UUIDField()
     username = serializers.CharField()
+    display_name = serializers.CharField(help_text="what the boards show; the username when none is set")
     score = serializers.IntegerField()
     updated_at = serializers.DateTimeField(help_text="when the player reached this score")
 
@@ -57,6 +58,7 @@ class LeaderboardAroundMeOutput(serializers.Serializer):
 class PlayerScoreOutput(serializers.Serializer):
     user_id = serializers.UUIDField()
     username = serializers.CharField()
+    display_name = serializers.CharField(help_text="what the boards show; the username when none is set")
     score = serializers.IntegerField()
     rank = serializers.IntegerField()
     percentile = serializers.FloatField(help_text="100 * (totalPlayers - rank) / totalPlayers, one decimal")
@@ -65,6 +67,7 @@ class PlayerScoreOutput(serializers.Serializer):
 class MyScoreOutput(serializers.Serializer):
     user_id = serializers.UUIDField()
     username = serializers.CharField()
+    display_name = serializers.CharField(help_text="what the boards show; the username when none is set")
     score = serializers.IntegerField()
     rank = serializers.IntegerField(allow_null=True, help_text="null for an account not on the leaderboards")
     percentile = serializers.FloatField(

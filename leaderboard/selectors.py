@@ -19,6 +19,7 @@ class Entry(TypedDict):
     rank: int
     userId: str
     username: str
+    displayName: str
     score: int
     updatedAt: str
 
@@ -32,11 +33,11 @@ def percentile(rank: int, total: int) -> float:
 
 
 def entries_for(rows: list[Row]) -> list[Entry]:
-    names = dict(User.objects.filter(id__in=[row.user_id for row in rows]).values_list("id", "username"))
-    names = {str(key): value for key, value in names.items()}
+    found = User.objects.filter(id__in=[row.user_id for row in rows]).values_list("id", "username", "display_name")
+    names = {str(key): (username, display or username) for key, username, display in found}
     return [
-        Entry(rank=row.rank, userId=row.user_id, username=names.get(row.user_id, ""), score=row.score,
-              updatedAt=iso_z(from_micros(row.updated_at_us)))
+        Entry(rank=row.rank, userId=row.user_id, username=names[row.user_id][0], displayName=names[row.user_id][1],
+              score=row.score, updatedAt=iso_z(from_micros(row.updated_at_us)))
         for row in rows
         if row.user_id in names
     ]
@@ -69,7 +70,7 @@ def top_entries(limit: int = 10) -> list[Entry]:
 
 
 def player_standing(*, user: User, period: Period = "all") -> dict[str, Any] | None:
-    """``userId, username, score, rank, percentile`` of a ranked player; None for the unranked."""
+    """``userId, username, displayName, score, rank, percentile`` of a ranked player; None for the unranked."""
     if not user.is_ranked:
         return None
 
@@ -84,6 +85,7 @@ def player_standing(*, user: User, period: Period = "all") -> dict[str, Any] | N
     return {
         "userId": str(user.pk),
         "username": user.username,
+        "displayName": user.display_name or user.username,
         "score": row.score,
         "rank": row.rank,
         "percentile": percentile(row.rank, total),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import sse, views
+from . import friends_views, sse, views
 
 urlpatterns = [
     path("leaderboard", views.LeaderboardGetApi.as_view(), name="leaderboard"),
@@ -9,4 +9,6 @@ urlpatterns = [
     path("leaderboard/stream", sse.leaderboard_stream, name="leaderboard-stream"),
     path("users/me/score", views.MyScoreGetApi.as_view(), name="my-score"),
     path("users/<str:user_id>/score", views.UserScoreGetApi.as_view(), name="user-score"),
+    path("leaderboards/<str:key>/records/friends", friends_views.FriendsRecordsApi.as_view(),
+         name="leaderboard-friends"),
 ]

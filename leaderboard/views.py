@@ -91,7 +91,8 @@ class MyScoreGetApi(APIView):
         check_my_score_read(request.user)
         user = request.user
         standing = selectors.player_standing(user=user, period=query["period"]) or {
-            "userId": str(user.pk), "username": user.username, "score": user.score, "rank": None, "percentile": None,
+            "userId": str(user.pk), "username": user.username, "displayName": user.display_name or user.username,
+            "score": user.score, "rank": None, "percentile": None,
         }
         return ok({**standing, "totalActions": user.total_actions})
 

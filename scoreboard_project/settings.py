@@ -43,7 +43,7 @@ CSRF_TRUSTED_ORIGINS = [
 CORS_ALLOWED_ORIGINS = CSRF_TRUSTED_ORIGINS
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_EXPOSE_HEADERS = ["Retry-After", "X-Request-ID"]
-CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS", "POST"]  # every method the API serves
+CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS", "POST", "PATCH", "PUT", "DELETE"]  # every method the API serves
 
 INSTALLED_APPS = [
     "daphne",
@@ -255,6 +255,8 @@ ANTICHEAT_BASELINE_REFRESH_SECONDS = env_int("ANTICHEAT_BASELINE_REFRESH_SECONDS
 BROADCAST_INTERVAL_MS = env_int("BROADCAST_INTERVAL_MS", 1000, minimum=0)
 WS_HEARTBEAT_INTERVAL = env_int("WS_HEARTBEAT_INTERVAL", 30000, minimum=100)
 LEADERBOARD_PUBLIC = env_bool("LEADERBOARD_PUBLIC", True)
+# The first ledger write of a UTC day records the finished days' roots (docs/ledger.md).
+LEDGER_DAILY_ROOTS = env_bool("LEDGER_DAILY_ROOTS", True)
 
 # Anonymous WebSockets and SSE streams open at once per client IP (scoreboard_project/limits.py).
 WS_MAX_ANONYMOUS_PER_IP = env_int("WS_MAX_ANONYMOUS_PER_IP", 100, minimum=1)

@@ -45,6 +45,7 @@ def pytest_collection_modifyitems(config, items):
 def _fast_hashing_and_clean_stores(settings) -> Iterator[None]:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.ANTICHEAT_BASELINE_REFRESH_SECONDS = 0  # no background thread; tests refresh baselines themselves
+    settings.LEDGER_DAILY_ROOTS = False  # no background root thread; tests/leaderboard/test_ledger*.py turn it on
     cache.clear()  # rate-limit windows, rankings and broadcast state start empty
     local_counter.reset()  # the embedded default's limit windows
     yield

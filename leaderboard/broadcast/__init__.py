@@ -33,7 +33,7 @@ from .state import shared_state
 
 __all__ = [
     "HubClient", "ScoreEvent", "current_state", "disconnect_banned_user", "get_hub", "group_add",
-    "group_discard", "schedule_leaderboard_broadcast", "score_changed", "user_group",
+    "group_discard", "schedule_leaderboard_broadcast", "score_changed", "send_personal", "user_group",
 ]
 logger = logging.getLogger("scoreboard.broadcast")
 TOP = 10
@@ -94,6 +94,32 @@ def score_changed(event: ScoreEvent) -> None:
     except _ERRORS:
         logger.warning("Personal score event for %s not sent: Redis unreachable", event["userId"])
     schedule_leaderboard_broadcast()
+
+
+def send_personal(messages: list[tuple[str, dict]]) -> None:
+    """Many personal messages (group, message) at once, sent concurrently: never coalesced."""
+    if not messages:
+        return
+    layer = get_channel_layer()
+
+    async def send_all() -> None:
+        await asyncio.gather(*(layer.group_send(group, message) for group, message in messages))
+
+    try:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            pass
+        else:
+            asyncio.ensure_future(send_all())
+            return
+        target = hub_loop() or (_background_loop() if redis_configured() else None)
+        if target is None:
+            async_to_sync(send_all)()
+            return
+        asyncio.run_coroutine_threadsafe(send_all(), target).result(timeout=5)
+    except _ERRORS:
+        logger.warning("%d personal events not sent: Redis unreachable", len(messages))
 
 
 def disconnect_banned_user(user_id: UUID) -> None:
@@ -163,8 +189,9 @@ def cancel_pending_timer() -> None:
 def _same_board(before: BoardState | None, entries: list[selectors.Entry]) -> bool:
     if before is None:
         return False
-    key = [(e["userId"], e["score"], e["rank"], e["username"]) for e in entries]
-    return key == [(e["userId"], e["score"], e["rank"], e["username"]) for e in before["entries"]]
+    key = [(e["userId"], e["score"], e["rank"], e["username"], e.get("displayName")) for e in entries]
+    return key == [(e["userId"], e["score"], e["rank"], e["username"], e.get("displayName"))
+                   for e in before["entries"]]
 
 
 def _build_state(entries: list[selectors.Entry], before: BoardState | None, seq: int) -> BoardState:

@@ -41,8 +41,9 @@
     var player = document.createElement("th");
     player.className = "player";
     player.setAttribute("scope", "row");
-    var name = document.createElement("span");
+    var name = document.createElement("bdi"); // isolates a right-to-left name from the text around it
     name.className = "name";
+    name.setAttribute("dir", "auto");
     player.appendChild(name);
     var score = document.createElement("td");
     score.className = "score";
@@ -105,16 +106,17 @@
       row.setAttribute("data-score", String(entry.score));
       row.setAttribute("data-rank", String(entry.rank));
       row.querySelector(".rank").textContent = String(entry.rank);
-      row.querySelector(".name").textContent = String(entry.username);
+      var shown = String(entry.displayName || entry.username); // text, never markup
+      row.querySelector(".name").textContent = shown;
       row.querySelector(".score").textContent = formatScore(entry.score);
       rows.appendChild(row); // moves existing rows into the new order
       if (isNew) {
         flash(row);
-        news.push(entry.username + " entered at rank " + entry.rank);
+        news.push(shown + " entered at rank " + entry.rank);
       } else if (oldScore !== String(entry.score)) {
         flash(row);
-        if (oldRank !== String(entry.rank)) news.push(entry.username + " is now rank " + entry.rank);
-        else news.push(entry.username + " now has " + formatScore(entry.score) + " points");
+        if (oldRank !== String(entry.rank)) news.push(shown + " is now rank " + entry.rank);
+        else news.push(shown + " now has " + formatScore(entry.score) + " points");
       }
     });
     Array.prototype.slice.call(rows.children).forEach(function (row) {

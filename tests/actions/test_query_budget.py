@@ -9,9 +9,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from actions import services
-from tests.conftest import age_action, complete_token, make_player, proof_for, request_token
+from tests.conftest import age_action, complete_token, make_player, production_shape, proof_for, request_token
 
 BUDGET = 8
+# On the SQL store (embedded defaults) the ranking is the database: after the commit, one more
+# SELECT finds the players the completion passed (overtaken events); Redis answers it otherwise.
+OVERTAKEN_LOOKUP = 0 if production_shape() else 1
 
 
 def _warm_up(client) -> None:
@@ -36,7 +39,7 @@ def test_it_completes_an_action_in_at_most_eight_statements(client_for, many_com
     issued = request_token(client)
     age_action(issued["actionId"], 5)
     proof = proof_for(issued, 2100)
-    with django_assert_max_num_queries(BUDGET):
+    with django_assert_max_num_queries(BUDGET + OVERTAKEN_LOOKUP):
         done = services.complete_action(
             user=alice, token=issued["actionToken"], action_id=uuid.UUID(issued["actionId"]),
             proof=services.Proof(proof["completionTime"], proof["checksum"]),
@@ -57,4 +60,4 @@ def test_it_completes_through_the_api_in_at_most_eight_data_statements(client_fo
     assert response.status_code == 200, response.content
     control = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE")
     data_statements = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(control)]
-    assert len(data_statements) <= BUDGET, data_statements
+    assert len(data_statements) <= BUDGET + OVERTAKEN_LOOKUP, data_statements

@@ -125,7 +125,7 @@ def test_it_updates_the_scoreboard_through_the_alias(alice, bob, client_for, man
     assert data["userId"] == str(alice.pk) and data["newScore"] == 100 and data["rank"] == 2
     board = data["leaderboard"]
     assert [(e["username"], e["rank"], e["score"]) for e in board] == [("bob", 1, 300), ("carol", 2, 100), ("alice", 2, 100)]
-    assert set(board[0]) == {"rank", "userId", "username", "score", "updatedAt"}
+    assert set(board[0]) == {"rank", "userId", "username", "displayName", "score", "updatedAt"}
 
 
 def test_it_still_checks_the_server_time_without_a_proof(alice, bob, client_for, many_completions):

@@ -68,7 +68,7 @@ def test_it_bans_a_player(alice, moderator, mod_client):
     )
     assert response.status_code == 200
     user = response.json()["data"]["user"]
-    assert user == {"id": str(alice.id), "username": "alice", "score": 0, "rank": None, "role": "user",
+    assert user == {"id": str(alice.id), "username": "alice", "displayName": "alice", "score": 0, "rank": None, "role": "user",
                     "status": "banned"}
     audit = AuditEntry.objects.get()
     assert (audit.actor, audit.subject, audit.reason, audit.client_ip) == (moderator, alice, "wallhack", "203.0.113.9")

@@ -20,7 +20,7 @@ def test_it_orders_entries_by_score_then_who_got_there_first(db):
     make_player("low", score=10)
     entries = top_entries(10)
     assert [(e["username"], e["rank"]) for e in entries] == [("top", 1), ("early", 2), ("late", 2), ("low", 4)]
-    assert set(entries[0]) == {"rank", "userId", "username", "score", "updatedAt"}
+    assert set(entries[0]) == {"rank", "userId", "username", "displayName", "score", "updatedAt"}
     assert entries[0]["updatedAt"].endswith("Z")
 
 

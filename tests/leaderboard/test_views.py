@@ -20,7 +20,7 @@ def test_it_serves_the_leaderboard_publicly(api_client, board):
     assert response.status_code == 200
     data = response.json()["data"]
     assert [entry["username"] for entry in data["leaderboard"]] == ["alice", "bob"]
-    assert set(data["leaderboard"][0]) == {"rank", "userId", "username", "score", "updatedAt"}
+    assert set(data["leaderboard"][0]) == {"rank", "userId", "username", "displayName", "score", "updatedAt"}
     assert data["period"] == "all"
     assert data["totalPlayers"] == 4
     assert data["lastUpdated"].endswith("Z")
@@ -67,7 +67,7 @@ def test_it_answers_my_score(client_for, board):
     response = client_for(bob).get("/api/v1/users/me/score")
     assert response.status_code == 200
     data = response.json()["data"]
-    assert data == {"userId": str(bob.pk), "username": "bob", "score": 200, "rank": 2, "percentile": 50.0,
+    assert data == {"userId": str(bob.pk), "username": "bob", "displayName": "bob", "score": 200, "rank": 2, "percentile": 50.0,
                     "totalActions": 0}
 
 
@@ -87,7 +87,7 @@ def test_it_limits_my_score_per_user(client_for, board, settings):
 def test_it_answers_a_players_score_publicly(api_client, board):
     carol = User.objects.get(username="carol")
     data = api_client.get(f"/api/v1/users/{carol.pk}/score?period=all").json()["data"]
-    assert data == {"userId": str(carol.pk), "username": "carol", "score": 200, "rank": 2, "percentile": 50.0}
+    assert data == {"userId": str(carol.pk), "username": "carol", "displayName": "carol", "score": 200, "rank": 2, "percentile": 50.0}
 
 
 def test_it_answers_404_for_banned_and_unknown_players_and_400_for_bad_ids(api_client, board, player):

@@ -107,7 +107,7 @@ def test_it_types_the_path_and_query_parameters(schema: dict):
 
 
 def test_it_describes_the_leaderboard_and_action_answers_in_camel_case(schema: dict):
-    entry = {"rank", "userId", "username", "score", "updatedAt"}
+    entry = {"rank", "userId", "username", "displayName", "score", "updatedAt"}
     top = _data_schema(schema, _operation(schema, "/api/v1/leaderboard", "get"), "200")
     assert set(top["properties"]) == {"leaderboard", "lastUpdated", "period", "totalPlayers"}
     assert top == _data_schema(schema, _operation(schema, "/api/v1/scoreboard/top", "get"), "200")
@@ -116,9 +116,9 @@ def test_it_describes_the_leaderboard_and_action_answers_in_camel_case(schema: d
     around = _data_schema(schema, _operation(schema, "/api/v1/leaderboard/around-me", "get"), "200")
     assert set(around["properties"]) == {"leaderboard", "me"}
     mine = _data_schema(schema, _operation(schema, "/api/v1/users/me/score", "get"), "200")
-    assert set(mine["properties"]) == {"userId", "username", "score", "rank", "percentile", "totalActions"}
+    assert set(mine["properties"]) == {"userId", "username", "displayName", "score", "rank", "percentile", "totalActions"}
     theirs = _data_schema(schema, _operation(schema, "/api/v1/users/{userId}/score", "get"), "200")
-    assert set(theirs["properties"]) == {"userId", "username", "score", "rank", "percentile"}
+    assert set(theirs["properties"]) == {"userId", "username", "displayName", "score", "rank", "percentile"}
 
     types = _data_schema(schema, _operation(schema, "/api/v1/actions/types", "get"), "200")
     type_ref = types["properties"]["actionTypes"]["items"]["$ref"]

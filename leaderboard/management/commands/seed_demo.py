@@ -11,7 +11,7 @@ from django.db import transaction
 
 from accounts.models import User
 from accounts.ranks import ranked_players
-from leaderboard import ranking
+from leaderboard import ranking, services
 from leaderboard.models import ScoreHistory
 
 ACTIONS = [("COMPLETE_LEVEL", 100, 0.7), ("COMPLETE_QUEST", 250, 0.25), ("DEFEAT_BOSS", 500, 0.05)]
@@ -43,7 +43,7 @@ class Command(BaseCommand):
             history: list[ScoreHistory] = []
             for user in users:
                 history.extend(self._ledger(rng, user, now))
-            ScoreHistory.objects.bulk_create(history, batch_size=2000)
+            services.score_history_import(history, users)
             User.objects.bulk_update(users, ["score", "total_actions", "score_updated_at", "last_action_at"],
                                      batch_size=1000)
         if ranking.redis_store_enabled():

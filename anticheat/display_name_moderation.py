@@ -1,0 +1,25 @@
+"""A moderator resets an offensive display name back to the username, audited."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from accounts.display_names import display_name_reset
+from accounts.models import User
+
+from .audit import audit_record
+from .moderation import clean_text
+
+DISPLAY_NAME_RESET = "display_name_reset"
+
+
+def reset_display_name(*, user: User, actor: User | None, reason: str, client_ip: str | None = None) -> User:
+    """The player's boards show their username again; the old name is kept in the audit trail."""
+    reason = clean_text(reason, field="reason", required=True)
+    with transaction.atomic():
+        previous = display_name_reset(user=user)
+        audit_record(
+            event=DISPLAY_NAME_RESET, actor=actor, subject=user, reason=reason, client_ip=client_ip,
+            code="" if previous else "NO_DISPLAY_NAME", details={"previousDisplayName": previous},
+        )
+    return user

@@ -1,0 +1,159 @@
+"""``rank:overtaken`` / ``overtaken``: tell each player a score change passed.
+
+When a player's score rises from ``old`` to ``new`` on a board, the players passed are
+those who were ahead of them and are now behind: everyone with a score strictly between
+the two, and those tied at ``old`` who had reached it first (ahead by the tie-break).
+Nobody at ``new`` is passed (they reached it first). Each passed player's rank (1 + the
+players strictly better) grows by exactly one with this change, so ``previousRank`` is
+``rank - 1``. Up to ``LIMIT`` players are told, nearest first.
+
+Generic over the ranking: ``passed_in_sorted_set`` reads any sorted set laid out like the
+ranking store's in either sort order (one Lua script: the range query and the two counts
+that give the ranks, atomically, in one round trip); ``passed_players`` picks it for a Redis
+board and falls back to SQL. Named boards call these with their own keys.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import redis
+from django.db.models import Q
+
+from accounts.models import User
+
+from . import ranking
+from .broadcast import send_personal, user_group
+from .broadcast.payloads import dumps
+from .periods import to_micros
+from .redis_store import RedisBoard, decode_member, member_for
+from .sql_store import SqlBoard
+
+logger = logging.getLogger("scoreboard.broadcast")
+LIMIT = 100
+
+
+@dataclass(frozen=True)
+class Passed:
+    user_id: str
+    score: int
+    rank: int
+
+
+# KEYS[1] the set; ARGV: old score, new score, the scorer's old member ('' if unknown),
+# 'desc'|'asc', limit. Returns {better than new, at new, then user member, score pairs}.
+_PASSED = """
+local old, new, limit = ARGV[1], ARGV[2], tonumber(ARGV[5])
+local better, at_new, range
+if ARGV[4] == 'desc' then
+  better = redis.call('ZCOUNT', KEYS[1], '(' .. new, '+inf')
+  at_new = redis.call('ZCOUNT', KEYS[1], new, new)
+  range = redis.call('ZREVRANGEBYSCORE', KEYS[1], '(' .. new, old, 'WITHSCORES', 'LIMIT', 0, limit)
+else
+  better = redis.call('ZCOUNT', KEYS[1], '-inf', '(' .. new)
+  at_new = redis.call('ZCOUNT', KEYS[1], new, new)
+  range = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. new, old, 'WITHSCORES', 'LIMIT', 0, limit)
+end
+local out = {better, at_new}
+for i = 1, #range, 2 do
+  local member, score = range[i], range[i + 1]
+  local tied_behind = member == ARGV[3] or tonumber(score) == tonumber(old) and (ARGV[3] == '' or
+    (ARGV[4] == 'desc' and member < ARGV[3]) or (ARGV[4] ~= 'desc' and member > ARGV[3]))
+  if not tied_behind then
+    out[#out + 1] = member
+    out[#out + 1] = score
+  end
+end
+return out
+"""
+_scripts: dict[int, Any] = {}
+
+
+def passed_in_sorted_set(client: redis.Redis, zset: str, *, scorer_id: str, old_score: int, new_score: int,
+                         old_member: str = "", descending: bool = True, limit: int = LIMIT) -> list[Passed]:
+    """The players a move from ``old_score`` to ``new_score`` passed, nearest first, with their
+    ranks now (the scorer's new member must already be in the set)."""
+    script = _scripts.get(id(client))
+    if script is None:
+        script = _scripts[id(client)] = client.register_script(_PASSED)
+    flat = script(keys=[zset], args=[old_score, new_score, old_member, "desc" if descending else "asc", limit],
+                  client=client)
+    better, at_new = int(flat[0]), int(flat[1])
+    passed: list[Passed] = []
+    ahead_of_group = better + at_new  # the scorer is counted in at_new
+    for index in range(2, len(flat), 2):
+        member, score = _text(flat[index]), int(float(_text(flat[index + 1])))
+        if passed and passed[-1].score == score:
+            rank = passed[-1].rank
+        else:
+            rank = 1 + ahead_of_group + len(passed)
+        user_id, _ = decode_member(member)
+        if user_id == scorer_id:
+            continue
+        passed.append(Passed(user_id, score, rank))
+    return passed
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def passed_in_sql(board: SqlBoard, *, scorer_id: str, old_score: int, new_score: int,
+                  old_time: datetime | None, limit: int = LIMIT) -> list[Passed]:
+    s, t = board.score_field, board.time_field
+    between = Q(**{f"{s}__gt": old_score, f"{s}__lt": new_score})
+    if old_time is not None:
+        between |= Q(**{s: old_score, f"{t}__lt": old_time}) | Q(**{s: old_score, t: old_time, "id__lt": scorer_id})
+    rows = (board._players().filter(between).exclude(pk=scorer_id)
+            .order_by(f"-{s}", t, "id").values_list("id", s)[:limit])
+    passed: list[Passed] = []
+    ranks: dict[int, int] = {}
+    for user_id, score in rows:
+        score = int(score)
+        if score not in ranks:
+            ranks[score] = board.rank_for(score)
+        passed.append(Passed(str(user_id), score, ranks[score]))
+    return passed
+
+
+def passed_players(board, *, scorer_id: str, old_score: int, new_score: int,
+                   old_time: datetime | None) -> list[Passed]:
+    if new_score <= old_score:
+        return []
+    if isinstance(board, RedisBoard):
+        old_member = member_for(scorer_id, to_micros(old_time)) if old_time is not None else ""
+        return passed_in_sorted_set(board.client, board.keys.zset, scorer_id=scorer_id, old_score=old_score, new_score=new_score,
+                                    old_member=old_member)
+    if isinstance(board, SqlBoard):
+        return passed_in_sql(board, scorer_id=scorer_id, old_score=old_score, new_score=new_score,
+                             old_time=old_time)
+    return []
+
+
+def overtaken_frames(*, board: str, by: User, passed: Passed) -> dict[str, str]:
+    data = {
+        "board": board,
+        "by": {"userId": str(by.pk), "username": by.username, "displayName": by.display_name or by.username},
+        "previousRank": passed.rank - 1, "rank": passed.rank, "score": passed.score,
+    }
+    return {"live": dumps({"event": "rank:overtaken", "data": data}),
+            "scoreboard": dumps({"type": "overtaken", "data": data})}
+
+
+def notify_overtaken(*, board: str, by: User, passed: list[Passed]) -> None:
+    """One personal message per passed player, through their ``user_<hex>`` group."""
+    if passed:
+        send_personal([(user_group(p.user_id), {"type": "player.overtaken", **overtaken_frames(
+            board=board, by=by, passed=p)}) for p in passed])
+
+
+def global_score_rose(*, user: User, old_score: int, new_score: int, old_time: datetime | None) -> None:
+    """Called on commit, after the ranking has the new score: the global board's passed players."""
+    if new_score <= old_score or not user.is_ranked:
+        return
+    passed = ranking.read("all", lambda board: passed_players(
+        board, scorer_id=str(user.pk), old_score=old_score, new_score=new_score, old_time=old_time))
+    notify_overtaken(board="global", by=user, passed=passed)

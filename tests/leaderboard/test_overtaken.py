@@ -1,0 +1,89 @@
+"""Who a score change passed: the range query on both stores, and the personal events."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from channels.db import database_sync_to_async
+
+from accounts.models import User
+from accounts.tokens import issue_token_pair
+from leaderboard import ranking
+from leaderboard.broadcast.hub import get_hub
+from leaderboard.overtaken import LIMIT, passed_players
+from leaderboard.services import score_history_record
+from tests.conftest import make_player
+from tests.leaderboard.conftest import T0
+from tests.leaderboard.wsutil import next_json, open_socket
+
+
+def _passed(user: User, old: int, new: int, old_minutes: float):
+    """As on commit: the store already has ``user`` at ``new``."""
+    User.objects.filter(pk=user.pk).update(score=new, score_updated_at=T0 + timedelta(minutes=60))
+    return ranking.read("all", lambda board: passed_players(
+        board, scorer_id=str(user.pk), old_score=old, new_score=new, old_time=T0 + timedelta(minutes=old_minutes)))
+
+
+def test_it_finds_the_players_passed_nearest_first_with_their_ranks(store, player):
+    alice = player("alice", 100, at=5)
+    player("erin", 500, at=0)   # still ahead
+    player("frank", 400, at=0)  # at the new score first: still ahead
+    player("carol", 300, at=2)
+    player("dave", 300, at=3)
+    player("bob", 200, at=1)
+    player("tied", 100, at=1)   # tied with alice's old score, reached it first: was ahead, is passed
+    player("later", 100, at=9)  # tied, reached it after alice: was behind already
+    passed = _passed(alice, 100, 400, old_minutes=5)
+    names = {str(uid): name for uid, name in User.objects.values_list("id", "username")}
+    assert [(names[p.user_id], p.rank, p.score) for p in passed] == [("carol", 4, 300), ("dave", 4, 300), ("bob", 6, 200), ("tied", 7, 100)]
+
+
+def test_it_tells_at_most_100_the_nearest_first(store, player):
+    alice = player("alice", 0, at=5)
+    User.objects.bulk_create([User(username=f"p{n:03d}", email="", score=n, score_updated_at=T0)
+                              for n in range(1, 151)])
+    passed = _passed(alice, 0, 1000, old_minutes=5)
+    assert len(passed) == LIMIT
+    assert [p.score for p in passed] == list(range(150, 50, -1))
+    assert [p.rank for p in passed[:2]] == [2, 3]
+
+
+def test_it_passes_nobody_on_a_fall(store, player):
+    alice = player("alice", 500, at=5)
+    player("bob", 300, at=1)
+    assert _passed(alice, 500, 200, old_minutes=5) == []
+
+
+async def _drain(socket, quiet: float = 0.5) -> list[dict]:
+    """Every message until the socket has been quiet for ``quiet`` seconds."""
+    messages = []
+    while not await socket.receive_nothing(timeout=quiet):  # a timed-out receive would end the consumer
+        messages.append(await next_json(socket))
+    return messages
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_it_tells_both_dialects_never_coalesced(settings):
+    settings.BROADCAST_INTERVAL_MS = 60_000  # the top 10 is coalesced; personal events are not
+    alice = await database_sync_to_async(make_player)("alice")
+    bob = await database_sync_to_async(make_player)("bob", score=50)
+    carol = await database_sync_to_async(make_player)("carol", score=80)
+    tokens = await database_sync_to_async(lambda: [issue_token_pair(u).access for u in (bob, carol)])()
+    bob_socket, _, _ = await open_socket(f"/ws/scoreboard?token={tokens[0]}")
+    carol_socket, _, _ = await open_socket(f"/ws/leaderboard/live?token={tokens[1]}")
+    try:
+        for increment in (100, 100):  # the second completion passes nobody new
+            await database_sync_to_async(score_history_record)(user=alice, increment=increment)
+        by = {"userId": str(alice.pk), "username": "alice", "displayName": "alice"}
+        to_carol = [m for m in await _drain(carol_socket) if m.get("event") == "rank:overtaken"]
+        to_bob = [m for m in await _drain(bob_socket) if m.get("type") == "overtaken"]
+        # One event each: the second completion passed nobody.
+        assert [m["data"] for m in to_carol] == [
+            {"board": "global", "by": by, "previousRank": 1, "rank": 2, "score": 80}]
+        assert [m["data"] for m in to_bob] == [
+            {"board": "global", "by": by, "previousRank": 2, "rank": 3, "score": 50}]
+    finally:
+        await bob_socket.disconnect()
+        await carol_socket.disconnect()
+        await get_hub().stop()
