@@ -19,6 +19,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.tokens import issue_token_pair
+from leaderboard import read_cache
 from tests.e2e.servers import free_port
 
 PASSWORD = "correct-horse-battery-9"
@@ -44,6 +45,7 @@ def pytest_collection_modifyitems(config, items):
 def _fast_hashing_and_clean_stores(settings) -> Iterator[None]:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     cache.clear()  # rate-limit windows, rankings and broadcast state start empty
+    read_cache.clear()  # and no process-held leaderboard response survives them
     yield
     with contextlib.suppress(RedisError, OSError):  # a test may leave it on a store it stopped
         cache.clear()
