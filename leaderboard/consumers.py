@@ -18,7 +18,6 @@ import uuid
 
 import orjson
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from accounts.models import User
@@ -27,6 +26,7 @@ from scoreboard_project import metrics
 from . import ws_limits
 from .broadcast import HubClient, get_hub, group_add, group_discard, user_group
 from .dialects import LIVE
+from .lazy_channel import LazyChannelConsumer
 from .ranking import REDIS_ERRORS
 from .ws_auth import authenticate_token
 
@@ -51,7 +51,7 @@ class _Bucket:
         return True
 
 
-class LeaderboardConsumer(AsyncJsonWebsocketConsumer):
+class LeaderboardConsumer(LazyChannelConsumer):
     dialect = LIVE
 
     def __init__(self, *args, dialect=None, **kwargs) -> None:
@@ -91,10 +91,11 @@ class LeaderboardConsumer(AsyncJsonWebsocketConsumer):
         try:
             allowed = await ws_limits.acquire(str(user.pk), self.client_id)
             if allowed:
+                await self.ensure_channel()  # anonymous sockets never open one
                 await group_add(user_group(user.pk), self.channel_name)
         except REDIS_ERRORS:
             logger.warning("Redis unreachable: refusing an authenticated socket (limits cannot be checked)")
-            await self.shut(1011)
+            await self.shut(1013)  # Try Again Later, as when the channel layer is down
             return False
         if not allowed:
             await self.shut(4429)
@@ -107,7 +108,7 @@ class LeaderboardConsumer(AsyncJsonWebsocketConsumer):
             await self._start()
         except REDIS_ERRORS:
             logger.warning("Redis unreachable: the live leaderboard cannot be served")
-            await self.shut(1011)
+            await self.shut(1013)  # Try Again Later, as when the channel layer is down
 
     async def _start(self) -> None:
         self.started = True
@@ -250,4 +251,5 @@ class LeaderboardConsumer(AsyncJsonWebsocketConsumer):
             with contextlib.suppress(Exception):
                 await group_discard(user_group(self.user.pk), self.channel_name)
                 await ws_limits.release(str(self.user.pk), self.client_id)
+        await self.drop_channel()
         metrics.websocket_connections.dec()
