@@ -13,8 +13,8 @@ from django.utils import timezone
 from accounts.models import User
 from scoreboard_project import metrics
 
-from . import ranking
 from .models import ScoreHistory
+from .rank_read import ranks_for_scores
 
 
 @dataclass(frozen=True)
@@ -64,8 +64,6 @@ def score_history_record(
             **({"last_action_at": now} if counts_actions else {}),
         )
         new_score = previous_score + increment
-        previous_rank = ranking.rank_for_score(user, previous_score)
-        new_rank = ranking.rank_for_score(user, new_score)
         entry = ScoreHistory(
             user=user, kind=kind, action_id=action_id, action_type=action_type, reference=reference,
             once_per_reference=once_per_reference, increment=increment, previous_score=previous_score,
@@ -73,10 +71,10 @@ def score_history_record(
             proof=proof or {}, signature=signature, reverses=reverses, completed_by=completed_by,
             note=note, created_at=now,
         )
-        # Handed to the post_save receiver so the personal events do not count the ranks again.
-        entry.known_ranks = (previous_rank, new_rank)
         entry.save(force_insert=True)
         user.score, user.score_updated_at = new_score, now
-        # The post_save receiver (receivers.py) updates the ranking on commit, then broadcasts.
+        # The post_save receiver (receivers.py) counts the ranks on commit (no Redis call while
+        # the row is locked), updates the ranking, then broadcasts.
+    previous_rank, new_rank = getattr(entry, "known_ranks", None) or ranks_for_scores(user, [previous_score, new_score])
     metrics.score_updates.labels(kind=kind).inc()
     return ScoreChange(entry, previous_score, new_score, previous_rank, new_rank)
