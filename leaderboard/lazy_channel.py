@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 
@@ -22,6 +23,19 @@ NO_LAYER = "__no_layer_at_connect__"  # an alias Channels does not know: no chan
 class LazyChannelConsumer(AsyncJsonWebsocketConsumer):
     channel_layer_alias = NO_LAYER
     _channel_task: asyncio.Task | None = None
+
+    async def dispatch(self, message) -> None:
+        """Channels' dispatch without its ``close_old_connections`` hop before every message.
+
+        That hop runs on the one thread-sensitive executor thread, so under a connection
+        storm every socket's connect queued behind it. This consumer holds no database
+        connection between messages: its database work goes through
+        ``database_sync_to_async``, which closes old connections around each call.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def ensure_channel(self) -> None:
         """Open this socket's channel (once) and start handing its messages to ``dispatch``."""
