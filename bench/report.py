@@ -42,7 +42,12 @@ def log_findings(log_dir: Path) -> dict[str, Any]:
 
 def problems(out: dict[str, Any]) -> list[str]:
     found = []
+    for phase in ("trivial", "readCeiling", "reads", "flowMax", "flow70", "flowVerification", "pgbench"):
+        out.setdefault(phase, None)
+    out.setdefault("fanout", [])
     for phase in ("trivial", "readCeiling", "reads"):
+        if out[phase] is None:
+            continue
         if out[phase]["errors"]:
             found.append(f"{phase}: {out[phase]['errors']} errors {out[phase]['statuses']}")
     for fan in out["fanout"]:
@@ -54,11 +59,11 @@ def problems(out: dict[str, Any]) -> list[str]:
         if fan["stillOpenAtEnd"] != fan["sockets"]:
             found.append(f"fan-out {fan['sockets']}: {fan['sockets'] - fan['stillOpenAtEnd']} sockets closed early")
     for phase in ("flowMax", "flow70"):
-        if out[phase]["errors"]:
+        if out[phase] and out[phase]["errors"]:
             found.append(f"{phase}: {out[phase]['errors']} failed flows {out[phase]['statuses']}")
-    if not out["flowVerification"]["ok"]:
+    if out["flowVerification"] and not out["flowVerification"]["ok"]:
         found.append(f"scores read back: {out['flowVerification']}")
-    if "error" in out["pgbench"]:
+    if out["pgbench"] and "error" in out["pgbench"]:
         found.append(f"pgbench: {out['pgbench']['error']}")
     for name, log in out["serverLogs"].items():
         if log["flagged"]:
@@ -70,42 +75,48 @@ def _cpu(cpu: dict[str, float]) -> str:
     return " ".join(f"{name} {int(v)}" for name, v in cpu.items())
 
 
+def _row(label: str, rate: object, lat: dict[str, Any], errors: object, cpu: dict[str, float]) -> str:
+    return (f"{label:<13}{rate!s:>9} {lat.get('p50')!s:>7} {lat.get('p95', '')!s:>7} {lat.get('p99')!s:>7}  "
+            f"{errors!s:>6}  {_cpu(cpu)}")
+
+
 def table(out: dict[str, Any]) -> str:
-    m = out["machine"]
-    t, rc, r, fm, f7, pg = (out[k] for k in ("trivial", "readCeiling", "reads", "flowMax", "flow70", "pgbench"))
+    m, shape = out["machine"], out.get("shape", "nginx -> 2 daphne")
     rows = [
         f"machine      {m['nproc']} CPUs, {m['cpu']}, Python {m['python']}; load {m['loadavg']} -> {out['loadAfter']}",
-        "shape        nginx -> 2 daphne (HTTP via the WSGI thread pool, WebSockets, SSE); PostgreSQL + Redis DB 14",
+        f"shape        {shape} (HTTP via the WSGI thread pool, WebSockets, SSE); PostgreSQL + Redis DB 14",
         f"{'phase':<13}{'rate/s':>9} {'p50':>7} {'p95':>7} {'p99':>7}  {'errors':>6}  CPU % by process",
-        f"{'pgbench flow':<13}{pg.get('flowsPerSecond', '-')!s:>9} {'':>7} {'':>7} {'':>7}  "
-        f"{pg.get('failed', '-')!s:>6}  {_cpu(pg.get('cpu', {}))}",
-        f"{'trivial view':<13}{t['rate']!s:>9} {t['p50']!s:>7} {t['p95']!s:>7} {t['p99']!s:>7}  {t['errors']:>6}  "
-        f"{_cpu(t['cpu'])}",
-        f"{'read ceiling':<13}{rc['rate']!s:>9} {rc['p50']!s:>7} {rc['p95']!s:>7} {rc['p99']!s:>7}  "
-        f"{rc['errors']:>6}  {_cpu(rc['cpu'])}",
-        f"{'reads @' + str(int(r['offeredRate'])):<13}{r['rate']!s:>9} {r['p50']!s:>7} {r['p95']!s:>7} "
-        f"{r['p99']!s:>7}  {r['errors']:>6}  {_cpu(r['cpu'])}",
-        f"{'flows max':<13}{fm['rate']!s:>9} {fm['complete']['p50']!s:>7} {fm['complete']['p95']!s:>7} "
-        f"{fm['complete']['p99']!s:>7}  {fm['errors']:>6}  {_cpu(fm['cpu'])}",
-        f"{'flows @70%':<13}{f7['rate']!s:>9} {f7['complete']['p50']!s:>7} {f7['complete']['p95']!s:>7} "
-        f"{f7['complete']['p99']!s:>7}  {f7['errors']:>6}  {_cpu(f7['cpu'])}",
-        f"{'  request':<13}{'':>9} {f7['request']['p50']!s:>7} {f7['request']['p95']!s:>7} "
-        f"{f7['request']['p99']!s:>7}  (offered {f7['offeredRate']}/s; flows: latency of complete, ms)",
     ]
-    for fan in out["fanout"]:
+    pg = out.get("pgbench")
+    if pg:
+        rows.append(_row("pgbench flow", pg.get("flowsPerSecond", "-"), {"p50": pg.get("latencyMs"), "p95": "",
+                                                                        "p99": ""}, pg.get("failed", "-"),
+                         pg.get("cpu", {})))
+    for key, label in (("trivial", "trivial view"), ("readCeiling", "read ceiling"), ("reads", "reads")):
+        r = out.get(key)
+        if r:
+            name = f"reads @{int(r['offeredRate'])}" if key == "reads" else label
+            rows.append(_row(name, r["rate"], r, r["errors"], r["cpu"]))
+    fm, f7 = out.get("flowMax"), out.get("flow70")
+    if fm and f7:
+        rows.append(_row("flows max", fm["rate"], fm["complete"], fm["errors"], fm["cpu"]))
+        rows.append(_row("flows @70%", f7["rate"], f7["complete"], f7["errors"], f7["cpu"]))
+        rows.append(f"{'  request':<13}{'':>9} {f7['request']['p50']!s:>7} {f7['request']['p95']!s:>7} "
+                    f"{f7['request']['p99']!s:>7}  (offered {f7['offeredRate']}/s; flow rows: latency of complete)")
+    for fan in out.get("fanout") or []:
         c, first = fan["fromCommit"], fan["firstChange"] or {}
+        rows.append(_row(f"fan-out {fan['requested']}", "", {"p50": c["p50"], "p95": "", "p99": c["p99"]},
+                         fan["expected"] - fan["delivered"], fan["cpu"]))
         rows.append(
-            f"{'fan-out ' + str(fan['sockets']):<13}{'':>9} {c['p50']!s:>7} {'':>7} {c['p99']!s:>7}  "
-            f"{fan['expected'] - fan['delivered']:>6}  {_cpu(fan['cpu'])}")
-        rows.append(
-            f"  opened {fan['sockets']} in {fan['openSeconds']} s (failures {fan['openFailures']}); delivered "
-            f"{fan['delivered']}/{fan['expected']}; from commit p50 {c['p50']} p99 {c['p99']} max {c['max']} ms; "
-            f"first change p50 {first.get('p50')} p99 {first.get('p99')} ms; from response p99 "
-            f"{fan['fromResponse']['p99']} ms; memory {fan['memoryPerSocketKiB']} KiB/socket")
-    v = out["flowVerification"]
-    rows.append(f"verified     {v['right']}/{v['checked']} flow players' scores read back right; "
-                f"flows max = {round(100 * fm['rate'] / pg['flowsPerSecond']) if pg.get('flowsPerSecond') and fm['rate'] else '-'} % "
-                "of the pgbench ceiling")
+            f"  opened {fan['sockets']}/{fan['requested']} in {fan['openSeconds']} s (failures "
+            f"{fan['openFailures']}); delivered {fan['delivered']}/{fan['expected']}; from commit p50 {c['p50']}"
+            f" p99 {c['p99']} max {c['max']} ms; first change p50 {first.get('p50')} p99 {first.get('p99')} ms;"
+            f" from response p99 {fan['fromResponse']['p99']} ms; memory {fan['memoryPerSocketKiB']} KiB/socket")
+    v = out.get("flowVerification")
+    if v:
+        share = round(100 * fm["rate"] / pg["flowsPerSecond"]) if pg and pg.get("flowsPerSecond") and fm["rate"] else "-"
+        rows.append(f"verified     {v['right']}/{v['checked']} flow players' scores read back right; "
+                    f"flows max = {share} % of the pgbench ceiling")
     rows.append("latencies in ms; reads and flows from when each request was due (open loop), fan-out from the"
                 " commit (the board's server-side updatedAt, same clock)")
     return "\n".join(rows)

@@ -38,10 +38,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import flows, loadgen, pgbench, phase_fanout, report  # noqa: E402
-from bench.cpu import CpuMeter  # noqa: E402
+from bench.cpu import SELF, CpuMeter  # noqa: E402
 from bench.database import BENCH_ENV, flush_redis, reset_database, server_env, store_pids  # noqa: E402
 from bench.players import create  # noqa: E402
-from bench.servers import HOST, Shape  # noqa: E402
+from bench.servers import HOST, Daphne, Shape, Uvicorn  # noqa: E402
 
 RESULTS = ROOT / "bench-results"
 FULL = {"seconds": 8.0, "read_rate": 500.0, "fanout": [1000, 10000], "changes": 10, "flow_concurrency": 150,
@@ -68,11 +68,24 @@ def read_request(host: str):
 
 
 async def phases(shape: Shape, env: dict[str, str], cfg: dict[str, Any], out: dict[str, Any]) -> None:
-    port, host, seconds = shape.proxy.port, f"{HOST}:{shape.proxy.port}", cfg["seconds"]
-
     def meter() -> CpuMeter:
-        return CpuMeter({**shape.pids(), **store_pids(), "loadgen": [os.getpid()]})
+        return CpuMeter({**shape.pids(), **store_pids(), "loadgen": [SELF]})
 
+    if "http" in cfg["phases"]:
+        await http_phases(shape, cfg, out, meter)
+    if "fanout" in cfg["phases"]:
+        await fanout_phase(shape, env, cfg, out, meter)
+    if "flows" in cfg["phases"]:
+        await flow_phases(shape, env, cfg, out, meter)
+    if "pgbench" in cfg["phases"]:
+        print("[5/5] pgbench ceiling of the same SQL ...", flush=True)
+        with meter() as cpu:
+            out["pgbench"] = await asyncio.to_thread(pgbench.ceiling, seconds=cfg["pgbench_s"])
+        out["pgbench"]["cpu"] = cpu.percent
+
+
+async def http_phases(shape: Shape, cfg: dict[str, Any], out: dict[str, Any], meter) -> None:
+    port, host, seconds = shape.proxy.port, f"{HOST}:{shape.proxy.port}", cfg["seconds"]
     print("[1/5] trivial view ceiling ...", flush=True)
     trivial = lambda _i: loadgen.get("/healthz", host)  # noqa: E731
     with meter() as cpu:
@@ -87,6 +100,9 @@ async def phases(shape: Shape, env: dict[str, str], cfg: dict[str, Any], out: di
         result = await loadgen.open_loop(HOST, port, read_request(host), rate=cfg["read_rate"], seconds=seconds)
     out["reads"] = {**loadgen.describe(result), "offeredRate": cfg["read_rate"], "cpu": cpu.percent}
 
+
+
+async def fanout_phase(shape: Shape, env: dict[str, str], cfg: dict[str, Any], out: dict[str, Any], meter) -> None:
     print("[3/5] fan-out ...", flush=True)
     fan_players = create(env, "fan", 12)
     out["fanout"] = []
@@ -98,6 +114,10 @@ async def phases(shape: Shape, env: dict[str, str], cfg: dict[str, Any], out: di
                                             spacing_s=1.25)
         out["fanout"].append({**fan, "cpu": cpu.percent})
 
+
+
+async def flow_phases(shape: Shape, env: dict[str, str], cfg: dict[str, Any], out: dict[str, Any], meter) -> None:
+    port, seconds = shape.proxy.port, cfg["seconds"]
     print("[4/5] flows: maximum rate, then 70 % of it ...", flush=True)
     pool = flows.Players(create(env, "flow", cfg["flow_players"]))
     with meter() as cpu:
@@ -110,18 +130,18 @@ async def phases(shape: Shape, env: dict[str, str], cfg: dict[str, Any], out: di
     scored = {**top.scored, **at70.scored}
     out["flowVerification"] = await report.verify_scores(shape.http, scored)
 
-    print("[5/5] pgbench ceiling of the same SQL ...", flush=True)
-    with meter() as cpu:
-        out["pgbench"] = await asyncio.to_thread(pgbench.ceiling, seconds=cfg["pgbench_s"])
-    out["pgbench"]["cpu"] = cpu.percent
-
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="every phase small (CI), under a minute")
     parser.add_argument("--max-seconds", type=float, default=600.0, help="hard limit on the phases")
+    parser.add_argument("--phases", default="http,fanout,flows,pgbench", help="a subset, comma-separated")
+    parser.add_argument("--sockets", default="", help="fan-out sizes, comma-separated (default 1000,10000)")
+    parser.add_argument("--server", default="daphne", choices=["daphne", "uvicorn"], help="the app server")
     args = parser.parse_args()
-    cfg = QUICK if args.quick else FULL
+    cfg = {**(QUICK if args.quick else FULL), "phases": args.phases.split(",")}
+    if args.sockets:
+        cfg["fanout"] = [int(n) for n in args.sockets.split(",")]
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM unwinds like Ctrl-C
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     RESULTS.mkdir(exist_ok=True)
@@ -132,8 +152,9 @@ def main() -> int:
     reset_database(env)
     flush_redis()
     log_dir = RESULTS / f"{stamp}-logs"
-    with Shape(env, log_dir=log_dir) as shape:
-        print(f"production shape at {shape.http}: nginx -> daphne A :{shape.apps[0].port}, "
+    out["shape"] = f"nginx -> 2 {args.server}"
+    with Shape(env, log_dir=log_dir, server=Uvicorn if args.server == "uvicorn" else Daphne) as shape:
+        print(f"production shape at {shape.http}: nginx -> {args.server} A :{shape.apps[0].port}, "
               f"B :{shape.apps[1].port}", flush=True)
         asyncio.run(asyncio.wait_for(phases(shape, env, cfg, out), args.max_seconds))
     out["serverLogs"] = report.log_findings(log_dir)
