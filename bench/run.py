@@ -46,8 +46,8 @@ from bench.servers import HOST, Daphne, Shape, Uvicorn  # noqa: E402
 RESULTS = ROOT / "bench-results"
 FULL = {"seconds": 8.0, "read_rate": 500.0, "fanout": [1000, 10000], "changes": 10, "flow_concurrency": 150,
         "flow_players": 900, "pgbench_s": 10, "client_procs": 2}
-QUICK = {"seconds": 3.0, "read_rate": 150.0, "fanout": [200], "changes": 3, "flow_concurrency": 20,
-         "flow_players": 60, "pgbench_s": 3, "client_procs": 1}
+QUICK = {"seconds": 2.5, "read_rate": 150.0, "fanout": [200], "changes": 3, "flow_concurrency": 20,
+         "flow_players": 60, "pgbench_s": 2, "client_procs": 1}
 
 
 def machine() -> dict[str, Any]:
