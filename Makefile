@@ -40,11 +40,26 @@ lint: $(STAMP)
 	$(BIN)/bandit -ll -q -r accounts actions anticheat leaderboard scoreboard_project bench scripts
 	BIN=$(BIN) bash scripts/audit.sh
 
-# End-to-end benchmark on PostgreSQL + Redis (own database scoreboard_bench, Redis DB 14):
-# fan-out to 1,000 sockets over two daphne processes, completion throughput, reads.
-.PHONY: bench
-bench: $(STAMP)
+# The production shape (docs/deployment.md): nginx on PORT (default 8080) in front of two
+# daphne processes, against DATABASE_URL / REDIS_URL; Ctrl-C stops everything.
+.PHONY: serve nginx
+nginx:
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light) || \
+	  (echo "nginx is needed: install it (Debian: apt-get install nginx-light)" && false)
+
+serve: $(STAMP) nginx
+	$(BIN)/python bench/serve.py
+
+# End-to-end benchmark of that shape (own database scoreboard_bench, Redis DB 14): pgbench
+# ceiling, trivial view, reads, fan-out to 1,000 and 10,000 sockets, flows (docs/benchmarks.md).
+# bench-quick: every phase small, under a minute; exits 1 when anything is lost or fails.
+.PHONY: bench bench-quick
+bench: $(STAMP) nginx
 	$(BIN)/python bench/run.py
+
+bench-quick: $(STAMP) nginx
+	$(BIN)/python bench/run.py --quick
 
 # Anti-cheat efficacy on PostgreSQL + Redis (own database scoreboard_anticheat_bench, Redis DB 13):
 # 20 scripted bots, 100 human-like players, 5 mimics through the public API (docs/anticheat.md).

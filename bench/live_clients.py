@@ -27,14 +27,13 @@ PATH = "/ws/leaderboard/live"
 UPDATE = '"leaderboard:update"'
 PING = '"event":"ping"'
 SEQ = re.compile(r'"seq":\s*(\d+)')
-BATCH = 100
 MAX_LIFETIME_S = 600  # a worker never outlives a lost parent by much
 
 
 @dataclass
 class Socket:
     server: str
-    frames: list[tuple[float, str]] = field(default_factory=list)
+    frames: list[tuple[float, float, str]] = field(default_factory=list)  # perf_counter, time(), frame
     close_code: int | None = None
     error: str | None = None
 
@@ -54,7 +53,7 @@ async def _listen(ws: ClientConnection, sock: Socket) -> None:
             frame = frame.decode()
         head = frame[:48]
         if UPDATE in head:
-            sock.frames.append((time.perf_counter(), frame))
+            sock.frames.append((time.perf_counter(), time.time(), frame))
         elif PING in head.replace(" ", ""):
             await _answer_ping(ws, frame)
 
@@ -74,36 +73,43 @@ async def _run_socket(url: str, sock: Socket, ready: asyncio.Event) -> None:
         ready.set()
 
 
-async def _open_all(servers: list[tuple[str, str]], count: int) -> tuple[list[Socket], list[asyncio.Task[None]]]:
+async def _open_all(servers: list[tuple[str, str]], count: int,
+                    rate: float) -> tuple[list[Socket], list[asyncio.Task[None]]]:
+    """``count`` sockets opened at ``rate`` per second; returns once every one is open or failed."""
     sockets: list[Socket] = []
     tasks: list[asyncio.Task[None]] = []
-    for start in range(0, count, BATCH):
-        readies = []
-        for index in range(start, min(count, start + BATCH)):
-            name, base = servers[index % len(servers)]
-            sock, ready = Socket(server=name), asyncio.Event()
-            sockets.append(sock)
-            tasks.append(asyncio.create_task(_run_socket(f"{base}{PATH}", sock, ready)))
-            readies.append(ready)
-        await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), 60)
+    readies = []
+    started = time.perf_counter()
+    for index in range(count):
+        delay = started + index / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        name, base = servers[index % len(servers)]
+        sock, ready = Socket(server=name), asyncio.Event()
+        sockets.append(sock)
+        tasks.append(asyncio.create_task(_run_socket(f"{base}{PATH}", sock, ready)))
+        readies.append(ready)
+    await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), 60)
     return sockets, tasks
 
 
-def _boards_and_receipts(sockets: list[Socket]) -> tuple[dict[int, list[list[Any]]], list[dict[int, float]]]:
-    """Per socket ``{seq: first receipt time}``; per seq its top 10 as ``[userId, score]``."""
-    boards: dict[int, list[list[Any]]] = {}
-    receipts: list[dict[int, float]] = []
+def _boards_and_receipts(sockets: list[Socket]) -> tuple[dict[int, dict[str, Any]], list[dict[int, list[float]]]]:
+    """Per socket ``{seq: [perf_counter, time()] of its first receipt}``; per seq its top 10
+    as ``[userId, score]`` and its ``updatedAt`` (stamped by the server after the commit)."""
+    boards: dict[int, dict[str, Any]] = {}
+    receipts: list[dict[int, list[float]]] = []
     for sock in sockets:
-        mine: dict[int, float] = {}
-        for at, frame in sock.frames:
+        mine: dict[int, list[float]] = {}
+        for at, wall, frame in sock.frames:
             match = SEQ.search(frame)
             if match is None:
                 continue
             seq = int(match.group(1))
-            mine.setdefault(seq, at)
+            mine.setdefault(seq, [at, wall])
             if seq not in boards:
-                entries = json.loads(frame)["data"]["leaderboard"]
-                boards[seq] = [[entry["userId"], entry["score"]] for entry in entries]
+                data = json.loads(frame)["data"]
+                boards[seq] = {"entries": [[e["userId"], e["score"]] for e in data["leaderboard"]],
+                               "updatedAt": data.get("updatedAt")}
         receipts.append(mine)
     return boards, receipts
 
@@ -119,10 +125,10 @@ async def _wait_for_stop(conn: Connection) -> None:
                 return
 
 
-async def _main(conn: Connection, servers: list[tuple[str, str]], count: int) -> None:
+async def _main(conn: Connection, servers: list[tuple[str, str]], count: int, rate: float) -> None:
     started = time.perf_counter()
     try:
-        sockets, tasks = await _open_all(servers, count)
+        sockets, tasks = await _open_all(servers, count, rate)
     except TimeoutError:
         conn.send(("ready", {"opened": 0, "error": "sockets did not open within 60 s per batch"}))
         return
@@ -143,12 +149,12 @@ async def _main(conn: Connection, servers: list[tuple[str, str]], count: int) ->
     }))
 
 
-def worker(conn: Connection, servers: list[tuple[str, str]], count: int) -> None:
+def worker(conn: Connection, servers: list[tuple[str, str]], count: int, rate: float = 1000.0) -> None:
     """Entry point of the child process: ``servers`` is ``[(name, ws base URL), ...]``."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, count * 2 + 256)), hard))
     try:
-        asyncio.run(_main(conn, servers, count))
+        asyncio.run(_main(conn, servers, count, rate))
     except KeyboardInterrupt:
         pass
     finally:

@@ -1,8 +1,8 @@
-"""Phase 1, end-to-end fan-out: scoring response -> ``leaderboard:update`` on every open socket.
+"""End-to-end fan-out: a score change -> ``leaderboard:update`` on every open socket.
 
-Sockets are opened by child processes (``live_clients``), spread evenly over both
-daphne processes. Scores change only through the API: ``/actions/request``, a wait over
-the type's minimum duration, ``/actions/complete`` on process A. Completions are spaced
+Sockets are opened by child processes (``live_clients``) at a given rate through the
+proxy, which spreads them over the app processes. Scores change only through the API:
+``/actions/request``, a wait over the type's minimum duration, ``/actions/complete``. Completions are spaced
 more than BROADCAST_INTERVAL_MS apart, so each one is a leading-edge broadcast. Each
 scorer is chosen, from GET /leaderboard, among the players whose completion changes the
 top 10 (see ``_pick_scorer``).
@@ -19,15 +19,17 @@ import multiprocessing
 import time
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
 
 import httpx
 
-from . import api
+from . import api, loadgen
+from .cpu import rss_kib
 from .live_clients import worker
-from .servers import Daphne
+from .players import Player
 
 PLAYERS = 12
 SETTLE_S = 0.4
@@ -36,7 +38,7 @@ SETTLE_S = 0.4
 @dataclass
 class Change:
     index: int
-    player: api.Player
+    player: Player
     sent: float  # perf_counter() when /actions/complete was sent
     answered: float  # ... when its response had arrived
     status: int
@@ -44,17 +46,17 @@ class Change:
 
 
 class ClientProcesses:
-    """The WebSocket client processes; each holds ``count / procs`` sockets on both servers."""
+    """The WebSocket client processes; each holds ``count / procs`` sockets, opened at ``rate / procs``/s."""
 
-    def __init__(self, servers: list[Daphne], count: int, procs: int) -> None:
+    def __init__(self, ws_base: str, count: int, procs: int, rate: float) -> None:
         context = multiprocessing.get_context("spawn")
-        targets = [(s.name, s.ws) for s in servers]
+        targets = [("proxy", ws_base)]
         self.pipes: list[Connection] = []
         self.procs: list[BaseProcess] = []
         for share in _split(count, procs):
             parent, child = context.Pipe()
             self.pipes.append(parent)
-            self.procs.append(context.Process(target=worker, args=(child, targets, share), daemon=True))
+            self.procs.append(context.Process(target=worker, args=(child, targets, share, rate / procs), daemon=True))
 
     def start(self) -> list[dict[str, Any]]:
         for proc in self.procs:
@@ -86,8 +88,8 @@ def _split(count: int, parts: int) -> list[int]:
     return [count // parts + (1 if i < count % parts else 0) for i in range(parts)]
 
 
-async def _pick_scorer(http: httpx.AsyncClient, base: str, players: list[api.Player],
-                       completions: dict[str, int], points: int) -> api.Player:
+async def _pick_scorer(http: httpx.AsyncClient, base: str, players: list[Player],
+                       completions: dict[str, int], points: int) -> Player:
     """A player whose completion changes the top 10, read from GET /leaderboard.
 
     A player in the top 10 changes it by scoring at all; one outside enters it only with
@@ -102,7 +104,7 @@ async def _pick_scorer(http: httpx.AsyncClient, base: str, players: list[api.Pla
     return min(eligible, key=lambda p: (completions[p.id], players.index(p)))
 
 
-async def _score_changes(http: httpx.AsyncClient, base: str, players: list[api.Player], changes: int,
+async def _score_changes(http: httpx.AsyncClient, base: str, players: list[Player], changes: int,
                          spacing_s: float) -> list[Change]:
     done: list[Change] = []
     completions = {p.id: 0 for p in players}
@@ -127,80 +129,92 @@ async def _score_changes(http: httpx.AsyncClient, base: str, players: list[api.P
 def _canonical_seq(change: Change, boards: dict[int, list[list[Any]]]) -> int | None:
     """The first board showing this change: the scorer listed with its new score."""
     entry = [change.player.id, change.new_score]
-    matches = [seq for seq, board in boards.items() if entry in board]
+    matches = [seq for seq, board in boards.items() if entry in board["entries"]]
     return min(matches) if matches else None
 
 
-def _merge(results: list[dict[str, Any]]) -> tuple[dict[int, list[list[Any]]], list[dict[int, float]], list[str]]:
-    """Every client process's boards by seq, and per socket its receipts and its server."""
-    boards: dict[int, list[list[Any]]] = {}
-    receipts: list[dict[int, float]] = []
-    servers: list[str] = []
+def _merge(results: list[dict[str, Any]]) -> tuple[dict[int, dict[str, Any]], list[dict[int, list[float]]]]:
+    boards: dict[int, dict[str, Any]] = {}
+    receipts: list[dict[int, list[float]]] = []
     for result in results:
         boards.update(result["boards"])
         receipts.extend(result["receipts"])
-        servers.extend(result["servers"])
-    return boards, receipts, servers
+    return boards, receipts
 
 
-def _latencies(change: Change, seq: int | None, receipts: list[dict[int, float]],
-               servers: list[str]) -> list[tuple[str, float, float]]:
-    """Per socket that received board ``seq``: (server, ms from response, ms from request)."""
+def _stamp(iso: str | None) -> float | None:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() if iso else None
+
+
+def _latencies(change: Change, seq: int | None, boards: dict[int, dict[str, Any]],
+               receipts: list[dict[int, list[float]]]) -> tuple[list[float], list[float], list[float]]:
+    """Per socket that received board ``seq``: ms from the commit (the board's server-side
+    ``updatedAt``, same machine clock), from the scoring response, from the scoring request."""
     if seq is None:
-        return []
-    return [(server, (got[seq] - change.answered) * 1000, (got[seq] - change.sent) * 1000)
-            for got, server in zip(receipts, servers, strict=True) if seq in got]
+        return [], [], []
+    committed = _stamp(boards[seq].get("updatedAt"))
+    got = [r[seq] for r in receipts if seq in r]
+    from_commit = [(wall - committed) * 1000 for _, wall in got] if committed else []
+    return (from_commit, [(at - change.answered) * 1000 for at, _ in got],
+            [(at - change.sent) * 1000 for at, _ in got])
+
+
+def _pct(values: list[float]) -> dict[str, float | None]:
+    return {"p50": loadgen.percentile(values, 50), "p99": loadgen.percentile(values, 99),
+            "max": round(max(values), 1) if values else None}
 
 
 def _analyse(changes: list[Change], results: list[dict[str, Any]], sockets_open: int) -> dict[str, Any]:
-    boards, receipts, servers = _merge(results)
-    rows, from_response, from_request, seqs = [], [], [], []
-    by_server: dict[str, list[float]] = {}
+    boards, receipts = _merge(results)
+    rows, commit, response, request, seqs = [], [], [], [], []
     for change in changes:
         seq = _canonical_seq(change, boards) if change.status == 200 else None
         seqs.append(seq)
-        got = _latencies(change, seq, receipts, servers)
-        for server, resp, _ in got:
-            by_server.setdefault(server, []).append(resp)
-        lat_resp, lat_req = [g[1] for g in got], [g[2] for g in got]
-        from_response += lat_resp
-        from_request += lat_req
-        rows.append({"change": change.index + 1, "player": change.player.username, "status": change.status,
-                     "newScore": change.new_score, "seq": seq, "delivered": len(got), "expected": sockets_open,
-                     "responseMs": round((change.answered - change.sent) * 1000, 1),
-                     "fromResponse": api.summary(lat_resp), "fromRequest": api.summary(lat_req),
-                     "negative": sum(v < 0 for v in lat_resp)})
+        c, r, q = _latencies(change, seq, boards, receipts)
+        commit += c
+        response += r
+        request += q
+        rows.append({"change": change.index + 1, "status": change.status, "seq": seq, "delivered": len(r),
+                     "expected": sockets_open, "responseMs": round((change.answered - change.sent) * 1000, 1),
+                     "fromCommit": _pct(c), "fromResponse": _pct(r)})
     found = [s for s in seqs if s is not None]
     return {
-        "changes": len(changes), "broadcastChanges": len(found), "distinctBoards": len(set(found)),
-        "sockets": sockets_open, "socketsByServer": dict(Counter(servers)),
-        "delivered": len(from_response), "expected": len(changes) * sockets_open,
-        "fromResponse": api.summary(from_response), "fromRequest": api.summary(from_request),
-        "negative": sum(v < 0 for v in from_response),
-        "byServer": {name: api.summary(values) for name, values in sorted(by_server.items())},
-        "perChange": rows,
+        "changes": len(changes), "broadcastChanges": len(found), "sockets": sockets_open,
+        "delivered": len(response), "expected": len(changes) * sockets_open,
+        "fromCommit": _pct(commit), "fromResponse": _pct(response), "fromRequest": _pct(request),
+        "firstChange": rows[0]["fromCommit"] if rows else None, "perChange": rows,
     }
 
 
-async def run(servers: list[Daphne], *, sockets: int, changes: int, procs: int,
-              spacing_s: float) -> tuple[dict[str, Any], list[api.Player], list[Change]]:
-    clients = ClientProcesses(servers, sockets, procs)
+def _app_rss(pids: dict[str, list[int]]) -> int:
+    return sum(rss_kib(pid) for name, group in pids.items() if name != "nginx" for pid in group)
+
+
+async def run(http_base: str, ws_base: str, players: list[Player], pids: dict[str, list[int]], *, sockets: int,
+              rate: float, changes: int, procs: int, spacing_s: float) -> tuple[dict[str, Any], list[Change]]:
+    """``pids``: the app processes (for their memory before and after the sockets opened)."""
+    clients = ClientProcesses(ws_base, sockets, procs, rate)
+    rss_before = _app_rss(pids)
     try:
         ready = await asyncio.to_thread(clients.start)
         opened = sum(info.get("opened", 0) for info in ready)
+        await asyncio.sleep(1.0)
+        rss_after = _app_rss(pids)
         print(f"  {opened}/{sockets} sockets open ({', '.join(str(i.get('seconds')) + ' s' for i in ready)}); "
               f"failures: {sum(i.get('failed', 0) for i in ready)}", flush=True)
         async with api.client(16) as http:
-            players = await api.register_many(http, [s.http for s in servers], "fan", PLAYERS)
-            done = await _score_changes(http, servers[0].http, players, changes, spacing_s)
+            done = await _score_changes(http, http_base, players, changes, spacing_s)
         await asyncio.sleep(2.0)  # stragglers
         results = await asyncio.to_thread(clients.stop)
     finally:
         clients.close()
     report = _analyse(done, results, opened)
+    report["requested"] = sockets
     report["openSeconds"] = [info.get("seconds") for info in ready]
+    report["openFailures"] = sum(info.get("failed", 0) for info in ready)
+    report["memoryPerSocketKiB"] = round((rss_after - rss_before) / opened, 1) if opened else None
     report["stillOpenAtEnd"] = sum(r["still_open"] for r in results)
     report["socketErrors"] = dict(sum((Counter(r["errors"]) for r in results), Counter()))
     report["closeCodes"] = {str(k): v for k, v in sum((Counter(r["close_codes"]) for r in results), Counter()).items()}
     report["completionStatuses"] = dict(Counter(str(c.status) for c in done))
-    return report, players, done
+    return report, done

@@ -1,20 +1,23 @@
-"""End-to-end benchmark on the production shape, through the public HTTP/WebSocket API only.
+"""End-to-end benchmark of the production shape, through its one public address.
 
-``make bench`` (or ``.venv/bin/python bench/run.py``) recreates the database
-``scoreboard_bench`` on PostgreSQL 127.0.0.1:5432, flushes Redis DB 14, starts two daphne
-processes on free 127.0.0.1 ports with the same environment, then runs:
+``make bench`` (``.venv/bin/python bench/run.py``) recreates the database ``scoreboard_bench``
+on PostgreSQL 127.0.0.1:5432, flushes Redis DB 14, creates the bench players, starts the
+production shape of ``make serve`` (nginx in front of two daphne processes, see
+docs/deployment.md) on a free port, then measures, one phase after another:
 
-1. fan-out: 1,000 ``/ws/leaderboard/live`` sockets (half per process), ~20 score changes
-   completed on process A; time from the scoring response (and from the request) to the
-   ``leaderboard:update`` on every socket, deliveries counted;
-2. completion throughput: 200 players complete one action each, all at once, over both
-   processes; completions/s, latency, errors, and every score read back;
-3. leaderboard reads: a few clients GET /leaderboard for ~10 s.
+1. trivial view: the closed-loop ceiling of ``/healthz`` (Django and its middleware, no store);
+2. reads: the ceiling of ``GET /api/v1/leaderboard``, then a constant offered rate (500/s);
+3. fan-out: 1,000 then 10,000 ``/ws/leaderboard/live`` sockets opened at 1,000/s; score
+   changes through the API; every delivery, latency from the commit, memory per socket;
+4. flows (request, wait the minimum 1 s, complete): the maximum rate, then 70 % of it;
+   every score read back through the API;
+5. pgbench: the service's own SQL for one flow, straight on PostgreSQL (the ceiling).
 
-RATE_LIMIT_IP_PER_HOUR and RATE_LIMIT_LEADERBOARD_PER_MINUTE are raised for the whole
-run (every request comes from 127.0.0.1); every other setting is the default. Prints a
-summary table and writes it as JSON to ``bench-results/<timestamp>.json``. The daphne
-processes are stopped on exit, Ctrl-C and errors included.
+The CPU of every process (each app process, nginx, the bench database's PostgreSQL
+backends, Redis, this load generator) is taken during every phase. Prints one table and
+writes the JSON to ``bench-results/``; exits 1 when anything was lost or failed.
+``--quick`` (``make bench-quick``, CI) runs every phase small, in under a minute.
+Every phase is bounded in time; all processes are stopped on exit, Ctrl-C included.
 """
 
 from __future__ import annotations
@@ -34,25 +37,17 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench import phase_fanout, phase_load  # noqa: E402
-from bench.servers import BENCH_ENV, RAISED_LIMITS, BenchStack  # noqa: E402
+from bench import flows, loadgen, pgbench, phase_fanout, report  # noqa: E402
+from bench.cpu import SELF, CpuMeter  # noqa: E402
+from bench.database import BENCH_ENV, flush_redis, reset_database, server_env, store_pids  # noqa: E402
+from bench.players import create  # noqa: E402
+from bench.servers import HOST, Daphne, Shape, Uvicorn  # noqa: E402
 
 RESULTS = ROOT / "bench-results"
-
-
-def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sockets", type=int, default=1000)
-    parser.add_argument("--changes", type=int, default=20)
-    parser.add_argument("--client-procs", type=int, default=1, help="processes holding the sockets")
-    parser.add_argument("--spacing", type=float, default=1.25,
-                        help="seconds between completions (> BROADCAST_INTERVAL_MS)")
-    parser.add_argument("--players", type=int, default=200, help="players of the throughput phase")
-    parser.add_argument("--connections", type=int, default=64, help="HTTP connection limit, throughput phase")
-    parser.add_argument("--read-seconds", type=float, default=10.0)
-    parser.add_argument("--read-workers", type=int, default=8)
-    parser.add_argument("--max-seconds", type=float, default=290.0, help="hard limit on the three phases")
-    return parser.parse_args()
+FULL = {"seconds": 8.0, "read_rate": 500.0, "fanout": [1000, 10000], "changes": 10, "flow_concurrency": 150,
+        "flow_players": 900, "pgbench_s": 10, "client_procs": 2}
+QUICK = {"seconds": 2.5, "read_rate": 150.0, "fanout": [200], "changes": 3, "flow_concurrency": 20,
+         "flow_players": 60, "pgbench_s": 2, "client_procs": 1}
 
 
 def machine() -> dict[str, Any]:
@@ -66,102 +61,114 @@ def machine() -> dict[str, Any]:
             "loadavg": [round(v, 2) for v in os.getloadavg()]}
 
 
-def known_scores(players: list[Any], changes: list[phase_fanout.Change]) -> dict[str, int]:
-    scores = {p.id: 0 for p in players}
-    for change in changes:
-        if change.new_score is not None:
-            scores[change.player.id] = change.new_score
-    return scores
+def read_request(host: str):
+    paths = [f"/api/v1/leaderboard?period={p}&limit={n}" for p in ("all", "daily", "weekly", "monthly")
+             for n in (10, 100)]
+    return lambda i: loadgen.get(paths[i % len(paths)], host)
 
 
-async def phases(stack: BenchStack, args: argparse.Namespace) -> dict[str, Any]:
-    servers = stack.servers
-    print(f"[1/3] fan-out: {args.sockets} sockets, {args.changes} changes ...", flush=True)
-    fanout, players, changes = await phase_fanout.run(
-        servers, sockets=args.sockets, changes=args.changes, procs=args.client_procs, spacing_s=args.spacing)
-    print(f"[2/3] completion throughput: {args.players} players ...", flush=True)
-    throughput = await phase_load.throughput(servers, known_scores(players, changes), players=args.players,
-                                             connections=args.connections)
-    print(f"[3/3] leaderboard reads: {args.read_workers} clients, {args.read_seconds:.0f} s ...", flush=True)
-    reads = await phase_load.reads(servers, seconds=args.read_seconds, workers=args.read_workers)
-    return {"fanout": fanout, "throughput": throughput, "reads": reads}
+async def phases(shape: Shape, env: dict[str, str], cfg: dict[str, Any], out: dict[str, Any]) -> None:
+    def meter() -> CpuMeter:
+        return CpuMeter({**shape.pids(), **store_pids(), "loadgen": [SELF]})
+
+    if "http" in cfg["phases"]:
+        await http_phases(shape, cfg, out, meter)
+    if "fanout" in cfg["phases"]:
+        await fanout_phase(shape, env, cfg, out, meter)
+    if "flows" in cfg["phases"]:
+        await flow_phases(shape, env, cfg, out, meter)
+    if "pgbench" in cfg["phases"]:
+        print("[5/5] pgbench ceiling of the same SQL ...", flush=True)
+        with meter() as cpu:
+            out["pgbench"] = await asyncio.to_thread(pgbench.ceiling, seconds=cfg["pgbench_s"])
+        out["pgbench"]["cpu"] = cpu.percent
 
 
-def server_log_findings(stack: BenchStack) -> dict[str, Any]:
-    """Warnings, errors and tracebacks the daphne processes wrote (LOG_LEVEL=WARNING)."""
-    findings: dict[str, Any] = {}
-    for server in stack.servers:
-        lines = server.log.read_text(errors="replace").splitlines() if server.log.exists() else []
-        flagged = [line for line in lines if any(k in line for k in ("ERROR", "Traceback", "WARNING", "CRITICAL"))]
-        findings[server.name] = {"log": str(server.log.relative_to(ROOT)), "lines": len(lines),
-                                 "flagged": len(flagged), "first": flagged[:5]}
-    return findings
+async def http_phases(shape: Shape, cfg: dict[str, Any], out: dict[str, Any], meter) -> None:
+    port, host, seconds = shape.proxy.port, f"{HOST}:{shape.proxy.port}", cfg["seconds"]
+    print("[1/5] trivial view ceiling ...", flush=True)
+    trivial = lambda _i: loadgen.get("/healthz", host)  # noqa: E731
+    with meter() as cpu:
+        result = await loadgen.closed_loop(HOST, port, trivial, connections=32, seconds=seconds)
+    out["trivial"] = {**loadgen.describe(result), "cpu": cpu.percent}
+
+    print("[2/5] reads: ceiling, then a constant rate ...", flush=True)
+    with meter() as cpu:
+        result = await loadgen.closed_loop(HOST, port, read_request(host), connections=32, seconds=seconds)
+    out["readCeiling"] = {**loadgen.describe(result), "cpu": cpu.percent}
+    with meter() as cpu:
+        result = await loadgen.open_loop(HOST, port, read_request(host), rate=cfg["read_rate"], seconds=seconds)
+    out["reads"] = {**loadgen.describe(result), "offeredRate": cfg["read_rate"], "cpu": cpu.percent}
 
 
-def fmt(stats: dict[str, Any]) -> str:
-    return f"p50 {stats['p50']} / p99 {stats['p99']} / max {stats['max']} ms (min {stats['min']})"
+
+async def fanout_phase(shape: Shape, env: dict[str, str], cfg: dict[str, Any], out: dict[str, Any], meter) -> None:
+    print("[3/5] fan-out ...", flush=True)
+    fan_players = create(env, "fan", 12)
+    out["fanout"] = []
+    for count in cfg["fanout"]:
+        print(f"  {count} sockets at 1,000/s, {cfg['changes']} changes", flush=True)
+        with meter() as cpu:
+            fan, _ = await phase_fanout.run(shape.http, shape.ws, fan_players, shape.pids(), sockets=count,
+                                            rate=1000.0, changes=cfg["changes"], procs=cfg["client_procs"],
+                                            spacing_s=1.25)
+        out["fanout"].append({**fan, "cpu": cpu.percent})
 
 
-def table(report: dict[str, Any]) -> str:
-    m, f, t, r = report["machine"], report["fanout"], report["throughput"], report["reads"]
-    v = t["verification"]
-    rows = [
-        f"machine    {m['nproc']} CPUs, {m['cpu']}; load {m['loadavg']} -> {report['loadAfter']}",
-        f"shape      PostgreSQL {BENCH_ENV['DATABASE_URL']} + Redis {BENCH_ENV['REDIS_URL']}, 2 daphne;"
-        f" raised: {', '.join(RAISED_LIMITS)}",
-        f"fan-out    {f['sockets']} sockets ({f['socketsByServer']}), {f['changes']} changes,"
-        f" {f['broadcastChanges']} broadcast in {f['distinctBoards']} boards;"
-        f" delivered {f['delivered']}/{f['expected']}",
-        f"  response -> receipt  {fmt(f['fromResponse'])}; negative {f['negative']}",
-        f"  request  -> receipt  {fmt(f['fromRequest'])}",
-        *(f"  by process {name}: response -> receipt {fmt(stats)}" for name, stats in f["byServer"].items()),
-        f"  complete statuses {f['completionStatuses']}; socket errors {f['socketErrors']},"
-        f" close codes {f['closeCodes']}, open at end {f['stillOpenAtEnd']}",
-        f"throughput {t['completed']}/{t['players']} completed in {t['wallSeconds']} s ="
-        f" {t['completionsPerSecond']}/s over {t['connections']} connections;"
-        f" latency {fmt(t['completeLatency'])}",
-        f"  statuses: request {t['requestStatuses']}, complete {t['completionStatuses']};"
-        f" registration {t['registrationsPerSecond']}/s",
-        f"  verified: users {v['userScoresRight']}/{v['userScoresChecked']} right, leaderboard top 100"
-        f" {v['leaderboardWrong']} wrong, totalPlayers {v['totalPlayers']}/{v['expectedPlayers']} -> "
-        f"{'OK' if v['ok'] else 'MISMATCH'}",
-        f"reads      {r['requestsPerSecond']} req/s ({r['requests']} in {r['seconds']} s, {r['workers']} clients),"
-        f" latency {fmt(r['latency'])}; statuses {r['statuses']}",
-        "server log " + "; ".join(f"{n}: {x['flagged']} warning/error lines" for n, x in report["serverLogs"].items()),
-    ]
-    return "\n".join(rows)
 
-
-def per_change(report: dict[str, Any]) -> str:
-    lines = ["  #  player   status score  delivered  resp ms  response->receipt p50/p99/max  neg"]
-    for row in report["fanout"]["perChange"]:
-        s = row["fromResponse"]
-        lines.append(f"{row['change']:3d}  {row['player']:8s} {row['status']:5d} {row['newScore']!s:>5s}"
-                     f"  {row['delivered']:4d}/{row['expected']:<4d} {row['responseMs']:7.1f}"
-                     f"  {s['p50']!s:>7s} {s['p99']!s:>7s} {s['max']!s:>7s}  {row['negative']:4d}")
-    return "\n".join(lines)
+async def flow_phases(shape: Shape, env: dict[str, str], cfg: dict[str, Any], out: dict[str, Any], meter) -> None:
+    port, seconds = shape.proxy.port, cfg["seconds"]
+    print("[4/5] flows: maximum rate, then 70 % of it ...", flush=True)
+    pool = flows.Players(create(env, "flow", cfg["flow_players"]))
+    with meter() as cpu:
+        top = await flows.max_rate(HOST, port, pool, concurrency=cfg["flow_concurrency"], seconds=seconds)
+    out["flowMax"] = {**top.describe(), "cpu": cpu.percent}
+    rate = max(1.0, 0.7 * (top.completed / top.wall if top.wall else 1.0))
+    with meter() as cpu:
+        at70 = await flows.at_rate(HOST, port, pool, rate=rate, seconds=seconds)
+    out["flow70"] = {**at70.describe(), "offeredRate": round(rate, 1), "cpu": cpu.percent}
+    scored = {**top.scored, **at70.scored}
+    out["flowVerification"] = await report.verify_scores(shape.http, scored)
 
 
 def main() -> int:
-    args = parse_args()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="every phase small (CI), under a minute")
+    parser.add_argument("--max-seconds", type=float, default=600.0, help="hard limit on the phases")
+    parser.add_argument("--phases", default="http,fanout,flows,pgbench", help="a subset, comma-separated")
+    parser.add_argument("--sockets", default="", help="fan-out sizes, comma-separated (default 1000,10000)")
+    parser.add_argument("--server", default="daphne", choices=["daphne", "uvicorn"], help="the app server")
+    args = parser.parse_args()
+    cfg = {**(QUICK if args.quick else FULL), "phases": args.phases.split(",")}
+    if args.sockets:
+        cfg["fanout"] = [int(n) for n in args.sockets.split(",")]
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM unwinds like Ctrl-C
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     RESULTS.mkdir(exist_ok=True)
-    report: dict[str, Any] = {"startedAt": stamp, "machine": machine(), "args": vars(args),
-                              "raisedLimits": {k: BENCH_ENV[k] for k in RAISED_LIMITS}}
+    out: dict[str, Any] = {"startedAt": stamp, "machine": machine(), "quick": args.quick, "config": cfg,
+                           "raisedLimits": {k: BENCH_ENV[k] for k in BENCH_ENV if k.startswith("RATE_LIMIT")}}
     started = time.perf_counter()
-    with BenchStack(RESULTS / f"{stamp}-logs") as stack:
-        print(f"daphne A :{stack.servers[0].port}, B :{stack.servers[1].port}; database and Redis DB 14 fresh",
-              flush=True)
-        report.update(asyncio.run(asyncio.wait_for(phases(stack, args), args.max_seconds)))
-    report["serverLogs"] = server_log_findings(stack)
-    report["loadAfter"] = [round(v, 2) for v in os.getloadavg()]
-    report["totalSeconds"] = round(time.perf_counter() - started, 1)
-    output = RESULTS / f"{stamp}.json"
-    output.write_text(json.dumps(report, indent=2, default=str))
-    print(per_change(report))
-    print(table(report))
-    print(f"total {report['totalSeconds']} s; JSON: {output.relative_to(ROOT)}")
+    env = server_env()
+    reset_database(env)
+    flush_redis()
+    log_dir = RESULTS / f"{stamp}-logs"
+    out["shape"] = f"nginx -> 2 {args.server}"
+    with Shape(env, log_dir=log_dir, server=Uvicorn if args.server == "uvicorn" else Daphne) as shape:
+        print(f"production shape at {shape.http}: nginx -> {args.server} A :{shape.apps[0].port}, "
+              f"B :{shape.apps[1].port}", flush=True)
+        asyncio.run(asyncio.wait_for(phases(shape, env, cfg, out), args.max_seconds))
+    out["serverLogs"] = report.log_findings(log_dir)
+    out["loadAfter"] = [round(v, 2) for v in os.getloadavg()]
+    out["totalSeconds"] = round(time.perf_counter() - started, 1)
+    problems = report.problems(out)
+    out["problems"] = problems
+    output = RESULTS / f"{stamp}{'-quick' if args.quick else ''}.json"
+    output.write_text(json.dumps(out, indent=2, default=str))
+    print(report.table(out))
+    print(f"total {out['totalSeconds']} s; JSON: {output.relative_to(ROOT)}")
+    if problems:
+        print("FAILED: " + "; ".join(problems))
+        return 1
     return 0
 
 
@@ -169,5 +176,5 @@ if __name__ == "__main__":
     try:
         sys.exit(main())
     except KeyboardInterrupt:
-        print("interrupted; the daphne processes were stopped", file=sys.stderr)
+        print("interrupted; every process of the shape was stopped", file=sys.stderr)
         sys.exit(130)

@@ -1,94 +1,263 @@
-"""The benchmark's own stack: database ``scoreboard_bench``, Redis DB 14, two daphne processes.
+"""Processes of the production shape: app servers (daphne, uvicorn, gunicorn) and nginx in front.
 
-Everything listens on and talks to 127.0.0.1 only. The daphne processes run in their own
-process groups and are stopped (SIGTERM, then SIGKILL) when the ``BenchStack`` context
-exits, also on Ctrl-C or an exception.
+``make serve`` (``bench/serve.py``) and ``make bench`` start the same ``Shape``: two daphne
+processes serving the whole ASGI application (HTTP through the WSGI thread pool, WebSockets,
+SSE) behind nginx at one address. Every process runs in its own process group and is
+stopped (SIGTERM, then SIGKILL) by ``stop()``, which the context managers always call.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 from types import TracebackType
 
-import redis
-
-from tests.e2e.servers import Daphne
+import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
-PG_URL = f"postgres://postgres@{HOST}:5432"
-DATABASE = "scoreboard_bench"
-REDIS_URL = f"redis://{HOST}:6379/14"
-
-# Same values in both processes; fixed so that a bench run never depends on the caller's env.
-BENCH_ENV = {
-    "DATABASE_URL": f"{PG_URL}/{DATABASE}",
-    "REDIS_URL": REDIS_URL,
-    "SECRET_KEY": "bench-secret-key-0123456789-0123456789-0123456789",
-    "JWT_SECRET": "bench-jwt-secret-0123456789-0123456789",
-    "ACTION_TOKEN_SECRETS": "bench-action-one-0123456789-0123456789,bench-action-two-0123456789-0123456789",
-    "LOG_LEVEL": "WARNING",
-    "DEBUG": "false",
-    "ALLOWED_HOSTS": "localhost,127.0.0.1",
-    "BROADCAST_INTERVAL_MS": "1000",
-    # Raised for the whole run (every request comes from 127.0.0.1): see README/summary.
-    "RATE_LIMIT_IP_PER_HOUR": "1000000",
-    "RATE_LIMIT_LEADERBOARD_PER_MINUTE": "1000000",
-    "WS_MAX_ANONYMOUS_PER_IP": "1000000",  # every benchmark socket comes from 127.0.0.1
-}
-RAISED_LIMITS = ("RATE_LIMIT_IP_PER_HOUR", "RATE_LIMIT_LEADERBOARD_PER_MINUTE", "WS_MAX_ANONYMOUS_PER_IP")
+BIN = Path(sys.executable).parent
 
 
-def server_env() -> dict[str, str]:
-    """A few basics of the caller's environment plus the bench values, no other setting."""
-    basics = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ")
-    return {**{k: os.environ[k] for k in basics if k in os.environ}, **BENCH_ENV}
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
 
 
-def _tool(name: str) -> str:
-    found = shutil.which(name)
-    if not found:
-        raise RuntimeError(f"{name} not found on PATH (PostgreSQL client tools are needed)")
-    return found
+class Server:
+    """One process on ``port``; its own process group, so a Ctrl-C of the caller reaches us first."""
 
+    kind = "process"
 
-def reset_database(env: dict[str, str]) -> None:
-    """A fresh ``scoreboard_bench`` every run (so every run measures the same thing), migrated."""
-    pg = ["-h", HOST, "-U", "postgres"]
-    subprocess.run([_tool("dropdb"), *pg, "--if-exists", "--force", DATABASE], check=True)
-    subprocess.run([_tool("createdb"), *pg, DATABASE], check=True)
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+    def __init__(self, env: dict[str, str], *, port: int | None = None, name: str = "",
+                 log: Path | None = None) -> None:
+        self.env, self.port, self.log = env, port or free_port(), log
+        self.name = name or f"{self.kind}:{self.port}"
+        self.process: subprocess.Popen | None = None
 
+    @property
+    def http(self) -> str:
+        return f"http://{HOST}:{self.port}"
 
-def flush_redis() -> None:
-    """Only DB 14: the ranking, the rate-limit counters, the broadcast state of the bench."""
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.flushdb()
-    finally:
-        client.close()
+    @property
+    def ws(self) -> str:
+        return f"ws://{HOST}:{self.port}"
 
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process else None
 
-class BenchStack:
-    """Context manager: fresh database and Redis DB, two daphne processes, stopped on exit."""
+    def pids(self) -> list[int]:
+        """The process and its children (gunicorn's workers, nginx's)."""
+        if self.pid is None:
+            return []
+        children = Path(f"/proc/{self.pid}/task/{self.pid}/children")
+        return [self.pid, *(int(p) for p in children.read_text().split())] if children.exists() else [self.pid]
 
-    def __init__(self, log_dir: Path) -> None:
-        self.env = server_env()
-        log_dir.mkdir(parents=True, exist_ok=True)
-        self.servers = [Daphne(self.env, name=name, log=log_dir / f"daphne-{name}.log") for name in ("A", "B")]
+    def command(self) -> list[str]:
+        raise NotImplementedError
 
-    def __enter__(self) -> BenchStack:
-        reset_database(self.env)
-        flush_redis()
+    def start(self) -> Server:
+        output = open(self.log, "ab") if self.log else subprocess.DEVNULL  # noqa: SIM115
         try:
-            for server in self.servers:
-                server.start(wait=False)  # both boot at once
-            for server in self.servers:
-                server.wait_ready(path="/readyz")
+            self.process = subprocess.Popen(self.command(), cwd=ROOT, env=self.env, stdout=output,
+                                            stderr=subprocess.STDOUT, start_new_session=True)
+        finally:
+            if self.log:
+                output.close()
+        return self
+
+    def wait_ready(self, path: str = "/healthz", timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process is None or self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited early (log: {self.log})")
+            try:
+                if httpx.get(f"{self.http}{path}", timeout=1, trust_env=False).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.name} not ready in {timeout:.0f} s (log: {self.log})")
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+        except ProcessLookupError:
+            pass
+
+
+class Daphne(Server):
+    kind = "daphne"
+
+    def command(self) -> list[str]:
+        return [str(BIN / "daphne"), "-v", "0", "-b", HOST, "-p", str(self.port),
+                "--application-close-timeout", "5", "scoreboard_project.asgi:application"]
+
+
+class Uvicorn(Server):
+    kind = "uvicorn"
+
+    def command(self) -> list[str]:
+        return [str(BIN / "uvicorn"), "scoreboard_project.asgi:application", "--host", HOST, "--port",
+                str(self.port), "--no-access-log", "--log-level", "warning", "--ws-ping-interval", "20"]
+
+
+class Gunicorn(Server):
+    """Django's WSGI application under gunicorn's threaded worker (HTTP only)."""
+
+    kind = "gunicorn"
+
+    def __init__(self, env: dict[str, str], *, threads: int = 8, **kwargs) -> None:
+        super().__init__(env, **kwargs)
+        self.threads = threads
+
+    def command(self) -> list[str]:
+        return [str(BIN / "gunicorn"), "scoreboard_project.wsgi:application", "-b", f"{HOST}:{self.port}",
+                "-k", "gthread", "--threads", str(self.threads), "-w", "1", "--log-level", "warning"]
+
+
+def nginx_binary() -> str | None:
+    return shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None)
+
+
+NGINX_CONF = """\
+# Sample reverse proxy of the production shape (written by bench/servers.py; see docs/deployment.md).
+{user}worker_processes {workers};
+worker_rlimit_nofile {files};
+pid {run}/nginx.pid;
+error_log {run}/error.log warn;
+daemon off;
+events {{ worker_connections {connections}; }}
+http {{
+    access_log off;
+    client_body_temp_path {run}/body; proxy_temp_path {run}/proxy; fastcgi_temp_path {run}/fastcgi;
+    uwsgi_temp_path {run}/uwsgi; scgi_temp_path {run}/scgi;
+    client_max_body_size 1m;  # the application answers 413 (with its envelope) over 64 KiB
+    upstream app {{
+{servers}
+        keepalive 64;
+    }}
+    upstream sockets {{
+        least_conn;
+{servers}
+    }}
+    server {{
+        listen {listen};
+        proxy_http_version 1.1;
+        # Every location sets all its headers: nginx drops the server's proxy_set_header
+        # lines in a location that sets any of its own.
+        location /ws/ {{
+            proxy_pass http://sockets;
+            proxy_set_header Host $host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_set_header Upgrade $http_upgrade;
+            proxy_set_header Connection "upgrade";
+            proxy_read_timeout 1h;
+            proxy_buffering off;
+        }}
+        location = /api/v1/leaderboard/stream {{
+            proxy_pass http://app;
+            proxy_set_header Host $host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_set_header Connection "";
+            proxy_buffering off;
+            proxy_cache off;
+            proxy_read_timeout 1h;
+        }}
+        location / {{
+            proxy_pass http://app;
+            proxy_set_header Host $host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_set_header Connection "";
+        }}
+    }}
+}}
+"""
+
+
+class Nginx(Server):
+    kind = "nginx"
+
+    def __init__(self, upstreams: list[Server], *, port: int | None = None, listen_host: str = HOST,
+                 log: Path | None = None) -> None:
+        super().__init__({"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, port=port, name="nginx", log=log)
+        self.upstreams, self.listen_host = upstreams, listen_host
+        self.run_dir = Path(tempfile.mkdtemp(prefix="scoreboard-nginx-"))
+
+    def config(self) -> str:
+        servers = "\n".join(f"        server {HOST}:{u.port};" for u in self.upstreams)
+        # Started by root (a container), nginx would run its workers as "nobody", who cannot
+        # write this private run directory: they run as the caller instead.
+        user = "user root;\n" if os.geteuid() == 0 else ""
+        return NGINX_CONF.format(user=user, workers=2, files=19000, connections=9000, run=self.run_dir, servers=servers,
+                                 listen=f"{self.listen_host}:{self.port}")
+
+    def command(self) -> list[str]:
+        binary = nginx_binary()
+        if binary is None:
+            raise RuntimeError("nginx is not installed (make serve installs it: apt-get install nginx-light)")
+        conf = self.run_dir / "nginx.conf"
+        conf.write_text(self.config())
+        return [binary, "-p", str(self.run_dir), "-c", str(conf), "-e", str(self.run_dir / "error.log")]
+
+    def stop(self) -> None:
+        super().stop()
+        shutil.rmtree(self.run_dir, ignore_errors=True)
+
+
+class Shape:
+    """The production shape: ``processes`` daphne processes behind nginx on ``port``."""
+
+    def __init__(self, env: dict[str, str], *, port: int | None = None, processes: int = 2,
+                 log_dir: Path | None = None, server: type[Server] = Daphne, listen_host: str = HOST) -> None:
+        def log(name: str) -> Path | None:
+            return log_dir / f"{name}.log" if log_dir else None
+
+        if log_dir:
+            log_dir.mkdir(parents=True, exist_ok=True)
+        names = [chr(ord("A") + i) for i in range(processes)]
+        self.apps = [server(env, name=n, log=log(f"{server.kind}-{n}")) for n in names]
+        self.proxy = Nginx(self.apps, port=port, listen_host=listen_host, log=log("nginx"))
+
+    @property
+    def http(self) -> str:
+        return self.proxy.http
+
+    @property
+    def ws(self) -> str:
+        return self.proxy.ws
+
+    def pids(self) -> dict[str, list[int]]:
+        found = {app.name: app.pids() for app in self.apps}
+        found["nginx"] = self.proxy.pids()
+        return found
+
+    def __enter__(self) -> Shape:
+        try:
+            for app in self.apps:
+                app.start()  # all boot at once
+            for app in self.apps:
+                app.wait_ready(path="/readyz")
+            self.proxy.start()
+            self.proxy.wait_ready(path="/healthz", timeout=15)
         except BaseException:
             self.stop()
             raise
@@ -99,5 +268,6 @@ class BenchStack:
         self.stop()
 
     def stop(self) -> None:
-        for server in self.servers:
-            server.stop()
+        self.proxy.stop()
+        for app in self.apps:
+            app.stop()

@@ -18,7 +18,6 @@ import uuid
 
 import orjson
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from accounts.models import User
@@ -29,6 +28,7 @@ from scoreboard_project.limits import CAPS, OPEN, WS_FLOOD_BURST, WS_FLOOD_RATE,
 from . import ws_limits
 from .broadcast import HubClient, get_hub, group_add, group_discard, user_group
 from .dialects import LIVE
+from .lazy_channel import LazyChannelConsumer
 from .ranking import REDIS_ERRORS
 from .ws_auth import authenticate_token
 
@@ -70,7 +70,7 @@ class _Bucket:
         return True
 
 
-class LeaderboardConsumer(AsyncJsonWebsocketConsumer):
+class LeaderboardConsumer(LazyChannelConsumer):
     dialect = LIVE
 
     def __init__(self, *args, dialect=None, **kwargs) -> None:
@@ -119,10 +119,11 @@ class LeaderboardConsumer(AsyncJsonWebsocketConsumer):
             if allowed:
                 await self.drop_lease()  # an anonymous socket that signed in
                 self.lease_holder = ws_limits.user_holder(str(user.pk))
+                await self.ensure_channel()  # anonymous sockets never open one
                 await group_add(user_group(user.pk), self.channel_name)
         except REDIS_ERRORS:
             logger.warning("Redis unreachable: refusing an authenticated socket (limits cannot be checked)")
-            await self.shut(1011)
+            await self.shut(1013)  # Try Again Later, as when the channel layer is down
             return False
         if not allowed:
             await self.shut(4429)
@@ -135,7 +136,7 @@ class LeaderboardConsumer(AsyncJsonWebsocketConsumer):
             await self._start()
         except REDIS_ERRORS:
             logger.warning("Redis unreachable: the live leaderboard cannot be served")
-            await self.shut(1011)
+            await self.shut(1013)  # Try Again Later, as when the channel layer is down
 
     async def _start(self) -> None:
         self.started = True
@@ -282,6 +283,7 @@ class LeaderboardConsumer(AsyncJsonWebsocketConsumer):
             with contextlib.suppress(Exception):
                 await group_discard(user_group(self.user.pk), self.channel_name)
         await self.drop_lease()
+        await self.drop_channel()
         metrics.websocket_connections.dec()
 
     async def drop_lease(self) -> None:

@@ -240,7 +240,10 @@ def ranking_record_change(entry: ScoreHistory) -> None:
             # ZINCRBY is never retried: a failure marks the board stale and a rebuild counts it.
             _guarded(window_for(period, when), lambda b: _increment(b, entry))
     try:
-        get_redis().set(redis_key("lb", "last_change"), iso_z(entry.created_at))
+        pipe = get_redis().pipeline(transaction=False)
+        pipe.set(redis_key("lb", "last_change"), iso_z(entry.created_at))
+        _bump(pipe)
+        pipe.execute()
     except REDIS_ERRORS:
         pass
 
@@ -253,6 +256,13 @@ def ranking_add_player(user: User) -> None:
     for period in TIMED_PERIODS:
         window = window_for(period)
         _guarded(window, lambda b, w=window: b.add_if_absent(str(user.pk), 0, to_micros(w.start)))
+    _bump()
+
+
+def _bump(pipe=None) -> None:
+    from .read_cache import bump_version  # imports this module: resolved at call time
+
+    bump_version(pipe)
 
 
 def _rebroadcast() -> None:
@@ -271,6 +281,7 @@ def ranking_remove_player(user: User) -> None:
             logger.warning("Could not record the ban of %s in Redis", user.pk)
         for period in ("all", *TIMED_PERIODS):
             _guarded(window_for(period), lambda b: b.remove(str(user.pk)))
+        _bump()
     _rebroadcast()
 
 
@@ -303,6 +314,7 @@ def ranking_restore_player(user: User) -> None:
                  lambda b: b.set_absolute(str(user.pk), user.score, to_micros(user.score_updated_at)))
         for period in TIMED_PERIODS:
             _mark_stale(window_for(period))  # their period sums come back with the next rebuild
+        _bump()
     _rebroadcast()
 
 

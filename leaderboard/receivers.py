@@ -10,6 +10,7 @@ from accounts.models import User
 
 from . import broadcast, overtaken, ranking
 from .models import ScoreHistory
+from .rank_read import ranks_for_scores
 
 
 @receiver(post_save, sender=ScoreHistory, dispatch_uid="leaderboard.score_history_saved")
@@ -17,24 +18,22 @@ def score_history_saved(sender, instance: ScoreHistory, created: bool, **kwargs)
     if not created:
         return
     user = instance.user
-    # Inside the scoring transaction, before the ranking store has the new score. The
-    # ledger service passes the ranks it already counted; other writers get them counted.
-    previous_rank, new_rank = getattr(instance, "known_ranks", None) or (
-        ranking.rank_for_score(user, instance.previous_score),
-        ranking.rank_for_score(user, instance.new_score),
-    )
-    event = broadcast.ScoreEvent(
-        userId=str(user.pk),
-        previousScore=instance.previous_score,
-        newScore=instance.new_score,
-        increment=instance.increment,
-        previousRank=previous_rank,
-        newRank=new_rank,
-    )
 
     previous_time = getattr(instance, "previous_score_time", None)
 
     def after_commit() -> None:
+        # Ranks from the committed scores, counted after the transaction (never under the
+        # row lock) and before the ranking store moves; the ledger service reuses them.
+        previous_rank, new_rank = ranks_for_scores(user, [instance.previous_score, instance.new_score])
+        instance.known_ranks = (previous_rank, new_rank)
+        event = broadcast.ScoreEvent(
+            userId=str(user.pk),
+            previousScore=instance.previous_score,
+            newScore=instance.new_score,
+            increment=instance.increment,
+            previousRank=previous_rank,
+            newRank=new_rank,
+        )
         # The ranking first, so the top 10 the broadcaster reads already holds this change.
         ranking.ranking_record_change(instance)
         broadcast.score_changed(event)

@@ -15,8 +15,9 @@ from django.utils.dateparse import parse_datetime
 from accounts.models import User
 from scoreboard_project import metrics
 
-from . import ledger, ledger_roots, ranking
+from . import ledger, ledger_roots
 from .models import ScoreHistory
+from .rank_read import ranks_for_scores
 
 _TABLE = ScoreHistory._meta.db_table
 # The player's score and chain head, and the next ledger row id, under the player's row lock.
@@ -82,8 +83,6 @@ def score_history_record(
             **({"last_action_at": now} if counts_actions else {}),
         )
         new_score = previous_score + increment
-        previous_rank = ranking.rank_for_score(user, previous_score)
-        new_rank = ranking.rank_for_score(user, new_score)
         entry = ScoreHistory(
             id=entry_id, user=user, kind=kind, action_id=action_id, action_type=action_type, reference=reference,
             once_per_reference=once_per_reference, increment=increment, previous_score=previous_score,
@@ -91,14 +90,14 @@ def score_history_record(
             proof=proof or {}, signature=signature, reverses=reverses, completed_by=completed_by,
             note=note, created_at=now, hash=digest if entry_id else "",
         )
-        # Handed to the post_save receiver so the personal events do not count the ranks again.
-        entry.known_ranks = (previous_rank, new_rank)
         entry.previous_score_time = previous_time  # the tie-break of the old score (overtaken.py)
         entry.save(force_insert=True)
         if not entry_id:  # a database that cannot reserve ids: hash after the INSERT
             _chain_after_insert(entry, head)
         user.score, user.score_updated_at = new_score, now
-        # The post_save receiver (receivers.py) updates the ranking on commit, then broadcasts.
+        # The post_save receiver (receivers.py) counts the ranks on commit (no Redis call while
+        # the row is locked), updates the ranking, then broadcasts.
+    previous_rank, new_rank = getattr(entry, "known_ranks", None) or ranks_for_scores(user, [previous_score, new_score])
     metrics.score_updates.labels(kind=kind).inc()
     # The first write of a UTC day seals the finished days' roots, in the background.
     transaction.on_commit(lambda: ledger_roots.notice_write(now), robust=True)

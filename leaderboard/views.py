@@ -17,7 +17,7 @@ from scoreboard_project.paths import path_uuid
 from scoreboard_project.responses import ok
 from scoreboard_project.schema import errors
 
-from . import selectors
+from . import read_cache, selectors
 from .periods import PERIODS
 from .schema import (
     AROUND_ME_RESPONSE,
@@ -41,6 +41,18 @@ class PeriodInput(serializers.Serializer):
     period = serializers.ChoiceField(choices=PERIODS, default="all")
 
 
+def fast_query(params) -> dict | None:
+    """``period`` and ``limit`` of the common query without building a serializer; None for
+    anything else (an unknown key, a value the serializer must judge)."""
+    if not set(params) <= {"period", "limit"}:
+        return None
+    period, limit = params.get("period", "all"), params.get("limit", "10")
+    if period not in PERIODS or not (limit.isascii() and limit.isdigit() and 1 <= len(limit) <= 3):
+        return None
+    number = int(limit)
+    return {"period": period, "limit": number} if 1 <= number <= 100 and limit[0] != "0" else None
+
+
 class LeaderboardGetApi(APIView):
     """GET /leaderboard and its alias /scoreboard/top."""
 
@@ -55,9 +67,9 @@ class LeaderboardGetApi(APIView):
         responses={200: LEADERBOARD_RESPONSE, **errors(400, 401, 403, 429, 503)},
     )
     def get(self, request):
-        query = validated(self.InputSerializer, request.query_params)
+        query = fast_query(request.query_params) or validated(self.InputSerializer, request.query_params)
         check_leaderboard_read(request)
-        return ok(selectors.leaderboard_top(period=query["period"], limit=query["limit"]))
+        return read_cache.leaderboard_response(query["period"], query["limit"])
 
 
 class LeaderboardAroundMeApi(APIView):

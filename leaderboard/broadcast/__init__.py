@@ -75,7 +75,13 @@ def _group_send(group: str, message: dict) -> None:
     if target is None:
         async_to_sync(layer.group_send)(group, message)
         return
-    asyncio.run_coroutine_threadsafe(layer.group_send(group, message), target).result(timeout=5)
+    # Never waits: the scoring request's response does not queue behind the serving loop.
+    asyncio.run_coroutine_threadsafe(layer.group_send(group, message), target).add_done_callback(_sent)
+
+
+def _sent(future) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        logger.warning("Broadcast not sent: %s", future.exception())
 
 
 async def group_add(group: str, channel: str) -> None:

@@ -1,0 +1,97 @@
+"""The WSGI-in-ASGI adapter: what Django's WSGI handler receives, what the client gets back."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+from scoreboard_project.serving import WsgiInAsgi
+
+
+def _echo_app(seen: list):
+    def app(environ, start_response):
+        body = environ["wsgi.input"].read()
+        seen.append({**environ, "body": body, "thread": threading.get_ident()})
+        start_response("201 Created", [("Content-Type", "text/plain"), ("X-Seen", environ["PATH_INFO"])])
+        return [b"got:", body]
+
+    return app
+
+
+async def _asgi_fallback(scope, receive, send):
+    await send({"type": "http.response.start", "status": 299, "headers": []})
+    await send({"type": "http.response.body", "body": b"asgi"})
+
+
+def _call(app, *, path="/api/v1/x", method="POST", headers=(), chunks=(b"",), query=b"a=1&b=%C3%A9"):
+    scope = {"type": "http", "method": method, "path": path, "root_path": "", "query_string": query,
+             "headers": list(headers), "server": ("127.0.0.1", 8080), "client": ("10.0.0.7", 5555),
+             "http_version": "1.1", "scheme": "http"}
+    messages = [{"type": "http.request", "body": c, "more_body": i < len(chunks) - 1} for i, c in enumerate(chunks)]
+    sent = []
+
+    async def receive():
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message):
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    return sent
+
+
+def test_it_hands_the_request_to_the_wsgi_app_and_sends_its_answer():
+    seen: list = []
+    app = WsgiInAsgi(_echo_app(seen), _asgi_fallback, streaming=("/stream",), max_body=100, threads=2)
+    sent = _call(app, path="/api/v1/é", headers=[(b"content-type", b"application/json"),
+                                                 (b"content-length", b"7"), (b"x-forwarded-for", b"1.2.3.4"),
+                                                 (b"accept", b"a"), (b"accept", b"b")], chunks=(b"{\"a\"", b":1}"))
+    start, body = sent
+    assert start["status"] == 201
+    assert (b"x-seen", "/api/v1/é".encode().decode("latin-1").encode("latin-1")) in start["headers"]
+    assert body["body"] == b'got:{"a":1}'
+    environ = seen[0]
+    assert environ["REQUEST_METHOD"] == "POST"
+    assert environ["QUERY_STRING"] == "a=1&b=%C3%A9"
+    assert environ["CONTENT_TYPE"] == "application/json" and environ["CONTENT_LENGTH"] == "7"
+    assert environ["HTTP_X_FORWARDED_FOR"] == "1.2.3.4"
+    assert environ["HTTP_ACCEPT"] == "a,b"
+    assert environ["REMOTE_ADDR"] == "10.0.0.7"
+
+
+def test_it_gives_a_chunked_body_its_length_and_stops_reading_past_the_limit():
+    seen: list = []
+    app = WsgiInAsgi(_echo_app(seen), _asgi_fallback, streaming=(), max_body=10, threads=1)
+    _call(app, chunks=(b"12345", b"678"))
+    _call(app, chunks=(b"1234567", b"89012345", b"never read"))
+    assert seen[0]["CONTENT_LENGTH"] == "8" and seen[0]["body"] == b"12345678"
+    assert seen[1]["CONTENT_LENGTH"] == "11" and seen[1]["body"] == b"12345678901"  # limit + 1: a 413
+
+
+def test_it_leaves_streaming_paths_and_other_protocols_to_the_asgi_app():
+    seen: list = []
+    app = WsgiInAsgi(_echo_app(seen), _asgi_fallback, streaming=("/api/v1/leaderboard/stream",), max_body=10)
+    sent = _call(app, path="/api/v1/leaderboard/stream", method="GET")
+    assert sent[0]["status"] == 299 and seen == []
+
+
+def test_it_runs_every_request_on_the_same_few_threads():
+    seen: list = []
+    app = WsgiInAsgi(_echo_app(seen), _asgi_fallback, streaming=(), max_body=10, threads=2)
+    for _ in range(20):
+        _call(app)
+    assert len(seen) == 20
+    assert len({s["thread"] for s in seen}) <= 2
+
+
+def test_the_application_serves_plain_http_through_it(db):  # noqa: ARG001
+    from scoreboard_project.asgi import application
+
+    assert isinstance(application.application_mapping["http"], WsgiInAsgi)
+    start, body = _call(application, path="/healthz", method="GET", headers=[(b"host", b"127.0.0.1")],
+                        query=b"")
+    assert start["status"] == 200
+    assert body["body"] == b'{"success": true, "data": {"status": "ok"}}'
+    start, body = _call(application, path="/api/v1/nowhere", method="GET", headers=[(b"host", b"127.0.0.1")],
+                        query=b"")
+    assert start["status"] == 404 and b'"NOT_FOUND"' in body["body"]
