@@ -19,7 +19,7 @@ from typing import Any
 from uuid import UUID
 
 from django.conf import settings
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 
 from accounts.models import Role, User
 from anticheat.audit import audit_refusal
@@ -28,6 +28,7 @@ from anticheat.limits import check_action_request, check_completion_attempt
 from anticheat.models import Flag
 from anticheat.proofs import Bounds, check_duration, check_proof
 from anticheat.services import detect_anomalies
+from leaderboard.boards.services import feed_completion
 from leaderboard.models import ScoreHistory
 from leaderboard.services import ScoreChange, score_history_record
 from scoreboard_project import metrics
@@ -242,13 +243,17 @@ def _score(
     try:
         # The unique constraint on (user, type, reference) settles two different tokens
         # racing for one non-repeatable reference.
-        return score_history_record(
-            user=owner, increment=claims.points, action_id=claimed.action_id, action_type=kind.code,
-            reference=claimed.reference, once_per_reference=not kind.repeatable,
-            completion_time_ms=proof.completion_time if proof else None, server_elapsed_ms=elapsed_ms,
-            proof={"completionTime": proof.completion_time, "checksum": proof.checksum} if proof else {},
-            signature=proof.signature if proof else "", completed_by=caller,
-        )
+        with transaction.atomic():  # the named incr boards fed by this type: same transaction
+            change = score_history_record(
+                user=owner, increment=claims.points, action_id=claimed.action_id, action_type=kind.code,
+                reference=claimed.reference, once_per_reference=not kind.repeatable,
+                completion_time_ms=proof.completion_time if proof else None, server_elapsed_ms=elapsed_ms,
+                proof={"completionTime": proof.completion_time, "checksum": proof.checksum} if proof else {},
+                signature=proof.signature if proof else "", completed_by=caller,
+            )
+            feed_completion(user=owner, action_type=kind.code, points=claims.points, at=change.entry.created_at,
+                            reference=claimed.reference)
+        return change
     except IntegrityError as exc:
         token_release(action_id=claimed.action_id, claimed_at=now)
         raise refused from exc

@@ -9,12 +9,16 @@ from django.dispatch import receiver
 from accounts.models import User
 
 from . import broadcast, ranking
+from .boards.receivers import board_row_saved
 from .models import ScoreHistory
 
 
 @receiver(post_save, sender=ScoreHistory, dispatch_uid="leaderboard.score_history_saved")
 def score_history_saved(sender, instance: ScoreHistory, created: bool, **kwargs) -> None:  # noqa: ARG001
     if not created:
+        return
+    if instance.board_id is not None:  # a named board's write: its own side effects
+        board_row_saved(instance)
         return
     user = instance.user
     # Inside the scoring transaction, before the ranking store has the new score. The

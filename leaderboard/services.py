@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -14,7 +15,7 @@ from accounts.models import User
 from scoreboard_project import metrics
 
 from . import ranking
-from .models import ScoreHistory
+from .models import Leaderboard, ScoreHistory
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,10 @@ def score_history_record(
     reverses: ScoreHistory | None = None,
     completed_by: User | None = None,
     note: str = "",
+    board: Leaderboard | None = None,
+    board_period_start: datetime | None = None,
+    board_previous_score: int | None = None,
+    board_at: datetime | None = None,
 ) -> ScoreChange:
     """Move a player's score by ``increment`` and write the ledger row, atomically.
 
@@ -50,7 +55,17 @@ def score_history_record(
     updated on commit by the ``post_save`` receiver of ScoreHistory, which then
     schedules the broadcast. Raises IntegrityError when a non-repeatable action's
     reference was already scored (the unique constraint is the last word on "once").
+
+    With ``board``: a named board's write (``boards/services.py``, which holds the
+    record's row lock and passes the record's score before it, ``board_previous_score``,
+    and the write's time). The row is ``kind=board`` and leaves ``User.score`` alone.
     """
+    if board is not None:
+        return _board_row(
+            user=user, increment=increment, board=board, period_start=board_period_start,
+            previous=board_previous_score or 0, at=board_at or timezone.now(), action_type=action_type,
+            reference=reference, completed_by=completed_by, note=note,
+        )
     with transaction.atomic():
         # Lock the player's row, then stamp the time: one player's changes are stamped in
         # the order they commit, which the ranking store relies on to drop a late write.
@@ -80,3 +95,18 @@ def score_history_record(
         # The post_save receiver (receivers.py) updates the ranking on commit, then broadcasts.
     metrics.score_updates.labels(kind=kind).inc()
     return ScoreChange(entry, previous_score, new_score, previous_rank, new_rank)
+
+
+def _board_row(
+    *, user: User, increment: int, board: Leaderboard, period_start: datetime | None, previous: int,
+    at: datetime, action_type: str, reference: str, completed_by: User | None, note: str,
+) -> ScoreChange:
+    with transaction.atomic():
+        entry = ScoreHistory(
+            user=user, kind=ScoreHistory.Kind.BOARD, board=board, board_period_start=period_start,
+            action_type=action_type, reference=reference, increment=increment, previous_score=previous,
+            new_score=previous + increment, completed_by=completed_by, note=note, created_at=at,
+        )
+        entry.save(force_insert=True)  # the post_save receiver updates the board's set on commit
+    metrics.score_updates.labels(kind=ScoreHistory.Kind.BOARD).inc()
+    return ScoreChange(entry, previous, previous + increment, None, None)

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import sse, views
 
@@ -9,4 +9,5 @@ urlpatterns = [
     path("leaderboard/stream", sse.leaderboard_stream, name="leaderboard-stream"),
     path("users/me/score", views.MyScoreGetApi.as_view(), name="my-score"),
     path("users/<str:user_id>/score", views.UserScoreGetApi.as_view(), name="user-score"),
+    path("", include("leaderboard.boards.urls")),
 ]

@@ -224,6 +224,8 @@ ANOMALY_DETECTION_THRESHOLD = env_int("ANOMALY_DETECTION_THRESHOLD", 5, minimum=
 BROADCAST_INTERVAL_MS = env_int("BROADCAST_INTERVAL_MS", 1000, minimum=0)
 WS_HEARTBEAT_INTERVAL = env_int("WS_HEARTBEAT_INTERVAL", 30000, minimum=100)
 LEADERBOARD_PUBLIC = env_bool("LEADERBOARD_PUBLIC", True)
+# Named boards: each process runs a small task that records period resets (boards/resets.py).
+BOARD_RESET_CLOCK = env_bool("BOARD_RESET_CLOCK", True)
 
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_FAIL_OPEN = False

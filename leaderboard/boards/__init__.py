@@ -1,0 +1,1 @@
+"""Named leaderboards (API.md, "Named leaderboards"): boards, periods, records, resets, live."""
