@@ -41,3 +41,9 @@ def player(db) -> Callable[..., User]:
         return make_player(username, score=score, score_updated_at=T0 + timedelta(minutes=at), **fields)
 
     return build
+
+
+@pytest.fixture(autouse=True)
+def _no_board_reset_thread(settings) -> None:
+    """Tests roll periods themselves (resets.periods_roll); no background thread."""
+    settings.BOARD_RESET_CLOCK = False
