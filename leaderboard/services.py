@@ -101,7 +101,7 @@ def _board_row(
     *, user: User, increment: int, board: Leaderboard, period_start: datetime | None, previous: int,
     at: datetime, action_type: str, reference: str, completed_by: User | None, note: str,
 ) -> ScoreChange:
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # the record writer's transaction holds the lock
         entry = ScoreHistory(
             user=user, kind=ScoreHistory.Kind.BOARD, board=board, board_period_start=period_start,
             action_type=action_type, reference=reference, increment=increment, previous_score=previous,

@@ -73,3 +73,27 @@ def page_after(board: RedisBoard, after: Position | None, limit: int) -> tuple[l
         items.append((user_id, int(float(flat[index + 1])), us))
     rows = assign_ranks(items, offset=start, first_rank=lambda _score: 1 + higher)
     return rows, total
+
+
+# KEYS: zset, map. ARGV: user id, then rank scores. Returns the player's stored score (or
+# false) and, for each rank score, how many members are strictly better.
+_ABOVE = """
+local member = redis.call('HGET', KEYS[2], ARGV[1])
+local mine = false
+if member then mine = redis.call('ZSCORE', KEYS[1], member) or false end
+local counts = {}
+for i = 2, #ARGV do counts[#counts + 1] = redis.call('ZCOUNT', KEYS[1], '(' .. ARGV[i], '+inf') end
+return {mine, counts}
+"""
+_above_scripts: dict[int, object] = {}
+
+
+def ranks_among_others(board: RedisBoard, user_id: str, rank_scores: list[int]) -> list[int]:
+    """1 + the number of other players strictly better than each rank score (one call)."""
+    script = _above_scripts.get(id(board.client))
+    if script is None:
+        script = _above_scripts[id(board.client)] = board.client.register_script(_ABOVE)
+    mine, counts = script(keys=[board.keys.zset, board.keys.map], args=[user_id, *rank_scores], client=board.client)
+    own = None if not mine else float(mine)
+    return [1 + int(count) - (1 if own is not None and own > wanted else 0)
+            for count, wanted in zip(counts, rank_scores, strict=True)]

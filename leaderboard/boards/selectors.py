@@ -28,7 +28,7 @@ from .cursors import cursor_decode, cursor_encode
 from .models import Leaderboard, LeaderboardPeriod, LeaderboardRecord
 from .names import NAME_FIELDS, display_name_of
 from .periods import period_at
-from .redis_pages import Position, page_after
+from .redis_pages import Position, page_after, ranks_among_others
 from .schedule import PeriodWindow, period_start_of, window_at
 from .sql_pages import SqlRanking
 
@@ -220,5 +220,12 @@ def record_standing(target: Target, user_id: str) -> Row | None:
     return target.read(lambda source: source.standing(user_id))
 
 
-def rank_for(target: Target, rank_score: int, *, exclude_user_id: str) -> int:
-    return target.read(lambda source: source.rank_for(rank_score, exclude_user_id=exclude_user_id))
+def ranks_for(target: Target, rank_scores: list[int], *, exclude_user_id: str) -> list[int]:
+    """The rank each rank score would have among the other players (one read)."""
+
+    def query(source) -> list[int]:
+        if isinstance(source, RedisBoard):
+            return ranks_among_others(source, exclude_user_id, rank_scores)
+        return [source.rank_for(score, exclude_user_id=exclude_user_id) for score in rank_scores]
+
+    return target.read(query)

@@ -22,6 +22,7 @@ from ..services import score_history_record
 from . import clock
 from .errors import BoardClosed, BoardExists, BoardHasRecords
 from .models import Leaderboard, LeaderboardPeriod, LeaderboardRecord
+from .names import NAME_FIELDS, display_name_of
 from .periods import period_at
 from .schedule import PeriodWindow, to_millis
 
@@ -122,7 +123,7 @@ def record_write(
         if metadata is not None and (changed or board.operator != Leaderboard.Operator.BEST):
             record.metadata = metadata
         record.updated_at = at
-        record.save()
+        record.save(update_fields=["score", "rank_score", "reached_at", "metadata", "updated_at"])
         if not board.has_records:
             Leaderboard.objects.filter(pk=board.pk, has_records=False).update(has_records=True)
         entry = score_history_record(
@@ -151,7 +152,7 @@ def record_submit(
 ) -> dict[str, Any]:
     """``POST /leaderboards/{key}/records``: the record after the write, with its rank and
     the score and rank before it (ranks read outside the transaction)."""
-    from .selectors import GLOBAL_KEY, Target, board_get, record_standing, records_for
+    from .selectors import GLOBAL_KEY, Target, board_get, ranks_for
 
     if key == GLOBAL_KEY:
         raise BoardClosed("The global board is fed by completed actions only.")
@@ -160,19 +161,19 @@ def record_submit(
     if player is None or not player.is_ranked:
         raise NotFound("No such player on the leaderboards.", details={"userId": ["unknown or not ranked"]})
     at = clock.now()
-    before = Target(key, board, period_at(board, at)) if board.is_open(at) else None
-    previous = record_standing(before, str(player.pk)) if before else None
+    uid = str(player.pk)
     written = record_write(board=board, user=player, score=score, metadata=metadata, at=at, completed_by=caller)
-    target = Target(key, board, written.period)
-    now = record_standing(target, str(player.pk))
     record = written.record
-    rows = [now] if now is not None else []
-    entry = records_for(target, rows)[0] if rows else {
-        "rank": None, "userId": str(player.pk), "username": player.username, "displayName": player.username,
+    # Counted among the others, so it holds whether or not the set has the write yet.
+    first = written.previous_score is None
+    wanted = [record.rank_score] + ([] if first else [board.rank_score(written.previous_score)])
+    ranks = ranks_for(Target(key, board, written.period), wanted, exclude_user_id=uid)
+    return {
+        "rank": ranks[0], "userId": uid, "username": player.username,
+        "displayName": display_name_of({field: getattr(player, field) for field in NAME_FIELDS}),
         "score": record.score, "metadata": record.metadata, "updatedAt": record.reached_at,
+        "previousScore": written.previous_score, "previousRank": None if first else ranks[1],
     }
-    return {**entry, "previousScore": written.previous_score,
-            "previousRank": previous.rank if previous is not None and written.previous_score is not None else None}
 
 
 def feed_completion(*, user: User, action_type: str, points: int, at: datetime, reference: str = "") -> None:
