@@ -306,9 +306,9 @@ def ranking_restore_player(user: User) -> None:
                  lambda b: b.set_absolute(str(user.pk), user.score, to_micros(user.score_updated_at)))
         for period in TIMED_PERIODS:
             _mark_stale(window_for(period))  # their period sums come back with the next rebuild
-        from .boards import store as boards_store  # imports this module: resolved at call time
+    from .boards import store as boards_store  # imports this module: resolved at call time
 
-        boards_store.restore_player(user)  # and back on every named board
+    boards_store.restore_player(user)  # and back on every named board
     _rebroadcast()
 
 

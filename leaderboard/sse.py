@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from accounts.authentication import BearerAuthentication
 from scoreboard_project.errors import error_response
 
+from .boards.sockets import GLOBAL, board_exists
 from .broadcast import HubClient, get_hub
 from .schema import LeaderboardStreamSchemaView, documented_by
 
@@ -49,10 +50,13 @@ async def leaderboard_stream(request: HttpRequest) -> HttpResponse:
     refused = await database_sync_to_async(_authenticate)(request)
     if refused is not None:
         return refused
+    board = request.GET.get("board", GLOBAL)
+    if not await board_exists(board):
+        return error_response("NOT_FOUND", "No such leaderboard.", 404)
     hub = get_hub()
-    client = HubClient("sse")
+    client = HubClient("sse", board=board)
     await hub.register(client)
-    frames = await hub.snapshot()
+    frames = await hub.snapshot(board)
     response = StreamingHttpResponse(_events(client, frames["sse"]), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"

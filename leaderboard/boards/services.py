@@ -101,6 +101,7 @@ def record_write(
 ) -> RecordWrite:
     """Apply ``score`` to ``user``'s record in the current period. Call inside or outside a
     transaction; raises BoardClosed outside the board's season window."""
+    stamped = at is not None
     at = at or clock.now()
     if not board.is_open(at):
         raise BoardClosed(details={"startsAt": board.starts_at, "endsAt": board.ends_at})
@@ -115,6 +116,10 @@ def record_write(
         first = record is None and _insert_first(board, period, user)
         if record is None:
             record = lookup.get()
+        if not stamped:
+            # Stamped under the lock: one player's writes get rising times in commit order,
+            # which the ranking set relies on to drop a write that reaches it late.
+            at = max(at, clock.now())
         previous = None if first else record.score
         new = _apply(board.operator, board.ascending, previous, score)
         changed = previous is None or new != previous

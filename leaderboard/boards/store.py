@@ -15,6 +15,7 @@ import logging
 from datetime import datetime, timedelta
 
 import redis
+from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 
 from accounts.models import User
@@ -131,34 +132,43 @@ def current_totals(sets: list[tuple[int, PeriodWindow]]) -> dict[int, int]:
     return totals
 
 
-def _player_sets(user: User) -> list[tuple[int, PeriodWindow]]:
+def _player_sets(user: User) -> list[tuple[Leaderboard, PeriodWindow]]:
     from .selectors import period_window  # reads; resolved at call time
 
     boards = {board.pk: board for board in Leaderboard.objects.filter(records__user=user).distinct()}
     return [
-        (board_id, period_window(boards[board_id], start))
+        (boards[board_id], period_window(boards[board_id], start))
         for board_id, start in LeaderboardRecord.objects.filter(user=user).values_list("board_id", "period_start")
     ]
 
 
+def _rebroadcast(boards: set[str]) -> None:
+    from .live import board_changed  # the broadcaster reads through this module
+
+    for key in sorted(boards):
+        transaction.on_commit(lambda key=key: board_changed(key), robust=True)
+
+
 def remove_player(user: User) -> None:
-    """A ban (or a promotion to staff): off every named board's sets at once."""
-    if not redis_store_enabled():
-        return  # the SQL reads filter on the account itself
-    for board_id, period in _player_sets(user):
-        try:
-            RedisBoard(redis_window(board_id, period)).remove(str(user.pk))
-        except REDIS_ERRORS:
-            _mark_stale(board_id, period)
+    """A ban (or a promotion to staff): off every named board at once, their top 10s resent."""
+    found = _player_sets(user)
+    if redis_store_enabled():
+        for board, period in found:
+            try:
+                RedisBoard(redis_window(board.pk, period)).remove(str(user.pk))
+            except REDIS_ERRORS:
+                _mark_stale(board.pk, period)
+    _rebroadcast({board.key for board, _ in found})  # the SQL reads filter on the account itself
 
 
 def restore_player(user: User) -> None:
     """An unban: every record of the player is back where it was."""
-    if not redis_store_enabled() or not user.is_ranked:
+    if not user.is_ranked:
         return
-    records = {
-        (r.board_id, r.period_start): r for r in LeaderboardRecord.objects.filter(user=user)
-    }
-    for board_id, period in _player_sets(user):
-        record = records[(board_id, period.start)]
-        write(board_id, period, str(user.pk), record.rank_score, record.reached_at)
+    found = _player_sets(user)
+    if redis_store_enabled():
+        records = {(r.board_id, r.period_start): r for r in LeaderboardRecord.objects.filter(user=user)}
+        for board, period in found:
+            record = records[(board.pk, period.start)]
+            write(board.pk, period, str(user.pk), record.rank_score, record.reached_at)
+    _rebroadcast({board.key for board, _ in found})
