@@ -47,8 +47,14 @@ def board_create(*, key: str, name: str, operator: str, **fields: Any) -> Leader
         if Leaderboard.objects.filter(key=key).exists():
             raise BoardExists(details={"key": [f"{key!r} is taken."]}) from exc
         raise
-    transaction.on_commit(lambda: cache.delete(FEEDS_CACHE_KEY))
+    transaction.on_commit(_forget_cached_boards)
     return board
+
+
+def _forget_cached_boards() -> None:
+    from .page import PICKER_CACHE_KEY
+
+    cache.delete_many([FEEDS_CACHE_KEY, PICKER_CACHE_KEY])
 
 
 def board_update(*, board: Leaderboard, **changes: Any) -> Leaderboard:
@@ -73,7 +79,7 @@ def board_update(*, board: Leaderboard, **changes: Any) -> Leaderboard:
             end = period_at(board, now).end
             LeaderboardPeriod.objects.filter(board=board, starts_at=current.start).update(ends_at=end)
         board.save()
-    transaction.on_commit(lambda: cache.delete(FEEDS_CACHE_KEY))
+    transaction.on_commit(_forget_cached_boards)
     return board
 
 
