@@ -33,3 +33,9 @@ lint: $(STAMP)
 .PHONY: bench
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+# Named leaderboards at scale: 1,000 boards, 1,000,000 records in one board (own database
+# scoreboard_bench_boards, Redis DB 13; both wiped); in-process server times.
+.PHONY: bench-boards
+bench-boards: $(STAMP)
+	$(BIN)/python bench/phase_boards.py

@@ -62,11 +62,11 @@ class Target:
             return SqlRanking(ranked_players(), "score", "score_updated_at", "id")
         return SqlRanking(store.ranked_records(self.board.pk, self.period.start), "rank_score", "reached_at", "user_id")
 
-    def fast(self) -> RedisBoard | None:
+    def fast(self, *, checked: bool = True) -> RedisBoard | None:
         if self.board is None:
             found = ranking.board_for(window_for("all"))
             return found if isinstance(found, RedisBoard) else None
-        return store.redis_board(self.board.pk, self.period)
+        return store.redis_board(self.board.pk, self.period, checked=checked)
 
     def read(self, query: Callable[[Any], T]) -> T:
         """``query`` on the Redis set when ready, else on SQL (also when Redis fails)."""
@@ -77,6 +77,21 @@ class Target:
             except store.REDIS_ERRORS as exc:
                 store.logger.warning("Board read falls back to SQL: %s", exc)
         return query(self.sql())
+
+    def page(self, after: Position | None, limit: int) -> tuple[list[Row], int]:
+        """A keyset page in one Redis call when the set is ready (its script checks), else
+        after a rebuild, else on SQL."""
+        fast = self.fast(checked=False)
+        if fast is not None:
+            try:
+                found = page_after(fast, after, limit)
+                if found is None and self.board is not None and store.rebuild(self.board.pk, self.period):
+                    found = page_after(fast, after, limit)
+                if found is not None:
+                    return found
+            except store.REDIS_ERRORS as exc:
+                store.logger.warning("Board read falls back to SQL: %s", exc)
+        return self.sql().page_after(after, limit)
 
 
 # --- boards and periods -------------------------------------------------------------------
@@ -180,15 +195,7 @@ def records_page(*, key: str, period: str = "current", cursor: str | None = None
     target = target_for(key, period)
     after = cursor_decode(cursor, board_key=key, period_id=target.period_id) if cursor else None
 
-    def query(source) -> tuple[list[Row], int]:
-        if isinstance(source, RedisBoard):
-            found = page_after(source, after, limit)
-            if found is None:  # the set vanished mid-read (expired, flushed): SQL answers
-                raise store.redis.RedisError("board set not ready")
-            return found
-        return source.page_after(after, limit)
-
-    rows, total = target.read(query)
+    rows, total = target.page(after, limit)
     next_cursor = None
     if len(rows) == limit:
         last = rows[-1]

@@ -22,7 +22,7 @@ from accounts.models import User
 
 from ..periods import Window, to_micros
 from ..ranking import redis_store_enabled
-from ..redis_store import RedisBoard
+from ..redis_store import RedisBoard, banned_key, member_for, scripts
 from .models import Leaderboard, LeaderboardRecord
 from .schedule import PeriodWindow
 
@@ -44,13 +44,17 @@ def ranked_records(board_id: int, period_start: datetime) -> QuerySet:
     return LeaderboardRecord.objects.filter(RANKED, board_id=board_id, period_start=period_start)
 
 
-def redis_board(board_id: int, period: PeriodWindow) -> RedisBoard | None:
-    """The ready Redis set of this period (rebuilt now if missing and the lock is free)."""
+def redis_board(board_id: int, period: PeriodWindow, *, checked: bool = True) -> RedisBoard | None:
+    """The ready Redis set of this period (rebuilt now if missing and the lock is free).
+
+    ``checked=False`` skips the readiness round trip: for a reader whose own script
+    checks the ready marker (``redis_pages.page_after``) and rebuilds on a miss.
+    """
     if not redis_store_enabled():
         return None
     try:
         board = RedisBoard(redis_window(board_id, period))
-        if board.is_ready() or rebuild(board_id, period):
+        if not checked or board.is_ready() or rebuild(board_id, period):
             return board
     except REDIS_ERRORS as exc:
         logger.warning("Board read falls back to SQL: %s", exc)
@@ -75,10 +79,19 @@ def rebuild(board_id: int, period: PeriodWindow, *, wait: bool = False) -> bool:
         board.load(rows, [])
         # Writes that committed while the snapshot was read found no ready marker and were
         # skipped: set them again (a write is idempotent and never older than the set's).
-        for uid, rank_score, reached in ranked_records(board_id, period.start).filter(
-            updated_at__gte=started - CATCH_UP
-        ).values_list("user_id", "rank_score", "reached_at"):
-            board.set_absolute(str(uid), int(rank_score), to_micros(reached))
+        recent = ranked_records(board_id, period.start).filter(updated_at__gte=started - CATCH_UP)
+        pipe = board.client.pipeline(transaction=False)
+        for index, (uid, rank_score, reached) in enumerate(
+            recent.values_list("user_id", "rank_score", "reached_at").iterator(chunk_size=5000)
+        ):
+            uid = str(uid)
+            scripts(board.client).set_absolute(
+                keys=[board.keys.zset, board.keys.map, board.keys.ready, banned_key()],
+                args=[uid, int(rank_score), member_for(uid, to_micros(reached)), "1"], client=pipe,
+            )
+            if index % 2000 == 1999:
+                pipe.execute()
+        pipe.execute()
         return True
     finally:
         if board.client.get(board.keys.lock) == token:
