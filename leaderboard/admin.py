@@ -35,3 +35,4 @@ class ScoreHistoryAdmin(ReadOnlyAdmin):
             return "-"
         url = reverse("admin:leaderboard_scorehistory_change", args=[obj.reverses_id])
         return format_html('<a href="{}">#{}</a>', url, obj.reverses_id)
+from .boards import admin as _boards_admin  # noqa: E402,F401 - registers the named leaderboards
