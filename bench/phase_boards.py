@@ -78,6 +78,31 @@ def _timed(call) -> float:
     return elapsed
 
 
+def _bulk_users(count: int, now: datetime) -> None:
+    """``count`` players in one INSERT ... SELECT: every column gets its model default, so
+    the statement follows the model when fields are added."""
+    from django.db import connection
+
+    from accounts.models import User
+
+    columns, values, params = [], [], []
+    for field in User._meta.concrete_fields:
+        columns.append(connection.ops.quote_name(field.column))
+        if field.name == "id":
+            values.append("gen_random_uuid()")
+        elif field.name == "username":
+            values.append("'p' || lpad(i::text, 7, '0')")
+        elif field.name == "password":
+            values.append("'!'")
+        else:
+            values.append("%s")
+            default = now if field.name in ("date_joined", "score_updated_at") else field.get_default()
+            params.append(field.get_db_prep_save(default, connection))
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {User._meta.db_table} ({', '.join(columns)}) "
+                       f"SELECT {', '.join(values)} FROM generate_series(1, %s) AS i", [*params, count])
+
+
 def _seed(args: argparse.Namespace) -> dict:
     from django.db import connection
 
@@ -91,19 +116,19 @@ def _seed(args: argparse.Namespace) -> dict:
         services.board_create(key=f"board-{index:04d}", name=f"Board {index}", operator="best")
     big = services.board_create(key="big", name="Big", operator="best", starts_at=now - timedelta(days=1))
     boards_s = time.perf_counter() - started
-    batch = 20_000
-    for offset in range(0, args.records, batch):
-        users = [User(username=f"p{offset + i:07d}", email="", password="!", score_updated_at=now)
-                 for i in range(min(batch, args.records - offset))]
-        User.objects.bulk_create(users, batch_size=batch)
-        LeaderboardRecord.objects.bulk_create([
-            LeaderboardRecord(board=big, period_start=big.period_anchor, user=u, score=s, rank_score=s,
-                              reached_at=now - timedelta(microseconds=random.randrange(10**10)), updated_at=now)
-            for u, s in ((u, random.randrange(1_000_000)) for u in users)
-        ], batch_size=batch)
-    Leaderboard.objects.filter(pk=big.pk).update(has_records=True)
+    _bulk_users(args.records, now)
+    record = LeaderboardRecord._meta
     with connection.cursor() as cursor:
+        # Scores 0..999,999 (many ties on a million players), reached at random moments.
+        cursor.execute(
+            f"INSERT INTO {record.db_table} (board_id, period_start, user_id, score, rank_score, reached_at, "
+            f"metadata, updated_at) SELECT %s, %s, id, s, s, %s - random() * interval '10 days', '{{}}'::jsonb, %s "
+            f"FROM (SELECT id, floor(random() * 1000000)::bigint AS s FROM {User._meta.db_table} "
+            f"WHERE username LIKE 'p%%') AS players",
+            [big.pk, big.period_anchor, now, now - timedelta(hours=1)],
+        )
         cursor.execute("ANALYZE")
+    Leaderboard.objects.filter(pk=big.pk).update(has_records=True)
     return {"boards_s": round(boards_s, 1), "records_s": round(time.perf_counter() - started - boards_s, 1)}
 
 
