@@ -69,7 +69,9 @@ class LeaderboardConsumer(AsyncJsonWebsocketConsumer):
         self.tasks: list[asyncio.Task] = []
         self.flood = _Bucket()
         self.last_heard, self.pinged_at = time.monotonic(), None
-        self.board, self.board_clients = board_of(self.scope), {}
+        # /ws/leaderboard/live?board={key}; /ws/scoreboard picks boards by channel instead.
+        self.board = board_of(self.scope) if self.dialect.name == "live" else GLOBAL_BOARD
+        self.board_clients = {}
         await self.accept()
         self.released = False
         metrics.websocket_connections.inc()

@@ -60,7 +60,8 @@ class BoardFields(serializers.Serializer):
 
     def check_together(self, attrs: dict, board: Leaderboard | None = None) -> dict:
         operator = attrs.get("operator", board.operator if board else None)
-        if attrs.get("action_types") and operator != Leaderboard.Operator.INCR:
+        action_types = attrs.get("action_types", board.action_types if board else None)
+        if action_types and operator != Leaderboard.Operator.INCR:
             raise serializers.ValidationError({"action_types": ["Only incr boards take action types."]})
         starts_at = attrs.get("starts_at", board.starts_at if board else None)
         ends_at = attrs.get("ends_at", board.ends_at if board else None)

@@ -126,3 +126,21 @@ def test_it_refuses_records_for_unknown_or_banned_players_and_on_global(client_f
     assert client.post("/api/v1/leaderboards/arena/records", body, format="json").status_code == 404
     closed = client.post("/api/v1/leaderboards/global/records", body, format="json")
     assert closed.status_code == 409 and closed.json()["error"]["code"] == "BOARD_CLOSED"
+
+
+def test_it_refuses_to_make_a_fed_board_anything_but_incr(client_for):
+    new_board("levels", operator="incr", action_types=["COMPLETE_LEVEL"])
+    client = client_for(admin_account())
+    refused = client.patch("/api/v1/leaderboards/levels", {"operator": "best"}, format="json")
+    assert refused.status_code == 400 and "actionTypes" in refused.json()["error"]["details"]
+    cleared = client.patch("/api/v1/leaderboards/levels", {"operator": "best", "actionTypes": []}, format="json")
+    assert cleared.status_code == 200 and cleared.json()["data"]["operator"] == "best"
+
+
+def test_it_keeps_record_metadata_keys_as_sent(client_for, alice, game_server):
+    new_board("arena", operator="set")
+    body = {"userId": str(alice.pk), "score": 1, "metadata": {"snake_key": {"inner_key": 1}, "camelKey": 2}}
+    client_for(game_server).post("/api/v1/leaderboards/arena/records", body, format="json")
+    record = client_for(alice).get("/api/v1/leaderboards/arena/records").json()["data"]["records"][0]
+    assert record["metadata"] == {"snake_key": {"inner_key": 1}, "camelKey": 2}
+    assert set(record) == {"rank", "userId", "username", "displayName", "score", "metadata", "updatedAt"}
