@@ -155,6 +155,11 @@ def _measure(args: argparse.Namespace) -> dict:
                              after=Position(rs, to_micros(at), str(uid))) for uid, rs, at in records]
     path = "/api/v1/leaderboards/big/records"
     _timed(lambda: client.get(path))  # warm-up: connections, scripts
+    _timed(lambda: client.get("/api/v1/leaderboards"))  # warm-up: loads the global board (1M players)
+    # Baselines on the same machine at the same moment: the framework alone, one small query.
+    results["baseline: GET /healthz"] = _stats([_timed(lambda: client.get("/healthz")) for _ in range(100)])
+    results["baseline: GET /actions/types"] = _stats(
+        [_timed(lambda: client.get("/api/v1/actions/types")) for _ in range(100)])
     results["read first page, limit 50"] = _stats([_timed(lambda: client.get(path)) for _ in range(args.samples)])
     results["read any page (random cursor), limit 50"] = _stats(
         [_timed(lambda c=c: client.get(path, {"cursor": c})) for c in cursors])

@@ -97,3 +97,35 @@ def ranks_among_others(board: RedisBoard, user_id: str, rank_scores: list[int]) 
     own = None if not mine else float(mine)
     return [1 + int(count) - (1 if own is not None and own > wanted else 0)
             for count, wanted in zip(counts, rank_scores, strict=True)]
+
+
+# KEYS: zset, map. ARGV: user id, radius. The player's neighbourhood in one call:
+# {start, higher-than-first, items}, or {} when the player is not on the set.
+_AROUND = """
+local member = redis.call('HGET', KEYS[2], ARGV[1])
+if not member then return {} end
+local position = redis.call('ZREVRANK', KEYS[1], member)
+if not position then return {} end
+local radius = tonumber(ARGV[2])
+local start = math.max(0, position - radius)
+local items = redis.call('ZREVRANGE', KEYS[1], start, position + radius, 'WITHSCORES')
+return {start, redis.call('ZCOUNT', KEYS[1], '(' .. items[2], '+inf'), items}
+"""
+_around_scripts: dict[int, object] = {}
+
+
+def around_after(board: RedisBoard, user_id: str, radius: int) -> list[Row] | None:
+    """The player's row with up to ``radius`` rows before and after (one call); None when
+    the player is not on the set (the caller answers from its slower path)."""
+    script = _around_scripts.get(id(board.client))
+    if script is None:
+        script = _around_scripts[id(board.client)] = board.client.register_script(_AROUND)
+    answer = script(keys=[board.keys.zset, board.keys.map], args=[user_id, radius], client=board.client)
+    if not answer:
+        return None
+    start, higher, flat = int(answer[0]), int(answer[1]), answer[2]
+    items = []
+    for index in range(0, len(flat), 2):
+        uid, us = decode_member(flat[index])
+        items.append((uid, int(float(flat[index + 1])), us))
+    return assign_ranks(items, offset=start, first_rank=lambda _score: 1 + higher)

@@ -28,7 +28,7 @@ from .cursors import cursor_decode, cursor_encode
 from .models import Leaderboard, LeaderboardPeriod, LeaderboardRecord
 from .names import NAME_FIELDS, display_name_of
 from .periods import period_at
-from .redis_pages import Position, page_after, ranks_among_others
+from .redis_pages import Position, around_after, page_after, ranks_among_others
 from .schedule import PeriodWindow, period_start_of, window_at
 from .sql_pages import SqlRanking
 
@@ -166,7 +166,8 @@ def board_detail(key: str) -> dict[str, Any]:
 
 def boards_list() -> dict[str, Any]:
     boards = list(Leaderboard.objects.all())
-    totals = store.current_totals([(b.pk, period_at(b, clock.now())) for b in boards])
+    totals = store.current_totals([(b.pk, period_at(b, clock.now())) for b in boards],
+                                  {b.pk for b in boards if not b.has_records})
     return {"leaderboards": [_global_data(), *(board_data(b, total=totals[b.pk]) for b in boards)]}
 
 
@@ -212,6 +213,10 @@ def records_around(*, key: str, user: User, period: str = "current", radius: int
         return None
 
     def query(source) -> list[Row]:
+        if isinstance(source, RedisBoard):
+            found = around_after(source, str(user.pk), radius)
+            if found is not None:
+                return found
         mine = source.standing(str(user.pk))
         if mine is None:
             return []

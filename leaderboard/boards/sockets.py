@@ -7,6 +7,7 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 
 from .models import Leaderboard
+from .resets import ensure_reset_clock
 
 GLOBAL = "global"
 UNKNOWN_BOARD = 4404  # close code of a socket asking for a board that does not exist
@@ -26,4 +27,5 @@ def _exists(key: str) -> bool:
 async def board_exists(key: str) -> bool:
     if key == GLOBAL:
         return True
+    ensure_reset_clock()  # a process serving named boards' sockets records their resets too
     return await database_sync_to_async(_exists)(key)

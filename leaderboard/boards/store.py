@@ -116,9 +116,11 @@ def _mark_stale(board_id: int, period: PeriodWindow) -> None:
         logger.warning("Board %s period %s is stale and Redis is unreachable", board_id, period.id)
 
 
-def current_totals(sets: list[tuple[int, PeriodWindow]]) -> dict[int, int]:
-    """Players on each (board, period): one Redis round trip, one SQL query for the rest."""
-    totals: dict[int, int] = {}
+def current_totals(sets: list[tuple[int, PeriodWindow]], empty: set[int] = frozenset()) -> dict[int, int]:
+    """Players on each (board, period): 0 for the ``empty`` boards (no record ever), one
+    Redis round trip for the others, one SQL query for those whose set is not ready."""
+    totals: dict[int, int] = dict.fromkeys(empty, 0)
+    sets = [(board_id, period) for board_id, period in sets if board_id not in totals]
     if redis_store_enabled() and sets:
         try:
             boards = [RedisBoard(redis_window(board_id, period)) for board_id, period in sets]
@@ -134,13 +136,14 @@ def current_totals(sets: list[tuple[int, PeriodWindow]]) -> dict[int, int]:
             logger.warning("Board totals fall back to SQL: %s", exc)
     missing = [(board_id, period) for board_id, period in sets if board_id not in totals]
     if missing:
-        wanted = Q()
-        for board_id, period in missing:
-            wanted |= Q(board_id=board_id, period_start=period.start)
-        counted = dict(
-            LeaderboardRecord.objects.filter(RANKED).filter(wanted).values_list("board_id")
-            .annotate(n=Count("id")).values_list("board_id", "n")
-        )
+        starts = dict(missing)
+        counted: dict[int, int] = {}
+        for board_id, start, count in (
+            LeaderboardRecord.objects.filter(RANKED, board_id__in=list(starts))
+            .values_list("board_id", "period_start").annotate(n=Count("id")).values_list("board_id", "period_start", "n")
+        ):
+            if starts[board_id].start == start:
+                counted[board_id] = count
         totals.update({board_id: counted.get(board_id, 0) for board_id, _ in missing})
     return totals
 
