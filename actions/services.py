@@ -19,7 +19,7 @@ from typing import Any
 from uuid import UUID
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 
 from accounts.models import Role, User
 from anticheat.audit import audit_refusal
@@ -243,17 +243,16 @@ def _score(
     try:
         # The unique constraint on (user, type, reference) settles two different tokens
         # racing for one non-repeatable reference.
-        with transaction.atomic():  # the named incr boards fed by this type: same transaction
-            change = score_history_record(
-                user=owner, increment=claims.points, action_id=claimed.action_id, action_type=kind.code,
-                reference=claimed.reference, once_per_reference=not kind.repeatable,
-                completion_time_ms=proof.completion_time if proof else None, server_elapsed_ms=elapsed_ms,
-                proof={"completionTime": proof.completion_time, "checksum": proof.checksum} if proof else {},
-                signature=proof.signature if proof else "", completed_by=caller,
-            )
-            feed_completion(user=owner, action_type=kind.code, points=claims.points, at=change.entry.created_at,
-                            reference=claimed.reference)
-        return change
+        return score_history_record(
+            user=owner, increment=claims.points, action_id=claimed.action_id, action_type=kind.code,
+            reference=claimed.reference, once_per_reference=not kind.repeatable,
+            completion_time_ms=proof.completion_time if proof else None, server_elapsed_ms=elapsed_ms,
+            proof={"completionTime": proof.completion_time, "checksum": proof.checksum} if proof else {},
+            signature=proof.signature if proof else "", completed_by=caller,
+            # the named incr boards fed by this type, in the same transaction as the row
+            then=lambda entry: feed_completion(user=owner, action_type=kind.code, points=claims.points,
+                                               at=entry.created_at, reference=claimed.reference),
+        )
     except IntegrityError as exc:
         token_release(action_id=claimed.action_id, claimed_at=now)
         raise refused from exc

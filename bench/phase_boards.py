@@ -60,7 +60,7 @@ def _prepare(args: argparse.Namespace) -> None:
     call_command("migrate", verbosity=0, interactive=False)
     import redis
 
-    redis.Redis.from_url(args.redis_url).flushdb()
+    redis.Redis.from_url(args.redis_url, socket_timeout=60).flushdb(asynchronous=True)
 
 
 def _stats(samples_s: list[float]) -> dict[str, float]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -47,6 +48,7 @@ def score_history_record(
     board_period_start: datetime | None = None,
     board_previous_score: int | None = None,
     board_at: datetime | None = None,
+    then: Callable[[ScoreHistory], None] | None = None,
 ) -> ScoreChange:
     """Move a player's score by ``increment`` and write the ledger row, atomically.
 
@@ -59,6 +61,9 @@ def score_history_record(
     With ``board``: a named board's write (``boards/services.py``, which holds the
     record's row lock and passes the record's score before it, ``board_previous_score``,
     and the write's time). The row is ``kind=board`` and leaves ``User.score`` alone.
+
+    ``then(entry)`` runs inside the transaction, after the row: writes that must commit or
+    roll back with it (the named boards a completion feeds).
     """
     if board is not None:
         return _board_row(
@@ -91,6 +96,8 @@ def score_history_record(
         # Handed to the post_save receiver so the personal events do not count the ranks again.
         entry.known_ranks = (previous_rank, new_rank)
         entry.save(force_insert=True)
+        if then is not None:
+            then(entry)
         user.score, user.score_updated_at = new_score, now
         # The post_save receiver (receivers.py) updates the ranking on commit, then broadcasts.
     metrics.score_updates.labels(kind=kind).inc()
