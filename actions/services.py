@@ -251,7 +251,7 @@ def _score(
             signature=proof.signature if proof else "", completed_by=caller,
             # the named incr boards fed by this type, in the same transaction as the row
             then=lambda entry: feed_completion(user=owner, action_type=kind.code, points=claims.points,
-                                               at=entry.created_at, reference=claimed.reference),
+                                               at=entry.created_at, reference=claimed.reference, source=entry),
         )
     except IntegrityError as exc:
         token_release(action_id=claimed.action_id, claimed_at=now)

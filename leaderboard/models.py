@@ -47,6 +47,10 @@ class ScoreHistory(models.Model):
         "leaderboard.Leaderboard", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger"
     )
     board_period_start = models.DateTimeField(null=True, blank=True)
+    fed_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="fed_boards",
+        help_text="a board row: the completion (or void) whose points it carries",
+    )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:

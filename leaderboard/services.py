@@ -48,6 +48,7 @@ def score_history_record(
     board_period_start: datetime | None = None,
     board_previous_score: int | None = None,
     board_at: datetime | None = None,
+    board_fed_by: ScoreHistory | None = None,
     then: Callable[[ScoreHistory], None] | None = None,
 ) -> ScoreChange:
     """Move a player's score by ``increment`` and write the ledger row, atomically.
@@ -69,7 +70,7 @@ def score_history_record(
         return _board_row(
             user=user, increment=increment, board=board, period_start=board_period_start,
             previous=board_previous_score or 0, at=board_at or timezone.now(), action_type=action_type,
-            reference=reference, completed_by=completed_by, note=note,
+            reference=reference, completed_by=completed_by, note=note, fed_by=board_fed_by,
         )
     with transaction.atomic():
         # Lock the player's row, then stamp the time: one player's changes are stamped in
@@ -96,6 +97,10 @@ def score_history_record(
         # Handed to the post_save receiver so the personal events do not count the ranks again.
         entry.known_ranks = (previous_rank, new_rank)
         entry.save(force_insert=True)
+        if reverses is not None:
+            from .boards.services import feeds_reverse  # imports this module: resolved at call time
+
+            feeds_reverse(original=reverses, void=entry)  # the named boards it fed lose it too
         if then is not None:
             then(entry)
         user.score, user.score_updated_at = new_score, now
@@ -107,12 +112,13 @@ def score_history_record(
 def _board_row(
     *, user: User, increment: int, board: Leaderboard, period_start: datetime | None, previous: int,
     at: datetime, action_type: str, reference: str, completed_by: User | None, note: str,
+    fed_by: ScoreHistory | None = None,
 ) -> ScoreChange:
     with transaction.atomic(savepoint=False):  # the record writer's transaction holds the lock
         entry = ScoreHistory(
             user=user, kind=ScoreHistory.Kind.BOARD, board=board, board_period_start=period_start,
             action_type=action_type, reference=reference, increment=increment, previous_score=previous,
-            new_score=previous + increment, completed_by=completed_by, note=note, created_at=at,
+            new_score=previous + increment, completed_by=completed_by, note=note, created_at=at, fed_by=fed_by,
         )
         entry.save(force_insert=True)  # the post_save receiver updates the board's set on commit
     metrics.score_updates.labels(kind=ScoreHistory.Kind.BOARD).inc()

@@ -104,14 +104,16 @@ def _apply(operator: str, ascending: bool, previous: int | None, score: int) -> 
 def record_write(
     *, board: Leaderboard, user: User, score: int, metadata: dict[str, Any] | None = None,
     at: datetime | None = None, action_type: str = "", reference: str = "", completed_by: User | None = None,
+    period: PeriodWindow | None = None, fed_by: Any = None, note: str = "",
 ) -> RecordWrite:
-    """Apply ``score`` to ``user``'s record in the current period. Call inside or outside a
+    """Apply ``score`` to ``user``'s record in the current period (or ``period``: a void
+    goes where the points it reverses went, whatever the season). Call inside or outside a
     transaction; raises BoardClosed outside the board's season window."""
     stamped = at is not None
     at = at or clock.now()
-    if not board.is_open(at):
+    if period is None and not board.is_open(at):
         raise BoardClosed(details={"startsAt": board.starts_at, "endsAt": board.ends_at})
-    period = period_at(board, at)
+    period = period or period_at(board, at)
     with transaction.atomic():
         # The record's row lock orders one player's writes on this period: each reads the
         # score the previous one committed (no lost increment, no stale "best").
@@ -140,7 +142,7 @@ def record_write(
         entry = score_history_record(
             user=user, increment=new - (previous or 0), board=board, board_period_start=period.start,
             board_previous_score=previous, board_at=at, action_type=action_type, reference=reference,
-            completed_by=completed_by,
+            completed_by=completed_by, board_fed_by=fed_by, note=note,
         ).entry
         entry.board_standing = (period, record.rank_score, record.reached_at, changed)
     return RecordWrite(board, period, record, previous, changed)
@@ -187,7 +189,22 @@ def record_submit(
     }
 
 
-def feed_completion(*, user: User, action_type: str, points: int, at: datetime, reference: str = "") -> None:
+def feeds_reverse(*, original: Any, void: Any) -> None:
+    """Inside a void's transaction: every board row the voided completion fed is reversed
+    in its own period (the record loses the points, a ledger row says so)."""
+    from .selectors import period_window
+
+    for row in original.fed_boards.filter(kind="board").select_related("board", "user"):
+        record_write(
+            board=row.board, user=row.user, score=-row.increment, period=period_window(row.board, row.board_period_start),
+            action_type=row.action_type, reference=row.reference, completed_by=void.completed_by, fed_by=void,
+            note=f"reverses ledger row {row.pk}",
+        )
+
+
+def feed_completion(
+    *, user: User, action_type: str, points: int, at: datetime, reference: str = "", source: Any = None
+) -> None:
     """Inside the completion's transaction: add ``points`` to every open incr board that
     lists ``action_type`` (the board map is cached; a board edit clears it)."""
     if not user.is_ranked:
@@ -206,4 +223,5 @@ def feed_completion(*, user: User, action_type: str, points: int, at: datetime, 
         return
     for board in Leaderboard.objects.filter(pk__in=board_ids).order_by("pk"):
         if board.is_open(at) and action_type in board.action_types:
-            record_write(board=board, user=user, score=points, at=at, action_type=action_type, reference=reference)
+            record_write(board=board, user=user, score=points, at=at, action_type=action_type, reference=reference,
+                         fed_by=source)

@@ -143,3 +143,25 @@ def test_it_writes_records_in_well_under_five_milliseconds_of_sql(store, django_
     # SELECT FOR UPDATE, UPDATE record, INSERT ledger (+ transaction control).
     with django_assert_max_num_queries(6):
         services.record_write(board=board, user=alice, score=2, at=datetime.now(UTC) + timedelta(seconds=1))
+
+
+def test_it_takes_a_voided_completions_points_off_the_boards_it_fed(store, client_for, many_completions):
+    from anticheat.models import Flag
+    from anticheat.moderation import flag_void
+
+    levels = new_board("levels", operator="incr", action_types=["COMPLETE_LEVEL"])
+    alice = make_player("alice")
+    client = client_for(alice)
+    for _ in range(2):
+        issued = request_token(client)
+        age_action(issued["actionId"], 5)
+        assert complete_token(client, issued, 2000).status_code == 200
+    first = ScoreHistory.objects.filter(user=alice, board__isnull=True).order_by("created_at").first()
+    flag = Flag.objects.create(user=alice, score_history=first, reason=Flag.Reason.SCORE_VELOCITY)
+    flag_void(flag=flag, actor=make_player("mod", is_staff=True, is_superuser=True), note="replayed")
+    alice.refresh_from_db()
+    assert alice.score == 100
+    assert LeaderboardRecord.objects.get(board=levels, user=alice).score == 100
+    assert [r["score"] for r in selectors.records_page(key="levels")["records"]] == [100]
+    reversal = ScoreHistory.objects.filter(board=levels).order_by("-created_at").first()
+    assert reversal.increment == -100 and reversal.fed_by.kind == "void" and reversal.fed_by.reverses_id == first.pk
