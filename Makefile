@@ -16,7 +16,10 @@ $(STAMP): requirements.lock requirements-dev.lock requirements.txt requirements-
 	@touch $(STAMP)
 
 .PHONY: lock
-lock: $(STAMP)
+# Not through $(STAMP): after a change to requirements*.txt the old lock is refused there.
+lock:
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(BIN)/pip-compile || $(BIN)/pip install --quiet pip-tools==7.6.2
 	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
 	  --no-emit-find-links -o requirements.lock requirements.txt
 	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
@@ -66,3 +69,8 @@ bench-quick: $(STAMP) nginx
 .PHONY: anticheat-bench
 anticheat-bench: $(STAMP)
 	$(BIN)/python -m bench.anticheat.run $(ARGS)
+# Named leaderboards at scale: 1,000 boards, 1,000,000 records in one board (own database
+# scoreboard_bench_boards, Redis DB 13; both wiped); in-process server times.
+.PHONY: bench-boards
+bench-boards: $(STAMP)
+	$(BIN)/python bench/phase_boards.py

@@ -27,6 +27,7 @@ from anticheat.exceptions import InvalidProof
 from anticheat.models import Flag
 from anticheat.proofs import Bounds, check_proof, check_timing
 from anticheat.services import detect_anomalies
+from leaderboard.boards.services import feed_completion
 from leaderboard.models import ScoreHistory
 from leaderboard.services import ScoreChange, score_history_record
 from scoreboard_project import metrics
@@ -267,6 +268,9 @@ def _score(
             completion_time_ms=proof.completion_time if proof else None, server_elapsed_ms=elapsed_ms,
             proof={"completionTime": proof.completion_time, "checksum": proof.checksum} if proof else {},
             signature=proof.signature if proof else "", completed_by=caller,
+            # the named incr boards fed by this type, in the same transaction as the row
+            then=lambda entry: feed_completion(user=owner, action_type=kind.code, points=claims.points,
+                                               at=entry.created_at, reference=claimed.reference, source=entry),
         )
     except IntegrityError as exc:
         token_release(action_id=claimed.action_id, claimed_at=now)

@@ -69,3 +69,6 @@ class ScoreHistoryAdmin(ReadOnlyAdmin):
 class LedgerRootAdmin(ReadOnlyAdmin):
     list_display = ("day", "root", "players", "rows", "recorded_at")
     ordering = ("-day",)
+
+
+from .boards import admin as _boards_admin  # noqa: E402,F401 - registers the named leaderboards

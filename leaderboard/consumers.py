@@ -26,7 +26,9 @@ from scoreboard_project.client_ip import resolve_client_ip
 from scoreboard_project.limits import CAPS, OPEN, WS_FLOOD_BURST, WS_FLOOD_RATE, WS_MAX_MESSAGE_BYTES
 
 from . import ws_limits
+from .boards.sockets import MAX_BOARDS_PER_SOCKET, UNKNOWN_BOARD, board_exists, board_of
 from .broadcast import HubClient, get_hub, group_add, group_discard, user_group
+from .broadcast.hub import GLOBAL_BOARD
 from .dialects import LIVE
 from .lazy_channel import LazyChannelConsumer
 from .ranking import REDIS_ERRORS
@@ -87,10 +89,16 @@ class LeaderboardConsumer(LazyChannelConsumer):
         self.flood = _Bucket()
         self.last_heard, self.pinged_at = time.monotonic(), None
         self.lease_holder = ""  # the lease this socket holds: user:<id> or anon:<ip>
+        # /ws/leaderboard/live?board={key}; /ws/scoreboard picks boards by channel instead.
+        self.board = board_of(self.scope) if self.dialect.name == "live" else GLOBAL_BOARD
+        self.board_clients = {}
         await self.accept()
         self.released = False
         metrics.websocket_connections.inc()
         error = self.scope.get("auth_error")
+        if not await board_exists(self.board):
+            await self.shut(UNKNOWN_BOARD)
+            return
         if error:
             await self.shut(4403 if error == "banned" else 4401)
             return
@@ -142,10 +150,11 @@ class LeaderboardConsumer(LazyChannelConsumer):
         self.started = True
         hub = get_hub()
         self.hub_client = HubClient(
-            self.dialect.name, subscribed=self.dialect.subscribed_on_connect, on_overflow=self.too_slow
+            self.dialect.name, subscribed=self.dialect.subscribed_on_connect, on_overflow=self.too_slow,
+            board=self.board,
         )
         await hub.register(self.hub_client)  # before the snapshot: no update can fall in between
-        frames = await hub.snapshot()
+        frames = await hub.snapshot(self.board)
         for frame in self.dialect.greeting(self.client_id, frames):
             await self.send(text_data=frame)
         self.tasks += [asyncio.create_task(self.write_updates()), asyncio.create_task(self.heartbeat())]
@@ -158,14 +167,35 @@ class LeaderboardConsumer(LazyChannelConsumer):
             frames = await get_hub().snapshot()
             await self.send(text_data=frames[self.dialect.name])
 
+    async def subscribe_board(self, key: str, subscribed: bool) -> bool:
+        """/ws/scoreboard ``leaderboard:{key}``: that board's top 10 too, through the hub.
+        False when there is no such board (or too many boards on this socket)."""
+        if key == GLOBAL_BOARD:
+            await self.set_subscribed(subscribed)
+            return True
+        client = self.board_clients.get(key)
+        if client is None:
+            if not subscribed:
+                return True
+            if len(self.board_clients) >= MAX_BOARDS_PER_SOCKET or not await board_exists(key):
+                return False
+            client = self.board_clients[key] = HubClient(self.dialect.name, on_overflow=self.too_slow, board=key)
+            await get_hub().register(client)
+            self.tasks.append(asyncio.create_task(self.write_updates(client)))
+        client.subscribed = subscribed
+        if subscribed:
+            await self.send(text_data=(await get_hub().snapshot(key))[self.dialect.name])
+        return True
+
     def too_slow(self) -> None:
         logger.info("Closing a WebSocket that cannot keep up with updates")
         asyncio.ensure_future(self.shut(1013))
 
-    async def write_updates(self) -> None:
-        assert self.hub_client is not None
+    async def write_updates(self, client: HubClient | None = None) -> None:
+        client = client or self.hub_client
+        assert client is not None
         while True:
-            frame = await self.hub_client.next_frame()
+            frame = await client.next_frame()
             try:
                 async with asyncio.timeout(SEND_TIMEOUT_S):  # no extra task per send, unlike wait_for
                     await self.send(text_data=frame)
@@ -277,8 +307,9 @@ class LeaderboardConsumer(LazyChannelConsumer):
         self.released = True
         for task in self.tasks:
             task.cancel()
-        if self.hub_client is not None:
-            get_hub().unregister(self.hub_client)
+        for client in [self.hub_client, *self.board_clients.values()]:
+            if client is not None:
+                get_hub().unregister(client)
         if self.user is not None:
             with contextlib.suppress(Exception):
                 await group_discard(user_group(self.user.pk), self.channel_name)

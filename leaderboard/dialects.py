@@ -56,11 +56,14 @@ class ScoreboardDialect:
         if kind == "ping":
             await consumer.send(text_data=dumps({"type": "pong", "timestamp": _now_iso()}))
         elif kind in ("subscribe", "unsubscribe"):
-            if content.get("channel", "leaderboard") != "leaderboard":
+            channel = content.get("channel", "leaderboard")
+            board = "global" if channel == "leaderboard" else (
+                channel[len("leaderboard:"):] if isinstance(channel, str) and channel.startswith("leaderboard:") else None
+            )
+            if not board or not await consumer.subscribe_board(board, kind == "subscribe"):
                 await consumer.send(text_data=dumps({"type": "error", "data": {
-                    "code": "UNKNOWN_CHANNEL", "message": "The only channel is 'leaderboard'."}}))
-                return
-            await consumer.set_subscribed(kind == "subscribe")
+                    "code": "UNKNOWN_CHANNEL",
+                    "message": "Channels are 'leaderboard' and 'leaderboard:{key}' of an existing board."}}))
 
 
 LIVE = LiveDialect()

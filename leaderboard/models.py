@@ -10,12 +10,14 @@ class ScoreHistory(models.Model):
 
     A completed action adds a row with a positive increment; a voided one is reversed by
     a compensating row (``kind=void``) that points at it. ``User.score`` always equals the
-    sum of a player's increments.
+    sum of a player's increments in rows without a board; a named board's write is a row
+    of ``kind=board`` with its board (see ``boards/``).
     """
 
     class Kind(models.TextChoices):
         ACTION = "action", "Action completed"
         VOID = "void", "Voided by a moderator"
+        BOARD = "board", "Named leaderboard write"
 
     user = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="score_history")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.ACTION)
@@ -39,6 +41,16 @@ class ScoreHistory(models.Model):
         "for a void, the moderator",
     )
     note = models.TextField(blank=True)
+    # A named board's write (kind=board): the board and period it went to. Such a row never
+    # moves User.score, so the global sums read only rows without a board.
+    board = models.ForeignKey(
+        "leaderboard.Leaderboard", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger"
+    )
+    board_period_start = models.DateTimeField(null=True, blank=True)
+    fed_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="fed_boards",
+        help_text="a board row: the completion (or void) whose points it carries",
+    )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     hash = models.CharField(
         max_length=64, blank=True, default="", editable=False,
@@ -80,3 +92,8 @@ class LedgerRoot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.root}"
+
+
+from .boards.models import Leaderboard, LeaderboardPeriod, LeaderboardRecord  # noqa: E402
+
+__all__ = ["Leaderboard", "LeaderboardPeriod", "LeaderboardRecord", "LedgerRoot", "ScoreHistory"]

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_safe
 
 from scoreboard_project.times import iso_z
 
+from .boards.page import board_top, page_board, picker_context
 from .selectors import top_entries
 
 PAGE_SIZE = 10
@@ -24,9 +25,11 @@ def live_page(request: HttpRequest) -> HttpResponse:
     # A private leaderboard (LEADERBOARD_PUBLIC=false) is not rendered for anonymous
     # visitors; the page's script shows it once it authenticates the socket with a token.
     private = not settings.LEADERBOARD_PUBLIC and not request.user.is_authenticated
-    entries = [] if private else top_entries(PAGE_SIZE)
+    board = page_board(request.GET.get("board"))
+    entries = [] if private else (top_entries(PAGE_SIZE) if board is None else board_top(board.key, PAGE_SIZE))
     now = timezone.now()
     return render(request, "leaderboard/live.html", {
+        **picker_context(board, PAGE_SIZE),
         "entries": entries,
         "private": private,
         "rendered_at": iso_z(now),

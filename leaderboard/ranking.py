@@ -171,7 +171,7 @@ def rebuild_board(window: Window, *, wait: bool = False) -> bool:
 
 def _relevant_rows(window: Window, since: datetime):
     """Ledger rows written since ``since`` that move this board."""
-    rows = ScoreHistory.objects.filter(created_at__gte=since).select_related("user", "reverses")
+    rows = ScoreHistory.objects.filter(created_at__gte=since, board__isnull=True).select_related("user", "reverses")
     relevant = []
     for row in rows:
         when = _bucket_time(row)
@@ -282,6 +282,9 @@ def ranking_remove_player(user: User) -> None:
         for period in ("all", *TIMED_PERIODS):
             _guarded(window_for(period), lambda b: b.remove(str(user.pk)))
         _bump()
+    from .boards import store as boards_store  # imports this module: resolved at call time
+
+    boards_store.remove_player(user)  # and off every named board
     _rebroadcast()
 
 
@@ -315,6 +318,9 @@ def ranking_restore_player(user: User) -> None:
         for period in TIMED_PERIODS:
             _mark_stale(window_for(period))  # their period sums come back with the next rebuild
         _bump()
+    from .boards import store as boards_store  # imports this module: resolved at call time
+
+    boards_store.restore_player(user)  # and back on every named board
     _rebroadcast()
 
 

@@ -9,6 +9,7 @@ from django.dispatch import receiver
 from accounts.models import User
 
 from . import broadcast, overtaken, ranking
+from .boards.receivers import board_row_saved
 from .models import ScoreHistory
 from .rank_read import ranks_for_scores
 
@@ -16,6 +17,9 @@ from .rank_read import ranks_for_scores
 @receiver(post_save, sender=ScoreHistory, dispatch_uid="leaderboard.score_history_saved")
 def score_history_saved(sender, instance: ScoreHistory, created: bool, **kwargs) -> None:  # noqa: ARG001
     if not created:
+        return
+    if instance.board_id is not None:  # a named board's write: its own side effects
+        board_row_saved(instance)
         return
     user = instance.user
 

@@ -93,7 +93,8 @@ class LeaderboardStreamSchemaView(APIView):
         description=(
             "`event: leaderboard:update` frames whose `data` is the WebSocket event's "
             "(`{\"leaderboard\": [...top 10], \"updatedAt\"}`): one on connect, then one per change; "
-            "a comment line every 15 s. " + PUBLIC_NOTE
+            "a comment line every 15 s. `?board={key}` streams a named board (default `global`; "
+            "404 for an unknown board). " + PUBLIC_NOTE
         ),
         responses={
             (200, "text/event-stream"): OpenApiResponse(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -16,7 +17,7 @@ from accounts.models import User
 from scoreboard_project import metrics
 
 from . import ledger, ledger_roots
-from .models import ScoreHistory
+from .models import Leaderboard, ScoreHistory
 from .rank_read import ranks_for_scores
 
 _TABLE = ScoreHistory._meta.db_table
@@ -57,6 +58,12 @@ def score_history_record(
     reverses: ScoreHistory | None = None,
     completed_by: User | None = None,
     note: str = "",
+    board: Leaderboard | None = None,
+    board_period_start: datetime | None = None,
+    board_previous_score: int | None = None,
+    board_at: datetime | None = None,
+    board_fed_by: ScoreHistory | None = None,
+    then: Callable[[ScoreHistory], None] | None = None,
 ) -> ScoreChange:
     """Move a player's score by ``increment`` and write the ledger row, atomically.
 
@@ -65,7 +72,20 @@ def score_history_record(
     updated on commit by the ``post_save`` receiver of ScoreHistory, which then
     schedules the broadcast. Raises IntegrityError when a non-repeatable action's
     reference was already scored (the unique constraint is the last word on "once").
+
+    With ``board``: a named board's write (``boards/services.py``, which holds the
+    record's row lock and passes the record's score before it, ``board_previous_score``,
+    and the write's time). The row is ``kind=board`` and leaves ``User.score`` alone.
+
+    ``then(entry)`` runs inside the transaction, after the row: writes that must commit or
+    roll back with it (the named boards a completion feeds).
     """
+    if board is not None:
+        return _board_row(
+            user=user, increment=increment, board=board, period_start=board_period_start,
+            previous=board_previous_score or 0, at=board_at or timezone.now(), action_type=action_type,
+            reference=reference, completed_by=completed_by, note=note, fed_by=board_fed_by,
+        )
     with transaction.atomic():
         # Lock the player's row, then stamp the time: one player's changes are stamped in
         # the order they commit, which the ranking store relies on to drop a late write.
@@ -94,6 +114,12 @@ def score_history_record(
         entry.save(force_insert=True)
         if not entry_id:  # a database that cannot reserve ids: hash after the INSERT
             _chain_after_insert(entry, head)
+        if reverses is not None:
+            from .boards.services import feeds_reverse  # imports this module: resolved at call time
+
+            feeds_reverse(original=reverses, void=entry)  # the named boards it fed lose it too
+        if then is not None:
+            then(entry)
         user.score, user.score_updated_at = new_score, now
         # The post_save receiver (receivers.py) counts the ranks on commit (no Redis call while
         # the row is locked), updates the ranking, then broadcasts.
@@ -137,3 +163,36 @@ def score_history_import(entries: list[ScoreHistory], users: list[User]) -> int:
     players' rows in id order. The caller sets the players' scores; answers the rows written."""
     ScoreHistory.objects.bulk_create(entries, batch_size=2000)
     return ledger.backfill(ScoreHistory, User, user_ids=[user.pk for user in users])
+
+
+def _board_row(
+    *, user: User, increment: int, board: Leaderboard, period_start: datetime | None, previous: int,
+    at: datetime, action_type: str, reference: str, completed_by: User | None, note: str,
+    fed_by: ScoreHistory | None = None,
+) -> ScoreChange:
+    with transaction.atomic(savepoint=False):  # the record writer's transaction holds the lock
+        # A board row is a link of the player's one hash chain too: the chain head is read
+        # and the id reserved under the player's row lock (record_write took it first).
+        _, head, entry_id, _ = _lock_player(user)
+        kind = ScoreHistory.Kind.BOARD
+        digest = ledger.link(head, (entry_id, user.pk, increment, kind, None, at)) if entry_id else head
+        entry = ScoreHistory(
+            id=entry_id, user=user, kind=kind, board=board, board_period_start=period_start,
+            action_type=action_type, reference=reference, increment=increment, previous_score=previous,
+            new_score=previous + increment, completed_by=completed_by, note=note, created_at=at, fed_by=fed_by,
+            hash=digest if entry_id else "",
+        )
+        entry.save(force_insert=True)  # the post_save receiver updates the board's set on commit
+        if entry_id:
+            User.objects.filter(pk=user.pk).update(ledger_head=digest)
+        else:
+            _chain_after_insert(entry, head)
+    metrics.score_updates.labels(kind=ScoreHistory.Kind.BOARD).inc()
+    return ScoreChange(entry, previous, previous + increment, None, None)
+
+
+def player_row_lock(user: User) -> None:
+    """Lock the player's row until commit. Every ledger writer takes it before any other
+    row lock (a board's record), so a completion feeding a board and a game server writing
+    to it lock in the same order and cannot deadlock."""
+    User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).get()

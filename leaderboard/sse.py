@@ -24,6 +24,7 @@ from scoreboard_project.errors import ApplicationError, error_response
 from scoreboard_project.limits import count_stream_request
 
 from . import ws_limits
+from .boards.sockets import GLOBAL, board_exists
 from .broadcast import HubClient, get_hub
 from .consumers import acquire_anonymous_lease
 from .schema import LeaderboardStreamSchemaView, documented_by
@@ -83,6 +84,9 @@ async def leaderboard_stream(request: HttpRequest) -> HttpResponse:
         refused = await database_sync_to_async(_limited)(request)
     if refused is not None:
         return refused
+    board = request.GET.get("board", GLOBAL)
+    if not await board_exists(board):
+        return error_response("NOT_FOUND", "No such leaderboard.", 404)
     stream_id = uuid.uuid4().hex
     allowed, holder = await acquire_anonymous_lease(client_ip(request), stream_id, ws_limits.stream_lease_ms())
     if not allowed:
@@ -91,9 +95,9 @@ async def leaderboard_stream(request: HttpRequest) -> HttpResponse:
         error["Retry-After"] = str(int(KEEP_ALIVE_S))
         return error
     hub = get_hub()
-    client = HubClient("sse")
+    client = HubClient("sse", board=board)
     await hub.register(client)
-    frames = await hub.snapshot()
+    frames = await hub.snapshot(board)
     response = StreamingHttpResponse(_events(client, frames["sse"], holder, stream_id),
                                      content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"

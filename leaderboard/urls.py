@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import friends_views, sse, views
 
@@ -11,4 +11,5 @@ urlpatterns = [
     path("users/<str:user_id>/score", views.UserScoreGetApi.as_view(), name="user-score"),
     path("leaderboards/<str:key>/records/friends", friends_views.FriendsRecordsApi.as_view(),
          name="leaderboard-friends"),
+    path("", include("leaderboard.boards.urls")),
 ]

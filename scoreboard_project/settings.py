@@ -257,6 +257,8 @@ WS_HEARTBEAT_INTERVAL = env_int("WS_HEARTBEAT_INTERVAL", 30000, minimum=100)
 LEADERBOARD_PUBLIC = env_bool("LEADERBOARD_PUBLIC", True)
 # The first ledger write of a UTC day records the finished days' roots (docs/ledger.md).
 LEDGER_DAILY_ROOTS = env_bool("LEDGER_DAILY_ROOTS", True)
+# Named boards: each process runs a small task that records period resets (boards/resets.py).
+BOARD_RESET_CLOCK = env_bool("BOARD_RESET_CLOCK", True)
 
 # Anonymous WebSockets and SSE streams open at once per client IP (scoreboard_project/limits.py).
 WS_MAX_ANONYMOUS_PER_IP = env_int("WS_MAX_ANONYMOUS_PER_IP", 100, minimum=1)

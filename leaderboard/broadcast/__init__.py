@@ -207,7 +207,7 @@ def _build_state(entries: list[selectors.Entry], before: BoardState | None, seq:
     if before and newcomers:
         since = datetime.fromisoformat(before["updatedAt"])
         moved = dict(
-            ScoreHistory.objects.filter(user_id__in=newcomers, created_at__gt=since)
+            ScoreHistory.objects.filter(user_id__in=newcomers, created_at__gt=since, board__isnull=True)
             .values_list("user_id").annotate(total=Sum("increment")).values_list("user_id", "total")
         )
         for e in entries:

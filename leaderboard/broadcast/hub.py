@@ -23,6 +23,7 @@ from .payloads import board_frames
 
 logger = logging.getLogger("scoreboard.hub")
 LEADERBOARD_GROUP = "leaderboard"
+GLOBAL_BOARD = "global"  # a message with no "board" is the global board's
 MAX_BEHIND = 3  # updates overwritten while the previous write was in progress: the client is too slow
 YIELD_EVERY = 256  # sends between yields to the event loop during a fan-out
 WATCH_EVERY_S = 1.0  # how often a hub checks for updates it missed (a pub/sub reconnect)
@@ -31,8 +32,10 @@ WATCH_EVERY_S = 1.0  # how often a hub checks for updates it missed (a pub/sub r
 class HubClient:
     """A socket or stream registered with the hub."""
 
-    def __init__(self, dialect: str, *, subscribed: bool = True, on_overflow: Callable[[], None] | None = None):
+    def __init__(self, dialect: str, *, subscribed: bool = True, on_overflow: Callable[[], None] | None = None,
+                 board: str = GLOBAL_BOARD):
         self.dialect = dialect  # "live", "scoreboard" or "sse": the key of its frame
+        self.board = board  # the board whose top 10 it gets: "global" or a named board's key
         self.subscribed = subscribed
         self.on_overflow = on_overflow
         self._slot: str | None = None
@@ -74,6 +77,7 @@ class Hub:
         self.clients: set[HubClient] = set()
         self.frames: dict[str, str] | None = None
         self.seq = 0
+        self.boards: dict[str, tuple[int, dict[str, str]]] = {}  # named board -> (seq, frames)
         self._tasks: list[asyncio.Task] = []
         self._starting = asyncio.Lock()
 
@@ -115,19 +119,37 @@ class Hub:
                 await self.deliver(message)
 
     async def deliver(self, state: dict) -> None:
-        """Fan out a board (``seq``, ``live``, ``scoreboard``) unless a newer one was sent."""
+        """Fan out a board (``seq``, ``live``, ``scoreboard``) unless a newer one was sent.
+
+        One group carries every board: a named board's message names it (``board``), and
+        only the clients watching that board get it.
+        """
         seq = int(state["seq"])
-        if seq <= self.seq:
+        board = state.get("board") or GLOBAL_BOARD
+        if board != GLOBAL_BOARD:
+            if seq <= self.boards.get(board, (0, {}))[0]:
+                return
+            frames = board_frames(state)  # type: ignore[arg-type]
+            self.boards[board] = (seq, frames)
+        elif seq <= self.seq:
             return  # stale: a newer update already went out
-        self.seq = seq
-        self.frames = frames = board_frames(state)  # type: ignore[arg-type]
-        for index, client in enumerate(list(self.clients)):
+        else:
+            self.seq = seq
+            self.frames = frames = board_frames(state)  # type: ignore[arg-type]
+        for index, client in enumerate([c for c in self.clients if c.board == board]):
             client.offer(frames)
             if index % YIELD_EVERY == YIELD_EVERY - 1:
                 await asyncio.sleep(0)
 
-    async def snapshot(self) -> dict[str, str]:
+    async def snapshot(self, board: str = GLOBAL_BOARD) -> dict[str, str]:
         """The current board's frames, from memory, the shared cache or (first time) the database."""
+        if board != GLOBAL_BOARD:
+            from ..boards.live import current_state as board_state
+
+            state = await sync_to_async(board_state, thread_sensitive=False)(board)
+            if state["seq"] > self.boards.get(board, (0, {}))[0]:
+                self.boards[board] = (state["seq"], board_frames(state))
+            return self.boards[board][1]
         if self.frames is None:
             from . import current_state
 

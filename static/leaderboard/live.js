@@ -23,6 +23,11 @@
   var HEARTBEAT_TIMEOUT_MS = 10000;
   var TOKEN_KEYS = ["scoreboard.token", "accessToken", "token"];
 
+  var picker = document.getElementById("board-select");
+  if (picker && picker.form) {
+    picker.addEventListener("change", function () { picker.form.submit(); });
+  }
+
   var socket = null;
   var attempts = 0;
   var everConnected = false;
@@ -112,7 +117,9 @@
         // A socket message that arrived meanwhile is newer than this answer.
         if (!body || !body.data || generation !== started) return;
         generation += 1;
-        Board.apply(body.data.leaderboard, body.data.lastUpdated);
+        // /leaderboard answers `leaderboard`, a named board's /records answers `records`.
+        Board.apply(body.data.leaderboard || body.data.records,
+                    body.data.lastUpdated || new Date().toISOString());
       })
       .catch(function () { /* the socket will bring the state */ });
   }

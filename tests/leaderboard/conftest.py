@@ -10,6 +10,7 @@ from channels.layers import channel_layers
 
 from accounts.models import User
 from leaderboard import broadcast, ws_limits
+from leaderboard.boards import live as board_live
 from tests.conftest import make_player, production_shape
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -21,6 +22,7 @@ def _clean_realtime_state() -> Iterator[None]:
     channel_layers.backends.clear()  # a layer is bound to the event loop of the test that made it
     yield
     broadcast.cancel_pending_timer()
+    board_live.cancel_timers()
     ws_limits.reset_local()
 
 
@@ -41,3 +43,9 @@ def player(db) -> Callable[..., User]:
         return make_player(username, score=score, score_updated_at=T0 + timedelta(minutes=at), **fields)
 
     return build
+
+
+@pytest.fixture(autouse=True)
+def _no_board_reset_thread(settings) -> None:
+    """Tests roll periods themselves (resets.periods_roll); no background thread."""
+    settings.BOARD_RESET_CLOCK = False

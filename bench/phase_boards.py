@@ -1,0 +1,202 @@
+"""Named leaderboards at scale (``make bench-boards``): 1,000 boards and 1,000,000 records
+in one board, on PostgreSQL + Redis, measured in-process (server time, no network).
+
+    python bench/phase_boards.py [--records N] [--database-url URL] [--redis-url URL]
+
+It drops and recreates the database it is given (default ``scoreboard_bench_boards``)
+and flushes the Redis database it is given (default DB 13): never point it at data you
+keep. Reads: pages anywhere in the big board (first, cursors at random depths, limit 50
+and 1000), around-me, the list of 1,000 boards; writes: ``POST /leaderboards/{key}/records``
+of a game server. Prints a table and writes ``bench-results/boards-<time>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--boards", type=int, default=1_000)
+    parser.add_argument("--samples", type=int, default=300)
+    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/scoreboard_bench_boards")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13")
+    return parser.parse_args()
+
+
+def _prepare(args: argparse.Namespace) -> None:
+    url = urlparse(args.database_url)
+    name, pg = url.path.lstrip("/"), ["-h", url.hostname or "127.0.0.1", "-U", url.username or "postgres"]
+    subprocess.run(["dropdb", *pg, "--if-exists", "--force", name], check=True)
+    subprocess.run(["createdb", *pg, name], check=True)
+    os.environ.update({
+        "DATABASE_URL": args.database_url, "REDIS_URL": args.redis_url, "DEBUG": "false", "LOG_LEVEL": "WARNING",
+        "SECRET_KEY": "bench-secret-key-0123456789-0123456789-0123456789",
+        "JWT_SECRET": "bench-jwt-secret-0123456789-0123456789",
+        "ACTION_TOKEN_SECRETS": "bench-action-one-0123456789,bench-action-two-0123456789",
+        "RATE_LIMIT_IP_PER_HOUR": "100000000", "RATE_LIMIT_LEADERBOARD_PER_MINUTE": "100000000",
+        "BOARD_RESET_CLOCK": "false", "DJANGO_SETTINGS_MODULE": "scoreboard_project.settings",
+        "ALLOWED_HOSTS": "localhost,127.0.0.1,testserver",
+    })
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+    import redis
+
+    redis.Redis.from_url(args.redis_url, socket_timeout=60).flushdb(asynchronous=True)
+
+
+def _stats(samples_s: list[float]) -> dict[str, float]:
+    ms = sorted(s * 1000 for s in samples_s)
+    pick = lambda q: ms[min(len(ms) - 1, int(q * len(ms)))]  # noqa: E731
+    return {"n": len(ms), "p50": round(statistics.median(ms), 2), "p95": round(pick(0.95), 2),
+            "p99": round(pick(0.99), 2), "max": round(ms[-1], 2)}
+
+
+def _timed(call) -> float:
+    started = time.perf_counter()
+    response = call()
+    elapsed = time.perf_counter() - started
+    assert response.status_code == 200, response.content[:300]
+    return elapsed
+
+
+def _bulk_users(count: int, now: datetime) -> None:
+    """``count`` players in one INSERT ... SELECT: every column gets its model default, so
+    the statement follows the model when fields are added."""
+    from django.db import connection
+
+    from accounts.models import User
+
+    columns, values, params = [], [], []
+    for field in User._meta.concrete_fields:
+        columns.append(connection.ops.quote_name(field.column))
+        if field.name == "id":
+            values.append("gen_random_uuid()")
+        elif field.name == "username":
+            values.append("'p' || lpad(i::text, 7, '0')")
+        elif field.name == "password":
+            values.append("'!'")
+        else:
+            values.append("%s")
+            default = now if field.name in ("date_joined", "score_updated_at") else field.get_default()
+            params.append(field.get_db_prep_save(default, connection))
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {User._meta.db_table} ({', '.join(columns)}) "
+                       f"SELECT {', '.join(values)} FROM generate_series(1, %s) AS i", [*params, count])
+
+
+def _seed(args: argparse.Namespace) -> dict:
+    from django.db import connection
+
+    from accounts.models import User
+    from leaderboard.boards import services
+    from leaderboard.boards.models import Leaderboard, LeaderboardRecord
+
+    started = time.perf_counter()
+    now = datetime.now(UTC)
+    for index in range(args.boards - 1):
+        services.board_create(key=f"board-{index:04d}", name=f"Board {index}", operator="best")
+    big = services.board_create(key="big", name="Big", operator="best", starts_at=now - timedelta(days=1))
+    boards_s = time.perf_counter() - started
+    _bulk_users(args.records, now)
+    record = LeaderboardRecord._meta
+    with connection.cursor() as cursor:
+        # Scores 0..999,999 (many ties on a million players), reached at random moments.
+        cursor.execute(
+            f"INSERT INTO {record.db_table} (board_id, period_start, user_id, score, rank_score, reached_at, "
+            f"metadata, updated_at) SELECT %s, %s, id, s, s, %s - random() * interval '10 days', '{{}}'::jsonb, %s "
+            f"FROM (SELECT id, floor(random() * 1000000)::bigint AS s FROM {User._meta.db_table} "
+            f"WHERE username LIKE 'p%%') AS players",
+            [big.pk, big.period_anchor, now, now - timedelta(hours=1)],
+        )
+        cursor.execute("ANALYZE")
+    Leaderboard.objects.filter(pk=big.pk).update(has_records=True)
+    return {"boards_s": round(boards_s, 1), "records_s": round(time.perf_counter() - started - boards_s, 1)}
+
+
+def _measure(args: argparse.Namespace) -> dict:
+    from rest_framework.test import APIClient
+
+    from accounts.models import User
+    from accounts.services import service_account_create
+    from accounts.tokens import issue_token_pair
+    from leaderboard.boards import selectors, store
+    from leaderboard.boards.cursors import cursor_encode
+    from leaderboard.boards.models import LeaderboardRecord
+    from leaderboard.boards.redis_pages import Position
+    from leaderboard.periods import to_micros
+
+    client = APIClient()
+    target = selectors.target_for("big")
+    started = time.perf_counter()
+    assert store.rebuild(target.board.pk, target.period, wait=True)
+    results: dict = {"redis_load_s": round(time.perf_counter() - started, 1)}
+    records = list(LeaderboardRecord.objects.filter(board=target.board).order_by("?")
+                   .values_list("user_id", "rank_score", "reached_at")[: args.samples])
+    cursors = [cursor_encode(board_key="big", period_id=target.period_id,
+                             after=Position(rs, to_micros(at), str(uid))) for uid, rs, at in records]
+    path = "/api/v1/leaderboards/big/records"
+    _timed(lambda: client.get(path))  # warm-up: connections, scripts
+    _timed(lambda: client.get("/api/v1/leaderboards"))  # warm-up: loads the global board (1M players)
+    # Baselines on the same machine at the same moment: the framework alone, one small query.
+    results["baseline: GET /healthz"] = _stats([_timed(lambda: client.get("/healthz")) for _ in range(100)])
+    results["baseline: GET /actions/types"] = _stats(
+        [_timed(lambda: client.get("/api/v1/actions/types")) for _ in range(100)])
+    results["read first page, limit 50"] = _stats([_timed(lambda: client.get(path)) for _ in range(args.samples)])
+    results["read any page (random cursor), limit 50"] = _stats(
+        [_timed(lambda c=c: client.get(path, {"cursor": c})) for c in cursors])
+    results["read any page (random cursor), limit 1000"] = _stats(
+        [_timed(lambda c=c: client.get(path, {"cursor": c, "limit": 1000})) for c in cursors[:100]])
+    players = User.objects.in_bulk([uid for uid, _, _ in records[:100]])
+    around = []
+    for uid, _, _ in records[:100]:
+        me = APIClient()
+        me.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_token_pair(players[uid]).access}")
+        around.append(_timed(lambda me=me: me.get(path + "/around-me", {"radius": 5})))
+    results["around-me, radius 5"] = _stats(around)
+    results["list 1,000 boards"] = _stats([_timed(lambda: client.get("/api/v1/leaderboards")) for _ in range(30)])
+    _, token = service_account_create(name="bench-game-server")
+    game = APIClient()
+    game.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    writes = [_timed(lambda uid=uid: game.post(path, {"userId": str(uid), "score": random.randrange(2_000_000)},
+                                               format="json")) for uid, _, _ in records]
+    results["record write (POST, best)"] = _stats(writes)
+    return results
+
+
+def main() -> None:
+    args = _args()
+    _prepare(args)
+    seeded = _seed(args)
+    results = {"records": args.records, "boards": args.boards, "seeded": seeded, **_measure(args)}
+    print(f"{'measure':45} {'p50 ms':>9} {'p95 ms':>9} {'p99 ms':>9} {'max ms':>9}")
+    for name, value in results.items():
+        if isinstance(value, dict) and "p50" in value:
+            print(f"{name:45} {value['p50']:9.2f} {value['p95']:9.2f} {value['p99']:9.2f} {value['max']:9.2f}")
+    print({k: v for k, v in results.items() if not (isinstance(v, dict) and "p50" in v)})
+    out = ROOT / "bench-results" / f"boards-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
+    print(f"written to {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

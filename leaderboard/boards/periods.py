@@ -1,0 +1,38 @@
+"""The current period of a board, cached per process until it ends."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+
+from .models import Leaderboard
+from .schedule import PeriodWindow, window_at
+
+_cache: dict[tuple, PeriodWindow] = {}
+_lock = threading.Lock()
+
+
+def _signature(board: Leaderboard) -> tuple:
+    return (board.pk, board.reset_schedule, board.timezone, board.period_anchor, board.ends_at)
+
+
+def period_at(board: Leaderboard, at: datetime) -> PeriodWindow:
+    """The period of ``board`` that holds ``at`` (no database access)."""
+    key = _signature(board)
+    found = _cache.get(key)
+    if found is not None and found.start <= at and (found.end is None or at < found.end):
+        return found
+    window = window_at(
+        schedule=board.reset_schedule, zone=board.timezone, anchor=board.period_anchor, ends_at=board.ends_at, at=at
+    )
+    if window.start <= at and (window.end is None or at < window.end):
+        with _lock:
+            if len(_cache) > 10_000:
+                _cache.clear()
+            _cache[key] = window
+    return window
+
+
+def window_for_start(board: Leaderboard, start: datetime) -> PeriodWindow:
+    """The period that starts at ``start`` (a finished one, or the current one)."""
+    return period_at(board, start)

@@ -1,0 +1,228 @@
+"""Named leaderboard writes: create and edit a board, submit a record, feed incr boards.
+
+A record write locks the player's record row of the current period, applies the board's
+operator, and writes one ledger row (``kind=board``) through the ledger service, all in
+one transaction; the ledger receiver puts the new standing in the Redis set on commit.
+Ranks are read after the commit, never while the row lock is held.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+
+from accounts.models import User
+from scoreboard_project.errors import NotFound
+
+from ..services import player_row_lock, score_history_record
+from . import clock
+from .errors import BoardClosed, BoardExists, BoardHasRecords
+from .models import Leaderboard, LeaderboardPeriod, LeaderboardRecord
+from .names import NAME_FIELDS, display_name_of
+from .periods import period_at
+from .schedule import PeriodWindow, to_millis
+
+FEEDS_CACHE_KEY = "leaderboard:boards:feeds"
+LOCKED_WHEN_RECORDED = ("operator", "sort_order")
+
+
+# --- boards -------------------------------------------------------------------------------
+def board_create(*, key: str, name: str, operator: str, **fields: Any) -> Leaderboard:
+    """Fields are already validated (``validation.py``). Opens the first period."""
+    now = clock.now()
+    fields["reset_schedule"] = fields.get("reset_schedule") or ""
+    anchor = to_millis(fields.get("starts_at") or now)
+    try:
+        with transaction.atomic():
+            board = Leaderboard.objects.create(
+                key=key, name=name, operator=operator, period_anchor=anchor, created_at=now, **fields
+            )
+            first = period_at(board, max(now, anchor))
+            LeaderboardPeriod.objects.create(board=board, starts_at=first.start, ends_at=first.end)
+    except IntegrityError as exc:
+        if Leaderboard.objects.filter(key=key).exists():
+            raise BoardExists(details={"key": [f"{key!r} is taken."]}) from exc
+        raise
+    transaction.on_commit(_forget_cached_boards)
+    return board
+
+
+def _forget_cached_boards() -> None:
+    from .page import PICKER_CACHE_KEY
+
+    cache.delete_many([FEEDS_CACHE_KEY, PICKER_CACHE_KEY])
+
+
+def board_update(*, board: Leaderboard, **changes: Any) -> Leaderboard:
+    """Edit a board. A schedule or time zone change lets the current period run to its
+    new end; ``operator``/``sort_order`` cannot change once a record exists."""
+    now = clock.now()
+    if "reset_schedule" in changes:
+        changes["reset_schedule"] = changes["reset_schedule"] or ""
+    with transaction.atomic():
+        # Lock the board: a record write checks has_records under the same lock order.
+        board = Leaderboard.objects.select_for_update().get(pk=board.pk)
+        changed = {name: value for name, value in changes.items() if getattr(board, name) != value}
+        if set(changed) & set(LOCKED_WHEN_RECORDED) and (
+            board.has_records or LeaderboardRecord.objects.filter(board=board).exists()
+        ):
+            raise BoardHasRecords(details={"fields": sorted(set(changed) & set(LOCKED_WHEN_RECORDED))})
+        current = period_at(board, now)
+        for name, value in changed.items():
+            setattr(board, name, value)
+        if {"reset_schedule", "timezone", "ends_at"} & set(changed):
+            board.period_anchor = current.start  # the current period keeps its start
+            end = period_at(board, now).end
+            LeaderboardPeriod.objects.filter(board=board, starts_at=current.start).update(ends_at=end)
+        board.save()
+    transaction.on_commit(_forget_cached_boards)
+    return board
+
+
+# --- records ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RecordWrite:
+    board: Leaderboard
+    period: PeriodWindow
+    record: LeaderboardRecord
+    previous_score: int | None
+    changed: bool
+
+
+def _apply(operator: str, ascending: bool, previous: int | None, score: int) -> int:
+    if previous is None or operator == Leaderboard.Operator.SET:
+        return score
+    if operator == Leaderboard.Operator.INCR:
+        return previous + score
+    return min(previous, score) if ascending else max(previous, score)
+
+
+def record_write(
+    *, board: Leaderboard, user: User, score: int, metadata: dict[str, Any] | None = None,
+    at: datetime | None = None, action_type: str = "", reference: str = "", completed_by: User | None = None,
+    period: PeriodWindow | None = None, fed_by: Any = None, note: str = "",
+) -> RecordWrite:
+    """Apply ``score`` to ``user``'s record in the current period (or ``period``: a void
+    goes where the points it reverses went, whatever the season). Call inside or outside a
+    transaction; raises BoardClosed outside the board's season window."""
+    stamped = at is not None
+    at = at or clock.now()
+    if period is None and not board.is_open(at):
+        raise BoardClosed(details={"startsAt": board.starts_at, "endsAt": board.ends_at})
+    period = period or period_at(board, at)
+    with transaction.atomic():
+        player_row_lock(user)  # first, as every ledger writer does (the chain head is on it)
+        # The record's row lock orders one player's writes on this period: each reads the
+        # score the previous one committed (no lost increment, no stale "best").
+        lookup = LeaderboardRecord.objects.select_for_update().filter(
+            board=board, period_start=period.start, user=user
+        )
+        record = lookup.first()
+        first = record is None and _insert_first(board, period, user)
+        if record is None:
+            record = lookup.get()
+        if not stamped:
+            # Stamped under the lock: one player's writes get rising times in commit order,
+            # which the ranking set relies on to drop a write that reaches it late.
+            at = max(at, clock.now())
+        previous = None if first else record.score
+        new = _apply(board.operator, board.ascending, previous, score)
+        changed = previous is None or new != previous
+        if changed:
+            record.score, record.rank_score, record.reached_at = new, board.rank_score(new), at
+        if metadata is not None and (changed or board.operator != Leaderboard.Operator.BEST):
+            record.metadata = metadata
+        record.updated_at = at
+        record.save(update_fields=["score", "rank_score", "reached_at", "metadata", "updated_at"])
+        if not board.has_records:
+            Leaderboard.objects.filter(pk=board.pk, has_records=False).update(has_records=True)
+        entry = score_history_record(
+            user=user, increment=new - (previous or 0), board=board, board_period_start=period.start,
+            board_previous_score=previous, board_at=at, action_type=action_type, reference=reference,
+            completed_by=completed_by, board_fed_by=fed_by, note=note,
+        ).entry
+        entry.board_standing = (period, record.rank_score, record.reached_at, changed)
+    return RecordWrite(board, period, record, previous, changed)
+
+
+def _insert_first(board: Leaderboard, period: PeriodWindow, user: User) -> bool:
+    """Insert the player's empty record; False when a concurrent write inserted it first."""
+    try:
+        with transaction.atomic():
+            LeaderboardRecord.objects.create(
+                board=board, period_start=period.start, user=user, score=0, rank_score=0, reached_at=period.start
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def record_submit(
+    *, key: str, user_id: Any, score: int, metadata: dict[str, Any] | None, caller: User
+) -> dict[str, Any]:
+    """``POST /leaderboards/{key}/records``: the record after the write, with its rank and
+    the score and rank before it (ranks read outside the transaction)."""
+    from .selectors import GLOBAL_KEY, Target, board_get, ranks_for
+
+    if key == GLOBAL_KEY:
+        raise BoardClosed("The global board is fed by completed actions only.")
+    board = board_get(key)
+    player = User.objects.filter(pk=user_id).first()
+    if player is None or not player.is_ranked:
+        raise NotFound("No such player on the leaderboards.", details={"userId": ["unknown or not ranked"]})
+    at = clock.now()
+    uid = str(player.pk)
+    written = record_write(board=board, user=player, score=score, metadata=metadata, at=at, completed_by=caller)
+    record = written.record
+    # Counted among the others, so it holds whether or not the set has the write yet.
+    first = written.previous_score is None
+    wanted = [record.rank_score] + ([] if first else [board.rank_score(written.previous_score)])
+    ranks = ranks_for(Target(key, board, written.period), wanted, exclude_user_id=uid)
+    return {
+        "rank": ranks[0], "userId": uid, "username": player.username,
+        "displayName": display_name_of({field: getattr(player, field) for field in NAME_FIELDS}),
+        "score": record.score, "metadata": record.metadata, "updatedAt": record.reached_at,
+        "previousScore": written.previous_score, "previousRank": None if first else ranks[1],
+    }
+
+
+def feeds_reverse(*, original: Any, void: Any) -> None:
+    """Inside a void's transaction: every board row the voided completion fed is reversed
+    in its own period (the record loses the points, a ledger row says so)."""
+    from .selectors import period_window
+
+    for row in original.fed_boards.filter(kind="board").select_related("board", "user"):
+        record_write(
+            board=row.board, user=row.user, score=-row.increment, period=period_window(row.board, row.board_period_start),
+            action_type=row.action_type, reference=row.reference, completed_by=void.completed_by, fed_by=void,
+            note=f"reverses ledger row {row.pk}",
+        )
+
+
+def feed_completion(
+    *, user: User, action_type: str, points: int, at: datetime, reference: str = "", source: Any = None
+) -> None:
+    """Inside the completion's transaction: add ``points`` to every open incr board that
+    lists ``action_type`` (the board map is cached; a board edit clears it)."""
+    if not user.is_ranked:
+        return
+    feeds = cache.get(FEEDS_CACHE_KEY)
+    if feeds is None:
+        feeds = {}
+        for board_id, types in Leaderboard.objects.filter(operator=Leaderboard.Operator.INCR).values_list(
+            "id", "action_types"
+        ):
+            for code in types or ():
+                feeds.setdefault(code, []).append(board_id)
+        cache.set(FEEDS_CACHE_KEY, feeds, 300)
+    board_ids = feeds.get(action_type)
+    if not board_ids:
+        return
+    for board in Leaderboard.objects.filter(pk__in=board_ids).order_by("pk"):
+        if board.is_open(at) and action_type in board.action_types:
+            record_write(board=board, user=user, score=points, at=at, action_type=action_type, reference=reference,
+                         fed_by=source)
