@@ -1,7 +1,7 @@
 """``GET /leaderboards/{key}/records/friends``: the caller's friends board.
 
-Only ``global`` exists until named boards do (any other key: 404 NOT_FOUND); the
-selector (``friends.py``) is generic over the ranking, so a named board plugs in here.
+``global`` reads the all-time board or a calendar period (``friends.py``); a named board
+its current period or a period id (``boards/friends.py``); an unknown board is 404.
 """
 
 from __future__ import annotations
@@ -12,13 +12,14 @@ from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
-from scoreboard_project.errors import NotFound
+from scoreboard_project.errors import ValidationFailed
 from scoreboard_project.inputs import validated
 from scoreboard_project.limits import check_leaderboard_read
 from scoreboard_project.responses import ok
 from scoreboard_project.schema import envelope, errors
 
 from . import friends
+from .boards.friends import board_friends_records
 from .periods import PERIODS
 
 GLOBAL = "global"
@@ -30,7 +31,7 @@ FRIEND_RECORD = inline_serializer("FriendRecord", fields={
     "username": serializers.CharField(),
     "display_name": serializers.CharField(),
     "score": serializers.IntegerField(),
-    "metadata": serializers.JSONField(allow_null=True, help_text="null on the global board"),
+    "metadata": serializers.JSONField(allow_null=True, help_text="the record's metadata; null on the global board"),
     "updated_at": serializers.DateTimeField(),
 })
 
@@ -39,10 +40,10 @@ class FriendsRecordsApi(APIView):
     permission_classes = [IsAuthenticated]
 
     class InputSerializer(serializers.Serializer):
-        period = serializers.ChoiceField(
-            choices=("current", *PERIODS), default="current",
-            help_text="`current` (the board's current period: all time on `global`), or on `global` "
-            "`all`, `daily`, `weekly`, `monthly`",
+        period = serializers.CharField(
+            default="current", max_length=64,
+            help_text="`current` (the board's current period: all time on `global`); on `global` also "
+            "`all`, `daily`, `weekly`, `monthly`; on a named board a period `id`",
         )
 
     @extend_schema(
@@ -52,9 +53,11 @@ class FriendsRecordsApi(APIView):
                    **errors(400, 401, 403, 404, 429, 503)},
     )
     def get(self, request, key: str):
-        if key != GLOBAL:
-            raise NotFound("No such leaderboard.")
         query = validated(self.InputSerializer, request.query_params)
         check_leaderboard_read(request)
+        if key != GLOBAL:
+            return ok({"records": board_friends_records(user=request.user, key=key, period=query["period"])})
         period = "all" if query["period"] == "current" else query["period"]
+        if period not in PERIODS:
+            raise ValidationFailed(details={"period": [f"Expected current, {', '.join(PERIODS)}."]})
         return ok({"records": friends.global_friends_board(user=request.user, period=period)})

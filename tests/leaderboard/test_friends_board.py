@@ -75,3 +75,25 @@ def test_it_reads_redis_in_one_round_trip(settings, circle, monkeypatch):
     standings = friends.board_standings(board, ids)
     assert sent == ["EVALSHA"]
     assert {s.board_rank for s in standings.values()} == {1, 2, 4, 5}
+
+
+def test_it_ranks_friends_on_a_named_board_in_its_sort_order(store, client_for, player):
+    from accounts.models import Follow
+    from tests.leaderboard.boards_support import new_board, write
+
+    alice, bob, carol, dave = (player(name, 0) for name in ("alice", "bob", "carol", "dave"))
+    Follow.objects.bulk_create([Follow(follower=alice, followee=u) for u in (bob, carol)])
+    board = new_board("speedrun", operator="best", sort_order="asc")
+    write(board, dave, 10)  # not followed: only in the board ranks
+    write(board, carol, 40, metadata={"map": "dust"})
+    write(board, alice, 30)
+    write(board, bob, 20)
+    response = client_for(alice).get("/api/v1/leaderboards/speedrun/records/friends")
+    assert response.status_code == 200, response.content
+    records = response.json()["data"]["records"]
+    assert [(r["username"], r["rank"], r["boardRank"], r["score"]) for r in records] == [
+        ("bob", 1, 2, 20), ("alice", 2, 3, 30), ("carol", 3, 4, 40),
+    ]
+    assert records[2]["metadata"] == {"map": "dust"}
+    bad = client_for(alice).get("/api/v1/leaderboards/speedrun/records/friends?period=nonsense")
+    assert bad.status_code in (400, 404)
