@@ -20,7 +20,8 @@ def board_row_saved(instance: ScoreHistory) -> None:
 
     def after_commit() -> None:
         from .live import board_changed
-        from .selectors import period_window
+        from .overtaken import board_record_rose
+        from .selectors import Target, period_window
 
         standing = getattr(instance, "board_standing", None)
         if standing is None:
@@ -29,10 +30,12 @@ def board_row_saved(instance: ScoreHistory) -> None:
             ).first()
             if record is None:
                 return
-            standing = (period_window(board, record.period_start), record.rank_score, record.reached_at, True)
-        period, rank_score, reached_at, changed = standing
+            standing = (period_window(board, record.period_start), record.rank_score, record.reached_at, True, None)
+        period, rank_score, reached_at, changed, old_rank_score = standing
         if changed and instance.user.is_ranked:
             store.write(board.pk, period, str(instance.user_id), rank_score, reached_at)
             board_changed(board)
+            board_record_rose(board=board, target=Target(board.key, board, period), user=instance.user,
+                              old_rank_score=old_rank_score, new_rank_score=rank_score)
 
     transaction.on_commit(after_commit, robust=True)

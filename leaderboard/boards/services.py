@@ -145,7 +145,8 @@ def record_write(
             board_previous_score=previous, board_at=at, action_type=action_type, reference=reference,
             completed_by=completed_by, board_fed_by=fed_by, note=note,
         ).entry
-        entry.board_standing = (period, record.rank_score, record.reached_at, changed)
+        old_rank_score = None if previous is None else board.rank_score(previous)
+        entry.board_standing = (period, record.rank_score, record.reached_at, changed, old_rank_score)
     return RecordWrite(board, period, record, previous, changed)
 
 

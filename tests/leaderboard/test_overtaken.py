@@ -87,3 +87,28 @@ async def test_it_tells_both_dialects_never_coalesced(settings):
         await bob_socket.disconnect()
         await carol_socket.disconnect()
         await get_hub().stop()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_it_tells_the_players_passed_on_a_named_board(settings):
+    """A speedrun (``asc``) board: a faster time passes the slower ones between."""
+    from tests.leaderboard.boards_support import new_board, write
+
+    settings.BOARD_RESET_CLOCK = False
+    alice = await database_sync_to_async(make_player)("alice")
+    bob = await database_sync_to_async(make_player)("bob")
+    carol = await database_sync_to_async(make_player)("carol")
+    board = await database_sync_to_async(new_board)("speedrun", operator="best", sort_order="asc")
+    for user, time_ms in ((carol, 20_000), (bob, 30_000), (alice, 40_000)):
+        await database_sync_to_async(write)(board, user, time_ms)
+    token = await database_sync_to_async(lambda: issue_token_pair(bob).access)()
+    bob_socket, _, _ = await open_socket(f"/ws/leaderboard/live?token={token}")
+    try:
+        await database_sync_to_async(write)(board, alice, 25_000)  # passes bob only
+        to_bob = [m for m in await _drain(bob_socket) if m.get("event") == "rank:overtaken"]
+        by = {"userId": str(alice.pk), "username": "alice", "displayName": "alice"}
+        assert [m["data"] for m in to_bob] == [
+            {"board": "speedrun", "by": by, "previousRank": 2, "rank": 3, "score": 30_000}]
+    finally:
+        await bob_socket.disconnect()
+        await get_hub().stop()
