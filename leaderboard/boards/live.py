@@ -14,13 +14,11 @@ import threading
 import time
 from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID
 
 import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.db import close_old_connections
-from django.db.models import Sum
 
 from scoreboard_project.times import iso_z
 
@@ -61,27 +59,9 @@ def top_entries(board: str) -> list[dict[str, Any]]:
     return records_page(key=board, limit=TOP)["records"]
 
 
-def _previous_scores(board: str, entries: list[dict[str, Any]], before: BoardState | None) -> dict[str, int]:
-    """Each entry's score at the previous update: a newcomer's from its ledger rows since."""
-    if before is None:
-        return {}
-    previous = {e["userId"]: e["score"] for e in before["entries"]}
-    newcomers = [e["userId"] for e in entries if e["userId"] not in previous]
-    if newcomers:
-        since = datetime.fromisoformat(before["updatedAt"])
-        moved = dict(
-            ScoreHistory.objects.filter(board__key=board, user_id__in=newcomers, created_at__gt=since)
-            .values_list("user_id").annotate(total=Sum("increment")).values_list("user_id", "total")
-        )
-        for entry in entries:
-            if entry["userId"] in newcomers:
-                previous[entry["userId"]] = entry["score"] - int(moved.get(UUID(entry["userId"]), 0) or 0)
-    return previous
-
-
 def _build(board: str, entries: list[dict[str, Any]], before: BoardState | None, seq: int) -> BoardState:
     updated_at = iso_z(datetime.now(UTC))
-    previous = _previous_scores(board, entries, before)
+    previous = broadcast.previous_scores(entries, before, ScoreHistory.objects.filter(board__key=board))
     live = dumps({"board": board, "leaderboard": entries, "updatedAt": updated_at, "seq": seq})
     scoreboard = dumps({"board": board, "leaderboard": with_changes(entries, previous),  # type: ignore[arg-type]
                         "updatedAt": updated_at, "seq": seq})

@@ -20,7 +20,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import close_old_connections
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 
 from scoreboard_project.redis_client import redis_configured
 from scoreboard_project.times import iso_z
@@ -200,19 +200,28 @@ def _same_board(before: BoardState | None, entries: list[selectors.Entry]) -> bo
                    for e in before["entries"]]
 
 
-def _build_state(entries: list[selectors.Entry], before: BoardState | None, seq: int) -> BoardState:
-    updated_at = iso_z(datetime.now(UTC))
-    previous = {e["userId"]: e["score"] for e in before["entries"]} if before else {}
+def previous_scores(entries: list[dict], before: BoardState | None, ledger: QuerySet) -> dict[str, int]:
+    """Each entry's score at the previous update (the ``change`` of the scoreboard dialect):
+    a newcomer's from its rows of ``ledger`` (the board's ledger rows) since then."""
+    if before is None:
+        return {}
+    previous = {e["userId"]: e["score"] for e in before["entries"]}
     newcomers = [e["userId"] for e in entries if e["userId"] not in previous]
-    if before and newcomers:
+    if newcomers:
         since = datetime.fromisoformat(before["updatedAt"])
         moved = dict(
-            ScoreHistory.objects.filter(user_id__in=newcomers, created_at__gt=since, board__isnull=True)
+            ledger.filter(user_id__in=newcomers, created_at__gt=since)
             .values_list("user_id").annotate(total=Sum("increment")).values_list("user_id", "total")
         )
         for e in entries:
             if e["userId"] in newcomers:
                 previous[e["userId"]] = e["score"] - int(moved.get(UUID(e["userId"]), 0) or 0)
+    return previous
+
+
+def _build_state(entries: list[selectors.Entry], before: BoardState | None, seq: int) -> BoardState:
+    updated_at = iso_z(datetime.now(UTC))
+    previous = previous_scores(entries, before, ScoreHistory.objects.filter(board__isnull=True))
     live = dumps({"leaderboard": entries, "updatedAt": updated_at, "seq": seq})
     scoreboard = dumps({"leaderboard": with_changes(entries, previous), "updatedAt": updated_at, "seq": seq})
     return BoardState(seq=seq, updatedAt=updated_at, entries=entries, live=live, scoreboard=scoreboard)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -107,3 +111,27 @@ def child_env(database_url: str, redis_url: str, **extra: str) -> dict[str, str]
     env.setdefault("JWT_SECRET", "e2e-jwt-secret-0123456789-0123456789")
     env.setdefault("ACTION_TOKEN_SECRETS", "e2e-action-one-0123456789-0123456789,e2e-action-two-0123456789-0123456789")
     return env
+
+
+@contextlib.contextmanager
+def daphne_pair(env: dict[str, str]) -> Iterator[list[Daphne]]:
+    """Processes A and B on ``env``, booting at once; both stopped on exit, whatever happens."""
+    pair = [Daphne(env), Daphne(env)]
+    try:
+        for server in pair:
+            server.start(wait=False)
+        for server in pair:
+            server.wait_ready(timeout=60)
+        yield pair
+    finally:
+        for server in pair:
+            server.stop()
+
+
+async def next_message(socket, predicate, timeout: float = 5) -> dict:
+    """The first JSON message on ``socket`` that ``predicate`` accepts, within ``timeout``."""
+    async with asyncio.timeout(timeout):
+        while True:
+            message = json.loads(await socket.recv())
+            if predicate(message):
+                return message

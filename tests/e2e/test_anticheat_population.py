@@ -19,7 +19,7 @@ from bench.anticheat.population import run_population
 from bench.anticheat.report import render, summary
 from tests.conftest import make_player
 from tests.e2e.conftest import child_server_env
-from tests.e2e.servers import Daphne
+from tests.e2e.servers import daphne_pair
 
 pytestmark = [pytest.mark.production_shape, pytest.mark.django_db(transaction=True)]
 
@@ -30,16 +30,8 @@ def servers(transactional_db):
         RATE_LIMIT_ACTIONS_PER_MINUTE="60", RATE_LIMIT_REQUESTS_PER_MINUTE="60", RATE_LIMIT_IP_PER_HOUR="1000000",
         LOG_LEVEL="WARNING",
     )
-    pair = [Daphne(env), Daphne(env)]
-    try:
-        for server in pair:
-            server.start(wait=False)
-        for server in pair:
-            server.wait_ready(timeout=60)
+    with daphne_pair(env) as pair:
         yield pair
-    finally:
-        for server in pair:
-            server.stop()
 
 
 @pytest.mark.timeout(300)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
@@ -13,7 +12,7 @@ from accounts.display_names import display_name_set
 from accounts.tokens import issue_token_pair
 from tests.conftest import make_player
 from tests.e2e.conftest import child_server_env, complete_over_http
-from tests.e2e.servers import Daphne
+from tests.e2e.servers import daphne_pair, next_message
 
 pytestmark = [pytest.mark.production_shape, pytest.mark.django_db(transaction=True)]
 
@@ -22,22 +21,8 @@ pytestmark = [pytest.mark.production_shape, pytest.mark.django_db(transaction=Tr
 def servers(django_db_setup, django_db_blocker):
     # Coalescing on (the default 1 s): personal events must get through all the same.
     env = child_server_env()
-    pair = [Daphne(env), Daphne(env)]
-    try:
-        for server in pair:
-            server.start()
+    with daphne_pair(env) as pair:
         yield pair
-    finally:
-        for server in pair:
-            server.stop()
-
-
-async def next_message(socket, predicate, timeout: float = 5) -> dict:
-    async with asyncio.timeout(timeout):
-        while True:
-            message = json.loads(await socket.recv())
-            if predicate(message):
-                return message
 
 
 async def test_it_tells_the_players_passed_on_both_processes_and_dialects(servers):

@@ -15,7 +15,7 @@ from leaderboard import broadcast
 from leaderboard.services import score_history_record
 from tests.conftest import make_player
 from tests.e2e.conftest import child_server_env, complete_over_http
-from tests.e2e.servers import Daphne
+from tests.e2e.servers import daphne_pair, next_message
 
 pytestmark = [pytest.mark.production_shape, pytest.mark.django_db(transaction=True)]
 
@@ -24,22 +24,8 @@ pytestmark = [pytest.mark.production_shape, pytest.mark.django_db(transaction=Tr
 def servers(django_db_setup, django_db_blocker):
     """Processes A and B on the test database (pytest-django's test_<name>) and Redis."""
     env = child_server_env(BROADCAST_INTERVAL_MS="0")
-    pair = [Daphne(env), Daphne(env)]
-    try:
-        for server in pair:
-            server.start()
+    with daphne_pair(env) as pair:
         yield pair
-    finally:
-        for server in pair:
-            server.stop()
-
-
-async def next_message(socket, predicate, timeout: float = 5) -> dict:
-    async with asyncio.timeout(timeout):
-        while True:
-            message = json.loads(await socket.recv())
-            if predicate(message):
-                return message
 
 
 async def test_it_delivers_a_change_to_sockets_on_both_processes(servers):
