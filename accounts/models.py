@@ -72,6 +72,7 @@ class User(AbstractUser):
         # at login (AbstractBaseUser.check_password), so only a new password revokes.
         if self._password is not None and not self._state.adding:
             self.token_version += 1
+            self.tokens_revoked = True  # read by post_save receivers (open sockets close)
             update_fields = kwargs.get("update_fields")
             if update_fields is not None and "password" in update_fields:
                 kwargs["update_fields"] = {*update_fields, "token_version"}

@@ -280,6 +280,9 @@ class LeaderboardConsumer(LazyChannelConsumer):
     async def player_banned(self, message: dict) -> None:  # noqa: ARG002
         await self.shut(4403)
 
+    async def player_revoked(self, message: dict) -> None:  # noqa: ARG002
+        await self.shut(4401)
+
     async def disconnect(self, code) -> None:  # noqa: ARG002
         await self.release()
 

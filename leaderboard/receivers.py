@@ -58,6 +58,11 @@ def player_saved(sender, instance: User, created: bool, update_fields=None, **kw
     """Every player is ranked from registration on, with score 0; an edit that makes an
     account ranked or unranked (a promotion to staff, say) moves it on or off the boards."""
     if not created:
+        if getattr(instance, "tokens_revoked", False) or (
+            not instance.is_active and (update_fields is None or "is_active" in update_fields)
+        ):
+            # Deactivated or given a new password: the tokens of its open sockets stop working.
+            transaction.on_commit(lambda: broadcast.disconnect_revoked_user(instance.pk), robust=True)
         if update_fields is None or RANKING_FIELDS & set(update_fields):
             transaction.on_commit(lambda: ranking.ranking_sync_player(instance), robust=True)
         if update_fields is not None and "display_name" in update_fields and instance.is_ranked:

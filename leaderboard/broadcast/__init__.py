@@ -136,6 +136,16 @@ def disconnect_banned_user(user_id: UUID) -> None:
         logger.warning("Ban of %s not broadcast: Redis unreachable (their next auth check refuses them)", user_id)
 
 
+def disconnect_revoked_user(user_id: UUID) -> None:
+    """Close every open socket of a deactivated or re-passworded account with code 4401:
+    the tokens they were opened with no longer work (API.md, Revocation)."""
+    try:
+        _group_send(user_group(user_id), {"type": "player.revoked"})
+    except _ERRORS:
+        logger.warning("Revocation of %s not broadcast: Redis unreachable (their next auth check refuses them)",
+                       user_id)
+
+
 # --- the top 10 ---------------------------------------------------------------------------
 _timer_lock = threading.Lock()
 _timer: threading.Timer | None = None

@@ -93,3 +93,23 @@ async def test_it_refuses_the_stream_to_a_revoked_token(alice, revoked):
     assert start["status"] == 401
     assert "TOKEN_INVALID" in (await stream.body())
     await stream.close()
+
+
+@pytest.mark.parametrize("revoke", ["deactivated", "new_password"])
+@pytest.mark.parametrize("path", [LIVE, SCOREBOARD])
+async def test_it_closes_open_sockets_4401_when_the_account_is_revoked(alice, path, revoke):
+    token = await database_sync_to_async(lambda: issue_token_pair(alice).access)()
+    socket, _, _ = await open_socket(f"{path}?token={token}")
+    await next_json(socket)
+
+    def change() -> None:
+        user = User.objects.get(pk=alice.pk)
+        if revoke == "deactivated":
+            user.is_active = False
+        else:
+            user.set_password("a-brand-new-passphrase-7")
+        user.save()
+
+    await database_sync_to_async(change)()
+    assert await close_code(socket) == 4401
+    await socket.disconnect()
