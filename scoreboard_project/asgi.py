@@ -34,10 +34,11 @@ def _http_app():
                       max_body=settings.MAX_BODY_BYTES)
 
 
+http_app = _http_app()
 application = ProtocolTypeRouter(
     {
         # completions are timed from their arrival, before anything else reads the request
-        "http": stamp_arrival(BodyLimitApp(_http_app())),
+        "http": stamp_arrival(BodyLimitApp(http_app)),
         "websocket": OriginValidator(JwtAuthMiddleware(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -85,9 +85,9 @@ def test_it_runs_every_request_on_the_same_few_threads():
 
 
 def test_the_application_serves_plain_http_through_it(db):  # noqa: ARG001
-    from scoreboard_project.asgi import application
+    from scoreboard_project.asgi import application, http_app
 
-    assert isinstance(application.application_mapping["http"], WsgiInAsgi)
+    assert isinstance(http_app, WsgiInAsgi)  # under the arrival stamp and the body limit
     start, body = _call(application, path="/healthz", method="GET", headers=[(b"host", b"127.0.0.1")],
                         query=b"")
     assert start["status"] == 200
@@ -95,3 +95,19 @@ def test_the_application_serves_plain_http_through_it(db):  # noqa: ARG001
     start, body = _call(application, path="/api/v1/nowhere", method="GET", headers=[(b"host", b"127.0.0.1")],
                         query=b"")
     assert start["status"] == 404 and b'"NOT_FOUND"' in body["body"]
+
+
+def test_the_arrival_stamp_reaches_a_request_served_through_wsgi():
+    """Completions are timed from their arrival (actions/clock.py) under this path too."""
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from actions import clock
+    from scoreboard_project.serving import _environ
+
+    stamp = datetime(2026, 11, 30, tzinfo=UTC).timestamp()
+    scope = {"type": "http", "method": "POST", "path": "/api/v1/actions/complete", "headers": [],
+             clock.ARRIVAL_KEY: stamp}
+    environ = _environ(scope, b"{}")
+    assert environ[clock.ARRIVAL_KEY] == stamp
+    assert clock.received_at(SimpleNamespace(META=environ)) == datetime.fromtimestamp(stamp, UTC)
