@@ -63,6 +63,7 @@ def score_history_record(
     board_previous_score: int | None = None,
     board_at: datetime | None = None,
     board_fed_by: ScoreHistory | None = None,
+    board_chain: tuple[str, int | None] | None = None,
     then: Callable[[ScoreHistory], None] | None = None,
 ) -> ScoreChange:
     """Move a player's score by ``increment`` and write the ledger row, atomically.
@@ -84,7 +85,7 @@ def score_history_record(
         return _board_row(
             user=user, increment=increment, board=board, period_start=board_period_start,
             previous=board_previous_score or 0, at=board_at or timezone.now(), action_type=action_type,
-            reference=reference, completed_by=completed_by, note=note, fed_by=board_fed_by,
+            reference=reference, completed_by=completed_by, note=note, fed_by=board_fed_by, chain=board_chain,
         )
     with transaction.atomic():
         # Lock the player's row, then stamp the time: one player's changes are stamped in
@@ -168,12 +169,12 @@ def score_history_import(entries: list[ScoreHistory], users: list[User]) -> int:
 def _board_row(
     *, user: User, increment: int, board: Leaderboard, period_start: datetime | None, previous: int,
     at: datetime, action_type: str, reference: str, completed_by: User | None, note: str,
-    fed_by: ScoreHistory | None = None,
+    fed_by: ScoreHistory | None = None, chain: tuple[str, int | None] | None = None,
 ) -> ScoreChange:
     with transaction.atomic(savepoint=False):  # the record writer's transaction holds the lock
         # A board row is a link of the player's one hash chain too: the chain head is read
         # and the id reserved under the player's row lock (record_write took it first).
-        _, head, entry_id, _ = _lock_player(user)
+        head, entry_id = chain or ledger_chain_lock(user)
         kind = ScoreHistory.Kind.BOARD
         digest = ledger.link(head, (entry_id, user.pk, increment, kind, None, at)) if entry_id else head
         entry = ScoreHistory(
@@ -191,8 +192,11 @@ def _board_row(
     return ScoreChange(entry, previous, previous + increment, None, None)
 
 
-def player_row_lock(user: User) -> None:
-    """Lock the player's row until commit. Every ledger writer takes it before any other
-    row lock (a board's record), so a completion feeding a board and a game server writing
-    to it lock in the same order and cannot deadlock."""
-    User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).get()
+def ledger_chain_lock(user: User) -> tuple[str, int | None]:
+    """Lock the player's row until commit; the chain head and the next ledger row's id.
+
+    Every ledger writer takes this lock before any other row lock (a board's record), so a
+    completion feeding a board and a game server writing to it lock in the same order and
+    cannot deadlock. One statement, as for a completion."""
+    _, head, entry_id, _ = _lock_player(user)
+    return head, entry_id

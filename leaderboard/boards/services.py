@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from accounts.models import User
 from scoreboard_project.errors import NotFound
 
-from ..services import player_row_lock, score_history_record
+from ..services import ledger_chain_lock, score_history_record
 from . import clock
 from .errors import BoardClosed, BoardExists, BoardHasRecords
 from .models import Leaderboard, LeaderboardPeriod, LeaderboardRecord
@@ -115,7 +115,7 @@ def record_write(
         raise BoardClosed(details={"startsAt": board.starts_at, "endsAt": board.ends_at})
     period = period or period_at(board, at)
     with transaction.atomic():
-        player_row_lock(user)  # first, as every ledger writer does (the chain head is on it)
+        chain = ledger_chain_lock(user)  # first, as every ledger writer does (the chain head is on it)
         # The record's row lock orders one player's writes on this period: each reads the
         # score the previous one committed (no lost increment, no stale "best").
         lookup = LeaderboardRecord.objects.select_for_update().filter(
@@ -143,7 +143,7 @@ def record_write(
         entry = score_history_record(
             user=user, increment=new - (previous or 0), board=board, board_period_start=period.start,
             board_previous_score=previous, board_at=at, action_type=action_type, reference=reference,
-            completed_by=completed_by, board_fed_by=fed_by, note=note,
+            completed_by=completed_by, board_fed_by=fed_by, note=note, board_chain=chain,
         ).entry
         old_rank_score = None if previous is None else board.rank_score(previous)
         entry.board_standing = (period, record.rank_score, record.reached_at, changed, old_rank_score)

@@ -176,3 +176,27 @@ def test_it_chains_seeded_demo_rows_too():
     code, out, _ = _verify()
     assert code == 0 and out.strip().endswith(f"{ScoreHistory.objects.count()} rows, 12 players, 0 broken")
     assert not ScoreHistory.objects.filter(hash="").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_chains_named_board_rows_with_the_players_other_rows(alice):
+    """A board write (a game server's record, a completion feeding a board) is a link of the
+    same chain: verify_ledger walks it, and an edit of a board row is named."""
+    from tests.leaderboard.boards_support import new_board, write
+
+    board = new_board("arena", operator="incr")
+    score_history_record(user=alice, increment=100)
+    write(board, alice, 7)
+    score_history_record(user=alice, increment=50)
+    write(board, alice, 3)
+    assert ScoreHistory.objects.filter(user=alice, kind=ScoreHistory.Kind.BOARD).count() == 2
+    alice.refresh_from_db()
+    assert alice.score == 150  # board rows never move the global score
+    assert ledger.verify_player(alice) is None
+    out = io.StringIO()
+    call_command("verify_ledger", stdout=out, stderr=io.StringIO())
+    assert "0 broken" in out.getvalue()
+    row = ScoreHistory.objects.filter(user=alice, kind=ScoreHistory.Kind.BOARD).order_by("id").first()
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {ScoreHistory._meta.db_table} SET increment = 70 WHERE id = %s", [row.pk])
+    assert ledger.verify_player(alice).row_id == row.pk
