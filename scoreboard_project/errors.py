@@ -165,6 +165,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     if isinstance(exc, (db.OperationalError, db.InterfaceError)):
         # The database is down or unreachable: retryable, and the transaction rolled back.
         logger.warning("Database unavailable on %s: %s", getattr(request, "path", "?"), exc)
+        from . import db_breaker  # db_breaker -> errors: import here
+
+        db_breaker.trip()
         unavailable = ServiceUnavailable()
         return Response(error_body(unavailable.code, unavailable.message), status=unavailable.status)
     logger.exception("Unhandled error on %s", getattr(request, "path", "?"), exc_info=exc)

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "scoreboard_project.middleware.RequestIdMiddleware",
+    "scoreboard_project.db_breaker.DatabaseBreakerMiddleware",
     "scoreboard_project.limits.LimitScopeMiddleware",
     "scoreboard_project.middleware.EnvelopeFallbackMiddleware",
     "scoreboard_project.middleware.BodySizeLimitMiddleware",
@@ -129,6 +130,9 @@ else:
 _default_test_name = str(BASE_DIR / "test-db.sqlite3") if USES_SQLITE else None
 DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", _default_test_name)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# After a database error, API requests answer 503 at once for this long (one probe at a
+# time still tries the database): scoreboard_project/db_breaker.py.
+DB_BREAKER_SECONDS = env_float("DB_BREAKER_SECONDS", 1.0)
 
 
 # --- Redis: channel layer, cache, rate limits, ranking ---------------------------------

@@ -20,6 +20,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from accounts.tokens import issue_token_pair
 from leaderboard import read_cache
+from scoreboard_project import db_breaker
 from scoreboard_project.limit_counter import local_counter
 from tests.e2e.servers import free_port
 
@@ -48,6 +49,7 @@ def _fast_hashing_and_clean_stores(settings) -> Iterator[None]:
     settings.ANTICHEAT_BASELINE_REFRESH_SECONDS = 0  # no background thread; tests refresh baselines themselves
     settings.LEDGER_DAILY_ROOTS = False  # no background root thread; tests/leaderboard/test_ledger*.py turn it on
     cache.clear()  # rate-limit windows, rankings and broadcast state start empty
+    db_breaker.reset()  # a test that made the database fail leaves no open breaker behind
     local_counter.reset()  # the embedded default's limit windows
     read_cache.clear()  # and no process-held leaderboard response survives them
     yield
