@@ -40,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 from bench import flows, loadgen, pgbench, phase_fanout, report  # noqa: E402
 from bench.cpu import SELF, CpuMeter  # noqa: E402
 from bench.database import BENCH_ENV, flush_redis, reset_database, server_env, store_pids  # noqa: E402
+from bench.machine import cpu_model  # noqa: E402
 from bench.players import create  # noqa: E402
 from bench.servers import HOST, Daphne, Shape, Uvicorn  # noqa: E402
 
@@ -51,13 +52,7 @@ QUICK = {"seconds": 2.5, "read_rate": 150.0, "fanout": [200], "changes": 3, "flo
 
 
 def machine() -> dict[str, Any]:
-    model = "?"
-    with open("/proc/cpuinfo") as cpuinfo:
-        for line in cpuinfo:
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return {"nproc": os.cpu_count(), "cpu": model, "python": platform.python_version(),
+    return {"nproc": os.cpu_count(), "cpu": cpu_model(), "python": platform.python_version(),
             "loadavg": [round(v, 2) for v in os.getloadavg()]}
 
 

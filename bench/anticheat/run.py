@@ -27,6 +27,7 @@ from bench.anticheat.families import population  # noqa: E402
 from bench.anticheat.population import run_population  # noqa: E402
 from bench.anticheat.report import render, rows, summary  # noqa: E402
 from bench.anticheat.stack import RAISED, AnticheatStack  # noqa: E402
+from bench.machine import cpu_model  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -44,13 +45,7 @@ def parse_args() -> argparse.Namespace:
 
 
 def machine() -> str:
-    model = "?"
-    with open("/proc/cpuinfo") as cpuinfo:
-        for line in cpuinfo:
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return f"{model}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+    return f"{cpu_model()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
 
 
 def main() -> int:
