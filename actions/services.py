@@ -27,7 +27,7 @@ from anticheat.exceptions import InvalidProof
 from anticheat.models import Flag
 from anticheat.proofs import Bounds, check_proof, check_timing
 from anticheat.services import detect_anomalies
-from leaderboard.boards.services import feed_completion
+from leaderboard.boards.services import boards_fed_by, feed_completion
 from leaderboard.models import ScoreHistory
 from leaderboard.services import ScoreChange, score_history_record
 from scoreboard_project import metrics
@@ -259,6 +259,7 @@ def _score(
     if not kind.repeatable and _already_scored(user_id=owner.pk, kind=kind, reference=claimed.reference):
         token_release(action_id=claimed.action_id, claimed_at=now)
         raise refused
+    fed_boards = boards_fed_by(kind.code)  # before the transaction: no Redis call under the row lock
     try:
         # The unique constraint on (user, type, reference) settles two different tokens
         # racing for one non-repeatable reference.
@@ -270,7 +271,8 @@ def _score(
             signature=proof.signature if proof else "", completed_by=caller,
             # the named incr boards fed by this type, in the same transaction as the row
             then=lambda entry: feed_completion(user=owner, action_type=kind.code, points=claims.points,
-                                               at=entry.created_at, reference=claimed.reference, source=entry),
+                                               at=entry.created_at, board_ids=fed_boards,
+                                               reference=claimed.reference, source=entry),
         )
     except IntegrityError as exc:
         token_release(action_id=claimed.action_id, claimed_at=now)

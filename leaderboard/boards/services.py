@@ -8,6 +8,7 @@ Ranks are read after the commit, never while the row lock is held.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,6 +26,7 @@ from .models import Leaderboard, LeaderboardPeriod, LeaderboardRecord
 from .names import NAME_FIELDS, display_name_of
 from .periods import period_at
 from .schedule import PeriodWindow, to_millis
+from .store import REDIS_ERRORS
 
 FEEDS_CACHE_KEY = "leaderboard:boards:feeds"
 LOCKED_WHEN_RECORDED = ("operator", "sort_order")
@@ -204,14 +206,14 @@ def feeds_reverse(*, original: Any, void: Any) -> None:
         )
 
 
-def feed_completion(
-    *, user: User, action_type: str, points: int, at: datetime, reference: str = "", source: Any = None
-) -> None:
-    """Inside the completion's transaction: add ``points`` to every open incr board that
-    lists ``action_type`` (the board map is cached; a board edit clears it)."""
-    if not user.is_ranked:
-        return
-    feeds = cache.get(FEEDS_CACHE_KEY)
+def boards_fed_by(action_type: str) -> list[int]:
+    """The incr boards that list ``action_type`` (the map is in the shared cache; a board edit
+    clears it). Call before the completion's transaction: no Redis call under its row lock,
+    and a Redis error only costs a query."""
+    try:
+        feeds = cache.get(FEEDS_CACHE_KEY)
+    except REDIS_ERRORS:
+        feeds = None
     if feeds is None:
         feeds = {}
         for board_id, types in Leaderboard.objects.filter(operator=Leaderboard.Operator.INCR).values_list(
@@ -219,9 +221,18 @@ def feed_completion(
         ):
             for code in types or ():
                 feeds.setdefault(code, []).append(board_id)
-        cache.set(FEEDS_CACHE_KEY, feeds, 300)
-    board_ids = feeds.get(action_type)
-    if not board_ids:
+        with contextlib.suppress(*REDIS_ERRORS):
+            cache.set(FEEDS_CACHE_KEY, feeds, 300)
+    return feeds.get(action_type, [])
+
+
+def feed_completion(
+    *, user: User, action_type: str, points: int, at: datetime, board_ids: list[int], reference: str = "",
+    source: Any = None,
+) -> None:
+    """Inside the completion's transaction: add ``points`` to every open incr board of
+    ``board_ids`` (``boards_fed_by``, read before the transaction) that lists ``action_type``."""
+    if not user.is_ranked or not board_ids:
         return
     for board in Leaderboard.objects.filter(pk__in=board_ids).order_by("pk"):
         if board.is_open(at) and action_type in board.action_types:
