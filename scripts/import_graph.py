@@ -47,7 +47,8 @@ def _imported(node: ast.AST, module: str, is_package: bool) -> list[str]:
         source = ".".join(base + ([node.module] if node.module else []))
     else:
         source = node.module or ""
-    return [source] + [f"{source}.{alias.name}" for alias in node.names]
+    # ``from x import name``: the module x.name if there is one, else x (resolved by the caller)
+    return [f"{source}.{alias.name}" for alias in node.names]
 
 
 def module_graph(root: Path = ROOT) -> Graph:
