@@ -7,8 +7,9 @@
   across processes through ``state.shared_state()``.
 
 Who calls it: the on-commit function of a ledger row (``leaderboard/score_effects.py``)
-calls ``score_changed``; a change that writes no ledger row (a ban, an unban, an account
-edit) calls ``standings_changed``. Nothing else schedules a top 10.
+calls ``score_changed``; a change of who is ranked that writes no ledger row (a ban, an
+unban, a promotion to staff, a new player) calls ``standings_changed``; a new display name
+calls ``schedule_leaderboard_broadcast``. Each schedules the top 10 once.
 """
 
 from __future__ import annotations

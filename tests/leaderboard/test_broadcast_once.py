@@ -109,3 +109,15 @@ def test_an_unban_schedules_each_top_10_once(alice, moderator, board_with_alice,
         moderation.unban_player(user=alice, actor=moderator, reason="appeal accepted")
     assert seen.scheduled == 1
     assert seen.top_10s() == {"global": 1, "arena": 1}  # back on both
+
+
+def test_a_named_board_write_schedules_that_board_once(alice, bob, seen, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        arena = new_board("arena")
+        write(arena, bob, 40)
+    seen.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        write(arena, alice, 50)
+    assert seen.scheduled == 0  # the global board did not move
+    assert seen.top_10s() == {"arena": 1}
+    assert len(seen.personal("player.overtaken")) == 0  # a first record passes nobody
