@@ -1,4 +1,4 @@
-"""Ranking reads: the store behind the selectors: Redis sorted sets, with SQL as the fallback.
+"""Ranking reads, the store behind the selectors: Redis sorted sets, with SQL as the fallback.
 
 With REDIS_URL the boards live in Redis (``redis_store``) and are written on commit:
 all time by setting the score the database returned (idempotent, ordered by time),
@@ -25,7 +25,13 @@ from scoreboard_project.times import iso_z
 
 from . import ranking_rebuilds
 from .periods import Period, Window, window_for
-from .ranking_rebuilds import REDIS_ERRORS, _pending_stale, flush_stale, rebuild_board, redis_store_enabled
+from .ranking_rebuilds import (
+    REDIS_ERRORS,
+    flush_stale,
+    rebuild_board,
+    redis_store_enabled,
+    stale_marks_pending,
+)
 from .redis_store import RedisBoard
 from .rows import Board
 from .sql_store import SqlBoard
@@ -41,7 +47,7 @@ def board_for(window: Window, *, allow_rebuild: bool = True) -> Board:
     """The Redis board when it is complete (rebuilding it if needed and allowed), else SQL."""
     if redis_store_enabled():
         try:
-            if _pending_stale:
+            if stale_marks_pending():
                 flush_stale()
             board = RedisBoard(window)
             if board.is_ready() and allow_rebuild:

@@ -47,6 +47,11 @@ def mark_stale(window: Window) -> None:
         logger.warning("Ranking %s is stale; Redis unreachable, will retry", window.bucket)
 
 
+def stale_marks_pending() -> bool:
+    """A board missed a write and its stale mark is not in Redis yet (Redis was unreachable)."""
+    return bool(_pending_stale)
+
+
 def flush_stale() -> None:
     with _stale_lock:
         pending = list(_pending_stale)
