@@ -79,7 +79,7 @@ def notice_write(now: datetime) -> threading.Thread | None:
     exactly once even if the lock expires. Answers the thread started, if any."""
     global _sealed_before
     today = now.astimezone(UTC).date()
-    if _sealed_before == today or not getattr(settings, "LEDGER_DAILY_ROOTS", True):
+    if _sealed_before == today or not settings.LEDGER_DAILY_ROOTS:
         return None
     if not _sealing.acquire(blocking=False):
         return None

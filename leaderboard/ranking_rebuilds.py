@@ -34,7 +34,7 @@ _reconciled_at: dict[str, float] = {}  # bucket -> monotonic time of this proces
 
 
 def redis_store_enabled() -> bool:
-    return redis_configured() and getattr(settings, "LEADERBOARD_STORE", "auto") != "sql"
+    return redis_configured() and settings.LEADERBOARD_STORE != "sql"
 
 
 def mark_stale(window: Window) -> None:

@@ -26,10 +26,10 @@ patch_daphne()
 
 
 def _http_app():
-    if os.environ.get("HTTP_HANDLER", "wsgi") == "asgi":
-        return django_asgi_app
     from django.conf import settings
 
+    if settings.HTTP_HANDLER == "asgi":
+        return django_asgi_app
     return WsgiInAsgi(get_wsgi_application(), django_asgi_app, streaming=("/api/v1/leaderboard/stream",),
                       max_body=settings.MAX_BODY_BYTES)
 

@@ -16,20 +16,18 @@ from __future__ import annotations
 
 import asyncio
 import io
-import os
 import sys
 from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+
+from django.conf import settings
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 AsgiApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-
-DEFAULT_THREADS = 8
-
 
 def _environ(scope: Scope, body: bytes) -> dict[str, Any]:
     server = scope.get("server") or ("localhost", 80)
@@ -98,7 +96,7 @@ class WsgiInAsgi:
         self.asgi_app = asgi_app
         self.streaming = streaming
         self.max_body = max_body
-        count = threads or int(os.environ.get("WSGI_THREADS", DEFAULT_THREADS))
+        count = threads or settings.WSGI_THREADS
         self.executor = ThreadPoolExecutor(max_workers=count, thread_name_prefix="wsgi")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -8,7 +8,7 @@ from urllib.parse import urlparse
 
 import dj_database_url
 
-from .env import env_bool, env_float, env_int, env_list, env_str
+from .env import env_bool, env_choice, env_float, env_int, env_list, env_str
 from .secrets import refuse_debug_in_production_shape, resolve_secrets
 from .tls import https_only_settings
 
@@ -259,6 +259,8 @@ ANTICHEAT_BASELINE_REFRESH_SECONDS = env_int("ANTICHEAT_BASELINE_REFRESH_SECONDS
 BROADCAST_INTERVAL_MS = env_int("BROADCAST_INTERVAL_MS", 1000, minimum=0)
 WS_HEARTBEAT_INTERVAL = env_int("WS_HEARTBEAT_INTERVAL", 30000, minimum=100)
 LEADERBOARD_PUBLIC = env_bool("LEADERBOARD_PUBLIC", True)
+# Where the rankings live: "auto" is Redis when REDIS_URL is set, else SQL; "sql" always SQL.
+LEADERBOARD_STORE = env_choice("LEADERBOARD_STORE", "auto", ("auto", "sql"))
 # The first ledger write of a UTC day records the finished days' roots (docs/ledger.md).
 LEDGER_DAILY_ROOTS = env_bool("LEDGER_DAILY_ROOTS", True)
 # Named boards: each process runs a small task that records period resets (boards/resets.py).
@@ -269,6 +271,10 @@ WS_MAX_ANONYMOUS_PER_IP = env_int("WS_MAX_ANONYMOUS_PER_IP", 100, minimum=1)
 # /metrics: callers from these addresses or CIDR ranges, or with "Authorization: Bearer METRICS_TOKEN".
 METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", ["127.0.0.1", "::1"])
 METRICS_TOKEN = env_str("METRICS_TOKEN")
+# Plain HTTP runs on WSGI_THREADS threads through Django's WSGI handler; "asgi" sends it
+# through the ASGI handler instead (scoreboard_project/serving.py, asgi.py).
+WSGI_THREADS = env_int("WSGI_THREADS", 8, minimum=1)
+HTTP_HANDLER = env_choice("HTTP_HANDLER", "wsgi", ("wsgi", "asgi"))
 
 # --- HTTP -------------------------------------------------------------------------------
 MAX_BODY_BYTES = 64 * 1024
@@ -309,7 +315,8 @@ LOGGING = {
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
     },
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env_choice(
+        "LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))},
     "loggers": {
         "django.server": {"level": "WARNING"},
         # daphne logs each request path; the ?token= of a WebSocket URL must never reach a log.

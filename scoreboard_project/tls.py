@@ -72,7 +72,7 @@ class TrustedProxyHeadersMiddleware(MiddlewareMixin):
 
 class ContentSecurityPolicyMiddleware(MiddlewareMixin):
     def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
-        policy = getattr(settings, "CONTENT_SECURITY_POLICY", "")
+        policy = settings.CONTENT_SECURITY_POLICY
         if policy and "Content-Security-Policy" not in response:
             docs = request.path.startswith(DOCS_PATH)
             response["Content-Security-Policy"] = DOCS_CONTENT_SECURITY_POLICY if docs else policy

@@ -112,7 +112,7 @@ def _run_clock() -> None:
 def ensure_reset_clock() -> None:
     """Start this process's reset task once (setting BOARD_RESET_CLOCK, default on)."""
     global _clock_thread
-    if _clock_thread is not None or not getattr(settings, "BOARD_RESET_CLOCK", True):
+    if _clock_thread is not None or not settings.BOARD_RESET_CLOCK:
         return
     with _clock_lock:
         if _clock_thread is None:

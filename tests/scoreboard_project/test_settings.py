@@ -135,3 +135,41 @@ def test_it_allows_cross_origin_calls_only_from_cors_origin(api_client, settings
 
     assert allowed["Access-Control-Allow-Origin"] == "https://game.example.com"
     assert "Access-Control-Allow-Origin" not in foreign
+
+
+def test_it_refuses_to_start_with_an_unknown_leaderboard_store():
+    result = run_check(LEADERBOARD_STORE="memcached")
+    assert result.returncode != 0
+    assert "LEADERBOARD_STORE must be one of auto, sql, not 'memcached'" in result.stderr
+
+
+@pytest.mark.parametrize(("name", "choices", "value", "read"), [
+    ("LEADERBOARD_STORE", ("auto", "sql"), " SQL ", "sql"),
+    ("HTTP_HANDLER", ("wsgi", "asgi"), "asgi", "asgi"),
+    ("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"), "warning", "WARNING"),
+    ("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"), "", "INFO"),
+])
+def test_it_reads_a_choice_without_case(monkeypatch, name, choices, value, read):
+    from scoreboard_project.env import env_choice
+
+    monkeypatch.setenv(name, value)
+    assert env_choice(name, "INFO" if name == "LOG_LEVEL" else choices[0], choices) == read
+
+
+@pytest.mark.parametrize(("name", "choices", "value"), [
+    ("LEADERBOARD_STORE", ("auto", "sql"), "redis"),
+    ("HTTP_HANDLER", ("wsgi", "asgi"), "uwsgi"),
+    ("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"), "verbose"),
+])
+def test_it_refuses_a_value_outside_the_choices(monkeypatch, name, choices, value):
+    from scoreboard_project.env import env_choice
+
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ImproperlyConfigured, match=f"{name} must be one of .*not '{value}'"):
+        env_choice(name, choices[0], choices)
+
+
+def test_it_refuses_a_thread_count_that_is_not_a_number():
+    result = run_check(WSGI_THREADS="eight")
+    assert result.returncode != 0
+    assert "WSGI_THREADS must be a whole number, not 'eight'" in result.stderr
