@@ -12,6 +12,8 @@ import uuid
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken
 
+from scoreboard_project.errors import AuthenticationRefused
+
 from .auth_query import auth_row
 from .exceptions import AccountBanned
 from .models import User
@@ -53,4 +55,7 @@ class BearerAuthentication(JWTAuthentication):
     www_authenticate_realm = "api"
 
     def get_user(self, validated_token) -> User:
-        return user_for_claims(validated_token)
+        try:
+            return user_for_claims(validated_token)
+        except AccountBanned as banned:  # DRF authentication handles only APIException
+            raise AuthenticationRefused(banned) from None

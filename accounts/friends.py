@@ -7,15 +7,12 @@ from uuid import UUID
 
 from django.db import IntegrityError, transaction
 
-from scoreboard_project.errors import ApplicationError, NotFound, ValidationFailed
+from scoreboard_project.errors import NotFound, ValidationFailed
 
+from .exceptions import FriendLimitReached
 from .models import Follow, User
 
 MAX_FRIENDS = 500
-
-
-class FriendLimitReached(ApplicationError):
-    code, status, message = "FRIEND_LIMIT_REACHED", 409, f"You follow {MAX_FRIENDS} players already."
 
 
 def _player(user_id: UUID) -> User:
@@ -38,7 +35,7 @@ def friend_add(*, user: User, friend_id: UUID) -> None:
         if follows.filter(followee=target).exists():
             return
         if follows.count() >= MAX_FRIENDS:
-            raise FriendLimitReached()
+            raise FriendLimitReached(MAX_FRIENDS)
         try:
             with transaction.atomic():
                 Follow.objects.create(follower=user, followee=target)

@@ -16,7 +16,8 @@ from django.utils import timezone
 from rest_framework_simplejwt.tokens import RefreshToken, Token
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
-from .exceptions import TokenInvalid
+from scoreboard_project.errors import TokenInvalid
+
 from .models import LoginSession, RevokedAccessToken, User
 from .tokens import TokenPair, session_pair
 

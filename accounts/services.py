@@ -14,11 +14,11 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken, Token
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
-from scoreboard_project.errors import ValidationFailed
+from scoreboard_project.errors import TokenInvalid, ValidationFailed
 from scoreboard_project.limits import check_login_attempt
 
 from . import revocation
-from .exceptions import AccountBannedError, InvalidCredentials, TokenInvalid, UsernameTaken
+from .exceptions import AccountBanned, InvalidCredentials, UsernameTaken
 from .models import LoginSession, User
 from .tokens import TokenPair, issue_access_token, issue_token_pair
 
@@ -56,7 +56,7 @@ def player_login(*, username: str, password: str, client_ip: str) -> tuple[User,
     if not user.check_password(password) or not user.is_active:
         raise InvalidCredentials()
     if user.is_banned:
-        raise AccountBannedError()
+        raise AccountBanned()
     return user, issue_token_pair(user)
 
 
@@ -101,7 +101,7 @@ def _usable_owner(refresh: RefreshToken) -> User:
     if not user.is_active or refresh.get("ver", 0) != user.token_version:
         raise TokenInvalid()  # deactivated, or a new password since the token was issued
     if user.is_banned:
-        raise AccountBannedError()
+        raise AccountBanned()
     return user
 
 

@@ -37,7 +37,3 @@ class TokenAlreadyUsed(ApplicationError):
 
 class ActionAlreadyCompleted(ApplicationError):
     code, status, message = "ACTION_ALREADY_COMPLETED", 409, "This action was already completed for this reference."
-
-
-class OwnerBanned(ApplicationError):
-    code, status, message = "ACCOUNT_BANNED", 403, "The account this action belongs to is banned."

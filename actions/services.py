@@ -21,6 +21,7 @@ from uuid import UUID
 from django.conf import settings
 from django.db import IntegrityError
 
+from accounts.exceptions import AccountBanned
 from accounts.models import Role, User
 from anticheat.audit import audit_refusal
 from anticheat.exceptions import InvalidProof
@@ -42,7 +43,6 @@ from .exceptions import (
     ActionAlreadyCompleted,
     AuthoritativeAction,
     InvalidActionToken,
-    OwnerBanned,
     TokenUserMismatch,
     UnknownReference,
 )
@@ -227,7 +227,7 @@ def _owner(user_id: UUID) -> User:
     if owner is None:
         raise InvalidActionToken(reason="mismatch")
     if owner.is_banned:
-        raise OwnerBanned()
+        raise AccountBanned("The account this action belongs to is banned.")
     return owner
 
 

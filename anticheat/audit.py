@@ -16,7 +16,7 @@ logger = logging.getLogger("scoreboard.anticheat")
 
 def audit_record(
     *,
-    event: str,
+    event: AuditEntry.Event,
     actor: User | None = None,
     subject: User | None = None,
     subject_id: Any = None,
@@ -43,7 +43,7 @@ def audit_refusal(
             if not User.objects.filter(pk=subject_id).exists():  # a signed token may outlive its user
                 subject_id = None
         audit_record(
-            event="completion_refused", actor=actor, subject_id=subject_id, code=code, reason=reason,
+            event=AuditEntry.Event.COMPLETION_REFUSED, actor=actor, subject_id=subject_id, code=code, reason=reason,
             client_ip=client_ip, details=details,
         )
     except DatabaseError:

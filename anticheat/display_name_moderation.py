@@ -8,9 +8,9 @@ from accounts.display_names import display_name_reset
 from accounts.models import User
 
 from .audit import audit_record
+from .exceptions import Unchanged
+from .models import AuditEntry
 from .moderation import clean_text
-
-DISPLAY_NAME_RESET = "display_name_reset"
 
 
 def reset_display_name(*, user: User, actor: User | None, reason: str, client_ip: str | None = None) -> User:
@@ -19,7 +19,7 @@ def reset_display_name(*, user: User, actor: User | None, reason: str, client_ip
     with transaction.atomic():
         previous = display_name_reset(user=user)
         audit_record(
-            event=DISPLAY_NAME_RESET, actor=actor, subject=user, reason=reason, client_ip=client_ip,
-            code="" if previous else "NO_DISPLAY_NAME", details={"previousDisplayName": previous},
+            event=AuditEntry.Event.DISPLAY_NAME_RESET, actor=actor, subject=user, reason=reason, client_ip=client_ip,
+            code="" if previous else Unchanged.NO_DISPLAY_NAME, details={"previousDisplayName": previous},
         )
     return user

@@ -48,6 +48,16 @@ class Flag(models.Model):
 class AuditEntry(models.Model):
     """Who did what, when and why: refused completions, flags, bans, moderation."""
 
+    class Event(models.TextChoices):
+        COMPLETION_REFUSED = "completion_refused", "Completion refused"
+        FLAG_RAISED = "flag_raised", "Flag raised"
+        FLAG_APPROVED = "flag_approved", "Flag approved"
+        FLAG_VOIDED = "flag_voided", "Flag voided"
+        PLAYER_BANNED = "player_banned", "Player banned"
+        AUTO_BAN = "auto_ban", "Player banned automatically"
+        PLAYER_UNBANNED = "player_unbanned", "Player unbanned"
+        DISPLAY_NAME_RESET = "display_name_reset", "Display name reset"
+
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(
         "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",

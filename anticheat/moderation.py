@@ -15,32 +15,14 @@ from leaderboard import ranking_writes
 from leaderboard.broadcast import broadcaster
 from leaderboard.models import ScoreHistory
 from leaderboard.services import score_history_record
-from scoreboard_project.errors import ApplicationError, ValidationFailed
+from scoreboard_project.errors import ValidationFailed
 
 from . import history
 from .audit import audit_record
-from .models import Flag
+from .exceptions import CannotBanStaff, FlagAlreadySettled, Unchanged
+from .models import AuditEntry, Flag
 
 MAX_TEXT_LENGTH = 500
-
-
-class FlagAlreadySettled(ApplicationError):
-    code, status, message = "FLAG_ALREADY_SETTLED", 409, "This flag was already approved or voided."
-
-
-class CannotBanStaff(ApplicationError):
-    code, status, message = (
-        "CANNOT_BAN_STAFF", 409,
-        "Staff accounts cannot be banned here; remove their staff status first.",
-    )
-
-
-class AuditEvent:
-    BAN = "player_banned"
-    AUTO_BAN = "auto_ban"
-    UNBAN = "player_unbanned"
-    FLAG_APPROVE = "flag_approved"
-    FLAG_VOID = "flag_voided"
 
 
 def clean_text(value: str | None, *, field: str, required: bool) -> str:
@@ -90,8 +72,8 @@ def ban_player(*, user: User, actor: User | None, reason: str, client_ip: str | 
         changed = User.objects.filter(pk=user.pk, status=User.Status.ACTIVE).update(status=User.Status.BANNED)
         user.refresh_from_db(fields=["status", "score", "score_updated_at"])
         audit_record(
-            event=AuditEvent.BAN if actor else AuditEvent.AUTO_BAN, actor=actor, subject=user, reason=reason,
-            code="" if changed else "ALREADY_BANNED", client_ip=client_ip,
+            event=AuditEntry.Event.PLAYER_BANNED if actor else AuditEntry.Event.AUTO_BAN, actor=actor, subject=user, reason=reason,
+            code="" if changed else Unchanged.ALREADY_BANNED, client_ip=client_ip,
             details={"changed": bool(changed), "score": user.score, "automatic": actor is None},
         )
         _on_commit_remove(user)
@@ -108,8 +90,8 @@ def unban_player(*, user: User, actor: User | None, reason: str, client_ip: str 
         changed = User.objects.filter(pk=user.pk, status=User.Status.BANNED).update(status=User.Status.ACTIVE)
         user.refresh_from_db(fields=["status", "score", "score_updated_at"])
         audit_record(
-            event=AuditEvent.UNBAN, actor=actor, subject=user, reason=reason,
-            code="" if changed else "NOT_BANNED", client_ip=client_ip,
+            event=AuditEntry.Event.PLAYER_UNBANNED, actor=actor, subject=user, reason=reason,
+            code="" if changed else Unchanged.NOT_BANNED, client_ip=client_ip,
             details={"changed": bool(changed), "score": user.score},
         )
         if changed:
@@ -139,7 +121,7 @@ def flag_approve(*, flag: Flag, actor: User | None, note: str = "", client_ip: s
     with transaction.atomic():
         flag = _flag_claim(flag=flag, status=Flag.Status.APPROVED, actor=actor, note=note)
         audit_record(
-            event=AuditEvent.FLAG_APPROVE, actor=actor, subject=flag.user, reason=note, client_ip=client_ip,
+            event=AuditEntry.Event.FLAG_APPROVED, actor=actor, subject=flag.user, reason=note, client_ip=client_ip,
             details={"flagId": flag.pk, "scoreHistoryId": flag.score_history_id},
         )
     return flag
@@ -158,8 +140,8 @@ def flag_void(*, flag: Flag, actor: User | None, note: str = "", client_ip: str 
         flag = _flag_claim(flag=flag, status=Flag.Status.VOIDED, actor=actor, note=note)
         reversal = _reverse_entry(flag=flag, actor=actor, note=note)
         audit_record(
-            event=AuditEvent.FLAG_VOID, actor=actor, subject=flag.user, reason=note, client_ip=client_ip,
-            code="" if reversal else "NOTHING_TO_REVERSE",
+            event=AuditEntry.Event.FLAG_VOIDED, actor=actor, subject=flag.user, reason=note, client_ip=client_ip,
+            code="" if reversal else Unchanged.NOTHING_TO_REVERSE,
             details={
                 "flagId": flag.pk, "scoreHistoryId": flag.score_history_id,
                 "reversalId": reversal.pk if reversal else None,

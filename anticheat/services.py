@@ -18,8 +18,9 @@ from . import moderation
 from .audit import audit_record
 from .baselines import baseline_get
 from .detectors import Trace, run_detectors
+from .exceptions import CannotBanStaff
 from .history import recent_history
-from .models import Flag
+from .models import AuditEntry, Flag
 
 logger = logging.getLogger("scoreboard.anticheat")
 
@@ -30,7 +31,7 @@ def flag_raise(*, user: User, entry: ScoreHistory, reason: str, evidence: dict[s
     """A suspicion on one ledger row; the score stands until a moderator settles it."""
     flag = Flag.objects.create(user=user, score_history=entry, reason=reason, evidence=evidence)
     audit_record(
-        event="flag_raised", subject=user, code=reason, reason=f"anomaly detector: {reason}",
+        event=AuditEntry.Event.FLAG_RAISED, subject=user, code=reason, reason=f"anomaly detector: {reason}",
         details={"flagId": flag.pk, "scoreHistoryId": entry.pk, "evidence": evidence},
     )
     metrics.anti_cheat_flags.labels(reason=reason).inc()
@@ -52,7 +53,7 @@ def auto_ban_if_due(*, user: User) -> bool:
             user=user, actor=None,
             reason=f"automatic: {count} open anomaly flags within {AUTO_BAN_WINDOW_HOURS} h, pending review",
         )
-    except moderation.CannotBanStaff:
+    except CannotBanStaff:
         return False
     return True
 

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from scoreboard_project.times import iso_z
 
 from .broadcast.payloads import dumps
+from .exceptions import UnknownChannel
 
 
 class Socket(Protocol):
@@ -67,8 +68,7 @@ class ScoreboardDialect:
             )
             if not board or not await consumer.subscribe_board(board, kind == "subscribe"):
                 await consumer.send(text_data=dumps({"type": "error", "data": {
-                    "code": "UNKNOWN_CHANNEL",
-                    "message": "Channels are 'leaderboard' and 'leaderboard:{key}' of an existing board."}}))
+                    "code": UnknownChannel.code, "message": UnknownChannel.message}}))
 
 
 LIVE = LiveDialect()

@@ -20,7 +20,16 @@ from rest_framework.request import Request
 
 from accounts.authentication import BearerAuthentication
 from scoreboard_project.client_ip import client_ip
-from scoreboard_project.errors import ApplicationError, error_response
+from scoreboard_project.errors import (
+    ApplicationError,
+    AuthenticationRefused,
+    MethodNotAllowed,
+    NotAuthenticated,
+    NotFound,
+    RateLimitExceeded,
+    TokenInvalid,
+    error_response,
+)
 from scoreboard_project.limits import count_stream_request
 
 from . import ws_limits
@@ -36,11 +45,12 @@ def _authenticate(request: HttpRequest) -> HttpResponse | None:
     """None when the caller may read the stream; else the error response."""
     try:
         found = BearerAuthentication().authenticate(Request(request))
+    except AuthenticationRefused as refused:
+        return error_response(refused.error.code, refused.error.message, refused.error.status)
     except APIException as exc:
-        code = getattr(exc, "contract_code", None) or "TOKEN_INVALID"
-        return error_response(code, str(exc.detail), exc.status_code)
+        return error_response(TokenInvalid.code, str(exc.detail), exc.status_code)
     if found is None and not settings.LEADERBOARD_PUBLIC:
-        return error_response("NOT_AUTHENTICATED", "Authentication is required.", 401)
+        return error_response(NotAuthenticated.code, NotAuthenticated.message, NotAuthenticated.status)
     return None
 
 
@@ -78,7 +88,7 @@ def _limited(request: HttpRequest) -> HttpResponse | None:
 @documented_by(LeaderboardStreamSchemaView)
 async def leaderboard_stream(request: HttpRequest) -> HttpResponse:
     if request.method != "GET":
-        return error_response("METHOD_NOT_ALLOWED", "Method not allowed.", 405)
+        return error_response(MethodNotAllowed.code, MethodNotAllowed.message, MethodNotAllowed.status)
     refused = await database_sync_to_async(_authenticate)(request)
     if refused is None:
         refused = await database_sync_to_async(_limited)(request)
@@ -86,11 +96,12 @@ async def leaderboard_stream(request: HttpRequest) -> HttpResponse:
         return refused
     board = request.GET.get("board", GLOBAL)
     if not await board_exists(board):
-        return error_response("NOT_FOUND", "No such leaderboard.", 404)
+        return error_response(NotFound.code, "No such leaderboard.", NotFound.status)
     stream_id = uuid.uuid4().hex
     allowed, holder = await acquire_anonymous_lease(client_ip(request), stream_id, ws_limits.stream_lease_ms())
     if not allowed:
-        error = error_response("RATE_LIMIT_EXCEEDED", "Too many open streams from this address.", 429,
+        error = error_response(RateLimitExceeded.code, "Too many open streams from this address.",
+                               RateLimitExceeded.status,
                                {"retryAfter": int(KEEP_ALIVE_S), "scope": "stream.anonymous.ip"})
         error["Retry-After"] = str(int(KEEP_ALIVE_S))
         return error

@@ -19,9 +19,11 @@ import json
 
 from django.conf import settings
 
+from .errors import PayloadTooLarge
+
 TOO_LARGE_BODY = json.dumps({
     "success": False,
-    "error": {"code": "PAYLOAD_TOO_LARGE", "message": "The request body is larger than 64 KiB."},
+    "error": {"code": PayloadTooLarge.code, "message": PayloadTooLarge.message},
 }).encode()
 
 

@@ -12,6 +12,7 @@ import math
 from typing import Any
 
 from django.http import JsonResponse
+from rest_framework import exceptions
 
 
 class ApplicationError(Exception):
@@ -52,8 +53,28 @@ class ValidationFailed(ApplicationError):
     code, status, message = "VALIDATION_ERROR", 400, "The request is not valid."
 
 
+class NotAuthenticated(ApplicationError):
+    code, status, message = "NOT_AUTHENTICATED", 401, "Authentication is required."
+
+
+class TokenInvalid(ApplicationError):
+    code, status, message = "TOKEN_INVALID", 401, "The token is invalid, expired or revoked."
+
+
 class NotFound(ApplicationError):
     code, status, message = "NOT_FOUND", 404, "Not found."
+
+
+class MethodNotAllowed(ApplicationError):
+    code, status, message = "METHOD_NOT_ALLOWED", 405, "Method not allowed."
+
+
+class NotAcceptable(ApplicationError):
+    code, status, message = "NOT_ACCEPTABLE", 406, "Not acceptable."
+
+
+class PayloadTooLarge(ApplicationError):
+    code, status, message = "PAYLOAD_TOO_LARGE", 413, "The request body is larger than 64 KiB."
 
 
 class Forbidden(ApplicationError):
@@ -62,6 +83,10 @@ class Forbidden(ApplicationError):
 
 class ServiceUnavailable(ApplicationError):
     code, status, message = "SERVICE_UNAVAILABLE", 503, "A backing service is unavailable; try again shortly."
+
+
+class InternalError(ApplicationError):
+    code, status, message = "INTERNAL_ERROR", 500, "An unexpected error occurred."
 
 
 class RateLimitExceeded(ApplicationError):
@@ -74,6 +99,16 @@ class RateLimitExceeded(ApplicationError):
             details["scope"] = scope
         super().__init__(message, details=details, headers={"Retry-After": str(seconds)})
         self.retry_after = seconds
+
+
+class AuthenticationRefused(exceptions.APIException):
+    """Carries an ApplicationError out of DRF authentication, which handles only APIException
+    (it then forgets the caller before the error handler runs); the handler answers ``error``."""
+
+    def __init__(self, error: ApplicationError) -> None:
+        super().__init__(error.message)
+        self.status_code = error.status
+        self.error = error
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
@@ -89,16 +124,16 @@ def error_response(code: str, message: str, status_code: int, details: Any = Non
 
 
 def handler404(request, exception=None) -> JsonResponse:
-    return error_response("NOT_FOUND", "Not found.", 404)
+    return error_response(NotFound.code, NotFound.message, NotFound.status)
 
 
 def handler500(request) -> JsonResponse:
-    return error_response("INTERNAL_ERROR", "An unexpected error occurred.", 500)
+    return error_response(InternalError.code, InternalError.message, InternalError.status)
 
 
 def handler403(request, exception=None) -> JsonResponse:
-    return error_response("FORBIDDEN", "You are not allowed to do this.", 403)
+    return error_response(Forbidden.code, Forbidden.message, Forbidden.status)
 
 
 def handler400(request, exception=None) -> JsonResponse:
-    return error_response("VALIDATION_ERROR", "Bad request.", 400)
+    return error_response(ValidationFailed.code, "Bad request.", ValidationFailed.status)

@@ -18,30 +18,43 @@ from rest_framework.response import Response
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
 from . import db_breaker
-from .errors import ApplicationError, RateLimitExceeded, ServiceUnavailable, error_body
+from .errors import (
+    ApplicationError,
+    AuthenticationRefused,
+    Forbidden,
+    InternalError,
+    MethodNotAllowed,
+    NotAcceptable,
+    NotAuthenticated,
+    NotFound,
+    RateLimitExceeded,
+    ServiceUnavailable,
+    TokenInvalid,
+    ValidationFailed,
+    error_body,
+)
 from .limits import count_refused_request
 
 logger = logging.getLogger("scoreboard.errors")
 
 
 _DRF_CODES: dict[type[exceptions.APIException], str] = {
-    exceptions.ParseError: "VALIDATION_ERROR",
-    exceptions.ValidationError: "VALIDATION_ERROR",
-    exceptions.UnsupportedMediaType: "VALIDATION_ERROR",
-    exceptions.NotAuthenticated: "NOT_AUTHENTICATED",
-    exceptions.AuthenticationFailed: "TOKEN_INVALID",
-    exceptions.PermissionDenied: "FORBIDDEN",
-    exceptions.NotFound: "NOT_FOUND",
-    exceptions.MethodNotAllowed: "METHOD_NOT_ALLOWED",
-    exceptions.NotAcceptable: "NOT_ACCEPTABLE",
-    exceptions.Throttled: "RATE_LIMIT_EXCEEDED",
+    exceptions.ParseError: ValidationFailed.code,
+    exceptions.ValidationError: ValidationFailed.code,
+    exceptions.UnsupportedMediaType: ValidationFailed.code,
+    exceptions.NotAuthenticated: NotAuthenticated.code,
+    exceptions.AuthenticationFailed: TokenInvalid.code,
+    exceptions.PermissionDenied: Forbidden.code,
+    exceptions.NotFound: NotFound.code,
+    exceptions.MethodNotAllowed: MethodNotAllowed.code,
+    exceptions.NotAcceptable: NotAcceptable.code,
+    exceptions.Throttled: RateLimitExceeded.code,
 }
+UNKNOWN_CODE = "ERROR"  # an APIException none of the above: never raised by this project
 
 
 def _drf_error(exc: exceptions.APIException) -> Response:
-    code = getattr(exc, "contract_code", None)
-    if code is None:
-        code = next((c for klass, c in _DRF_CODES.items() if isinstance(exc, klass)), "ERROR")
+    code = next((c for klass, c in _DRF_CODES.items() if isinstance(exc, klass)), UNKNOWN_CODE)
     status_code = exc.status_code
     details: Any = None
     headers: dict[str, str] = {}
@@ -75,11 +88,13 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         limited = count_refused_request(request)
         if limited is not None:
             exc = limited
+    if isinstance(exc, AuthenticationRefused):
+        exc = exc.error
     if isinstance(exc, ApplicationError):
         return Response(error_body(exc.code, exc.message, exc.details), status=exc.status, headers=exc.headers)
     if isinstance(exc, (InvalidToken, TokenError)):
         return Response(
-            error_body("TOKEN_INVALID", "The token is invalid or expired."),
+            error_body(TokenInvalid.code, "The token is invalid or expired."),
             status=401,
             headers={"WWW-Authenticate": 'Bearer realm="api"'},
         )
@@ -96,4 +111,4 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         unavailable = ServiceUnavailable()
         return Response(error_body(unavailable.code, unavailable.message), status=unavailable.status)
     logger.exception("Unhandled error on %s", getattr(request, "path", "?"), exc_info=exc)
-    return Response(error_body("INTERNAL_ERROR", "An unexpected error occurred."), status=500)
+    return Response(error_body(InternalError.code, InternalError.message), status=InternalError.status)

@@ -27,7 +27,7 @@ from prometheus_client import (
 )
 
 from .client_ip import client_ip
-from .errors import error_response
+from .errors import NotFound, error_response
 
 disable_created_metrics()  # no *_created series beside every counter
 
@@ -84,6 +84,6 @@ def metrics_allowed(request: HttpRequest) -> bool:
 @require_safe
 def metrics_view(request: HttpRequest) -> HttpResponse:
     if not metrics_allowed(request):
-        return error_response("NOT_FOUND", "Not found.", 404)
+        return error_response(NotFound.code, NotFound.message, NotFound.status)
     return HttpResponse(generate_latest(), content_type=CONTENT_TYPE_LATEST)
 

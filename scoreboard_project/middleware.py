@@ -10,20 +10,25 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 
-from .errors import error_response
+from .errors import (
+    Forbidden,
+    InternalError,
+    MethodNotAllowed,
+    NotAuthenticated,
+    NotFound,
+    PayloadTooLarge,
+    ValidationFailed,
+    error_response,
+)
 from .logging import request_id_var
 
 logger = logging.getLogger("scoreboard.requests")
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
 
 _STATUS_CODES = {
-    400: ("VALIDATION_ERROR", "Bad request."),
-    401: ("NOT_AUTHENTICATED", "Authentication is required."),
-    403: ("FORBIDDEN", "You are not allowed to do this."),
-    404: ("NOT_FOUND", "Not found."),
-    405: ("METHOD_NOT_ALLOWED", "Method not allowed."),
-    413: ("PAYLOAD_TOO_LARGE", "The request body is larger than 64 KiB."),
-    500: ("INTERNAL_ERROR", "An unexpected error occurred."),
+    400: (ValidationFailed.code, "Bad request."),
+    **{error.status: (error.code, error.message) for error in (
+        NotAuthenticated, Forbidden, NotFound, MethodNotAllowed, PayloadTooLarge, InternalError)},
 }
 
 
@@ -64,14 +69,14 @@ class BodySizeLimitMiddleware:
         try:
             too_big = int(declared) > limit
         except ValueError:
-            return error_response("VALIDATION_ERROR", "Content-Length is not a number.", 400)
+            return error_response(ValidationFailed.code, "Content-Length is not a number.", ValidationFailed.status)
         if not too_big and request.method in ("POST", "PUT", "PATCH", "DELETE"):
             try:
                 too_big = len(request.body) > limit
             except RequestDataTooBig:
                 too_big = True
         if too_big:
-            return error_response("PAYLOAD_TOO_LARGE", "The request body is larger than 64 KiB.", 413)
+            return error_response(PayloadTooLarge.code, PayloadTooLarge.message, PayloadTooLarge.status)
         return self.get_response(request)
 
 
@@ -100,9 +105,9 @@ class EnvelopeFallbackMiddleware:
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, RequestDataTooBig):
-            return error_response("PAYLOAD_TOO_LARGE", "The request body is larger than 64 KiB.", 413)
+            return error_response(PayloadTooLarge.code, PayloadTooLarge.message, PayloadTooLarge.status)
         if not is_api_path(request.path):
             return None
         logger.exception("Unhandled error on %s %s", request.method, request.path, exc_info=exception)
-        return error_response("INTERNAL_ERROR", "An unexpected error occurred.", 500)
+        return error_response(InternalError.code, InternalError.message, InternalError.status)
 

@@ -78,7 +78,8 @@ def test_it_follows_at_most_500(client_for, alice):
 
 @pytest.mark.django_db(transaction=True)
 def test_it_holds_the_limit_when_follows_race(alice):
-    from accounts.friends import FriendLimitReached, friend_add
+    from accounts.exceptions import FriendLimitReached
+    from accounts.friends import friend_add
 
     followees = _followees(MAX_FRIENDS + 4)
     Follow.objects.bulk_create([Follow(follower=alice, followee=user) for user in followees[:MAX_FRIENDS - 1]])

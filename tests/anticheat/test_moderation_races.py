@@ -6,6 +6,7 @@ import pytest
 from django.db.models import Sum
 
 from anticheat import moderation
+from anticheat.exceptions import FlagAlreadySettled
 from anticheat.models import AuditEntry, Flag
 from leaderboard.models import ScoreHistory
 from tests.anticheat import moderation_support
@@ -27,7 +28,7 @@ def test_it_voids_a_flag_once_when_moderators_race(transactional_db, side_effect
     flag = flag_for(player, increment=100)
     outcomes = race(4, lambda i: moderation.flag_void(flag=Flag.objects.get(pk=flag.pk), actor=mods[i]))
     assert sum(isinstance(o, Flag) for o in outcomes) == 1
-    assert sum(isinstance(o, moderation.FlagAlreadySettled) for o in outcomes) == 3
+    assert sum(isinstance(o, FlagAlreadySettled) for o in outcomes) == 3
     player.refresh_from_db()
     ledger = ScoreHistory.objects.filter(user=player).aggregate(total=Sum("increment"))["total"]
     assert player.score == 40 == ledger

@@ -5,6 +5,7 @@ from django.db.models import Sum
 
 from accounts.models import User
 from anticheat import moderation
+from anticheat.exceptions import CannotBanStaff, FlagAlreadySettled
 from anticheat.models import AuditEntry, Flag
 from leaderboard.models import ScoreHistory
 from scoreboard_project.errors import ValidationFailed
@@ -33,7 +34,7 @@ def test_it_bans_a_player_and_asks_for_every_side_effect_on_commit(
     assert alice.is_banned
     assert set(side_effects.names()) == {"remove", "broadcast", "disconnect"}
     assert ("disconnect", alice.id) in side_effects.calls
-    entry = AuditEntry.objects.get(event=moderation.AuditEvent.BAN)
+    entry = AuditEntry.objects.get(event=AuditEntry.Event.PLAYER_BANNED)
     assert (entry.actor, entry.subject, entry.reason, entry.client_ip) == (moderator, alice, "aimbot", "10.0.0.1")
     assert entry.details["changed"] is True
 
@@ -43,14 +44,14 @@ def test_it_bans_idempotently(alice, moderator, side_effects, django_capture_on_
     with django_capture_on_commit_callbacks(execute=True):
         user = moderation.ban_player(user=alice, actor=moderator, reason="second")
     assert user.status == User.Status.BANNED
-    second = AuditEntry.objects.filter(event=moderation.AuditEvent.BAN).order_by("-id").first()
+    second = AuditEntry.objects.filter(event=AuditEntry.Event.PLAYER_BANNED).order_by("-id").first()
     assert second.code == "ALREADY_BANNED"
     assert second.details["changed"] is False
     assert "remove" in side_effects.names()  # re-running the idempotent effects repairs a missed one
 
 
 def test_it_refuses_to_ban_staff(moderator, admin_user):
-    with pytest.raises(moderation.CannotBanStaff) as caught:
+    with pytest.raises(CannotBanStaff) as caught:
         moderation.ban_player(user=moderator, actor=admin_user, reason="oops")
     assert caught.value.status == 409
     moderator.refresh_from_db()
@@ -75,7 +76,7 @@ def test_it_unbans_with_the_score_the_player_had(alice, moderator, side_effects,
     assert user.status == User.Status.ACTIVE
     assert user.score == 300
     assert set(side_effects.names()) == {"restore", "broadcast"}
-    assert AuditEntry.objects.filter(event=moderation.AuditEvent.UNBAN, reason="appeal accepted").exists()
+    assert AuditEntry.objects.filter(event=AuditEntry.Event.PLAYER_UNBANNED, reason="appeal accepted").exists()
 
 
 def test_it_unbans_an_active_player_as_a_no_op(alice, moderator, side_effects, django_capture_on_commit_callbacks):
@@ -83,7 +84,7 @@ def test_it_unbans_an_active_player_as_a_no_op(alice, moderator, side_effects, d
         user = moderation.unban_player(user=alice, actor=moderator, reason="nothing to do")
     assert user.status == User.Status.ACTIVE
     assert side_effects.calls == []
-    assert AuditEntry.objects.get(event=moderation.AuditEvent.UNBAN).code == "NOT_BANNED"
+    assert AuditEntry.objects.get(event=AuditEntry.Event.PLAYER_UNBANNED).code == "NOT_BANNED"
 
 
 def test_it_approves_a_flag_and_keeps_the_score(alice, moderator):
@@ -94,7 +95,7 @@ def test_it_approves_a_flag_and_keeps_the_score(alice, moderator):
     assert settled.resolution_note == "legit speedrunner"
     alice.refresh_from_db()
     assert alice.score == 100
-    assert AuditEntry.objects.filter(event=moderation.AuditEvent.FLAG_APPROVE, subject=alice).exists()
+    assert AuditEntry.objects.filter(event=AuditEntry.Event.FLAG_APPROVED, subject=alice).exists()
 
 
 def test_it_voids_a_flag_with_a_compensating_entry(
@@ -113,14 +114,14 @@ def test_it_voids_a_flag_with_a_compensating_entry(
     assert (reversal.previous_score, reversal.new_score) == (150, 50)
     assert ScoreHistory.objects.filter(pk=flag.score_history_id).exists()  # never deleted
     assert "broadcast" in side_effects.names()
-    audit = AuditEntry.objects.get(event=moderation.AuditEvent.FLAG_VOID)
+    audit = AuditEntry.objects.get(event=AuditEntry.Event.FLAG_VOIDED)
     assert audit.details["reversalId"] == reversal.pk
 
 
 def test_it_refuses_to_settle_a_settled_flag(alice, moderator):
     flag = flag_for(alice)
     moderation.flag_void(flag=flag, actor=moderator)
-    with pytest.raises(moderation.FlagAlreadySettled) as caught:
+    with pytest.raises(FlagAlreadySettled) as caught:
         moderation.flag_approve(flag=flag, actor=moderator)
     assert caught.value.status == 409 and caught.value.code == "FLAG_ALREADY_SETTLED"
 
@@ -129,7 +130,7 @@ def test_it_voids_only_once_when_two_moderators_race_with_stale_copies(alice, mo
     flag = flag_for(alice, increment=100)
     stale = Flag.objects.get(pk=flag.pk)  # the second moderator loaded the page before the first voided
     moderation.flag_void(flag=flag, actor=moderator)
-    with pytest.raises(moderation.FlagAlreadySettled):
+    with pytest.raises(FlagAlreadySettled):
         moderation.flag_void(flag=stale, actor=admin_user)
     alice.refresh_from_db()
     assert alice.score == 0 == ledger_sum(alice)
@@ -153,4 +154,4 @@ def test_it_voids_the_score_of_a_banned_player_too(alice, moderator):
     moderation.flag_void(flag=flag, actor=moderator)
     alice.refresh_from_db()
     assert alice.score == 0 and alice.is_banned
-    assert AuditEntry.objects.get(event=moderation.AuditEvent.AUTO_BAN).details["automatic"] is True
+    assert AuditEntry.objects.get(event=AuditEntry.Event.AUTO_BAN).details["automatic"] is True
