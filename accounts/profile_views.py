@@ -14,7 +14,7 @@ from scoreboard_project.schema import envelope, errors
 
 from .display_names import MAX_LENGTH, clean_display_name, display_name_set
 from .ranks import user_summary
-from .serializers import UserSummarySerializer
+from .shapes import Profile
 
 
 class DisplayNameField(serializers.CharField):
@@ -40,11 +40,12 @@ class MeApi(APIView):
 
     @extend_schema(
         request=InputSerializer, summary="Change the caller's display name",
-        responses={200: envelope("Profile", {"user": UserSummarySerializer()}), **errors(400, 401, 403, 413, 429)},
+        responses={200: envelope("ProfileResponse", Profile), **errors(400, 401, 403, 413, 429)},
     )
     def patch(self, request):
         data = validated(self.InputSerializer, request.data)
         user = request.user
         if "display_name" in data:
             user = display_name_set(user=user, display_name=data["display_name"])
-        return ok({"user": user_summary(user)})
+        data: Profile = {"user": user_summary(user)}
+        return ok(data)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .models import User, ranked_q
+from .shapes import UserSummary
 
 RankProvider = Callable[[User], "int | None"]
 _provider: RankProvider | None = None
@@ -38,7 +39,7 @@ def rank_of(user: User) -> int | None:
     return (_provider or sql_rank)(user)
 
 
-def user_summary(user: User) -> dict:
+def user_summary(user: User) -> UserSummary:
     """The contract's ``user`` object."""
     return {
         "id": str(user.id),

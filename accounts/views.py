@@ -16,11 +16,12 @@ from scoreboard_project.schema import envelope, errors
 from . import services
 from .models import USERNAME_PATTERN
 from .ranks import user_summary
-from .serializers import SessionSerializer, TokenPairSerializer
+from .shapes import Session
+from .shapes import TokenPair as TokenPairData
 from .tokens import TokenPair
 
 
-def _pair_data(pair: TokenPair) -> dict:
+def _pair_data(pair: TokenPair) -> TokenPairData:
     return {"token": pair.access, "refresh_token": pair.refresh, "expires_at": pair.expires_at}
 
 
@@ -35,11 +36,12 @@ class RegisterApi(APIView):
 
     @extend_schema(
         request=InputSerializer, summary="Register a player",
-        responses={201: envelope("Registered", SessionSerializer()), **errors(400, 409, 413, 429)},
+        responses={201: envelope("Registered", Session), **errors(400, 409, 413, 429)},
     )
     def post(self, request):
         user, pair = services.player_register(**validated(self.InputSerializer, request.data))
-        return ok({"user": user_summary(user), **_pair_data(pair)}, status=201)
+        data: Session = {"user": user_summary(user), **_pair_data(pair)}
+        return ok(data, status=201)
 
 
 class LoginApi(APIView):
@@ -52,11 +54,12 @@ class LoginApi(APIView):
 
     @extend_schema(
         request=InputSerializer, summary="Log in",
-        responses={200: envelope("LoggedIn", SessionSerializer()), **errors(400, 401, 403, 429)},
+        responses={200: envelope("LoggedIn", Session), **errors(400, 401, 403, 429)},
     )
     def post(self, request):
         user, pair = services.player_login(**validated(self.InputSerializer, request.data), client_ip=client_ip(request))
-        return ok({**_pair_data(pair), "user": user_summary(user)})
+        data: Session = {**_pair_data(pair), "user": user_summary(user)}
+        return ok(data)
 
 
 class RefreshTokenInput(serializers.Serializer):
@@ -68,7 +71,7 @@ class RefreshApi(APIView):
 
     @extend_schema(
         request=RefreshTokenInput, summary="Rotate a refresh token",
-        responses={200: envelope("Refreshed", TokenPairSerializer()), **errors(400, 401, 403)},
+        responses={200: envelope("Refreshed", TokenPairData), **errors(400, 401, 403)},
     )
     def post(self, request):
         pair = services.token_refresh(**validated(RefreshTokenInput, request.data))

@@ -25,6 +25,7 @@ from .schema import (
     ISSUED_ACTION_RESPONSE,
     SCOREBOARD_UPDATE_RESPONSE,
 )
+from .shapes import ActionType, ActionTypes, Completion, IssuedAction, ScoreboardUpdate
 
 METADATA_MAX_BYTES = 4096
 
@@ -53,14 +54,14 @@ def _proof(data: dict | None) -> services.Proof | None:
     return services.Proof(data.get("completion_time"), data.get("checksum"), data.get("signature") or "")
 
 
-def _issued_data(issued: services.IssuedAction) -> dict:
+def _issued_data(issued: services.IssuedAction) -> IssuedAction:
     return {
         "action_token": issued.action_token, "action_id": str(issued.action_id), "expires_at": issued.expires_at,
         "expected_score": issued.expected_score, "proof_key": issued.proof_key,
     }
 
 
-def _completion_data(done: services.Completion) -> dict:
+def _completion_data(done: services.Completion) -> Completion:
     """``rankChange`` = previousRank - rank (positive: moved up); null when either rank is
     null, i.e. the owner is not on the leaderboards (a staff account, say)."""
     change = done.change
@@ -83,15 +84,17 @@ class ActionTypesListApi(APIView):
         responses={200: ACTION_TYPES_RESPONSE, **errors(429)},
     )
     def get(self, request):  # noqa: ARG002
-        types = [
+        types: list[ActionType] = [
             {
                 "action_type": t.code, "points": t.points, "min_duration_ms": t.min_duration_ms,
                 "max_duration_ms": t.max_duration_ms, "repeatable": t.repeatable, "authoritative": t.authoritative,
-                "daily_limit": t.daily_limit, "references": t.references,
+                "daily_limit": t.daily_limit,
+                "references": list(t.references) if t.references is not None else None,
             }
             for t in action_types_list()
         ]
-        return ok({"action_types": types})
+        data: ActionTypes = {"action_types": types}
+        return ok(data)
 
 
 class ActionRequestApi(APIView):
@@ -186,4 +189,7 @@ class ScoreboardUpdateApi(APIView):
             proof=_proof(data.get("proof")), require_proof=False, claimed_user_id=data.get("user_id"),
             client_ip=client_ip(request), received_at=clock.received_at(request),
         )
-        return ok({**_completion_data(done), "user_id": str(done.owner.pk), "leaderboard": top_entries(10)})
+        data: ScoreboardUpdate = {
+            **_completion_data(done), "user_id": str(done.owner.pk), "leaderboard": top_entries(10),
+        }
+        return ok(data)

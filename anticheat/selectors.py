@@ -6,7 +6,6 @@ renderer camelizes them on the wire).
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 from django.db.models import QuerySet
@@ -17,6 +16,7 @@ from leaderboard.models import ScoreHistory
 from scoreboard_project.errors import NotFound
 
 from .models import Flag
+from .shapes import FlagData, HistoryEntry, ModeratedUser
 
 
 def user_get(user_id: UUID) -> User:
@@ -50,12 +50,12 @@ def user_history(*, user: User, limit: int = 500) -> QuerySet[ScoreHistory]:
     )
 
 
-def moderated_user_data(user: User) -> dict[str, Any]:
+def moderated_user_data(user: User) -> ModeratedUser:
     """The contract's ``user`` object plus ``status``."""
     return {**user_summary(user), "status": user.status}
 
 
-def flag_data(flag: Flag) -> dict[str, Any]:
+def flag_data(flag: Flag) -> FlagData:
     entry = flag.score_history
     return {
         "id": flag.pk,
@@ -73,7 +73,7 @@ def flag_data(flag: Flag) -> dict[str, Any]:
     }
 
 
-def history_entry_data(entry: ScoreHistory) -> dict[str, Any]:
+def history_entry_data(entry: ScoreHistory) -> HistoryEntry:
     return {
         "id": entry.pk,
         "kind": entry.kind,

@@ -18,6 +18,7 @@ from scoreboard_project.responses import ok
 from . import moderation, selectors
 from .models import Flag
 from .schema import FLAG_RESPONSE, FLAGS_RESPONSE, HISTORY_RESPONSE, USER_RESPONSE
+from .shapes import FlagListData, ModeratedUserData, PlayerHistoryData
 
 
 class IsModerator(BasePermission):
@@ -50,7 +51,8 @@ class PlayerBanApi(ModerationApi):
         user = moderation.ban_player(
             user=user, actor=request.user, reason=data["reason"], client_ip=client_ip(request)
         )
-        return ok({"user": selectors.moderated_user_data(user)})
+        answer: ModeratedUserData = {"user": selectors.moderated_user_data(user)}
+        return ok(answer)
 
 
 class PlayerUnbanApi(ModerationApi):
@@ -61,7 +63,8 @@ class PlayerUnbanApi(ModerationApi):
         user = moderation.unban_player(
             user=user, actor=request.user, reason=data["reason"], client_ip=client_ip(request)
         )
-        return ok({"user": selectors.moderated_user_data(user)})
+        answer: ModeratedUserData = {"user": selectors.moderated_user_data(user)}
+        return ok(answer)
 
 
 class PlayerHistoryApi(ModerationApi):
@@ -69,7 +72,8 @@ class PlayerHistoryApi(ModerationApi):
     def get(self, request, user_id: str):  # noqa: ARG002 - Django's signature
         user = selectors.user_get(path_uuid(user_id, field="userId"))
         history = [selectors.history_entry_data(entry) for entry in selectors.user_history(user=user)]
-        return ok({"user": selectors.moderated_user_data(user), "history": history})
+        answer: PlayerHistoryData = {"user": selectors.moderated_user_data(user), "history": history}
+        return ok(answer)
 
 
 class FlagListApi(ModerationApi):
@@ -81,7 +85,8 @@ class FlagListApi(ModerationApi):
         status = request.query_params.get("status", Flag.Status.OPEN)
         if status not in Flag.Status.values:
             raise ValidationFailed(details={"status": [f"One of {', '.join(Flag.Status.values)}."]})
-        return ok({"flags": [selectors.flag_data(flag) for flag in selectors.flag_list(status=status)]})
+        answer: FlagListData = {"flags": [selectors.flag_data(flag) for flag in selectors.flag_list(status=status)]}
+        return ok(answer)
 
 
 class FlagApproveApi(ModerationApi):

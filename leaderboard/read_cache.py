@@ -103,8 +103,8 @@ def _build(period: Period, answer: list, started: float) -> bytes:
         user_id, moment = decode_member(flat[index])
         items.append((user_id, int(float(flat[index + 1])), moment))
     rows = assign_ranks(items, offset=0, first_rank=lambda _score: 1)
-    data = {"leaderboard": selectors.entries_for(rows), "lastUpdated": stamp or ranking.last_change(),
-            "period": period, "totalPlayers": total}
+    data = selectors.top_data(entries=selectors.entries_for(rows), last_updated=stamp or ranking.last_change(),
+                              period=period, total=total)
     metrics.leaderboard_query_time.observe(time.perf_counter() - started)
     return render(data)
 

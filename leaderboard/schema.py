@@ -1,9 +1,5 @@
-"""OpenAPI descriptions of the leaderboard answers (the success envelope around them).
-
-The answers themselves are built by ``selectors``: an entry is the ``Entry`` TypedDict
-(camelCase keys); the fields here are snake_case because the schema's camelize hook turns
-them into the same camelCase names.
-"""
+"""OpenAPI descriptions of the leaderboard answers: the success envelope around the shapes
+of ``shapes.py`` (the selectors build them), and the SSE stream's stand-in view."""
 
 from __future__ import annotations
 
@@ -11,14 +7,14 @@ from collections.abc import Callable
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
 from accounts.authentication import BearerAuthentication
 from scoreboard_project.schema import envelope, errors
+from scoreboard_project.shapes import serializer_for
 
-from .periods import PERIODS
+from .shapes import LeaderboardAround, LeaderboardTop, MyScore, PlayerScore
 
 PUBLIC_NOTE = (
     "Public while the setting LEADERBOARD_PUBLIC is true (the default); otherwise a bearer token is required."
@@ -32,54 +28,10 @@ USER_ID_PATH = OpenApiParameter(
 )
 
 
-class LeaderboardEntryOutput(serializers.Serializer):
-    rank = serializers.IntegerField(help_text="1 + the number of players with a strictly higher score")
-    user_id = serializers.UUIDField()
-    username = serializers.CharField()
-    display_name = serializers.CharField(help_text="what the boards show; the username when none is set")
-    score = serializers.IntegerField()
-    updated_at = serializers.DateTimeField(help_text="when the player reached this score")
-
-
-class LeaderboardOutput(serializers.Serializer):
-    leaderboard = LeaderboardEntryOutput(many=True)
-    last_updated = serializers.DateTimeField(help_text="when any ranked score last moved")
-    period = serializers.ChoiceField(choices=PERIODS)
-    total_players = serializers.IntegerField()
-
-
-class LeaderboardAroundMeOutput(serializers.Serializer):
-    leaderboard = LeaderboardEntryOutput(
-        many=True, help_text="the caller's entry with up to `radius` entries before and after it"
-    )
-    me = LeaderboardEntryOutput(help_text="the caller's entry")
-
-
-class PlayerScoreOutput(serializers.Serializer):
-    user_id = serializers.UUIDField()
-    username = serializers.CharField()
-    display_name = serializers.CharField(help_text="what the boards show; the username when none is set")
-    score = serializers.IntegerField()
-    rank = serializers.IntegerField()
-    percentile = serializers.FloatField(help_text="100 * (totalPlayers - rank) / totalPlayers, one decimal")
-
-
-class MyScoreOutput(serializers.Serializer):
-    user_id = serializers.UUIDField()
-    username = serializers.CharField()
-    display_name = serializers.CharField(help_text="what the boards show; the username when none is set")
-    score = serializers.IntegerField()
-    rank = serializers.IntegerField(allow_null=True, help_text="null for an account not on the leaderboards")
-    percentile = serializers.FloatField(
-        allow_null=True, help_text="null for an account not on the leaderboards"
-    )
-    total_actions = serializers.IntegerField()
-
-
-LEADERBOARD_RESPONSE = envelope("LeaderboardResponse", LeaderboardOutput())
-AROUND_ME_RESPONSE = envelope("LeaderboardAroundMeResponse", LeaderboardAroundMeOutput())
-MY_SCORE_RESPONSE = envelope("MyScoreResponse", MyScoreOutput())
-PLAYER_SCORE_RESPONSE = envelope("PlayerScoreResponse", PlayerScoreOutput())
+LEADERBOARD_RESPONSE = envelope("LeaderboardResponse", serializer_for(LeaderboardTop)())
+AROUND_ME_RESPONSE = envelope("LeaderboardAroundMeResponse", serializer_for(LeaderboardAround)())
+MY_SCORE_RESPONSE = envelope("MyScoreResponse", serializer_for(MyScore)())
+PLAYER_SCORE_RESPONSE = envelope("PlayerScoreResponse", serializer_for(PlayerScore)())
 
 
 class LeaderboardStreamSchemaView(APIView):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, TypedDict
 
 from accounts.models import User
 from scoreboard_project import metrics
@@ -13,15 +12,7 @@ from scoreboard_project.times import iso_z
 from . import ranking
 from .periods import Period, from_micros
 from .rows import Board, Row
-
-
-class Entry(TypedDict):
-    rank: int
-    userId: str
-    username: str
-    displayName: str
-    score: int
-    updatedAt: str
+from .shapes import Entry, LeaderboardAround, LeaderboardTop, PlayerScore
 
 
 def percentile(rank: int, total: int) -> float:
@@ -51,17 +42,16 @@ def _timed(query):
         metrics.leaderboard_query_time.observe(time.perf_counter() - started)
 
 
-def leaderboard_top(*, period: Period = "all", limit: int = 10) -> dict[str, Any]:
+def top_data(*, entries: list[Entry], last_updated: str, period: Period, total: int) -> LeaderboardTop:
+    return {"leaderboard": entries, "last_updated": last_updated, "period": period, "total_players": total}
+
+
+def leaderboard_top(*, period: Period = "all", limit: int = 10) -> LeaderboardTop:
     def query(board: Board) -> tuple[list[Row], int]:
         return board.top(offset=0, limit=limit), board.total()
 
     rows, total = _timed(lambda: ranking.read(period, query))
-    return {
-        "leaderboard": entries_for(rows),
-        "lastUpdated": ranking.last_change(),
-        "period": period,
-        "totalPlayers": total,
-    }
+    return top_data(entries=entries_for(rows), last_updated=ranking.last_change(), period=period, total=total)
 
 
 def top_entries(limit: int = 10) -> list[Entry]:
@@ -69,8 +59,8 @@ def top_entries(limit: int = 10) -> list[Entry]:
     return entries_for(ranking.read("all", lambda board: board.top(offset=0, limit=limit)))
 
 
-def player_standing(*, user: User, period: Period = "all") -> dict[str, Any] | None:
-    """``userId, username, displayName, score, rank, percentile`` of a ranked player; None for the unranked."""
+def player_standing(*, user: User, period: Period = "all") -> PlayerScore | None:
+    """The score, rank and percentile of a ranked player; None for the unranked."""
     if not user.is_ranked:
         return None
 
@@ -83,17 +73,17 @@ def player_standing(*, user: User, period: Period = "all") -> dict[str, Any] | N
         row = Row(str(user.pk), score, 0, total, ranking.read(period, lambda board: board.rank_for(score)))
         total += 1
     return {
-        "userId": str(user.pk),
+        "user_id": str(user.pk),
         "username": user.username,
-        "displayName": user.display_name or user.username,
+        "display_name": user.display_name or user.username,
         "score": row.score,
         "rank": row.rank,
         "percentile": percentile(row.rank, total),
     }
 
 
-def leaderboard_around(*, user: User, period: Period = "all", radius: int = 5) -> dict[str, Any] | None:
-    """The caller's entry with up to ``radius`` positions before and after it."""
+def leaderboard_around(*, user: User, period: Period = "all", radius: int = 5) -> LeaderboardAround | None:
+    """The caller's entry with up to ``radius`` positions before and after it; None when they are not on the board."""
     if not user.is_ranked:
         return None
 
@@ -107,4 +97,4 @@ def leaderboard_around(*, user: User, period: Period = "all", radius: int = 5) -
     rows = _timed(lambda: ranking.read(period, query))
     entries = entries_for(rows)
     me = next((entry for entry in entries if entry["userId"] == str(user.pk)), None)
-    return {"leaderboard": entries, "me": me}
+    return None if me is None else {"leaderboard": entries, "me": me}

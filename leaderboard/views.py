@@ -28,6 +28,7 @@ from .schema import (
     PUBLIC_NOTE,
     USER_ID_PATH,
 )
+from .shapes import MyScore
 
 
 class LeaderboardReadable(BasePermission):
@@ -86,7 +87,7 @@ class LeaderboardAroundMeApi(APIView):
         query = validated(self.InputSerializer, request.query_params)
         check_leaderboard_read(request)
         data = selectors.leaderboard_around(user=request.user, period=query["period"], radius=query["radius"])
-        if data is None or data["me"] is None:
+        if data is None:
             raise NotFound("You are not on the leaderboard.")
         return ok(data)
 
@@ -102,11 +103,12 @@ class MyScoreGetApi(APIView):
         query = validated(PeriodInput, request.query_params)
         check_my_score_read(request.user)
         user = request.user
-        standing = selectors.player_standing(user=user, period=query["period"]) or {
-            "userId": str(user.pk), "username": user.username, "displayName": user.display_name or user.username,
-            "score": user.score, "rank": None, "percentile": None,
+        standing = selectors.player_standing(user=user, period=query["period"])
+        data: MyScore = {
+            "user_id": str(user.pk), "username": user.username, "display_name": user.display_name or user.username,
+            "score": user.score, "rank": None, "percentile": None, "total_actions": user.total_actions,
         }
-        return ok({**standing, "totalActions": user.total_actions})
+        return ok({**data, **standing} if standing else data)
 
 
 class UserScoreGetApi(APIView):

@@ -6,6 +6,8 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
+from .shapes import is_shape, serializer_for
+
 
 class BearerAuthenticationScheme(OpenApiAuthenticationExtension):
     target_class = "accounts.authentication.BearerAuthentication"
@@ -28,9 +30,12 @@ ERROR_ENVELOPE = inline_serializer(
 )
 
 
-def envelope(name: str, data: serializers.Serializer | dict[str, serializers.Field]) -> serializers.Serializer:
-    """``{"success": true, "data": <data>}`` as a named component."""
-    if isinstance(data, dict):
+def envelope(name: str, data: type | serializers.Serializer | dict[str, serializers.Field]) -> serializers.Serializer:
+    """``{"success": true, "data": <data>}`` as a named component; ``data`` may be a shape
+    (``scoreboard_project.shapes``), a serializer or the fields of an inline one."""
+    if is_shape(data):
+        data = serializer_for(data)()
+    elif isinstance(data, dict):
         data = inline_serializer(f"{name}Data", fields=data)
     return inline_serializer(name, fields={"success": serializers.BooleanField(default=True), "data": data})
 

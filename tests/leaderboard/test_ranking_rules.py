@@ -27,7 +27,7 @@ def test_it_orders_by_score_then_who_got_there_first_then_user_id(store, player)
     data = selectors.leaderboard_top(period="all", limit=10)
     assert usernames(data) == ["top", "early", "late", "low"]
     assert [entry["rank"] for entry in data["leaderboard"]] == [1, 2, 2, 4]
-    assert data["totalPlayers"] == 4
+    assert data["total_players"] == 4
     assert data["leaderboard"][1]["updatedAt"] == "2026-01-01T00:01:00.000Z"
 
 
@@ -71,7 +71,7 @@ def test_it_hides_banned_staff_and_service_accounts(store, player):
     player("server", 700, is_service_account=True)
     data = selectors.leaderboard_top(period="all", limit=10)
     assert usernames(data) == ["active"]
-    assert data["totalPlayers"] == 1
+    assert data["total_players"] == 1
     assert selectors.player_standing(user=banned, period="all") is None
 
 
@@ -88,7 +88,7 @@ def test_it_removes_and_restores_a_banned_player(store, player, django_capture_o
     ranking_writes.ranking_restore_player(alice)
     data = selectors.leaderboard_top()
     assert usernames(data) == ["alice", "bob"]
-    assert data["totalPlayers"] == 2
+    assert data["total_players"] == 2
 
 
 def _score(user: User, points: int, *, days_ago: float = 0) -> ScoreHistory:
@@ -112,7 +112,7 @@ def test_it_sums_each_period_from_the_ledger(store, player):
     daily = _period_scores("daily")
     assert daily == {"alice": 100, "bob": 0, "carol": 0}
     assert _period_scores("all") == {"alice": 100, "bob": 250, "carol": 500}
-    assert selectors.leaderboard_top(period="daily")["totalPlayers"] == 3
+    assert selectors.leaderboard_top(period="daily")["total_players"] == 3
     assert _period_scores("monthly")["carol"] == 0
 
 

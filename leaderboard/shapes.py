@@ -1,0 +1,55 @@
+"""The leaderboard's response shapes (``scoreboard_project.shapes``: the schema is generated from them).
+
+``Entry`` keeps camelCase keys: it is also the real-time payload, which the broadcaster
+serializes once per update with orjson, not through the API's camelCasing renderer.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, TypedDict
+
+from scoreboard_project.shapes import Doc, TimeText, UUIDText
+
+from .periods import Period
+
+DISPLAY_NAME = Doc("what the boards show; the username when none is set")
+
+
+class Entry(TypedDict):
+    rank: Annotated[int, Doc("1 + the number of players with a strictly higher score")]
+    userId: UUIDText
+    username: str
+    displayName: Annotated[str, DISPLAY_NAME]
+    score: int
+    updatedAt: Annotated[TimeText, Doc("when the player reached this score")]
+
+
+class LeaderboardTop(TypedDict):
+    leaderboard: list[Entry]
+    last_updated: Annotated[TimeText, Doc("when any ranked score last moved")]
+    period: Period
+    total_players: int
+
+
+class LeaderboardAround(TypedDict):
+    leaderboard: Annotated[list[Entry], Doc("the caller's entry with up to `radius` entries before and after it")]
+    me: Annotated[Entry, Doc("the caller's entry")]
+
+
+class PlayerScore(TypedDict):
+    user_id: UUIDText
+    username: str
+    display_name: Annotated[str, DISPLAY_NAME]
+    score: int
+    rank: int
+    percentile: Annotated[float, Doc("100 * (totalPlayers - rank) / totalPlayers, one decimal")]
+
+
+class MyScore(TypedDict):
+    user_id: UUIDText
+    username: str
+    display_name: Annotated[str, DISPLAY_NAME]
+    score: int
+    rank: Annotated[int | None, Doc("null for an account not on the leaderboards")]
+    percentile: Annotated[float | None, Doc("null for an account not on the leaderboards")]
+    total_actions: int
