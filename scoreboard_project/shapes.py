@@ -63,7 +63,9 @@ def serializer_for(shape: type) -> type[serializers.Serializer]:
 def _field(hint: Any, **kwargs: Any) -> serializers.Field:
     if typing.get_origin(hint) is Annotated:
         hint, *extras = typing.get_args(hint)
-        kwargs.update({"help_text": str(extra) for extra in extras if isinstance(extra, Doc)})
+        docs = [str(extra) for extra in extras if isinstance(extra, Doc)]
+        if docs:
+            kwargs["help_text"] = docs[-1]  # the outermost description wins
         text = next((extra for extra in extras if isinstance(extra, _Text)), None)
         return _TEXT[text](**kwargs) if text else _field(hint, **kwargs)
     origin, args = typing.get_origin(hint), typing.get_args(hint)
