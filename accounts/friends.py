@@ -11,6 +11,7 @@ from scoreboard_project.errors import NotFound, ValidationFailed
 
 from .exceptions import FriendLimitReached
 from .models import Follow, User
+from .shapes import Friend
 
 MAX_FRIENDS = 500
 
@@ -57,6 +58,6 @@ def friends_of(user: User) -> list[User]:
     ]
 
 
-def friend_data(friend: User) -> dict[str, str]:
+def friend_data(friend: User) -> Friend:
     return {"user_id": str(friend.pk), "username": friend.username,
             "display_name": friend.display_name or friend.username}

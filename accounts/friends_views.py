@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
@@ -13,12 +12,8 @@ from scoreboard_project.responses import ok
 from scoreboard_project.schema import envelope, errors
 
 from . import friends
+from .shapes import Friends
 
-FRIEND = inline_serializer("Friend", fields={
-    "user_id": serializers.UUIDField(),
-    "username": serializers.CharField(),
-    "display_name": serializers.CharField(),
-})
 FRIEND_ID = OpenApiParameter("user_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="the player's id")
 
 
@@ -27,11 +22,12 @@ class FriendsApi(APIView):
 
     @extend_schema(
         summary="The players the caller follows",
-        responses={200: envelope("Friends", {"friends": serializers.ListField(child=FRIEND)}),
+        responses={200: envelope("FriendsResponse", Friends),
                    **errors(401, 403, 429)},
     )
     def get(self, request):
-        return ok({"friends": [friends.friend_data(friend) for friend in friends.friends_of(request.user)]})
+        data: Friends = {"friends": [friends.friend_data(friend) for friend in friends.friends_of(request.user)]}
+        return ok(data)
 
 
 class FriendApi(APIView):

@@ -31,3 +31,13 @@ class Session(TokenPair):
 
 class Profile(TypedDict):
     user: UserSummary
+
+
+class Friend(TypedDict):
+    user_id: UUIDText
+    username: str
+    display_name: str
+
+
+class Friends(TypedDict):
+    friends: list[Friend]

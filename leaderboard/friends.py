@@ -22,6 +22,7 @@ from . import ranking
 from .periods import Period, from_micros, to_micros
 from .redis_store import RedisBoard, decode_member
 from .rows import Board
+from .shapes import FriendRecord
 from .sql_store import SqlBoard
 
 
@@ -115,7 +116,7 @@ def rank_among(standings: list[Standing], *, descending: bool = True) -> list[tu
 
 
 def friend_records(players: list[User], standings: dict[str, Standing], *,
-                   descending: bool = True) -> list[dict[str, Any]]:
+                   descending: bool = True) -> list[FriendRecord]:
     """The contract's records for the players found on the board."""
     by_id = {str(player.pk): player for player in players}
     return [
@@ -130,7 +131,7 @@ def friend_records(players: list[User], standings: dict[str, Standing], *,
     ]
 
 
-def global_friends_board(*, user: User, period: Period = "all") -> list[dict[str, Any]]:
+def global_friends_board(*, user: User, period: Period = "all") -> list[FriendRecord]:
     """The caller (when ranked) and the players they follow, on the global board."""
     players = [user, *friends_of(user)] if user.is_ranked else friends_of(user)
     ids = [str(player.pk) for player in players]

@@ -7,7 +7,7 @@ its current period or a period id (``boards/friends.py``); an unknown board is 4
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
@@ -21,19 +21,10 @@ from scoreboard_project.schema import envelope, errors
 from . import friends
 from .boards.friends import board_friends_records
 from .periods import PERIODS
+from .shapes import FriendRecords
 
 GLOBAL = "global"
 
-FRIEND_RECORD = inline_serializer("FriendRecord", fields={
-    "rank": serializers.IntegerField(help_text="rank among the caller and their friends (ties share it)"),
-    "board_rank": serializers.IntegerField(help_text="rank on the whole board"),
-    "user_id": serializers.UUIDField(),
-    "username": serializers.CharField(),
-    "display_name": serializers.CharField(),
-    "score": serializers.IntegerField(),
-    "metadata": serializers.JSONField(allow_null=True, help_text="the record's metadata; null on the global board"),
-    "updated_at": serializers.DateTimeField(),
-})
 
 
 class FriendsRecordsApi(APIView):
@@ -49,15 +40,19 @@ class FriendsRecordsApi(APIView):
     @extend_schema(
         parameters=[InputSerializer, OpenApiParameter("key", OpenApiTypes.STR, OpenApiParameter.PATH)],
         summary="The caller and the players they follow, ranked among themselves",
-        responses={200: envelope("FriendsRecords", {"records": serializers.ListField(child=FRIEND_RECORD)}),
+        responses={200: envelope("FriendsRecordsResponse", FriendRecords),
                    **errors(400, 401, 403, 404, 429, 503)},
     )
     def get(self, request, key: str):
         query = validated(self.InputSerializer, request.query_params)
         check_leaderboard_read(request)
         if key != GLOBAL:
-            return ok({"records": board_friends_records(user=request.user, key=key, period=query["period"])})
+            data: FriendRecords = {
+                "records": board_friends_records(user=request.user, key=key, period=query["period"]),
+            }
+            return ok(data)
         period = "all" if query["period"] == "current" else query["period"]
         if period not in PERIODS:
             raise ValidationFailed(details={"period": [f"Expected current, {', '.join(PERIODS)}."]})
-        return ok({"records": friends.global_friends_board(user=request.user, period=period)})
+        data = {"records": friends.global_friends_board(user=request.user, period=period)}
+        return ok(data)

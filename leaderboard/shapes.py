@@ -6,7 +6,7 @@ serializes once per update with orjson, not through the API's camelCasing render
 
 from __future__ import annotations
 
-from typing import Annotated, TypedDict
+from typing import Annotated, Any, TypedDict
 
 from scoreboard_project.shapes import Doc, TimeText, UUIDText
 
@@ -53,3 +53,18 @@ class MyScore(TypedDict):
     rank: Annotated[int | None, Doc("null for an account not on the leaderboards")]
     percentile: Annotated[float | None, Doc("null for an account not on the leaderboards")]
     total_actions: int
+
+
+class FriendRecord(TypedDict):
+    rank: Annotated[int, Doc("rank among the caller and their friends (ties share it)")]
+    board_rank: Annotated[int, Doc("rank on the whole board")]
+    user_id: UUIDText
+    username: str
+    display_name: str
+    score: int
+    metadata: Annotated[Any | None, Doc("the record's metadata; null on the global board")]
+    updated_at: TimeText
+
+
+class FriendRecords(TypedDict):
+    records: list[FriendRecord]

@@ -9,17 +9,17 @@ the SQL ranking otherwise.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 from accounts.friends import friends_of
 from accounts.models import User
 
 from ..friends import board_standings, friend_records
+from ..shapes import FriendRecord
 from .models import LeaderboardRecord
 from .selectors import target_for
 
 
-def board_friends_records(*, user: User, key: str, period: str = "current") -> list[dict[str, Any]]:
+def board_friends_records(*, user: User, key: str, period: str = "current") -> list[FriendRecord]:
     target = target_for(key, period)
     players = [user, *friends_of(user)] if user.is_ranked else friends_of(user)
     ids = [str(player.pk) for player in players]

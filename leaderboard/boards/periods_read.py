@@ -6,8 +6,6 @@ the records table directly: its index gives a period's top 3 without touching Re
 
 from __future__ import annotations
 
-from typing import Any
-
 from scoreboard_project.times import iso_z
 
 from . import clock
@@ -17,11 +15,12 @@ from .periods import period_at
 from .redis_pages import Position
 from .schedule import PeriodWindow, period_id, period_start_of
 from .selectors import GLOBAL_KEY, Target, board_get, records_for
+from .shapes import FinishedPeriod, PeriodsPage
 
 _NO_USER = "00000000-0000-0000-0000-000000000000"
 
 
-def periods_page(*, key: str, limit: int = 20, cursor: str | None = None) -> dict[str, Any]:
+def periods_page(*, key: str, limit: int = 20, cursor: str | None = None) -> PeriodsPage:
     if key == GLOBAL_KEY:
         return {"periods": [], "nextCursor": None}
     board = board_get(key)
@@ -43,7 +42,7 @@ def periods_page(*, key: str, limit: int = 20, cursor: str | None = None) -> dic
     return {"periods": periods, "nextCursor": next_cursor}
 
 
-def _period_data(key: str, board, row: LeaderboardPeriod) -> dict[str, Any]:
+def _period_data(key: str, board, row: LeaderboardPeriod) -> FinishedPeriod:
     target = Target(key, board, PeriodWindow(row.starts_at, row.ends_at))
     ranking = target.sql()
     rows, total = ranking.page_after(None, 3)

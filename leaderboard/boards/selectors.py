@@ -29,6 +29,7 @@ from .names import NAME_FIELDS, display_name_of
 from .periods import period_at, period_window
 from .redis_pages import Position, around_after, page_after, ranks_among_others
 from .schedule import PeriodWindow, period_start_of
+from .shapes import BoardData, BoardList, PeriodData, RecordData, RecordsAround, RecordsPage
 from .sql_pages import SqlRanking
 
 GLOBAL_KEY = "global"
@@ -47,7 +48,7 @@ class Target:
     def period_id(self) -> str:
         return "all" if self.period is None else self.period.id
 
-    def period_data(self) -> dict[str, Any]:
+    def period_data(self) -> PeriodData:
         if self.period is None:
             return {"id": "all", "startsAt": None, "endsAt": None}
         end = iso_z(self.period.end) if self.period.end else None
@@ -123,17 +124,18 @@ def target_for(key: str, period: str = "current") -> Target:
     return Target(key, board, period_window(board, start))
 
 
-def _global_data() -> dict[str, Any]:
+def _global_data() -> BoardData:
     codes = list(apps.get_model("actions", "ActionType").objects.filter(enabled=True).values_list("code", flat=True))
     target = Target(GLOBAL_KEY, None, None)
     return {
-        "key": GLOBAL_KEY, "name": "Global", "operator": "incr", "sortOrder": "desc", "actionTypes": codes,
+        "key": GLOBAL_KEY, "name": "Global", "operator": Leaderboard.Operator.INCR,
+        "sortOrder": Leaderboard.SortOrder.DESC, "actionTypes": codes,
         "resetSchedule": None, "timezone": "UTC", "startsAt": None, "endsAt": None,
         "totalPlayers": target.read(lambda r: r.total()), "period": target.period_data(),
     }
 
 
-def board_data(board: Leaderboard, *, total: int | None = None) -> dict[str, Any]:
+def board_data(board: Leaderboard, *, total: int | None = None) -> BoardData:
     target = Target(board.key, board, period_at(board, clock.now()))
     return {
         "key": board.key, "name": board.name, "operator": board.operator, "sortOrder": board.sort_order,
@@ -146,11 +148,11 @@ def board_data(board: Leaderboard, *, total: int | None = None) -> dict[str, Any
     }
 
 
-def board_detail(key: str) -> dict[str, Any]:
+def board_detail(key: str) -> BoardData:
     return _global_data() if key == GLOBAL_KEY else board_data(board_get(key))
 
 
-def boards_list() -> dict[str, Any]:
+def boards_list() -> BoardList:
     boards = list(Leaderboard.objects.all())
     totals = store.current_totals([(b.pk, period_at(b, clock.now())) for b in boards],
                                   {b.pk for b in boards if not b.has_records})
@@ -158,7 +160,7 @@ def boards_list() -> dict[str, Any]:
 
 
 # --- records ------------------------------------------------------------------------------
-def records_for(target: Target, rows: list[Row]) -> list[dict[str, Any]]:
+def records_for(target: Target, rows: list[Row]) -> list[RecordData]:
     """The contract's records for ``rows``, in their order (one query)."""
     ids = [row.user_id for row in rows]
     if target.board is None:
@@ -178,7 +180,7 @@ def records_for(target: Target, rows: list[Row]) -> list[dict[str, Any]]:
     ]
 
 
-def records_page(*, key: str, period: str = "current", cursor: str | None = None, limit: int = 50) -> dict[str, Any]:
+def records_page(*, key: str, period: str = "current", cursor: str | None = None, limit: int = 50) -> RecordsPage:
     target = target_for(key, period)
     after = cursor_decode(cursor, board_key=key, period_id=target.period_id) if cursor else None
 
@@ -192,7 +194,7 @@ def records_page(*, key: str, period: str = "current", cursor: str | None = None
             "period": target.period_data()}
 
 
-def records_around(*, key: str, user: User, period: str = "current", radius: int = 5) -> dict[str, Any] | None:
+def records_around(*, key: str, user: User, period: str = "current", radius: int = 5) -> RecordsAround | None:
     """The caller's record with up to ``radius`` positions before and after; None if absent."""
     target = target_for(key, period)
     if not user.is_ranked:

@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import User
 from scoreboard_project.errors import NotFound
+from scoreboard_project.times import iso_z
 
 from .. import score_effects
 from ..ledger_rows import board_row, ledger_chain_lock
@@ -28,6 +29,7 @@ from .names import NAME_FIELDS, display_name_of
 from .periods import period_at, period_window
 from .receivers import BoardStanding
 from .schedule import PeriodWindow, to_millis
+from .shapes import WrittenRecord
 from .store import REDIS_ERRORS
 
 FEEDS_CACHE_KEY = "leaderboard:boards:feeds"
@@ -109,7 +111,7 @@ def record_write(
     *, board: Leaderboard, user: User, score: int, metadata: dict[str, Any] | None = None,
     at: datetime | None = None, action_type: str = "", reference: str = "", completed_by: User | None = None,
     period: PeriodWindow | None = None, fed_by: Any = None, note: str = "",
-) -> RecordWrite:
+) -> WrittenRecord:
     """Apply ``score`` to ``user``'s record in the current period (or ``period``: a void
     goes where the points it reverses went, whatever the season). Call inside or outside a
     transaction; raises BoardClosed outside the board's season window."""
@@ -170,7 +172,7 @@ def _insert_first(board: Leaderboard, period: PeriodWindow, user: User) -> bool:
 
 def record_submit(
     *, key: str, user_id: Any, score: int, metadata: dict[str, Any] | None, caller: User
-) -> dict[str, Any]:
+) -> WrittenRecord:
     """``POST /leaderboards/{key}/records``: the record after the write, with its rank and
     the score and rank before it (ranks read outside the transaction)."""
     from .selectors import GLOBAL_KEY, Target, board_get, ranks_for
@@ -192,7 +194,7 @@ def record_submit(
     return {
         "rank": ranks[0], "userId": uid, "username": player.username,
         "displayName": display_name_of({field: getattr(player, field) for field in NAME_FIELDS}),
-        "score": record.score, "metadata": record.metadata, "updatedAt": record.reached_at,
+        "score": record.score, "metadata": record.metadata, "updatedAt": iso_z(record.reached_at),
         "previousScore": written.previous_score, "previousRank": None if first else ranks[1],
     }
 
