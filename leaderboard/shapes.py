@@ -36,20 +36,19 @@ class LeaderboardAround(TypedDict):
     me: Annotated[Entry, Doc("the caller's entry")]
 
 
-class PlayerScore(TypedDict):
+class _Player(TypedDict):
     user_id: UUIDText
     username: str
     display_name: Annotated[str, DISPLAY_NAME]
     score: int
+
+
+class PlayerScore(_Player):
     rank: int
     percentile: Annotated[float, Doc("100 * (totalPlayers - rank) / totalPlayers, one decimal")]
 
 
-class MyScore(TypedDict):
-    user_id: UUIDText
-    username: str
-    display_name: Annotated[str, DISPLAY_NAME]
-    score: int
+class MyScore(_Player):
     rank: Annotated[int | None, Doc("null for an account not on the leaderboards")]
     percentile: Annotated[float | None, Doc("null for an account not on the leaderboards")]
     total_actions: int
