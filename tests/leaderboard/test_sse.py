@@ -84,3 +84,18 @@ async def test_it_requires_a_token_when_private(alice, settings):
     await authorized.body()
     await authorized.close()
     await get_hub().stop()
+
+
+async def test_it_refuses_a_banned_caller_and_a_bad_token_with_their_codes(alice):
+    import json
+
+    from accounts.models import User
+
+    token = await database_sync_to_async(lambda: issue_token_pair(alice).access)()
+    await database_sync_to_async(User.objects.filter(pk=alice.pk).update)(status=User.Status.BANNED)
+    banned = Stream(headers=[(b"authorization", f"Bearer {token}".encode())])
+    assert (await banned.start())["status"] == 403
+    assert json.loads(await banned.body())["error"] == {"code": "ACCOUNT_BANNED", "message": "This account is banned."}
+    forged = Stream(headers=[(b"authorization", b"Bearer not-a-token")])
+    assert (await forged.start())["status"] == 401
+    assert json.loads(await forged.body())["error"]["code"] == "TOKEN_INVALID"
