@@ -9,10 +9,12 @@ the bottom.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Annotated, Any, NotRequired, TypedDict
 
 from django.http import JsonResponse
 from rest_framework import exceptions
+
+from .shapes import Default, Doc
 
 
 class ApplicationError(Exception):
@@ -111,8 +113,19 @@ class AuthenticationRefused(exceptions.APIException):
         self.error = error
 
 
-def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
-    error: dict[str, Any] = {"code": code, "message": message}
+class ErrorDetail(TypedDict):
+    code: Annotated[str, Doc("UPPER_SNAKE error code from the contract")]
+    message: str
+    details: NotRequired[dict[str, Any]]
+
+
+class ErrorEnvelope(TypedDict):
+    success: Annotated[bool, Default(False)]
+    error: ErrorDetail
+
+
+def error_body(code: str, message: str, details: Any = None) -> ErrorEnvelope:
+    error: ErrorDetail = {"code": code, "message": message}
     if details:
         error["details"] = details
     return {"success": False, "error": error}

@@ -6,6 +6,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
+from .errors import ErrorEnvelope
 from .shapes import is_shape, serializer_for
 
 
@@ -17,17 +18,7 @@ class BearerAuthenticationScheme(OpenApiAuthenticationExtension):
         return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
 
 
-_error_detail = inline_serializer(
-    "ErrorDetail",
-    fields={
-        "code": serializers.CharField(help_text="UPPER_SNAKE error code from the contract"),
-        "message": serializers.CharField(),
-        "details": serializers.DictField(required=False),
-    },
-)
-ERROR_ENVELOPE = inline_serializer(
-    "ErrorEnvelope", fields={"success": serializers.BooleanField(default=False), "error": _error_detail}
-)
+ERROR_ENVELOPE = serializer_for(ErrorEnvelope)()
 
 
 def envelope(name: str, data: type | serializers.Serializer | dict[str, serializers.Field]) -> serializers.Serializer:

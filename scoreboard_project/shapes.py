@@ -8,7 +8,8 @@ them on the way out, and the schema's camelize hook does the same to the fields.
 Field types: ``int``, ``float``, ``bool``, ``str``, ``datetime``, ``UUID``, the text forms
 ``UUIDText`` and ``TimeText`` (values already rendered to text), a ``TextChoices`` or
 ``Literal`` (a choice), ``X | None`` (nullable), ``list[X]``, ``dict[str, Any]``, another
-shape (nested). ``Annotated[X, Doc("...")]`` adds the field's description.
+shape (nested); ``NotRequired[X]`` for a key that may be absent. ``Annotated[X, Doc("...")]``
+adds the field's description, ``Annotated[X, Default(value)]`` its documented default.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import enum
 import types
 import typing
 from datetime import datetime
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, NotRequired, Union
 from uuid import UUID
 
 from rest_framework import serializers
@@ -25,6 +26,13 @@ from rest_framework import serializers
 
 class Doc(str):
     """The description of a field: ``Annotated[int, Doc("...")]``."""
+
+
+class Default:
+    """The documented default of a field: ``Annotated[bool, Default(True)]``."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
 
 
 class _Text(enum.Enum):
@@ -63,12 +71,16 @@ def serializer_for(shape: type) -> type[serializers.Serializer]:
 def _field(hint: Any, **kwargs: Any) -> serializers.Field:
     if typing.get_origin(hint) is Annotated:
         hint, *extras = typing.get_args(hint)
-        docs = [str(extra) for extra in extras if isinstance(extra, Doc)]
-        if docs:
-            kwargs["help_text"] = docs[-1]  # the outermost description wins
+        for extra in extras:  # the outermost Doc and Default win
+            if isinstance(extra, Doc):
+                kwargs["help_text"] = str(extra)
+            elif isinstance(extra, Default):
+                kwargs["default"] = extra.value
         text = next((extra for extra in extras if isinstance(extra, _Text)), None)
         return _TEXT[text](**kwargs) if text else _field(hint, **kwargs)
     origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is NotRequired:
+        return _field(args[0], required=False, **kwargs)
     if origin in (Union, types.UnionType):
         present = [arg for arg in args if arg is not type(None)]
         if len(present) != 1:

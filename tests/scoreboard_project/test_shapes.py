@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal, TypedDict
+from typing import Annotated, Any, Literal, NotRequired, TypedDict
 from uuid import UUID
 
 import pytest
 from rest_framework import serializers
 
 from accounts.models import Role
-from scoreboard_project.shapes import Doc, TimeText, UUIDText, serializer_for
+from scoreboard_project.shapes import Default, Doc, TimeText, UUIDText, serializer_for
 
 
 class Inner(TypedDict):
@@ -68,6 +68,18 @@ def test_one_serializer_class_per_shape_named_after_it():
     assert serializer_for(Inner) is serializer_for(Inner)
     assert serializer_for(Inner).__name__ == "Inner"
     assert list(serializer_for(Extended)().fields) == ["user_id", "at", "extra"]
+
+
+def test_a_key_may_be_optional_or_have_a_default():
+    class Answer(TypedDict):
+        success: Annotated[bool, Default(False)]
+        details: NotRequired[dict[str, Any]]
+        code: str
+
+    fields = serializer_for(Answer)().fields
+    assert (fields["success"].required, fields["success"].default) == (False, False)
+    assert not fields["details"].required and isinstance(fields["details"], serializers.DictField)
+    assert fields["code"].required
 
 
 def test_it_refuses_a_type_it_cannot_document():
