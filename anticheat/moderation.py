@@ -72,7 +72,8 @@ def ban_player(*, user: User, actor: User | None, reason: str, client_ip: str | 
         changed = User.objects.filter(pk=user.pk, status=User.Status.ACTIVE).update(status=User.Status.BANNED)
         user.refresh_from_db(fields=["status", "score", "score_updated_at"])
         audit_record(
-            event=AuditEntry.Event.PLAYER_BANNED if actor else AuditEntry.Event.AUTO_BAN, actor=actor, subject=user, reason=reason,
+            event=AuditEntry.Event.PLAYER_BANNED if actor else AuditEntry.Event.AUTO_BAN,
+            actor=actor, subject=user, reason=reason,
             code="" if changed else Unchanged.ALREADY_BANNED, client_ip=client_ip,
             details={"changed": bool(changed), "score": user.score, "automatic": actor is None},
         )
