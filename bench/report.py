@@ -84,7 +84,7 @@ def table(out: dict[str, Any]) -> str:
     m, shape = out["machine"], out.get("shape", "nginx -> 2 daphne")
     rows = [
         f"machine      {m['nproc']} CPUs, {m['cpu']}, Python {m['python']}; load {m['loadavg']} -> {out['loadAfter']}",
-        f"shape        {shape} (HTTP via the WSGI thread pool, WebSockets, SSE); PostgreSQL + Redis DB 14",
+        f"shape        {shape} (HTTP via the WSGI thread pool, WebSockets, SSE); PostgreSQL + Redis DB {out.get('redisDb', 14)}",
         f"{'phase':<13}{'rate/s':>9} {'p50':>7} {'p95':>7} {'p99':>7}  {'errors':>6}  CPU % by process",
     ]
     pg = out.get("pgbench")
