@@ -111,7 +111,11 @@ def _build(period: Period, answer: list, started: float) -> bytes:
 
 def full_read_due() -> bool:
     """Whether the next read must take the selector path (no Redis store, or reconciliation)."""
-    return not ranking.redis_store_enabled() or time.monotonic() - _full_read_at > ranking.RECONCILE_EVERY_S
+    return not ranking.redis_store_enabled() or reconciliation_due()
+
+
+def reconciliation_due() -> bool:
+    return time.monotonic() - _full_read_at > ranking.RECONCILE_EVERY_S
 
 
 def held_response(bucket: str, limit: int) -> Held | None:
