@@ -111,7 +111,9 @@ def table(out: dict[str, Any]) -> str:
             f"  opened {fan['sockets']}/{fan['requested']} in {fan['openSeconds']} s (failures "
             f"{fan['openFailures']}); delivered {fan['delivered']}/{fan['expected']}; from commit p50 {c['p50']}"
             f" p99 {c['p99']} max {c['max']} ms; first change p50 {first.get('p50')} p99 {first.get('p99')} ms;"
-            f" from response p99 {fan['fromResponse']['p99']} ms; memory {fan['memoryPerSocketKiB']} KiB/socket")
+            f" from response p99 {fan['fromResponse']['p99']} ms; memory {fan['memoryPerSocketKiB']} KiB/socket;"
+            f" app CPU {fan.get('cpuMsPerOpen')} ms/open, {fan.get('cpuMsPerDelivery')} ms/delivery,"
+            f" idle {fan.get('idleCpuPercent')} %")
     v = out.get("flowVerification")
     if v:
         share = round(100 * fm["rate"] / pg["flowsPerSecond"]) if pg and pg.get("flowsPerSecond") and fm["rate"] else "-"

@@ -19,12 +19,9 @@ a test); Redis is reached through ``redis_pipe`` (one pipelined connection per l
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 import logging
 import re
 import uuid
-import weakref
 from dataclasses import dataclass
 
 from scoreboard_project import db_breaker, limit_counter, metrics
@@ -33,7 +30,7 @@ from scoreboard_project.errors import RateLimitExceeded, error_body
 from scoreboard_project.limits import POLICIES
 from scoreboard_project.logging import request_id_var
 from scoreboard_project.middleware import SAFE_REQUEST_ID
-from scoreboard_project.redis_pipe import RedisPipe, RedisReplyError
+from scoreboard_project.redis_pipe import RedisReplyError, Script
 
 from . import read_cache
 from .fast_read_config import Config, config, host_allowed, ready_key
@@ -49,7 +46,7 @@ IP, READ = POLICIES["ip.hour"], POLICIES["leaderboard.read"]  # what DRF's throt
 
 # KEYS: board ready marker, version key, then the limit windows; ARGV: the held version, the
 # windows' TTLs (ms). {0}: the held response is not current (nothing counted); else {1, counts...}.
-_SCRIPT = """
+_SCRIPT = Script("""
 local ready = redis.call('GET', KEYS[1])
 if not ready then return {0} end
 if (redis.call('GET', KEYS[2]) or '0') .. ':' .. ready ~= ARGV[1] then return {0} end
@@ -60,8 +57,7 @@ for i = 3, #KEYS do
   out[i - 1] = count
 end
 return out
-"""
-_SHA = hashlib.sha1(_SCRIPT.encode()).hexdigest()  # noqa: S324 - Redis names scripts so
+""")
 
 
 @dataclass(frozen=True)
@@ -133,23 +129,6 @@ def plan(scope, conf: Config) -> _Plan | None:
     return _Plan(scope["path"], held, bucket, client, request_id, secure)
 
 
-_pipes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, RedisPipe] = weakref.WeakKeyDictionary()
-
-
-async def _run(url: str, keys: list[str], args: list) -> list[int]:
-    """The script on this loop's pipe (loaded by name first, sent whole when Redis lacks it)."""
-    loop = asyncio.get_running_loop()
-    pipe = _pipes.get(loop)
-    if pipe is None or pipe.url != url:
-        pipe = _pipes[loop] = RedisPipe(url)
-    try:
-        return await pipe.call("EVALSHA", _SHA, len(keys), *keys, *args)
-    except RedisReplyError as exc:
-        if not str(exc).startswith("NOSCRIPT"):
-            raise
-        return await pipe.call("EVAL", _SCRIPT, len(keys), *keys, *args)
-
-
 class FastLeaderboardRead:
     """ASGI wrapper: the held leaderboard answered here when ``plan`` allows, else ``app``."""
 
@@ -168,8 +147,8 @@ class FastLeaderboardRead:
         keys = [ready_key(chosen.bucket), conf.version_key,
                 *(f"{conf.rl_prefix}{w.name}:{w.index(now)}" for w in windows)]
         try:
-            answer = await _run(conf.redis_url, keys,
-                                [chosen.held.version, *(int(w.seconds_left(now) * 1000) + 1000 for w in windows)])
+            answer = await _SCRIPT(conf.redis_url, keys,
+                                   [chosen.held.version, *(int(w.seconds_left(now) * 1000) + 1000 for w in windows)])
         except (RedisReplyError, ConnectionError, OSError):
             answer = [0]
         if not answer[0]:

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.http.request import split_domain_port, validate_host
 
+from scoreboard_project import redis_pipe
 from scoreboard_project.limits import POLICIES
 from scoreboard_project.redis_client import redis_key
 from scoreboard_project.tls import PROTO_HEADER
@@ -64,7 +65,7 @@ def static_headers(secure: bool) -> tuple[tuple[bytes, bytes], ...]:
 def _build_config() -> Config:
     header, secure_value = settings.SECURE_PROXY_SSL_HEADER or (PROTO_HEADER, None)
     url = settings.REDIS_URL or ""
-    enabled = (url.startswith("redis://") and ranking.redis_store_enabled() and settings.LEADERBOARD_PUBLIC
+    enabled = (redis_pipe.usable(url) and ranking.redis_store_enabled() and settings.LEADERBOARD_PUBLIC
                and not settings.DEBUG and not settings.USE_X_FORWARDED_HOST and not settings.DISALLOWED_USER_AGENTS
                and header == PROTO_HEADER)  # else Django's own rules apply: let it judge
     return Config(enabled, tuple(settings.ALLOWED_HOSTS), secure_value, bool(settings.SECURE_SSL_REDIRECT),

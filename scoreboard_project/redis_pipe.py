@@ -15,14 +15,19 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import hashlib
 import time
+import weakref
 from urllib.parse import unquote, urlparse
+
+from redis.exceptions import ResponseError
 
 TIMEOUT_S = 2.0
 
 
-class RedisReplyError(Exception):
-    """Redis answered ``-ERR ...`` (the message is the text after the dash)."""
+class RedisReplyError(ResponseError):
+    """Redis answered ``-ERR ...`` (the message is the text after the dash); a RedisError,
+    like redis-py's, so the callers' handlers of Redis failures catch it."""
 
 
 def encode(*args: bytes | str | int) -> bytes:
@@ -170,3 +175,36 @@ class RedisPipe:
     def close(self) -> None:
         if self._protocol is not None and self._protocol.transport is not None:
             self._protocol.transport.close()
+
+
+_pipes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, RedisPipe] = weakref.WeakKeyDictionary()
+
+
+def usable(url: str | None) -> bool:
+    return bool(url) and url.startswith("redis://")
+
+
+def loop_pipe(url: str) -> RedisPipe:
+    """The running event loop's pipe to ``url`` (one per loop: a server process has one)."""
+    loop = asyncio.get_running_loop()
+    pipe = _pipes.get(loop)
+    if pipe is None or pipe.url != url:
+        pipe = _pipes[loop] = RedisPipe(url)
+    return pipe
+
+
+class Script:
+    """A Lua script run on the loop's pipe: by name (EVALSHA), whole when Redis lacks it."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.sha = hashlib.sha1(text.encode()).hexdigest()  # noqa: S324 - Redis names scripts so
+
+    async def __call__(self, url: str, keys: list[str], args: list):
+        pipe = loop_pipe(url)
+        try:
+            return await pipe.call("EVALSHA", self.sha, len(keys), *keys, *args)
+        except RedisReplyError as exc:
+            if not str(exc).startswith("NOSCRIPT"):
+                raise
+            return await pipe.call("EVAL", self.text, len(keys), *keys, *args)
