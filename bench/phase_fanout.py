@@ -121,6 +121,8 @@ async def _score_changes(http: httpx.AsyncClient, base: str, players: list[Playe
         response = await api.complete_action(http, base, action)
         answered = time.perf_counter()
         new_score = response.json()["data"]["newScore"] if response.status_code == 200 else None
+        if new_score is None:
+            print(f"  change {index + 1}: completion answered {response.status_code} {response.text[:200]}", flush=True)
         done.append(Change(index, player, sent, answered, response.status_code, new_score))
         last_completion = sent
     return done
