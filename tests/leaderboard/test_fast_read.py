@@ -10,7 +10,7 @@ from django.conf import settings as django_settings
 from django.core.wsgi import get_wsgi_application
 
 from accounts.models import User
-from leaderboard import ranking
+from leaderboard import ranking_rebuilds
 from leaderboard.fast_read import FastLeaderboardRead
 from leaderboard.services import score_history_record
 from scoreboard_project import limit_counter
@@ -35,7 +35,7 @@ class Spy:
 def apps(player):
     """(Django alone, the fast path in front of the same Django, the spy between them)."""
     player("alice", 300, at=1), player("bob", 200, at=2), player("carol", 100, at=3)
-    ranking.rebuild_all()
+    ranking_rebuilds.rebuild_all()
     django = WsgiInAsgi(get_wsgi_application(), django_asgi_app, streaming=("/api/v1/leaderboard/stream",),
                         max_body=django_settings.MAX_BODY_BYTES, threads=2)
     spy = Spy(django)
@@ -178,7 +178,7 @@ def test_behind_https_it_adds_what_the_security_middleware_adds(player, settings
     settings.SECURE_HSTS_PRELOAD = True
     settings.CONTENT_SECURITY_POLICY = "default-src 'self'"
     player("alice", 300, at=1)
-    ranking.rebuild_all()
+    ranking_rebuilds.rebuild_all()
     django = WsgiInAsgi(get_wsgi_application(), django_asgi_app, streaming=(), max_body=65536, threads=2)
     spy = Spy(django)
     fast = FastLeaderboardRead(spy)
