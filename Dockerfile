@@ -26,4 +26,4 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
     CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"
 
 # No --proxy-headers: the client address is decided by TRUSTED_PROXIES in the app.
-CMD ["sh", "-c", "python manage.py migrate --noinput && exec daphne -b 0.0.0.0 -p 8000 scoreboard_project.asgi:application"]
+CMD ["sh", "-c", "python manage.py migrate --noinput && exec daphne -e tcp:port=8000:interface=0.0.0.0:backlog=4096 --websocket_connect_timeout 20 scoreboard_project.asgi:application"]

@@ -1,4 +1,7 @@
-"""The benchmark's own stores: database ``scoreboard_bench`` and Redis DB 14, fresh every run."""
+"""The benchmark's own stores: database ``scoreboard_bench`` and Redis DB 14, fresh every run.
+
+``BENCH_DATABASE`` and ``BENCH_REDIS_DB`` name others (two people benchmarking on one machine).
+"""
 
 from __future__ import annotations
 
@@ -13,8 +16,8 @@ import redis
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
 PG_URL = f"postgres://postgres@{HOST}:5432"
-DATABASE = "scoreboard_bench"
-REDIS_URL = f"redis://{HOST}:6379/14"
+DATABASE = os.environ.get("BENCH_DATABASE", "scoreboard_bench")
+REDIS_URL = f"redis://{HOST}:6379/{os.environ.get('BENCH_REDIS_DB', '14')}"
 
 # Same values in both processes; fixed so that a bench run never depends on the caller's env.
 BENCH_ENV = {

@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 
 from . import api, loadgen
-from .cpu import rss_kib
+from .cpu import cpu_seconds, rss_kib
 from .live_clients import worker
 from .players import Player
 
@@ -121,6 +121,8 @@ async def _score_changes(http: httpx.AsyncClient, base: str, players: list[Playe
         response = await api.complete_action(http, base, action)
         answered = time.perf_counter()
         new_score = response.json()["data"]["newScore"] if response.status_code == 200 else None
+        if new_score is None:
+            print(f"  change {index + 1}: completion answered {response.status_code} {response.text[:200]}", flush=True)
         done.append(Change(index, player, sent, answered, response.status_code, new_score))
         last_completion = sent
     return done
@@ -190,21 +192,32 @@ def _app_rss(pids: dict[str, list[int]]) -> int:
     return sum(rss_kib(pid) for name, group in pids.items() if name != "nginx" for pid in group)
 
 
+def _app_cpu(pids: dict[str, list[int]]) -> float:
+    """CPU seconds of the app processes so far (CPU per socket opened, per delivery, idle)."""
+    return sum(cpu_seconds(pid) for name, group in pids.items() if name != "nginx" for pid in group)
+
+
 async def run(http_base: str, ws_base: str, players: list[Player], pids: dict[str, list[int]], *, sockets: int,
               rate: float, changes: int, procs: int, spacing_s: float) -> tuple[dict[str, Any], list[Change]]:
     """``pids``: the app processes (for their memory before and after the sockets opened)."""
     clients = ClientProcesses(ws_base, sockets, procs, rate)
     rss_before = _app_rss(pids)
+    cpu = [_app_cpu(pids)]
     try:
         ready = await asyncio.to_thread(clients.start)
         opened = sum(info.get("opened", 0) for info in ready)
-        await asyncio.sleep(1.0)
+        cpu.append(_app_cpu(pids))
+        idle_from = time.perf_counter()
+        await asyncio.sleep(2.0)
+        idle_s = time.perf_counter() - idle_from
         rss_after = _app_rss(pids)
+        cpu.append(_app_cpu(pids))
         print(f"  {opened}/{sockets} sockets open ({', '.join(str(i.get('seconds')) + ' s' for i in ready)}); "
               f"failures: {sum(i.get('failed', 0) for i in ready)}", flush=True)
         async with api.client(16) as http:
             done = await _score_changes(http, http_base, players, changes, spacing_s)
         await asyncio.sleep(2.0)  # stragglers
+        cpu.append(_app_cpu(pids))
         results = await asyncio.to_thread(clients.stop)
     finally:
         clients.close()
@@ -213,6 +226,12 @@ async def run(http_base: str, ws_base: str, players: list[Player], pids: dict[st
     report["openSeconds"] = [info.get("seconds") for info in ready]
     report["openFailures"] = sum(info.get("failed", 0) for info in ready)
     report["memoryPerSocketKiB"] = round((rss_after - rss_before) / opened, 1) if opened else None
+    # App CPU (both processes): per socket opened, idle with all open, per frame delivered
+    # (the last includes the few scoring requests and the stragglers' wait).
+    report["cpuMsPerOpen"] = round(1000 * (cpu[1] - cpu[0]) / opened, 3) if opened else None
+    report["idleCpuPercent"] = round(100 * (cpu[2] - cpu[1]) / idle_s, 1)
+    delivered = report.get("delivered") or 0
+    report["cpuMsPerDelivery"] = round(1000 * (cpu[3] - cpu[2]) / delivered, 3) if delivered else None
     report["stillOpenAtEnd"] = sum(r["still_open"] for r in results)
     report["socketErrors"] = dict(sum((Counter(r["errors"]) for r in results), Counter()))
     report["closeCodes"] = {str(k): v for k, v in sum((Counter(r["close_codes"]) for r in results), Counter()).items()}

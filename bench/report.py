@@ -84,7 +84,7 @@ def table(out: dict[str, Any]) -> str:
     m, shape = out["machine"], out.get("shape", "nginx -> 2 daphne")
     rows = [
         f"machine      {m['nproc']} CPUs, {m['cpu']}, Python {m['python']}; load {m['loadavg']} -> {out['loadAfter']}",
-        f"shape        {shape} (HTTP via the WSGI thread pool, WebSockets, SSE); PostgreSQL + Redis DB 14",
+        f"shape        {shape} (HTTP via the WSGI thread pool, WebSockets, SSE); PostgreSQL + Redis DB {out.get('redisDb', 14)}",
         f"{'phase':<13}{'rate/s':>9} {'p50':>7} {'p95':>7} {'p99':>7}  {'errors':>6}  CPU % by process",
     ]
     pg = out.get("pgbench")
@@ -111,7 +111,9 @@ def table(out: dict[str, Any]) -> str:
             f"  opened {fan['sockets']}/{fan['requested']} in {fan['openSeconds']} s (failures "
             f"{fan['openFailures']}); delivered {fan['delivered']}/{fan['expected']}; from commit p50 {c['p50']}"
             f" p99 {c['p99']} max {c['max']} ms; first change p50 {first.get('p50')} p99 {first.get('p99')} ms;"
-            f" from response p99 {fan['fromResponse']['p99']} ms; memory {fan['memoryPerSocketKiB']} KiB/socket")
+            f" from response p99 {fan['fromResponse']['p99']} ms; memory {fan['memoryPerSocketKiB']} KiB/socket;"
+            f" app CPU {fan.get('cpuMsPerOpen')} ms/open, {fan.get('cpuMsPerDelivery')} ms/delivery,"
+            f" idle {fan.get('idleCpuPercent')} %")
     v = out.get("flowVerification")
     if v:
         share = round(100 * fm["rate"] / pg["flowsPerSecond"]) if pg and pg.get("flowsPerSecond") and fm["rate"] else "-"

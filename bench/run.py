@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import flows, loadgen, pgbench, phase_fanout, report  # noqa: E402
 from bench.cpu import SELF, CpuMeter  # noqa: E402
-from bench.database import BENCH_ENV, flush_redis, reset_database, server_env, store_pids  # noqa: E402
+from bench.database import BENCH_ENV, REDIS_URL, flush_redis, reset_database, server_env, store_pids  # noqa: E402
 from bench.machine import cpu_model  # noqa: E402
 from bench.players import create  # noqa: E402
 from bench.servers import HOST, Daphne, Shape, Uvicorn  # noqa: E402
@@ -148,6 +148,7 @@ def main() -> int:
     flush_redis()
     log_dir = RESULTS / f"{stamp}-logs"
     out["shape"] = f"nginx -> 2 {args.server}"
+    out["redisDb"] = int(REDIS_URL.rsplit("/", 1)[1])
     with Shape(env, log_dir=log_dir, server=Uvicorn if args.server == "uvicorn" else Daphne) as shape:
         print(f"production shape at {shape.http}: nginx -> {args.server} A :{shape.apps[0].port}, "
               f"B :{shape.apps[1].port}", flush=True)

@@ -24,6 +24,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
 BIN = Path(sys.executable).parent
+BACKLOG = 4096  # listen queue of the app processes and nginx (net.core.somaxconn caps it)
 
 
 def free_port() -> int:
@@ -105,8 +106,14 @@ class Daphne(Server):
     kind = "daphne"
 
     def command(self) -> list[str]:
-        return [str(BIN / "daphne"), "-v", "0", "-b", HOST, "-p", str(self.port),
-                "--application-close-timeout", "5", "scoreboard_project.asgi:application"]
+        # twisted listens with a backlog of 50: a connection storm (1,000 sockets a second
+        # through the proxy) overflows it while the process is busy, and the kernel drops SYNs.
+        # A handshake not answered within --websocket_connect_timeout (daphne: 5 s) is dropped
+        # without a response. Behind nginx, which forwards only whole request headers, only
+        # this process's own backlog can make it slow: under a storm, wait rather than drop.
+        return [str(BIN / "daphne"), "-v", "0", "-e", f"tcp:port={self.port}:interface={HOST}:backlog={BACKLOG}",
+                "--websocket_connect_timeout", "20", "--application-close-timeout", "5",
+                "scoreboard_project.asgi:application"]
 
 
 class Uvicorn(Server):
@@ -157,7 +164,7 @@ http {{
 {servers}
     }}
     server {{
-        listen {listen};
+        listen {listen} backlog=4096;
         proxy_http_version 1.1;
         # Every location sets all its headers: nginx drops the server's proxy_set_header
         # lines in a location that sets any of its own.
@@ -207,7 +214,9 @@ class Nginx(Server):
         # Started by root (a container), nginx would run its workers as "nobody", who cannot
         # write this private run directory: they run as the caller instead.
         user = "user root;\n" if os.geteuid() == 0 else ""
-        return NGINX_CONF.format(user=user, workers=2, files=19000, connections=9000, run=self.run_dir, servers=servers,
+        # A proxied socket holds two connections, and one worker may accept most of a storm:
+        # each worker can hold 12,000 sockets (24,000 connections) by itself.
+        return NGINX_CONF.format(user=user, workers=2, files=50000, connections=24000, run=self.run_dir, servers=servers,
                                  listen=f"{self.listen_host}:{self.port}")
 
     def command(self) -> list[str]:

@@ -4,7 +4,8 @@
 
 Shapes: ``asgi`` (daphne, Django's ASGI handler: the shape before), ``wsgi`` (daphne, Django's
 WSGI handler on a persistent thread pool inside the ASGI app: the production shape),
-``gunicorn`` (gunicorn gthread, WSGI), ``uvicorn`` (uvicorn, the same ASGI app as ``wsgi``).
+``gunicorn`` (gunicorn gthread, WSGI), ``uvicorn`` (uvicorn, the same ASGI app as ``wsgi``),
+``nofast`` (``wsgi`` without the event-loop answer to ``GET /leaderboard``, ``leaderboard/fast_read.py``).
 For each: the closed-loop ceiling of ``/healthz`` (a trivial Django view through the whole
 middleware stack) and of ``GET /api/v1/leaderboard``, with the server's CPU. The shapes run
 one after another, back to back; repeat with ``--rounds`` to see the noise.
@@ -34,6 +35,9 @@ def make_server(shape: str, env: dict[str, str], threads: int) -> Server:
         return Daphne({**env, "HTTP_HANDLER": "asgi"}, name="asgi")
     if shape == "wsgi":
         return Daphne({**env, "HTTP_HANDLER": "wsgi", "WSGI_THREADS": str(threads)}, name="wsgi")
+    if shape == "nofast":
+        return Daphne({**env, "HTTP_HANDLER": "wsgi", "WSGI_THREADS": str(threads), "LEADERBOARD_FAST_READS": "false"},
+                      name="nofast")
     if shape == "uvicorn":
         return Uvicorn({**env, "HTTP_HANDLER": "wsgi", "WSGI_THREADS": str(threads)}, name="uvicorn")
     if shape == "gunicorn":

@@ -27,6 +27,7 @@ from scoreboard_project.limits import WS_MAX_MESSAGE_BYTES
 from . import ws_limits
 from .boards.sockets import MAX_BOARDS_PER_SOCKET, UNKNOWN_BOARD, board_exists, board_of
 from .broadcast.channel import group_add, group_discard, user_group
+from .broadcast.direct import writer_for
 from .broadcast.hub import GLOBAL_BOARD, HubClient, get_hub
 from .dialects import LIVE
 from .lazy_channel import LazyChannelConsumer
@@ -125,6 +126,7 @@ class LeaderboardConsumer(LazyChannelConsumer):
         frames = await hub.snapshot(self.board)
         for frame in self.dialect.greeting(self.client_id, frames):
             await self.send(text_data=frame)
+        self.hub_client.writer = writer_for(self.base_send)  # updates from now on: straight to the socket
         self.tasks += [asyncio.create_task(self.write_updates()), asyncio.create_task(self.heartbeat())]
 
     async def set_subscribed(self, subscribed: bool) -> None:

@@ -109,17 +109,32 @@ def _build(period: Period, answer: list, started: float) -> bytes:
     return render(data)
 
 
+def full_read_due() -> bool:
+    """Whether the next read must take the selector path (no Redis store, or reconciliation)."""
+    return not ranking.redis_store_enabled() or reconciliation_due()
+
+
+def reconciliation_due() -> bool:
+    return time.monotonic() - _full_read_at > ranking.RECONCILE_EVERY_S
+
+
+def held_response(bucket: str, limit: int) -> Held | None:
+    """This process's response for the board ``bucket`` and ``limit``, unless too old."""
+    held = _held.get((bucket, limit))
+    if held is not None and time.monotonic() - held.at > MAX_AGE_S:
+        return None
+    return held
+
+
 def leaderboard_response(period: Period, limit: int) -> HttpResponse:
     """The rendered ``{"success": true, "data": <leaderboard_top>}`` response."""
     global _full_read_at
-    if not ranking.redis_store_enabled() or time.monotonic() - _full_read_at > ranking.RECONCILE_EVERY_S:
+    if full_read_due():
         _full_read_at = time.monotonic()
         return _response(render(selectors.leaderboard_top(period=period, limit=limit)))
     window = window_for(period)
     key = (window.bucket, limit)
-    held = _held.get(key)
-    if held is not None and time.monotonic() - held.at > MAX_AGE_S:
-        held = None
+    held = held_response(window.bucket, limit)
     started = time.perf_counter()
     keys = Keys.of(window.bucket)
     try:

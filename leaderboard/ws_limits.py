@@ -9,6 +9,11 @@ frees its slots when their leases run out.
 
 - per user: ``ws.user.open`` sockets at once and ``ws.user.new`` new ones per 5 minutes;
 - per client IP: ``stream.anonymous.ip`` anonymous sockets and SSE streams together.
+
+The async functions (what sockets and streams call, on the event loop) send the scripts
+on the loop's pipelined connection (``redis_pipe``) when Redis is reachable by
+``redis://``: no thread hop per socket opened, renewed or closed. The same scripts run
+through redis-py's client from threads and on other URLs.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import time
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
+from scoreboard_project import redis_pipe
 from scoreboard_project.client_ip import resolve_client_ip
 from scoreboard_project.limits import CAPS, OPEN, WS_FLOOD_BURST, WS_FLOOD_RATE, cap_count
 from scoreboard_project.redis_client import get_redis, redis_configured, redis_key
@@ -138,10 +144,49 @@ def _acquire_anonymous(ip: str, conn_id: str, lease_ms: int) -> bool:
     return _acquire(ip_holder(ip), conn_id, cap_count("stream.anonymous.ip"), 0, lease_ms)
 
 
-acquire_user = sync_to_async(_acquire_user, thread_sensitive=False)
-acquire_anonymous = sync_to_async(_acquire_anonymous, thread_sensitive=False)
-release = sync_to_async(_release, thread_sensitive=False)
-renew = sync_to_async(_renew, thread_sensitive=False)
+_acquire_script, _renew_script = redis_pipe.Script(_ACQUIRE), redis_pipe.Script(_RENEW)
+_acquire_user_in_thread = sync_to_async(_acquire_user, thread_sensitive=False)
+_acquire_anonymous_in_thread = sync_to_async(_acquire_anonymous, thread_sensitive=False)
+_release_in_thread = sync_to_async(_release, thread_sensitive=False)
+_renew_in_thread = sync_to_async(_renew, thread_sensitive=False)
+
+
+def _piped() -> bool:
+    return redis_pipe.usable(settings.REDIS_URL)
+
+
+async def _acquire_piped(holder: str, conn_id: str, max_open: int, max_new: int, lease_ms: int) -> bool:
+    now, window_ms = _now_ms(), CAPS["ws.user.new"].window * 1000
+    verdict = await _acquire_script(settings.REDIS_URL, list(_keys(holder)),
+                                    [now, conn_id, max_open, max_new, lease_ms, window_ms])
+    return int(verdict) == 0
+
+
+async def acquire_user(user_id: str, conn_id: str) -> bool:
+    if not _piped():
+        return await _acquire_user_in_thread(user_id, conn_id)
+    return await _acquire_piped(user_holder(user_id), conn_id, cap_count("ws.user.open"), cap_count("ws.user.new"),
+                                socket_lease_ms())
+
+
+async def acquire_anonymous(ip: str, conn_id: str, lease_ms: int) -> bool:
+    if not _piped():
+        return await _acquire_anonymous_in_thread(ip, conn_id, lease_ms)
+    return await _acquire_piped(ip_holder(ip), conn_id, cap_count("stream.anonymous.ip"), 0, lease_ms)
+
+
+async def release(holder: str, conn_id: str) -> None:
+    if not _piped():
+        await _release_in_thread(holder, conn_id)
+        return
+    await redis_pipe.loop_pipe(settings.REDIS_URL).call("ZREM", _keys(holder)[0], conn_id)
+
+
+async def renew(holder: str, conn_id: str, lease_ms: int) -> None:
+    if not _piped():
+        await _renew_in_thread(holder, conn_id, lease_ms)
+        return
+    await _renew_script(settings.REDIS_URL, [_keys(holder)[0]], [_now_ms(), conn_id, lease_ms])
 
 
 def scope_client_ip(scope) -> str:

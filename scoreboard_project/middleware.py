@@ -23,7 +23,7 @@ from .errors import (
 from .logging import request_id_var
 
 logger = logging.getLogger("scoreboard.requests")
-_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
+SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
 
 _STATUS_CODES = {
     400: (ValidationFailed.code, "Bad request."),
@@ -42,7 +42,7 @@ class RequestIdMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.headers.get("X-Request-ID", "")
-        request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request_id = incoming if SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id
         reset = request_id_var.set(request_id)
         try:

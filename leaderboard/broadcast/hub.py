@@ -6,7 +6,8 @@ update once, keeps the frames that were serialized once per dialect, and hands t
 every registered socket or SSE stream. Each client has a latest-only slot: a client that
 is still writing the previous update only ever gets the newest one, and one whose write
 is still in progress while ``MAX_BEHIND`` newer updates arrive is closed. Nothing
-buffers without limit.
+buffers without limit. Under daphne a socket with nothing pending gets the frame written
+straight to its transport instead, framed once per update (``direct``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
+from .direct import SENT, SLOW, DirectWriter, Prepared
 from .payloads import BoardState, board_frames
 from .state import shared_state
 
@@ -55,10 +57,21 @@ class HubClient:
         self._ready = asyncio.Event()
         self._behind = 0
         self._writing = False  # a frame taken by next_frame() and not yet sent()
+        self.writer: DirectWriter | None = None  # set once the socket's greeting is out
 
-    def offer(self, frames: dict[str, str]) -> None:
+    def offer(self, frames: dict[str, str], prepared: Prepared | None = None) -> None:
         if not self.subscribed:
             return
+        if self.writer is not None and self._slot is None and not self._writing:
+            # Nothing older is pending, so writing now keeps the order of the frames.
+            frame = (prepared or Prepared(frames)).get(self.dialect)
+            outcome = self.writer.write(frame, MAX_BEHIND * len(frames[self.dialect]))
+            if outcome == SENT:
+                return
+            if outcome == SLOW:
+                if self.on_overflow is not None:
+                    self.on_overflow()
+                return
         # Only a write still in progress makes a client "behind": a frame overwritten before
         # the writer was even scheduled (the process busy, say with a connection flood) costs
         # nothing, as the slot keeps one frame, and says nothing about the client.
@@ -149,8 +162,9 @@ class Hub:
         else:
             self.seq = seq
             self.frames = frames = board_frames(state)  # type: ignore[arg-type]
+        prepared = Prepared(frames)
         for index, client in enumerate([c for c in self.clients if c.board == board]):
-            client.offer(frames)
+            client.offer(frames, prepared)
             if index % YIELD_EVERY == YIELD_EVERY - 1:
                 await asyncio.sleep(0)
 
