@@ -56,9 +56,9 @@ def static_headers(secure: bool) -> tuple[tuple[bytes, bytes], ...]:
                         (b"cross-origin-opener-policy", settings.SECURE_CROSS_ORIGIN_OPENER_POLICY)):
         if value:
             headers.append((name, (value if isinstance(value, str) else ",".join(value)).encode()))
-    if getattr(settings, "CONTENT_SECURITY_POLICY", ""):
+    if settings.CONTENT_SECURITY_POLICY:
         headers.append((b"content-security-policy", settings.CONTENT_SECURITY_POLICY.encode()))
-    headers.append((b"x-frame-options", getattr(settings, "X_FRAME_OPTIONS", "DENY").upper().encode()))
+    headers.append((b"x-frame-options", settings.X_FRAME_OPTIONS.upper().encode()))
     return tuple(headers)
 
 
