@@ -14,7 +14,7 @@ from django.db.models import F
 from rest_framework.test import APIClient
 
 from accounts.models import LoginSession, User
-from tests.conftest import PASSWORD
+from tests.helpers.players import PASSWORD
 
 LOGIN = "/api/v1/auth/login"
 REFRESH = "/api/v1/auth/refresh"

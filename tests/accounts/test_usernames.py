@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import PASSWORD, make_player
+from tests.helpers.players import PASSWORD, make_player
 
 pytestmark = pytest.mark.django_db
 LOGIN = "/api/v1/auth/login"

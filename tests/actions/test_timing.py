@@ -7,8 +7,7 @@ import pytest
 
 from actions.models import ActionToken
 from leaderboard.models import ScoreHistory
-from tests.actions.support import token_error
-from tests.conftest import age_action, complete_token, request_token
+from tests.helpers.actions import age_action, complete_token, request_token, token_error
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,8 @@ from channels.layers import channel_layers
 from accounts.models import User
 from leaderboard import broadcast, ws_limits
 from leaderboard.boards import live as board_live
-from tests.conftest import make_player, production_shape
+from tests.helpers.players import make_player
+from tests.helpers.stores import production_shape
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

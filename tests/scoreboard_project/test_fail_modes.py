@@ -14,7 +14,8 @@ from django.test import Client, override_settings
 
 from leaderboard.consumers import acquire_anonymous_lease
 from scoreboard_project.limits import CAPS, CLOSED, OPEN, POLICIES
-from tests.conftest import PASSWORD, age_action, complete_token, request_token
+from tests.helpers.actions import age_action, complete_token, request_token
+from tests.helpers.players import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
