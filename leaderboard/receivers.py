@@ -29,7 +29,7 @@ def score_history_saved(sender, instance: ScoreHistory, created: bool, **kwargs)
         # Ranks from the committed scores, counted after the transaction (never under the
         # row lock) and before the ranking store moves; the ledger service reuses them.
         previous_rank, new_rank = ranks_for_scores(user, [instance.previous_score, instance.new_score])
-        instance.known_ranks = (previous_rank, new_rank)
+        instance.known_ranks = (previous_rank, new_rank)  # type: ignore[attr-defined]  # read by the ledger service
         event = broadcast.ScoreEvent(
             userId=str(user.pk),
             previousScore=instance.previous_score,

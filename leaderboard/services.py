@@ -111,7 +111,7 @@ def score_history_record(
             proof=proof or {}, signature=signature, reverses=reverses, completed_by=completed_by,
             note=note, created_at=now, hash=digest if entry_id else "",
         )
-        entry.previous_score_time = previous_time  # the tie-break of the old score (overtaken.py)
+        entry.previous_score_time = previous_time  # type: ignore[attr-defined]  # the tie-break of the old score (overtaken.py)
         entry.save(force_insert=True)
         if not entry_id:  # a database that cannot reserve ids: hash after the INSERT
             _chain_after_insert(entry, head)

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from rest_framework.exceptions import APIException
 from rest_framework.request import Request
 
@@ -76,7 +77,7 @@ def _limited(request: HttpRequest) -> HttpResponse | None:
 
 
 @documented_by(LeaderboardStreamSchemaView)
-async def leaderboard_stream(request: HttpRequest) -> HttpResponse:
+async def leaderboard_stream(request: HttpRequest) -> HttpResponseBase:
     if request.method != "GET":
         return error_response("METHOD_NOT_ALLOWED", "Method not allowed.", 405)
     refused = await database_sync_to_async(_authenticate)(request)

@@ -15,7 +15,7 @@ from .tls import https_only_settings
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = env_bool("DEBUG", False)
-DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+DATABASE_URL: str = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}") or ""
 REDIS_URL = env_str("REDIS_URL")
 USES_SQLITE = DATABASE_URL.startswith("sqlite:")
 # The production shape is PostgreSQL + Redis; the embedded default is for one process.

@@ -17,6 +17,8 @@ def board_row_saved(instance: ScoreHistory) -> None:
     looked up in the records table instead.
     """
     board = instance.board
+    period_start = instance.board_period_start
+    assert board is not None and period_start is not None  # called for board rows only
 
     def after_commit() -> None:
         from .live import board_changed
@@ -26,7 +28,7 @@ def board_row_saved(instance: ScoreHistory) -> None:
         standing = getattr(instance, "board_standing", None)
         if standing is None:
             record = LeaderboardRecord.objects.filter(
-                board_id=instance.board_id, period_start=instance.board_period_start, user_id=instance.user_id
+                board_id=instance.board_id, period_start=period_start, user_id=instance.user_id
             ).first()
             if record is None:
                 return

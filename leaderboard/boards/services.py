@@ -148,7 +148,8 @@ def record_write(
             completed_by=completed_by, board_fed_by=fed_by, note=note, board_chain=chain,
         ).entry
         old_rank_score = None if previous is None else board.rank_score(previous)
-        entry.board_standing = (period, record.rank_score, record.reached_at, changed, old_rank_score)
+        standing = (period, record.rank_score, record.reached_at, changed, old_rank_score)
+        entry.board_standing = standing  # type: ignore[attr-defined]  # read on commit (receivers.py)
     return RecordWrite(board, period, record, previous, changed)
 
 
@@ -183,7 +184,7 @@ def record_submit(
     record = written.record
     # Counted among the others, so it holds whether or not the set has the write yet.
     first = written.previous_score is None
-    wanted = [record.rank_score] + ([] if first else [board.rank_score(written.previous_score)])
+    wanted = [record.rank_score] + ([] if written.previous_score is None else [board.rank_score(written.previous_score)])
     ranks = ranks_for(Target(key, board, written.period), wanted, exclude_user_id=uid)
     return {
         "rank": ranks[0], "userId": uid, "username": player.username,

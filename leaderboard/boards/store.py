@@ -12,7 +12,9 @@ reader that takes its lock, everyone else reading SQL meanwhile.
 from __future__ import annotations
 
 import logging
+from collections.abc import Set as AbstractSet
 from datetime import datetime, timedelta
+from functools import partial
 
 import redis
 from django.db import transaction
@@ -116,7 +118,7 @@ def _mark_stale(board_id: int, period: PeriodWindow) -> None:
         logger.warning("Board %s period %s is stale and Redis is unreachable", board_id, period.id)
 
 
-def current_totals(sets: list[tuple[int, PeriodWindow]], empty: set[int] = frozenset()) -> dict[int, int]:
+def current_totals(sets: list[tuple[int, PeriodWindow]], empty: AbstractSet[int] = frozenset()) -> dict[int, int]:
     """Players on each (board, period): 0 for the ``empty`` boards (no record ever), one
     Redis round trip for the others, one SQL query for those whose set is not ready."""
     totals: dict[int, int] = dict.fromkeys(empty, 0)
@@ -162,7 +164,7 @@ def _rebroadcast(boards: set[str]) -> None:
     from .live import board_changed  # the broadcaster reads through this module
 
     for key in sorted(boards):
-        transaction.on_commit(lambda key=key: board_changed(key), robust=True)
+        transaction.on_commit(partial(board_changed, key), robust=True)
 
 
 def remove_player(user: User) -> None:
