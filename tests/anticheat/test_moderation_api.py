@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from django.db.models import Sum
 
@@ -121,7 +119,7 @@ def test_it_answers_invalid_json_with_400(alice, mod_client):
 
 @pytest.mark.parametrize(
     ("user_id", "status", "code"),
-    [(str(uuid.uuid4()), 404, "NOT_FOUND"), ("not-a-uuid", 400, "VALIDATION_ERROR"),
+    [("6f1c9a52-0d4e-4b7e-9a53-2b1f0c8d7e41", 404, "NOT_FOUND"), ("not-a-uuid", 400, "VALIDATION_ERROR"),
      ("1' OR '1'='1", 400, "VALIDATION_ERROR")],
 )
 def test_it_answers_404_for_unknown_users_and_400_for_bad_ids(mod_client, user_id, status, code, db):
