@@ -1,4 +1,4 @@
-"""Every limit of the service, in one place (API.md, "Limits"; docs/security.md).
+"""Every limit of the service, in one place (docs/api.md, "Limits"; docs/security.md).
 
 The tables below are the whole policy: what is limited, per what key, how much, and
 what happens when Redis cannot count (``fail``: ``open`` lets the request through,

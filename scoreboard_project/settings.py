@@ -213,7 +213,7 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Scoreboard API",
-    "DESCRIPTION": "Real-time leaderboard service. The contract is API.md; this schema follows it.",
+    "DESCRIPTION": "Real-time leaderboard service. The contract is docs/api.md; this schema follows it.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -226,7 +226,7 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
-# --- Product settings (API.md, "Settings and commands") ---------------------------------
+# --- Product settings (docs/api.md, "Settings and commands") ---------------------------------
 ACTION_TOKEN_TTL = env_int("ACTION_TOKEN_TTL", 300, minimum=1)
 RATE_LIMIT_ACTIONS_PER_SECOND = env_int("RATE_LIMIT_ACTIONS_PER_SECOND", 1, minimum=1)
 RATE_LIMIT_ACTIONS_PER_MINUTE = env_int("RATE_LIMIT_ACTIONS_PER_MINUTE", 10, minimum=1)

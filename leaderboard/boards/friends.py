@@ -1,5 +1,5 @@
 """The friends board of a named board: the caller and the players they follow, ranked
-among themselves, with each one's board rank (API.md, ``records/friends``).
+among themselves, with each one's board rank (docs/api.md, ``records/friends``).
 
 The same reads as ``global`` (``leaderboard/friends.py``): one Lua call on the board's
 sorted set (its members carry the rank score, so "higher is better" on both sort orders),

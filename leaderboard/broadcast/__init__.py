@@ -138,7 +138,7 @@ def disconnect_banned_user(user_id: UUID) -> None:
 
 def disconnect_revoked_user(user_id: UUID) -> None:
     """Close every open socket of a deactivated or re-passworded account with code 4401:
-    the tokens they were opened with no longer work (API.md, Revocation)."""
+    the tokens they were opened with no longer work (docs/api.md, Revocation)."""
     try:
         _group_send(user_group(user_id), {"type": "player.revoked"})
     except _ERRORS:

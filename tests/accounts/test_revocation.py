@@ -1,4 +1,4 @@
-"""Revocation (API.md, "Accounts"): deactivation, a new password, logout, refresh reuse and
+"""Revocation (docs/api.md, "Accounts"): deactivation, a new password, logout, refresh reuse and
 the session's maximum age, each through the HTTP API, each effective on the next request."""
 
 from __future__ import annotations

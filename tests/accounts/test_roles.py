@@ -1,4 +1,4 @@
-"""Roles (API.md, "Accounts"): admin = superuser, or staff holding anticheat.moderate."""
+"""Roles (docs/api.md, "Accounts"): admin = superuser, or staff holding anticheat.moderate."""
 
 from __future__ import annotations
 

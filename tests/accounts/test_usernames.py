@@ -1,4 +1,4 @@
-"""Usernames are ASCII and compared without case (API.md, "Accounts")."""
+"""Usernames are ASCII and compared without case (docs/api.md, "Accounts")."""
 
 from __future__ import annotations
 

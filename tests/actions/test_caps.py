@@ -1,4 +1,4 @@
-"""Per-type caps and reference lists (API.md, "Limits" and the errors of /actions/*)."""
+"""Per-type caps and reference lists (docs/api.md, "Limits" and the errors of /actions/*)."""
 
 from __future__ import annotations
 

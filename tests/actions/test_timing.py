@@ -1,4 +1,4 @@
-"""The timing rule (API.md, "The proof") on every completion path: the server's clock
+"""The timing rule (docs/api.md, "The proof") on every completion path: the server's clock
 decides, a proof never weakens it, and a refused completion changes nothing."""
 
 from __future__ import annotations

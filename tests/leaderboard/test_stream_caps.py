@@ -1,4 +1,4 @@
-"""Socket and stream caps hold for as long as the connections live (API.md, "Limits")."""
+"""Socket and stream caps hold for as long as the connections live (docs/api.md, "Limits")."""
 
 from __future__ import annotations
 
