@@ -19,12 +19,14 @@ from django.db import IntegrityError, transaction
 from accounts.models import User
 from scoreboard_project.errors import NotFound
 
-from ..services import ledger_chain_lock, score_history_record
+from .. import score_effects
+from ..ledger_rows import board_row, ledger_chain_lock
 from . import clock
 from .errors import BoardClosed, BoardExists, BoardHasRecords
 from .models import Leaderboard, LeaderboardPeriod, LeaderboardRecord
 from .names import NAME_FIELDS, display_name_of
-from .periods import period_at
+from .periods import period_at, period_window
+from .receivers import BoardStanding
 from .schedule import PeriodWindow, to_millis
 from .store import REDIS_ERRORS
 
@@ -142,14 +144,15 @@ def record_write(
         record.save(update_fields=["score", "rank_score", "reached_at", "metadata", "updated_at"])
         if not board.has_records:
             Leaderboard.objects.filter(pk=board.pk, has_records=False).update(has_records=True)
-        entry = score_history_record(
-            user=user, increment=new - (previous or 0), board=board, board_period_start=period.start,
-            board_previous_score=previous, board_at=at, action_type=action_type, reference=reference,
-            completed_by=completed_by, board_fed_by=fed_by, note=note, board_chain=chain,
-        ).entry
+        entry = board_row(
+            user=user, increment=new - (previous or 0), board=board, period_start=period.start,
+            previous=previous or 0, at=at, action_type=action_type, reference=reference,
+            completed_by=completed_by, fed_by=fed_by, note=note, chain=chain,
+        )
         old_rank_score = None if previous is None else board.rank_score(previous)
-        standing = (period, record.rank_score, record.reached_at, changed, old_rank_score)
-        entry.board_standing = standing  # type: ignore[attr-defined]  # read on commit (receivers.py)
+        # Read on commit by the row's side effects (score_effects -> receivers.board_row_committed).
+        score_effects.note_written(entry, score_effects.WrittenFacts(board_standing=BoardStanding(
+            period, record.rank_score, record.reached_at, changed, old_rank_score)))
     return RecordWrite(board, period, record, previous, changed)
 
 
@@ -197,8 +200,6 @@ def record_submit(
 def feeds_reverse(*, original: Any, void: Any) -> None:
     """Inside a void's transaction: every board row the voided completion fed is reversed
     in its own period (the record loses the points, a ledger row says so)."""
-    from .selectors import period_window
-
     for row in original.fed_boards.filter(kind="board").select_related("board", "user"):
         record_write(
             board=row.board, user=row.user, score=-row.increment, period=period_window(row.board, row.board_period_start),

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from .payloads import board_frames
+from .payloads import BoardState, board_frames
+from .state import shared_state
 
 logger = logging.getLogger("scoreboard.hub")
 LEADERBOARD_GROUP = "leaderboard"
@@ -27,6 +29,17 @@ GLOBAL_BOARD = "global"  # a message with no "board" is the global board's
 MAX_BEHIND = 3  # updates overwritten while the previous write was in progress: the client is too slow
 YIELD_EVERY = 256  # sends between yields to the event loop during a fan-out
 WATCH_EVERY_S = 1.0  # how often a hub checks for updates it missed (a pub/sub reconnect)
+
+# Where a snapshot comes from when the hub has none in memory: the broadcaster's last top 10
+# and a named board's (``broadcaster.current_state``, ``boards.live.current_state``). They
+# import this module, so the leaderboard app hands them over at start-up (apps.py).
+_global_state: Callable[[], BoardState] | None = None
+_board_state: Callable[[str], Any] | None = None
+
+
+def use_snapshot_sources(*, global_state: Callable[[], BoardState], board_state: Callable[[str], Any]) -> None:
+    global _global_state, _board_state
+    _global_state, _board_state = global_state, board_state
 
 
 class HubClient:
@@ -118,7 +131,7 @@ class Hub:
             if message.get("type") == "hub.board":
                 await self.deliver(message)
 
-    async def deliver(self, state: dict) -> None:
+    async def deliver(self, state: Mapping[str, Any]) -> None:
         """Fan out a board (``seq``, ``live``, ``scoreboard``) unless a newer one was sent.
 
         One group carries every board: a named board's message names it (``board``), and
@@ -143,17 +156,14 @@ class Hub:
 
     async def snapshot(self, board: str = GLOBAL_BOARD) -> dict[str, str]:
         """The current board's frames, from memory, the shared cache or (first time) the database."""
+        assert _global_state is not None and _board_state is not None, "the leaderboard app is not ready"
         if board != GLOBAL_BOARD:
-            from ..boards.live import current_state as board_state
-
-            state = await sync_to_async(board_state, thread_sensitive=False)(board)
+            state = await sync_to_async(_board_state, thread_sensitive=False)(board)
             if state["seq"] > self.boards.get(board, (0, {}))[0]:
                 self.boards[board] = (state["seq"], board_frames(state))
             return self.boards[board][1]
         if self.frames is None:
-            from . import current_state
-
-            state = await sync_to_async(current_state, thread_sensitive=False)()
+            state = await sync_to_async(_global_state, thread_sensitive=False)()
             if self.frames is None or state["seq"] > self.seq:
                 self.seq = max(self.seq, state["seq"])
                 self.frames = board_frames(state)
@@ -165,8 +175,6 @@ class Hub:
         Every second (one Redis GET per process): a socket shows the current top 10 within
         about a second of its process's reconnect (tests/e2e/faults/test_pubsub_drop.py).
         """
-        from .state import shared_state
-
         period = min(WATCH_EVERY_S, settings.WS_HEARTBEAT_INTERVAL / 1000)
         while True:
             await asyncio.sleep(period)

@@ -15,7 +15,7 @@ import pytest
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.exceptions import APIException
 
-from scoreboard_project import errors
+from scoreboard_project import exception_handler
 from scoreboard_project.errors import ApplicationError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,7 +64,7 @@ def class_codes() -> set[str]:
     for cls in _subclasses(APIException):
         if cls.__module__.split(".")[0] in APPS:
             codes |= {getattr(cls, name, None) for name in ("default_code", "contract_code", "code")}
-    codes |= set(errors._DRF_CODES.values())
+    codes |= set(exception_handler._DRF_CODES.values())
     return {code for code in codes if isinstance(code, str) and CODE.match(code)}
 
 
