@@ -1,4 +1,6 @@
-# Production image: daphne on :8000, migrations applied on start.
+# Production image: daphne on :8000. Migrations are a step of their own, run once per release
+# before the web processes start (docker-compose.yml: the `migrate` service), never by each replica:
+#   docker run --rm <image> python manage.py migrate --noinput
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -26,4 +28,4 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
     CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"
 
 # No --proxy-headers: the client address is decided by TRUSTED_PROXIES in the app.
-CMD ["sh", "-c", "python manage.py migrate --noinput && exec daphne -e tcp:port=8000:interface=0.0.0.0:backlog=4096 --websocket_connect_timeout 20 scoreboard_project.asgi:application"]
+CMD ["daphne", "-e", "tcp:port=8000:interface=0.0.0.0:backlog=4096", "--websocket_connect_timeout", "20", "scoreboard_project.asgi:application"]

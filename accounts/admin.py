@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Permission
@@ -75,18 +77,18 @@ PRIVILEGED_FIELDS = ("is_staff", "is_superuser", "is_service_account", "groups",
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    list_display = (
+    list_display: tuple[str, ...] = (
         "username", "status_badge", "score", "total_actions", "score_updated_at", "role", "history_link",
     )
     list_filter = ("status", ScoreBandFilter, RoleFilter, "is_staff", "is_service_account")
-    search_fields = ("username", "email", "=id")
+    search_fields: ClassVar[tuple[str, ...]] = ("username", "email", "=id")
     ordering = ("-score", "score_updated_at")
     list_per_page = 50
     readonly_fields = (
         "id", "status", "score", "total_actions", "score_updated_at", "last_action_at", "history_link",
     )
     fieldsets = (
-        *DjangoUserAdmin.fieldsets,
+        *(DjangoUserAdmin.fieldsets or ()),
         ("Scoreboard", {"fields": readonly_fields + ("is_service_account",)}),
     )
 

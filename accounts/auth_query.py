@@ -60,7 +60,8 @@ def _compile(alias: str) -> _Statement:
     sql, params = compiler.as_sql()  # also fills compiler.select, klass_info, annotation_col_map
     params = tuple(params)
     placeholders = (_prep_uuid(_USER, alias), _prep_uuid(_SESSION, alias), _JTI)
-    slots = tuple(params.index(value) for value in placeholders)
+    user_slot, session_slot, jti_slot = (params.index(value) for value in placeholders)
+    slots = (user_slot, session_slot, jti_slot)
     if any(params.count(value) != 1 for value in placeholders):
         raise RuntimeError("authentication query: a placeholder is not bound exactly once")
     expressions = [column for column, _, _ in compiler.select]

@@ -54,7 +54,7 @@ def user_for_claims(claims) -> User:
 class BearerAuthentication(JWTAuthentication):
     www_authenticate_realm = "api"
 
-    def get_user(self, validated_token) -> User:
+    def get_user(self, validated_token) -> User:  # type: ignore[override]  # simplejwt's TypeVar return
         try:
             return user_for_claims(validated_token)
         except AccountBanned as banned:  # DRF authentication handles only APIException

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import RegexValidator
@@ -53,7 +54,7 @@ class User(AbstractUser):
     # What the boards show (accounts/display_names.py); empty: the username.
     display_name = models.CharField(max_length=32, blank=True, default="")
 
-    objects = UserManager()
+    objects: ClassVar[UserManager] = UserManager()
 
     class Meta:
         constraints = [
@@ -70,7 +71,7 @@ class User(AbstractUser):
     def save(self, *args, **kwargs) -> None:
         # ``_password`` is set by set_password() and cleared again for a mere hash upgrade
         # at login (AbstractBaseUser.check_password), so only a new password revokes.
-        if self._password is not None and not self._state.adding:
+        if self._password is not None and not self._state.adding:  # type: ignore[attr-defined]  # set_password() sets it
             self.token_version += 1
             self.tokens_revoked = True  # read by post_save receivers (open sockets close)
             update_fields = kwargs.get("update_fields")

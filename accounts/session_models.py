@@ -1,6 +1,6 @@
 """Rows that let a signed token be revoked before it expires.
 
-A JWT is valid until its ``exp`` by construction; the contract wants more (API.md,
+A JWT is valid until its ``exp`` by construction; the contract wants more (docs/api.md,
 "Revocation"), so every request's single authentication query also asks these tables:
 
 - ``LoginSession``: one login and every token rotated from it (a refresh *family*). The

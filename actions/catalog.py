@@ -7,7 +7,9 @@ on every save or delete. The cache is shared by every process (Redis in producti
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from django.core.cache import cache
 from redis.exceptions import RedisError
@@ -47,7 +49,7 @@ def _load(code: str) -> ActionKind | None:
     return _kind(row) if row else None
 
 
-def _kind(row: dict) -> ActionKind:
+def _kind(row: Mapping[str, Any]) -> ActionKind:
     references = row.get("references")
     return ActionKind(**{**row, "references": tuple(references) if references is not None else None})
 

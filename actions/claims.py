@@ -31,11 +31,10 @@ class ClaimedToken:
 
 
 def _aware(value: datetime | str) -> datetime:
-    if isinstance(value, str):
-        value = parse_datetime(value)
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value, UTC)
-    return value
+    parsed = parse_datetime(value) if isinstance(value, str) else value
+    if parsed is None:
+        raise ValueError(f"not a datetime: {value!r}")
+    return timezone.make_aware(parsed, UTC) if timezone.is_naive(parsed) else parsed
 
 
 def token_claim(*, action_id: UUID, token_hash: str, now: datetime) -> ClaimedToken:

@@ -1,4 +1,4 @@
-"""The per-type daily cap (API.md, "Limits"): at most ``dailyLimit`` actions of one type
+"""The per-type daily cap (docs/api.md, "Limits"): at most ``dailyLimit`` actions of one type
 per player per UTC day, counted at ``/actions/request``; the request past it is 429 with
 ``Retry-After`` until the next UTC midnight.
 

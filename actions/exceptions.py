@@ -1,4 +1,4 @@
-"""The contract's error codes of ``/actions/*`` (API.md, "Errors of /actions/*")."""
+"""The contract's error codes of ``/actions/*`` (docs/api.md, "Errors of /actions/*")."""
 
 from __future__ import annotations
 

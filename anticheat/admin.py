@@ -115,11 +115,11 @@ class FlagAdmin(ReadOnlyAdmin):
 
     @admin.display(description="increment")
     def score_increment(self, obj: Flag) -> int | None:
-        return obj.score_history.increment if obj.score_history_id else None
+        return obj.score_history.increment if obj.score_history is not None else None
 
     @admin.display(description="score history entry")
     def score_entry(self, obj: Flag) -> str:
-        if obj.score_history_id is None:
+        if obj.score_history is None:
             return "-"
         url = reverse("admin:leaderboard_scorehistory_change", args=[obj.score_history_id])
         return format_html('<a href="{}">#{} ({})</a>', url, obj.score_history_id, obj.score_history.increment)

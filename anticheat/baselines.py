@@ -31,6 +31,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 from statistics import median
+from typing import cast
 
 from django.conf import settings
 from django.core.cache import cache
@@ -90,7 +91,7 @@ def _player_durations(action_type: str) -> dict[object, list[int]]:
     per_player: dict[object, list[int]] = defaultdict(list)
     for user_id, elapsed in rows:
         if len(per_player[user_id]) < PER_PLAYER_ROWS:
-            per_player[user_id].append(elapsed)
+            per_player[user_id].append(cast(int, elapsed))  # server_elapsed_ms__isnull=False above
     return per_player
 
 

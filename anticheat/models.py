@@ -37,7 +37,7 @@ class Flag(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["user", "status", "created_at"], name="anticheat_flag_user_open_idx")]
-        # Role ``admin`` (API.md, "Accounts"): superusers, and staff holding this permission,
+        # Role ``admin`` (docs/api.md, "Accounts"): superusers, and staff holding this permission,
         # usually through the "Moderators" group (migration 0002).
         permissions = [("moderate", "Can moderate: the moderation API, bans and flags")]
 

@@ -1,6 +1,6 @@
 """Proof and timing checks of a completion. They judge plain values, never an action model.
 
-The server never trusts the client's clock (API.md, "The proof"). ``check_timing`` owns
+The server never trusts the client's clock (docs/api.md, "The proof"). ``check_timing`` owns
 the rule, and every completion path calls it, proof or not, player or game server:
 
 - the elapsed time the server measured itself, from issuing the token to receiving the

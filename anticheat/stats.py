@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from statistics import median, pstdev
 
 
@@ -12,7 +13,7 @@ def mad(values: list[float]) -> float:
     return median(abs(v - centre) for v in values)
 
 
-def trimmed_log_spread(values: list[float]) -> float:
+def trimmed_log_spread(values: Sequence[float]) -> float:
     """Standard deviation of the logarithms, the highest and lowest tenth dropped.
 
     The spread in log space is relative (0.05 is about +-5 %), so one threshold fits a

@@ -1,4 +1,4 @@
-"""Thin async client of the public API (API.md) and the statistics the bench reports."""
+"""Thin async client of the public API (docs/api.md) and the statistics the bench reports."""
 
 from __future__ import annotations
 

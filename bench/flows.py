@@ -122,7 +122,7 @@ async def one_flow(pool: Pool, hostport: str, player: Player, stats: FlowStats, 
             return
         data = json.loads(body)["data"]
         # The server times the action from issuing the token, which is after the request was
-        # sent: an honest client waits the minimum from when it got the token (API.md, the proof).
+        # sent: an honest client waits the minimum from when it got the token (docs/api.md, the proof).
         issued = time.perf_counter()
         await asyncio.sleep(MIN_WAIT_S)
         elapsed_ms = int((time.perf_counter() - issued) * 1000)

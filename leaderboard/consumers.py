@@ -43,6 +43,7 @@ SEND_TIMEOUT_S = 10.0
 
 class LeaderboardConsumer(LazyChannelConsumer):
     dialect = LIVE
+    pinged_at: float | None  # when the server last pinged a silent socket
 
     def __init__(self, *args, dialect=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -60,7 +61,7 @@ class LeaderboardConsumer(LazyChannelConsumer):
         self.lease_holder = ""  # the lease this socket holds: user:<id> or anon:<ip>
         # /ws/leaderboard/live?board={key}; /ws/scoreboard picks boards by channel instead.
         self.board = board_of(self.scope) if self.dialect.name == "live" else GLOBAL_BOARD
-        self.board_clients = {}
+        self.board_clients: dict[str, HubClient] = {}
         await self.accept()
         self.released = False
         metrics.websocket_connections.inc()
@@ -172,7 +173,7 @@ class LeaderboardConsumer(LazyChannelConsumer):
             except TimeoutError:
                 await self.shut(1013)
                 return
-            self.hub_client.sent()
+            client.sent()
 
     async def heartbeat(self) -> None:
         """Ping a socket that has been silent for an interval, once per interval.

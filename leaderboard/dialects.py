@@ -1,4 +1,4 @@
-"""The two WebSocket dialects of one live leaderboard (API.md, "Real time")."""
+"""The two WebSocket dialects of one live leaderboard (docs/api.md, "Real time")."""
 
 from __future__ import annotations
 

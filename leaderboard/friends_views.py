@@ -6,6 +6,8 @@ its current period or a period id (``boards/friends.py``); an unknown board is 4
 
 from __future__ import annotations
 
+from typing import cast
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -20,7 +22,7 @@ from scoreboard_project.schema import envelope, errors
 
 from . import friends
 from .boards.friends import board_friends_records
-from .periods import PERIODS
+from .periods import PERIODS, Period
 from .shapes import FriendRecords
 
 GLOBAL = "global"
@@ -54,5 +56,5 @@ class FriendsRecordsApi(APIView):
         period = "all" if query["period"] == "current" else query["period"]
         if period not in PERIODS:
             raise ValidationFailed(details={"period": [f"Expected current, {', '.join(PERIODS)}."]})
-        data = {"records": friends.global_friends_board(user=request.user, period=period)}
+        data = {"records": friends.global_friends_board(user=request.user, period=cast(Period, period))}
         return ok(data)

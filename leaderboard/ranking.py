@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from django.db.models import Max
 
@@ -104,7 +104,7 @@ def last_change() -> str:
         try:
             stamp = get_redis().get(redis_key("lb", "last_change"))
             if stamp:
-                return stamp
+                return cast(str, stamp)  # decode_responses
         except REDIS_ERRORS:
             pass
     latest = ranked_players().aggregate(latest=Max("score_updated_at"))["latest"]

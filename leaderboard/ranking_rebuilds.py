@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import redis
 from django.conf import settings
@@ -21,7 +22,7 @@ from accounts.ranks import ranked_players
 from scoreboard_project.redis_client import redis_configured
 
 from .models import ScoreHistory
-from .periods import TIMED_PERIODS, Window, to_micros, window_for
+from .periods import TIMED_PERIODS, Period, Window, to_micros, window_for
 from .redis_store import APPLIED_RETENTION_S, RedisBoard
 from .sql_store import SqlBoard
 
@@ -65,7 +66,7 @@ def _window_of_bucket(bucket: str) -> Window:
     if bucket == "all":
         return window_for("all")
     period, _, label = bucket.partition(":")
-    for candidate in (window_for(period, datetime.now(UTC) - timedelta(days=d)) for d in range(0, 40)):
+    for candidate in (window_for(cast(Period, period), datetime.now(UTC) - timedelta(days=d)) for d in range(40)):
         if candidate.bucket == bucket:
             return candidate
     return Window(period, None, None, bucket)  # type: ignore[arg-type]
@@ -101,7 +102,7 @@ def _relevant_rows(window: Window, since: datetime):
     relevant = []
     for row in rows:
         when = bucket_time(row)
-        if window.start is None or (when is not None and window.start <= when < window.end):
+        if window.start is None or (when is not None and window.end is not None and window.start <= when < window.end):
             relevant.append(row)
     return relevant
 
@@ -109,7 +110,7 @@ def _relevant_rows(window: Window, since: datetime):
 def bucket_time(row: ScoreHistory) -> datetime | None:
     """A period counts an action when it was written; a void where its action was."""
     if row.kind == ScoreHistory.Kind.VOID:
-        return row.reverses.created_at if row.reverses_id else None
+        return row.reverses.created_at if row.reverses is not None else None
     return row.created_at
 
 
@@ -138,7 +139,7 @@ def _catch_up(board: RedisBoard, window: Window, since: datetime) -> None:
 
 def increment_row(board: RedisBoard, row: ScoreHistory) -> None:
     is_action = row.kind == ScoreHistory.Kind.ACTION
-    when = row.created_at if is_action else (row.reverses.created_at if row.reverses_id else row.created_at)
+    when = row.created_at if is_action else (row.reverses.created_at if row.reverses is not None else row.created_at)
     board.increment(str(row.user_id), row.increment, to_micros(when), row.id, touch=is_action)
 
 

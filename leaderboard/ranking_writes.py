@@ -54,7 +54,7 @@ def ranking_add_player(user: User) -> None:
     _guarded(window_for("all"), lambda b: b.set_absolute(str(user.pk), user.score, to_micros(user.score_updated_at)))
     for period in TIMED_PERIODS:
         window = window_for(period)
-        _guarded(window, lambda b, w=window: b.add_if_absent(str(user.pk), 0, to_micros(w.start)))
+        _guarded(window, lambda b, w=window: b.add_if_absent(str(user.pk), 0, to_micros(w.start)))  # type: ignore[misc]  # a lambda with a default
     bump_version()
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import cast
 
 import redis
 
@@ -186,7 +187,8 @@ class RedisBoard:
         return 1 + higher
 
     def top(self, *, offset: int, limit: int) -> list[Row]:
-        raw = self.client.zrevrange(self.keys.zset, offset, offset + limit - 1, withscores=True)
+        raw = cast(list[tuple[str, float]],  # decode_responses: members are str
+                   self.client.zrevrange(self.keys.zset, offset, offset + limit - 1, withscores=True))
         items = [(*_split(member), int(score)) for member, score in raw]
         return assign_ranks(
             [(uid, score, ts) for uid, ts, score in items], offset=offset, first_rank=self.rank_for

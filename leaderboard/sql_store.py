@@ -96,6 +96,7 @@ class SqlBoard:
         if self.all_time:
             rows = players.annotate(us=_micros(F("score_updated_at"))).values_list("uid", "score", "us")
             return [(uid, int(score), int(us)) for uid, score, us in rows]
+        assert self.window.start is not None  # every period but all-time has a start
         start = to_micros(self.window.start)
         board = {uid: (uid, 0, start) for uid in players.values_list("uid", flat=True)}
         moved = (

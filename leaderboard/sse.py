@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from rest_framework.exceptions import APIException
 from rest_framework.request import Request
 
@@ -86,7 +87,7 @@ def _limited(request: HttpRequest) -> HttpResponse | None:
 
 
 @documented_by(LeaderboardStreamSchemaView)
-async def leaderboard_stream(request: HttpRequest) -> HttpResponse:
+async def leaderboard_stream(request: HttpRequest) -> HttpResponseBase:
     if request.method != "GET":
         return error_response(MethodNotAllowed.code, MethodNotAllowed.message, MethodNotAllowed.status)
     refused = await database_sync_to_async(_authenticate)(request)

@@ -65,7 +65,7 @@ def token_from_scope(scope) -> str | None:
 def authenticate_token(token: str) -> tuple[User | None, str | None]:
     """(user, None), or (None, "invalid" | "banned")."""
     try:
-        validated = AccessToken(token)
+        validated = AccessToken(token)  # type: ignore[arg-type]  # the raw token (simplejwt's hint says Token)
         return user_for_claims(validated), None
     except AccountBanned:
         return None, "banned"

@@ -1,4 +1,4 @@
-"""The admin's login form under the API's login limit (API.md: 5 attempts per 15 minutes
+"""The admin's login form under the API's login limit (docs/api.md: 5 attempts per 15 minutes
 per (client IP, username), the admin's form counting against the same limit).
 
 This wraps ``admin.site.login`` rather than adding django-axes: the limit, its key (the

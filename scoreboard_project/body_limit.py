@@ -1,4 +1,4 @@
-"""Bodies over 64 KiB are refused before they are read (API.md: 413 PAYLOAD_TOO_LARGE).
+"""Bodies over 64 KiB are refused before they are read (docs/api.md: 413 PAYLOAD_TOO_LARGE).
 
 Django's ASGI handler reads the whole body into a file before any middleware runs, and
 daphne (twisted) buffers it all before it even calls the application, so a 413 from a

@@ -16,6 +16,7 @@ import decimal
 import json
 import logging
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
@@ -45,7 +46,7 @@ def _encode(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} cannot be cached as JSON")
 
 
-_DECODERS = {"dt": dt.datetime.fromisoformat, "date": dt.date.fromisoformat, "uuid": uuid.UUID,
+_DECODERS: dict[str, Callable[[Any], Any]] = {"dt": dt.datetime.fromisoformat, "date": dt.date.fromisoformat, "uuid": uuid.UUID,
              "dec": decimal.Decimal}
 
 

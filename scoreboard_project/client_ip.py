@@ -50,10 +50,10 @@ def client_ip(request: HttpRequest) -> str:
     cached = getattr(request, "_client_ip", None)
     if cached is None:
         cached = resolve_client_ip(request.META.get("REMOTE_ADDR"), request.META.get("HTTP_X_FORWARDED_FOR"))
-        request._client_ip = cached
+        request._client_ip = cached  # type: ignore[attr-defined]  # memo on the request
     return cached
 
 
 def is_trusted_proxy(address: str | None) -> bool:
     """Whether ``address`` (a peer) is one of TRUSTED_PROXIES, whose forwarding headers count."""
-    return bool(address) and _is_trusted(address)
+    return address is not None and bool(address) and _is_trusted(address)

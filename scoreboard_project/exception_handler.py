@@ -69,7 +69,7 @@ def _drf_error(exc: exceptions.APIException) -> Response:
         message = "The request body must be JSON."
         details = {"contentType": [str(exc.detail)]}
     elif isinstance(exc, exceptions.Throttled):
-        seconds = max(1, math.ceil(exc.wait or 1))
+        seconds = max(1, math.ceil(exc.wait or 1))  # type: ignore[attr-defined]  # Throttled.__init__ sets it; the stub omits it
         message = "Too many requests; slow down."
         details = {"retryAfter": seconds}
         headers["Retry-After"] = str(seconds)

@@ -7,12 +7,13 @@ types with 400 VALIDATION_ERROR, so strings must arrive as strings.
 from __future__ import annotations
 
 import re
+from typing import Any, ClassVar
 
 from rest_framework import serializers
 
 
 class _StrictString:
-    default_error_messages = {"not_a_string": "Must be a string."}
+    default_error_messages: ClassVar[dict[str, Any]] = {"not_a_string": "Must be a string."}
 
     def to_internal_value(self, data):
         if not isinstance(data, str):

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
+from redis.commands.core import Script
 
 from .redis_client import get_redis, redis_key
 
@@ -54,7 +55,7 @@ def clock() -> float:
 class RedisCounter:
     def __init__(self, client=None) -> None:
         self._client = client
-        self._script = None
+        self._script: Script | None = None
 
     @property
     def client(self):

@@ -1,4 +1,4 @@
-"""Every limit of the service, in one place (API.md, "Limits"; docs/security.md).
+"""Every limit of the service, in one place (docs/api.md, "Limits"; docs/security.md).
 
 The tables below are the whole policy: what is limited, per what key, how much, and
 what happens when Redis cannot count (``fail``: ``open`` lets the request through,
@@ -18,6 +18,7 @@ import contextvars
 import logging
 import unicodedata
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -204,7 +205,7 @@ def _ip_hits(request: HttpRequest) -> list[Hit]:
 # Which endpoint counts what, besides the per-IP limit. DEFERRED: its service learns the key.
 DEFERRED = "deferred"
 _READS = {"leaderboard", "scoreboard-top", "leaderboard-around-me", "user-score"}
-ENDPOINTS = {
+ENDPOINTS: dict[str | None, Any] = {  # url name -> a rule (request -> hits), or DEFERRED
     **{name: lambda r: [(POLICIES["leaderboard.read"], _reader_key(r))] for name in _READS},
     "my-score": lambda r: [(POLICIES["score.me"], str(_user_of(r).pk))],
     "actions-request": DEFERRED, "actions-initialize": DEFERRED,

@@ -1,6 +1,6 @@
 """Prometheus metrics (per process), served as text at /metrics to operators only.
 
-/metrics is private (API.md): callers whose client IP (TRUSTED_PROXIES decides it) is in
+/metrics is private (docs/api.md): callers whose client IP (TRUSTED_PROXIES decides it) is in
 METRICS_ALLOWED_IPS (addresses or CIDR ranges; default loopback), or who send
 ``Authorization: Bearer <METRICS_TOKEN>``; anyone else gets the envelope's 404, as if
 there were nothing there. Its counters would otherwise tell a bot whether its last

@@ -15,7 +15,7 @@ from .tls import https_only_settings
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = env_bool("DEBUG", False)
-DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+DATABASE_URL: str = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}") or ""
 REDIS_URL = env_str("REDIS_URL")
 USES_SQLITE = DATABASE_URL.startswith("sqlite:")
 # The production shape is PostgreSQL + Redis; the embedded default is for one process.
@@ -213,7 +213,7 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Scoreboard API",
-    "DESCRIPTION": "Real-time leaderboard service. The contract is API.md; this schema follows it.",
+    "DESCRIPTION": "Real-time leaderboard service. The contract is docs/api.md; this schema follows it.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -226,7 +226,7 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
-# --- Product settings (API.md, "Settings and commands") ---------------------------------
+# --- Product settings (docs/api.md, "Settings and commands") ---------------------------------
 ACTION_TOKEN_TTL = env_int("ACTION_TOKEN_TTL", 300, minimum=1)
 RATE_LIMIT_ACTIONS_PER_SECOND = env_int("RATE_LIMIT_ACTIONS_PER_SECOND", 1, minimum=1)
 RATE_LIMIT_ACTIONS_PER_MINUTE = env_int("RATE_LIMIT_ACTIONS_PER_MINUTE", 10, minimum=1)

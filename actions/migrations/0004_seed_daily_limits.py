@@ -1,4 +1,4 @@
-"""API.md's seeded catalog: ``COMPLETE_QUEST`` has ``dailyLimit`` 20."""
+"""docs/api.md's seeded catalog: ``COMPLETE_QUEST`` has ``dailyLimit`` 20."""
 
 from django.db import migrations
 

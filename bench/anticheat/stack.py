@@ -1,6 +1,6 @@
 """The anti-cheat benchmark's own stack: database ``scoreboard_anticheat_bench`` and Redis
-DB 13 by default (``--database``, ``--redis-url``), two daphne processes started with the
-e2e launcher, a moderator account. Everything on 127.0.0.1; servers stopped on exit."""
+DB 13 by default (``--database``, ``--redis-url``), two daphne processes started with
+bench/servers.py, a moderator account. Everything on 127.0.0.1; servers stopped on exit."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from types import TracebackType
 import httpx
 import redis
 
-from tests.e2e.servers import Daphne
+from bench.servers import Daphne
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
@@ -67,7 +67,7 @@ class AnticheatStack:
             client.close()
         try:
             for server in self.servers:
-                server.start(wait=False)
+                server.start()
             for server in self.servers:
                 server.wait_ready(path="/readyz", timeout=60)
         except BaseException:

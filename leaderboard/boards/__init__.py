@@ -1,4 +1,4 @@
-"""Named leaderboards (API.md, "Named leaderboards").
+"""Named leaderboards (docs/api.md, "Named leaderboards").
 
 How it fits together:
 - ``models``: ``Leaderboard``, ``LeaderboardPeriod`` (written by the reset task) and

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 from django.contrib import admin
 
@@ -47,7 +49,7 @@ class LeaderboardForm(forms.ModelForm):
         return value
 
     def clean(self) -> dict:
-        data = super().clean()
+        data = cast(dict[str, Any], super().clean())  # ModelForm.clean() returns cleaned_data
         board = self.instance
         if board.pk and board.has_records and any(
             data.get(name) != getattr(board, name) for name in services.LOCKED_WHEN_RECORDED if name in data

@@ -1,5 +1,5 @@
 """The friends board of a named board: the caller and the players they follow, ranked
-among themselves, with each one's board rank (API.md, ``records/friends``).
+among themselves, with each one's board rank (docs/api.md, ``records/friends``).
 
 The same reads as ``global`` (``leaderboard/friends.py``): one Lua call on the board's
 sorted set (its members carry the rank score, so "higher is better" on both sort orders),
@@ -26,6 +26,7 @@ def board_friends_records(*, user: User, key: str, period: str = "current") -> l
     standings = target.read(lambda source: board_standings(source, ids))
     # Rank scores back to the board's scores; ``asc`` boards rank the lower score first.
     standings = {uid: replace(found, score=target.score_of(found.score)) for uid, found in standings.items()}
+    assert target.board is not None and target.period is not None  # a named board (global is served apart)
     records = friend_records(players, standings, descending=not target.board.ascending)
     metadata = {str(user_id): value for user_id, value in LeaderboardRecord.objects.filter(
         board=target.board, period_start=target.period.start, user_id__in=list(standings),

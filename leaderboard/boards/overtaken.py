@@ -1,4 +1,4 @@
-"""``rank:overtaken`` on named boards: who a record write passed (API.md, Players).
+"""``rank:overtaken`` on named boards: who a record write passed (docs/api.md, Players).
 
 A board's set ranks by ``rank_score`` (the score, negated on ``asc`` boards), so "passed"
 is the same on both sort orders: every player whose rank score lies strictly between the

@@ -37,6 +37,7 @@ def board_row_committed(row: ScoreHistory, standing: BoardStanding | None) -> No
     way is looked up in the records table instead.
     """
     board = row.board
+    assert board is not None and row.board_period_start is not None  # called for board rows only
     if standing is None:
         record = LeaderboardRecord.objects.filter(
             board_id=row.board_id, period_start=row.board_period_start, user_id=row.user_id

@@ -11,6 +11,9 @@ inside one script, so no other client ever sees it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+from redis.commands.core import Script
 
 from ..redis_store import RedisBoard, decode_member, member_for, scripts
 from ..rows import Row, assign_ranks
@@ -42,7 +45,7 @@ if #items > 0 then higher = redis.call('ZCOUNT', KEYS[1], '(' .. items[2], '+inf
 return {start, redis.call('ZCARD', KEYS[1]), higher, items}
 """
 
-_registered: dict[int, object] = {}
+_registered: dict[int, Script] = {}
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,7 @@ def page_after(board: RedisBoard, after: Position | None, limit: int) -> tuple[l
     if script is None:
         script = _registered[id(board.client)] = board.client.register_script(_PAGE)
     scripts(board.client)  # the ranking scripts share the client: register once, here too
-    args = ["", "", limit] if after is None else [
+    args: list[Any] = ["", "", limit] if after is None else [
         after.rank_score, member_for(after.user_id, after.updated_at_us), limit
     ]
     answer = script(keys=[board.keys.zset, board.keys.ready], args=args, client=board.client)
@@ -85,7 +88,7 @@ local counts = {}
 for i = 2, #ARGV do counts[#counts + 1] = redis.call('ZCOUNT', KEYS[1], '(' .. ARGV[i], '+inf') end
 return {mine, counts}
 """
-_above_scripts: dict[int, object] = {}
+_above_scripts: dict[int, Script] = {}
 
 
 def ranks_among_others(board: RedisBoard, user_id: str, rank_scores: list[int]) -> list[int]:
@@ -111,7 +114,7 @@ local start = math.max(0, position - radius)
 local items = redis.call('ZREVRANGE', KEYS[1], start, position + radius, 'WITHSCORES')
 return {start, redis.call('ZCOUNT', KEYS[1], '(' .. items[2], '+inf'), items}
 """
-_around_scripts: dict[int, object] = {}
+_around_scripts: dict[int, Script] = {}
 
 
 def around_after(board: RedisBoard, user_id: str, radius: int) -> list[Row] | None:

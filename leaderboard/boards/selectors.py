@@ -60,12 +60,14 @@ class Target:
     def sql(self) -> SqlRanking:
         if self.board is None:
             return SqlRanking(ranked_players(), "score", "score_updated_at", "id")
+        assert self.period is not None  # a named board always has a period
         return SqlRanking(store.ranked_records(self.board.pk, self.period.start), "rank_score", "reached_at", "user_id")
 
     def fast(self, *, checked: bool = True) -> RedisBoard | None:
         if self.board is None:
             found = ranking.board_for(window_for("all"))
             return found if isinstance(found, RedisBoard) else None
+        assert self.period is not None
         return store.redis_board(self.board.pk, self.period, checked=checked)
 
     def read(self, query: Callable[[Any], T]) -> T:
@@ -85,7 +87,8 @@ class Target:
         if fast is not None:
             try:
                 found = page_after(fast, after, limit)
-                if found is None and self.board is not None and store.rebuild(self.board.pk, self.period):
+                if (found is None and self.board is not None and self.period is not None
+                        and store.rebuild(self.board.pk, self.period)):
                     found = page_after(fast, after, limit)
                 if found is not None:
                     return found
@@ -166,6 +169,7 @@ def records_for(target: Target, rows: list[Row]) -> list[RecordData]:
     if target.board is None:
         found = {str(r["id"]): {**r, "metadata": {}} for r in User.objects.filter(id__in=ids).values("id", *NAME_FIELDS)}
     else:
+        assert target.period is not None  # a named board
         found = {
             str(r["user_id"]): {**r, **{f: r[f"user__{f}"] for f in NAME_FIELDS}}
             for r in LeaderboardRecord.objects.filter(

@@ -189,7 +189,7 @@ def record_submit(
     record = written.record
     # Counted among the others, so it holds whether or not the set has the write yet.
     first = written.previous_score is None
-    wanted = [record.rank_score] + ([] if first else [board.rank_score(written.previous_score)])
+    wanted = [record.rank_score] + ([] if written.previous_score is None else [board.rank_score(written.previous_score)])
     ranks = ranks_for(Target(key, board, written.period), wanted, exclude_user_id=uid)
     return {
         "rank": ranks[0], "userId": uid, "username": player.username,

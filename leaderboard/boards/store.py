@@ -12,6 +12,7 @@ reader that takes its lock, everyone else reading SQL meanwhile.
 from __future__ import annotations
 
 import logging
+from collections.abc import Set as AbstractSet
 from datetime import datetime, timedelta
 
 import redis
@@ -114,7 +115,7 @@ def _mark_stale(board_id: int, period: PeriodWindow) -> None:
         logger.warning("Board %s period %s is stale and Redis is unreachable", board_id, period.id)
 
 
-def current_totals(sets: list[tuple[int, PeriodWindow]], empty: set[int] = frozenset()) -> dict[int, int]:
+def current_totals(sets: list[tuple[int, PeriodWindow]], empty: AbstractSet[int] = frozenset()) -> dict[int, int]:
     """Players on each (board, period): 0 for the ``empty`` boards (no record ever), one
     Redis round trip for the others, one SQL query for those whose set is not ready."""
     totals: dict[int, int] = dict.fromkeys(empty, 0)

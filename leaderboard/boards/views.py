@@ -1,4 +1,4 @@
-"""Thin named leaderboard APIs (API.md, "Named leaderboards")."""
+"""Thin named leaderboard APIs (docs/api.md, "Named leaderboards")."""
 
 from __future__ import annotations
 

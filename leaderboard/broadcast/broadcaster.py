@@ -67,7 +67,7 @@ def disconnect_banned_user(user_id: UUID) -> None:
 
 def disconnect_revoked_user(user_id: UUID) -> None:
     """Close every open socket of a deactivated or re-passworded account with code 4401:
-    the tokens they were opened with no longer work (API.md, Revocation)."""
+    the tokens they were opened with no longer work (docs/api.md, Revocation)."""
     try:
         channel.group_send(user_group(user_id), {"type": "player.revoked"})
     except ERRORS:
@@ -184,7 +184,7 @@ def _notify_pushed_down(before: list[selectors.Entry], after: list[selectors.Ent
     for old in before:
         current = now.get(old["userId"])
         if current is None:
-            row = ranking.read("all", lambda board, uid=old["userId"]: board.standing(uid))
+            row = ranking.read("all", lambda board, uid=old["userId"]: board.standing(uid))  # type: ignore[misc]  # a lambda with a default
             if row is None:
                 continue  # banned or gone: not on the board at all
             new_rank, score = row.rank, row.score

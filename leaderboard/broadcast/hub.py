@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -144,7 +144,7 @@ class Hub:
             if message.get("type") == "hub.board":
                 await self.deliver(message)
 
-    async def deliver(self, state: dict) -> None:
+    async def deliver(self, state: Mapping[str, Any]) -> None:
         """Fan out a board (``seq``, ``live``, ``scoreboard``) unless a newer one was sent.
 
         One group carries every board: a named board's message names it (``board``), and

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 import orjson
@@ -137,7 +138,7 @@ def shared_state() -> SharedState:
     return RedisState() if redis_configured() else LocalState()
 
 
-def previous_scores(entries: list[dict], before: BoardState | None, ledger: QuerySet) -> dict[str, int]:
+def previous_scores(entries: Sequence[Mapping[str, Any]], before: BoardState | None, ledger: QuerySet) -> dict[str, int]:
     """Each entry's score at the previous update (the ``change`` of the scoreboard dialect):
     a newcomer's from its rows of ``ledger`` (the board's ledger rows) since then."""
     if before is None:

@@ -11,7 +11,7 @@ from django import forms
 from django.contrib.auth.models import Group
 
 from accounts.models import User
-from tests.conftest import PASSWORD, make_player
+from tests.helpers.players import PASSWORD, make_player
 
 pytestmark = pytest.mark.django_db
 ESCALATION = {"is_superuser": "on", "is_staff": "on", "is_service_account": "on"}

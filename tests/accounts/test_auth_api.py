@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from accounts.models import User
-from tests.conftest import PASSWORD
+from tests.helpers.players import PASSWORD
 
 REGISTER = "/api/v1/auth/register"
 LOGIN = "/api/v1/auth/login"

@@ -8,8 +8,8 @@ import pytest
 
 from accounts.friends import MAX_FRIENDS
 from accounts.models import Follow, User
-from tests.conftest import make_player
-from tests.racing import race
+from tests.helpers.players import make_player
+from tests.helpers.racing import race
 
 pytestmark = pytest.mark.django_db
 

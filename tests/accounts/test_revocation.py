@@ -1,4 +1,4 @@
-"""Revocation (API.md, "Accounts"): deactivation, a new password, logout, refresh reuse and
+"""Revocation (docs/api.md, "Accounts"): deactivation, a new password, logout, refresh reuse and
 the session's maximum age, each through the HTTP API, each effective on the next request."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from django.db.models import F
 from rest_framework.test import APIClient
 
 from accounts.models import LoginSession, User
-from tests.conftest import PASSWORD
+from tests.helpers.players import PASSWORD
 
 LOGIN = "/api/v1/auth/login"
 REFRESH = "/api/v1/auth/refresh"

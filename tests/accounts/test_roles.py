@@ -1,4 +1,4 @@
-"""Roles (API.md, "Accounts"): admin = superuser, or staff holding anticheat.moderate."""
+"""Roles (docs/api.md, "Accounts"): admin = superuser, or staff holding anticheat.moderate."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group, Permission
 
 from accounts.models import User
 from accounts.tokens import issue_token_pair
-from tests.conftest import PASSWORD, make_player
+from tests.helpers.players import PASSWORD, make_player
 
 pytestmark = pytest.mark.django_db
 LOGIN = "/api/v1/auth/login"

@@ -1,10 +1,10 @@
-"""Usernames are ASCII and compared without case (API.md, "Accounts")."""
+"""Usernames are ASCII and compared without case (docs/api.md, "Accounts")."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.conftest import PASSWORD, make_player
+from tests.helpers.players import PASSWORD, make_player
 
 pytestmark = pytest.mark.django_db
 LOGIN = "/api/v1/auth/login"

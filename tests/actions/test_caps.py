@@ -1,4 +1,4 @@
-"""Per-type caps and reference lists (API.md, "Limits" and the errors of /actions/*)."""
+"""Per-type caps and reference lists (docs/api.md, "Limits" and the errors of /actions/*)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pytest
 
 from actions.admin import ActionTypeForm
 from actions.models import ActionToken, ActionType
-from tests.actions.support import error_of
-from tests.conftest import make_player, request_token
-from tests.racing import race
+from tests.helpers.actions import error_of, request_token
+from tests.helpers.players import make_player
+from tests.helpers.racing import race
 
 pytestmark = pytest.mark.django_db
 

@@ -16,8 +16,9 @@ from django.db.models import Sum
 
 from accounts.models import User
 from leaderboard.models import ScoreHistory
-from tests.conftest import age_action, complete_token, make_player, request_token
-from tests.racing import race
+from tests.helpers.actions import age_action, complete_token, request_token
+from tests.helpers.players import make_player
+from tests.helpers.racing import race
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from actions.models import ActionToken
-from tests.conftest import request_token
+from tests.helpers.actions import request_token
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from actions import services
-from tests.conftest import age_action, complete_token, make_player, production_shape, proof_for, request_token
+from tests.helpers.actions import age_action, complete_token, proof_for, request_token
+from tests.helpers.players import make_player
+from tests.helpers.stores import production_shape
 
 BUDGET = 8
 # On the SQL store (embedded defaults) the ranking is the database: after the commit, one more

@@ -8,8 +8,15 @@ import pytest
 from actions.models import ActionToken
 from anticheat.models import AuditEntry
 from leaderboard.models import ScoreHistory
-from tests.actions.support import checksum_for, error_of, token_error
-from tests.conftest import age_action, complete_token, proof_for, request_token
+from tests.helpers.actions import (
+    age_action,
+    checksum_for,
+    complete_token,
+    error_of,
+    proof_for,
+    request_token,
+    token_error,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""The timing rule (API.md, "The proof") on every completion path: the server's clock
+"""The timing rule (docs/api.md, "The proof") on every completion path: the server's clock
 decides, a proof never weakens it, and a refused completion changes nothing."""
 
 from __future__ import annotations
@@ -7,8 +7,7 @@ import pytest
 
 from actions.models import ActionToken
 from leaderboard.models import ScoreHistory
-from tests.actions.support import token_error
-from tests.conftest import age_action, complete_token, request_token
+from tests.helpers.actions import age_action, complete_token, request_token, token_error
 
 pytestmark = pytest.mark.django_db
 

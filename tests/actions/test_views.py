@@ -10,8 +10,8 @@ from accounts.models import User
 from actions.models import ActionToken
 from anticheat.models import AuditEntry
 from leaderboard.models import ScoreHistory
-from tests.actions.support import error_of, token_error
-from tests.conftest import age_action, complete_token, make_player, proof_for, request_token
+from tests.helpers.actions import age_action, complete_token, error_of, proof_for, request_token, token_error
+from tests.helpers.players import make_player
 
 pytestmark = pytest.mark.django_db
 

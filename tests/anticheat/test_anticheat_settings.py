@@ -27,7 +27,7 @@ def test_it_reads_a_good_threshold(monkeypatch):
 
 def test_it_recomputes_baselines_on_demand(db, settings):
     from leaderboard.services import score_history_record
-    from tests.conftest import make_player
+    from tests.helpers.players import make_player
 
     settings.ANTICHEAT_BASELINE_MIN_PLAYERS = 3
     for i in range(3):

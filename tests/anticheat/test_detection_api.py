@@ -14,11 +14,10 @@ from accounts.models import User
 from anticheat.baselines import baseline_compute, baseline_get, baselines_refresh
 from anticheat.models import AuditEntry, Flag
 from leaderboard.services import score_history_record
-from tests.anticheat import moderation_support
-from tests.conftest import age_action, complete_token, make_player, request_token
+from tests.helpers.actions import age_action, complete_token, request_token
+from tests.helpers.players import make_player
 
 pytestmark = pytest.mark.django_db
-admin_user = moderation_support.admin_user
 
 
 def play(client, server_ms: int, claim_ms: int | None = None, action_type: str = "COMPLETE_LEVEL"):

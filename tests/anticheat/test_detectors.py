@@ -1,6 +1,6 @@
 """Each detector fires on its bot signature and stays silent on human-like play.
 
-The detectors are pure functions of a trace (``tests/anticheat/traces.py``); the API
+The detectors are pure functions of a trace (``tests/helpers/traces.py``); the API
 tests at the end check the wiring: flags on the right ledger row, the ban at the
 threshold, and a detector error never blocking a score.
 """
@@ -12,8 +12,7 @@ import random
 import pytest
 
 from anticheat.baselines import Baseline
-
-from .traces import MIN_MS, bot, human, reasons, replay
+from tests.helpers.traces import MIN_MS, bot, human, reasons, replay
 
 
 def first_flag(steps, **kwargs) -> tuple[int, set[str]] | None:

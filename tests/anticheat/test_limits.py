@@ -13,7 +13,7 @@ from actions.models import ActionToken
 from anticheat.models import AuditEntry
 from scoreboard_project.errors import RateLimitExceeded
 from scoreboard_project.limits import check_leaderboard_read, check_my_score_read
-from tests.conftest import age_action, complete_token, request_token
+from tests.helpers.actions import age_action, complete_token, request_token
 
 pytestmark = pytest.mark.django_db
 

@@ -9,13 +9,8 @@ from accounts.models import User
 from actions.models import ActionType
 from anticheat.models import AuditEntry, Flag
 from leaderboard.models import ScoreHistory
-from tests.anticheat import moderation_support
-from tests.anticheat.moderation_support import flag_for
-from tests.conftest import make_player
-
-# Fixtures shared by the moderation tests (tests/anticheat/conftest.py belongs to the anti-cheat tests).
-side_effects = moderation_support.side_effects
-admin_user = moderation_support.admin_user
+from tests.helpers.moderation import flag_for
+from tests.helpers.players import make_player
 
 XSS = "<img src=x onerror=alert(1)>"
 ESCAPED = "&lt;img src=x onerror=alert(1)&gt;"

@@ -1,20 +1,13 @@
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from django.db.models import Sum
 
 from accounts.models import User
 from anticheat.models import AuditEntry, Flag
 from leaderboard.models import ScoreHistory
-from tests.anticheat import moderation_support
-from tests.anticheat.moderation_support import flag_for
-from tests.conftest import make_player
-
-# Fixtures shared by the moderation tests (tests/anticheat/conftest.py belongs to the anti-cheat tests).
-side_effects = moderation_support.side_effects
-admin_user = moderation_support.admin_user
+from tests.helpers.moderation import flag_for
+from tests.helpers.players import make_player
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -126,7 +119,7 @@ def test_it_answers_invalid_json_with_400(alice, mod_client):
 
 @pytest.mark.parametrize(
     ("user_id", "status", "code"),
-    [(str(uuid.uuid4()), 404, "NOT_FOUND"), ("not-a-uuid", 400, "VALIDATION_ERROR"),
+    [("6f1c9a52-0d4e-4b7e-9a53-2b1f0c8d7e41", 404, "NOT_FOUND"), ("not-a-uuid", 400, "VALIDATION_ERROR"),
      ("1' OR '1'='1", 400, "VALIDATION_ERROR")],
 )
 def test_it_answers_404_for_unknown_users_and_400_for_bad_ids(mod_client, user_id, status, code, db):

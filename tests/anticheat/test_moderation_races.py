@@ -9,14 +9,9 @@ from anticheat import moderation
 from anticheat.exceptions import FlagAlreadySettled
 from anticheat.models import AuditEntry, Flag
 from leaderboard.models import ScoreHistory
-from tests.anticheat import moderation_support
-from tests.anticheat.moderation_support import flag_for
-from tests.conftest import make_player
-from tests.racing import race
-
-# Fixtures shared by the moderation tests (tests/anticheat/conftest.py belongs to the anti-cheat tests).
-side_effects = moderation_support.side_effects
-admin_user = moderation_support.admin_user
+from tests.helpers.moderation import flag_for
+from tests.helpers.players import make_player
+from tests.helpers.racing import race
 
 pytestmark = pytest.mark.production_shape
 

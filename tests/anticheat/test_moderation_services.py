@@ -9,13 +9,8 @@ from anticheat.exceptions import CannotBanStaff, FlagAlreadySettled
 from anticheat.models import AuditEntry, Flag
 from leaderboard.models import ScoreHistory
 from scoreboard_project.errors import ValidationFailed
-from tests.anticheat import moderation_support
-from tests.anticheat.moderation_support import flag_for
-from tests.conftest import make_player
-
-# Fixtures shared by the moderation tests (tests/anticheat/conftest.py belongs to the anti-cheat tests).
-side_effects = moderation_support.side_effects
-admin_user = moderation_support.admin_user
+from tests.helpers.moderation import flag_for
+from tests.helpers.players import make_player
 
 
 def ledger_sum(user: User) -> int:

@@ -17,9 +17,9 @@ from accounts.tokens import issue_token_pair
 from bench.anticheat.families import population
 from bench.anticheat.population import run_population
 from bench.anticheat.report import render, summary
-from tests.conftest import make_player
-from tests.e2e.conftest import child_server_env
-from tests.e2e.servers import daphne_pair
+from tests.helpers.child_servers import child_server_env
+from tests.helpers.players import make_player
+from tests.helpers.servers import daphne_pair
 
 pytestmark = [pytest.mark.production_shape, pytest.mark.django_db(transaction=True)]
 

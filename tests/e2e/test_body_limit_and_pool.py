@@ -13,9 +13,9 @@ import redis
 from channels.db import database_sync_to_async as sync_to_async
 
 from accounts.tokens import issue_token_pair
-from tests.conftest import make_player
-from tests.e2e.conftest import child_server_env
-from tests.e2e.servers import Daphne
+from tests.helpers.child_servers import child_server_env
+from tests.helpers.players import make_player
+from tests.helpers.servers import Daphne
 
 pytestmark = [pytest.mark.production_shape, pytest.mark.django_db(transaction=True)]
 MIB = 1024 * 1024

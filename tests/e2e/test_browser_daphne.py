@@ -13,8 +13,8 @@ from playwright.sync_api import expect
 from accounts.models import User
 from anticheat.models import AuditEntry
 from leaderboard.services import score_history_record
-from tests.conftest import PASSWORD, make_player
-from tests.e2e.conftest import DaphneServer, complete_over_http, off_loop, server_env
+from tests.helpers.child_servers import DaphneServer, complete_over_http, off_loop, server_env
+from tests.helpers.players import PASSWORD, make_player
 
 pytestmark = [pytest.mark.browser, pytest.mark.production_shape]
 

@@ -7,8 +7,8 @@ from playwright.sync_api import expect
 
 from accounts.display_names import display_name_set
 from accounts.models import User
-from tests.conftest import make_player
-from tests.e2e.conftest import complete_over_http, off_loop
+from tests.helpers.child_servers import complete_over_http, off_loop
+from tests.helpers.players import make_player
 
 pytestmark = [pytest.mark.browser, pytest.mark.production_shape]
 XSS = "<img src=x onerror=alert(1)>"

@@ -20,8 +20,9 @@ from playwright.sync_api import expect
 
 from accounts.models import User
 from accounts.tokens import issue_token_pair
-from tests.conftest import make_player
-from tests.e2e.conftest import ARTIFACTS, ROOT
+from tests.helpers.child_servers import ARTIFACTS
+from tests.helpers.players import make_player
+from tests.helpers.servers import ROOT
 
 pytestmark = pytest.mark.browser
 

@@ -13,9 +13,9 @@ from websockets.asyncio.client import connect
 from accounts.tokens import issue_token_pair
 from leaderboard.broadcast import broadcaster
 from leaderboard.services import score_history_record
-from tests.conftest import make_player
-from tests.e2e.conftest import child_server_env, complete_over_http
-from tests.e2e.servers import daphne_pair, next_message
+from tests.helpers.child_servers import child_server_env, complete_over_http
+from tests.helpers.players import make_player
+from tests.helpers.servers import daphne_pair, next_message
 
 pytestmark = [pytest.mark.production_shape, pytest.mark.django_db(transaction=True)]
 

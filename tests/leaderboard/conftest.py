@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from channels.layers import channel_layers
@@ -12,9 +12,8 @@ from accounts.models import User
 from leaderboard import ws_limits
 from leaderboard.boards import live as board_live
 from leaderboard.broadcast import broadcaster
-from tests.conftest import make_player, production_shape
-
-T0 = datetime(2026, 1, 1, tzinfo=UTC)
+from tests.helpers.players import T0, make_player
+from tests.helpers.stores import production_shape
 
 
 @pytest.fixture(autouse=True)

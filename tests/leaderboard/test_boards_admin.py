@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from leaderboard.boards.models import Leaderboard, LeaderboardPeriod
-from tests.conftest import make_player
-from tests.leaderboard.boards_support import admin_account, new_board, write
+from tests.helpers.boards import admin_account, new_board, write
+from tests.helpers.players import make_player
 
 pytestmark = pytest.mark.django_db
 

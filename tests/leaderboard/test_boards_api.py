@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from leaderboard.boards.models import Leaderboard
-from tests.leaderboard.boards_support import admin_account, new_board, write
+from tests.helpers.boards import admin_account, new_board, write
 
 pytestmark = pytest.mark.django_db
 

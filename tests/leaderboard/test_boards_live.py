@@ -12,11 +12,10 @@ from anticheat.moderation import ban_player
 from leaderboard.boards import services
 from leaderboard.boards.models import Leaderboard
 from leaderboard.broadcast.hub import get_hub
-from scoreboard_project.asgi import application
-from tests.conftest import make_player
-from tests.leaderboard.boards_support import new_board
-from tests.leaderboard.test_sse import Stream
-from tests.leaderboard.wsutil import close_code, next_json, open_socket, wait_for_json
+from tests.helpers.boards import new_board
+from tests.helpers.players import make_player
+from tests.helpers.sockets import close_code, next_json, open_socket, wait_for_json
+from tests.helpers.sse import Stream
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -110,14 +109,8 @@ async def test_it_streams_a_board_over_sse():
 class BoardStream(Stream):
     """The SSE stream of one board (``?board=``)."""
 
-    def __init__(self, board: str) -> None:  # noqa: super().__init__ would open the global stream
-        self.inbox, self.outbox = asyncio.Queue(), asyncio.Queue()
-        scope = {"type": "http", "http_version": "1.1", "method": "GET", "path": "/api/v1/leaderboard/stream",
-                 "raw_path": b"/api/v1/leaderboard/stream", "query_string": f"board={board}".encode(),
-                 "root_path": "", "scheme": "http", "headers": [(b"host", b"localhost")],
-                 "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 80)}
-        self.inbox.put_nowait({"type": "http.request", "body": b"", "more_body": False})
-        self.task = asyncio.create_task(application(scope, self.inbox.get, self.outbox.put))
+    def __init__(self, board: str) -> None:
+        super().__init__(query=f"board={board}")
 
 
 async def test_it_resends_a_boards_top_10_when_a_player_on_it_is_banned():

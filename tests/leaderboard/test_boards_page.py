@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import make_player
-from tests.leaderboard.boards_support import new_board, write
+from tests.helpers.boards import new_board, write
+from tests.helpers.players import make_player
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

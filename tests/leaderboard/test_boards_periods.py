@@ -11,8 +11,8 @@ from django.db import connection
 from leaderboard.boards import resets, selectors
 from leaderboard.boards.models import LeaderboardPeriod
 from leaderboard.boards.schedule import period_id, window_at
-from tests.conftest import make_player
-from tests.leaderboard.boards_support import new_board, write
+from tests.helpers.boards import new_board, write
+from tests.helpers.players import make_player
 
 EPOCH_MONTH = datetime(2026, 3, 1, tzinfo=UTC)
 

@@ -13,8 +13,8 @@ from anticheat.moderation import ban_player, unban_player
 from leaderboard.boards import selectors
 from leaderboard.boards.models import LeaderboardRecord
 from leaderboard.models import ScoreHistory
-from tests.conftest import make_player
-from tests.leaderboard.boards_support import new_board, page, write
+from tests.helpers.boards import new_board, page, write
+from tests.helpers.players import make_player
 
 pytestmark = pytest.mark.django_db(transaction=True)
 T = datetime(2026, 6, 1, tzinfo=UTC)

@@ -14,8 +14,9 @@ from django.db.models import Sum
 from leaderboard.boards import selectors, services
 from leaderboard.boards.models import Leaderboard, LeaderboardRecord
 from leaderboard.models import ScoreHistory
-from tests.conftest import age_action, complete_token, make_player, request_token
-from tests.leaderboard.boards_support import new_board
+from tests.helpers.actions import age_action, complete_token, request_token
+from tests.helpers.boards import new_board
+from tests.helpers.players import make_player
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -14,9 +14,9 @@ import pytest
 
 from anticheat import moderation
 from leaderboard.broadcast import broadcaster, channel
-from tests.anticheat.moderation_support import flag_for
-from tests.conftest import age_action, complete_token, request_token
-from tests.leaderboard.boards_support import new_board, write
+from tests.helpers.actions import age_action, complete_token, request_token
+from tests.helpers.boards import new_board, write
+from tests.helpers.moderation import flag_for
 
 
 class Seen:

@@ -9,7 +9,7 @@ from django.db.models import Sum
 from accounts.models import User
 from leaderboard import selectors
 from leaderboard.models import ScoreHistory
-from tests.conftest import production_shape
+from tests.helpers.stores import production_shape
 
 
 def test_it_seeds_demo_players_whose_ledger_matches_their_scores(db):

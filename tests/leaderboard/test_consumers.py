@@ -16,7 +16,7 @@ from leaderboard.broadcast import broadcaster
 from leaderboard.broadcast.hub import get_hub
 from leaderboard.services import score_history_record
 from scoreboard_project.asgi import application
-from tests.leaderboard.wsutil import close_code, next_json, open_socket, wait_for_json
+from tests.helpers.sockets import close_code, next_json, open_socket, wait_for_json
 
 pytestmark = pytest.mark.django_db(transaction=True)
 LIVE, SCOREBOARD = "/ws/leaderboard/live", "/ws/scoreboard"

@@ -7,7 +7,7 @@ from channels.db import database_sync_to_async
 
 from accounts.display_names import display_name_set
 from leaderboard.broadcast.hub import get_hub
-from tests.leaderboard.wsutil import next_json, open_socket, wait_for_json
+from tests.helpers.sockets import next_json, open_socket, wait_for_json
 
 pytestmark = pytest.mark.django_db(transaction=True)
 XSS = "<img src=x onerror=alert(1)>"

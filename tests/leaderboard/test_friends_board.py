@@ -79,7 +79,7 @@ def test_it_reads_redis_in_one_round_trip(settings, circle, monkeypatch):
 
 def test_it_ranks_friends_on_a_named_board_in_its_sort_order(store, client_for, player):
     from accounts.models import Follow
-    from tests.leaderboard.boards_support import new_board, write
+    from tests.helpers.boards import new_board, write
 
     alice, bob, carol, dave = (player(name, 0) for name in ("alice", "bob", "carol", "dave"))
     Follow.objects.bulk_create([Follow(follower=alice, followee=u) for u in (bob, carol)])

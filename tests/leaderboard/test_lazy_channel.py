@@ -7,7 +7,7 @@ from channels.layers import get_channel_layer
 
 from accounts.tokens import issue_token_pair
 from leaderboard.broadcast.hub import get_hub
-from tests.leaderboard.wsutil import next_json, open_socket
+from tests.helpers.sockets import next_json, open_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 LIVE = "/ws/leaderboard/live"

@@ -15,7 +15,7 @@ from accounts.models import User
 from leaderboard import ledger
 from leaderboard.models import ScoreHistory
 from leaderboard.services import score_history_record
-from tests.racing import race
+from tests.helpers.racing import race
 
 TABLE = ScoreHistory._meta.db_table
 
@@ -182,7 +182,7 @@ def test_it_chains_seeded_demo_rows_too():
 def test_it_chains_named_board_rows_with_the_players_other_rows(alice):
     """A board write (a game server's record, a completion feeding a board) is a link of the
     same chain: verify_ledger walks it, and an edit of a board row is named."""
-    from tests.leaderboard.boards_support import new_board, write
+    from tests.helpers.boards import new_board, write
 
     board = new_board("arena", operator="incr")
     score_history_record(user=alice, increment=100)

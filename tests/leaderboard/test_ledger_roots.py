@@ -14,7 +14,7 @@ from accounts.models import User
 from leaderboard import ledger, ledger_roots
 from leaderboard.models import LedgerRoot, ScoreHistory
 from leaderboard.services import score_history_record
-from tests.racing import race
+from tests.helpers.racing import race
 
 
 def _score(user: User, points: int) -> ScoreHistory:

@@ -13,9 +13,8 @@ from leaderboard import ranking
 from leaderboard.broadcast.hub import get_hub
 from leaderboard.overtaken import LIMIT, passed_players
 from leaderboard.services import score_history_record
-from tests.conftest import make_player
-from tests.leaderboard.conftest import T0
-from tests.leaderboard.wsutil import next_json, open_socket
+from tests.helpers.players import T0, make_player
+from tests.helpers.sockets import next_json, open_socket
 
 
 def _passed(user: User, old: int, new: int, old_minutes: float):
@@ -92,7 +91,7 @@ async def test_it_tells_both_dialects_never_coalesced(settings):
 @pytest.mark.django_db(transaction=True)
 async def test_it_tells_the_players_passed_on_a_named_board(settings):
     """A speedrun (``asc``) board: a faster time passes the slower ones between."""
-    from tests.leaderboard.boards_support import new_board, write
+    from tests.helpers.boards import new_board, write
 
     settings.BOARD_RESET_CLOCK = False
     alice = await database_sync_to_async(make_player)("alice")

@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from leaderboard.pages import top_entries
-from tests.conftest import make_player
+from tests.helpers.players import make_player
 
 XSS = "<img src=x onerror=alert(1)>"
 

@@ -10,8 +10,8 @@ from leaderboard import ranking
 from leaderboard.periods import window_for
 from leaderboard.redis_store import RedisBoard
 from leaderboard.services import score_history_record
-from tests.conftest import make_player
-from tests.racing import race
+from tests.helpers.players import make_player
+from tests.helpers.racing import race
 
 pytestmark = [pytest.mark.production_shape, pytest.mark.django_db]
 

@@ -1,4 +1,4 @@
-"""Socket and stream caps hold for as long as the connections live (API.md, "Limits")."""
+"""Socket and stream caps hold for as long as the connections live (docs/api.md, "Limits")."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from accounts.tokens import issue_token_pair
 from leaderboard.broadcast.hub import get_hub
 from scoreboard_project.asgi import application
 from scoreboard_project.redis_client import get_redis, redis_key
-from tests.conftest import production_shape
-from tests.leaderboard.test_sse import Stream
-from tests.leaderboard.wsutil import close_code, next_json
+from tests.helpers.sockets import close_code, next_json
+from tests.helpers.sse import Stream
+from tests.helpers.stores import production_shape
 
 pytestmark = pytest.mark.django_db(transaction=True)
 LIVE = "/ws/leaderboard/live"

@@ -10,8 +10,8 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from accounts.tokens import issue_token_pair
 from leaderboard.broadcast.hub import get_hub
-from tests.leaderboard.test_sse import Stream
-from tests.leaderboard.wsutil import close_code, next_json, open_socket
+from tests.helpers.sockets import close_code, next_json, open_socket
+from tests.helpers.sse import Stream
 
 pytestmark = pytest.mark.django_db(transaction=True)
 LIVE, SCOREBOARD = "/ws/leaderboard/live", "/ws/scoreboard"

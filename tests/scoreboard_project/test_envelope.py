@@ -7,7 +7,7 @@ import re
 import pytest
 from django.test import Client
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.scoreboard_project.urls_for_tests")]
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.helpers.urls")]
 
 LOGIN = "/api/v1/auth/login"
 

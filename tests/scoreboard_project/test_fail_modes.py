@@ -14,7 +14,8 @@ from django.test import Client, override_settings
 
 from leaderboard.ws_limits import acquire_anonymous_lease
 from scoreboard_project.limits import CAPS, CLOSED, OPEN, POLICIES
-from tests.conftest import PASSWORD, age_action, complete_token, request_token
+from tests.helpers.actions import age_action, complete_token, request_token
+from tests.helpers.players import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -101,7 +102,7 @@ def test_the_socket_caps_fail_as_the_table_says(redis_down):
     allowed, _ = asyncio.run(acquire_anonymous_lease("192.0.2.9", "c1", 1000))
     assert allowed is (CAPS["stream.anonymous.ip"].fail == OPEN)
     assert CAPS["ws.user.open"].fail == CAPS["ws.user.new"].fail == CLOSED
-    with pytest.raises(Exception) as raised:  # the consumer closes the socket 1011 on this
+    with pytest.raises(Exception) as raised:  # the consumer closes the socket 1013 on this (leaderboard.consumers.sign_in)
         ws_limits._acquire_user("some-user", "c2")
     from leaderboard.ranking import REDIS_ERRORS
 

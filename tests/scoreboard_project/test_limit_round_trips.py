@@ -10,7 +10,8 @@ import pytest
 import redis
 
 from scoreboard_project import limit_counter
-from tests.conftest import PASSWORD, age_action, complete_token, request_token
+from tests.helpers.actions import age_action, complete_token, request_token
+from tests.helpers.players import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

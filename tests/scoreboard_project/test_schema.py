@@ -1,4 +1,4 @@
-"""The OpenAPI schema: generated without a warning, valid, and naming every path of API.md."""
+"""The OpenAPI schema: generated without a warning, valid, and naming every path of docs/api.md."""
 
 from __future__ import annotations
 

@@ -10,7 +10,8 @@ from django.core.cache import cache
 from django.test import Client
 
 from scoreboard_project.limits import login_name_key
-from tests.conftest import PASSWORD, production_shape
+from tests.helpers.players import PASSWORD
+from tests.helpers.stores import production_shape
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from django.test import Client
 
 from accounts.models import User
 from scoreboard_project.tls import https_only_settings, https_origins
-from tests.conftest import PASSWORD
+from tests.helpers.players import PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "scoreboard.example.com"

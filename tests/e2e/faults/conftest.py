@@ -14,10 +14,9 @@ from dataclasses import dataclass
 import pytest
 import redis
 
-from tests.e2e.conftest import ARTIFACTS
-from tests.e2e.servers import ROOT, Daphne, child_env, free_port
-
-from .stores import ThrowawayPostgres, ThrowawayRedis
+from tests.helpers.child_servers import ARTIFACTS
+from tests.helpers.faults.stores import ThrowawayPostgres, ThrowawayRedis
+from tests.helpers.servers import ROOT, Daphne, child_env, free_port
 
 TEMPLATE = "faults_template"
 _names = itertools.count(1)

@@ -14,8 +14,8 @@ import time
 import httpx
 import pytest
 
-from .checker import check_all
-from .load import Seen, completion_body, issue_actions, run_load, seed_players
+from tests.helpers.faults.checker import check_all
+from tests.helpers.faults.load import Seen, completion_body, issue_actions, run_load, seed_players
 
 pytestmark = [pytest.mark.faults, pytest.mark.production_shape, pytest.mark.timeout(300)]
 OUTAGE_S = 20

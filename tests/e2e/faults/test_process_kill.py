@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from .checker import check_all
-from .load import UNKNOWN, Seen, run_load, seed_players
+from tests.helpers.faults.checker import check_all
+from tests.helpers.faults.load import UNKNOWN, Seen, run_load, seed_players
 
 pytestmark = [pytest.mark.faults, pytest.mark.production_shape, pytest.mark.timeout(300)]
 

@@ -9,9 +9,9 @@ import time
 import httpx
 import pytest
 
-from .checker import sql_boards, sql_order
-from .load import completion_body, seed_players
-from .sockets import Watchers
+from tests.helpers.faults.checker import sql_boards, sql_order
+from tests.helpers.faults.load import completion_body, seed_players
+from tests.helpers.faults.sockets import Watchers
 
 pytestmark = [pytest.mark.faults, pytest.mark.production_shape, pytest.mark.timeout(300)]
 SOCKETS = 1000

@@ -11,10 +11,9 @@ import time
 import httpx
 import pytest
 
-from tests.e2e.servers import ROOT
-
-from .checker import check_all, check_ranking
-from .load import Seen, run_load, seed_players
+from tests.helpers.faults.checker import check_all, check_ranking
+from tests.helpers.faults.load import Seen, run_load, seed_players
+from tests.helpers.servers import ROOT
 
 pytestmark = [pytest.mark.faults, pytest.mark.production_shape, pytest.mark.timeout(400)]
 REBUILD_PLAYERS = 100_000

@@ -23,11 +23,10 @@ from pathlib import Path
 import pytest
 from websockets.asyncio.client import connect
 
-from tests.e2e.servers import ROOT
-
-from .checker import sql_boards, sql_order
-from .load import seed_players
-from .sockets import Watchers
+from tests.helpers.faults.checker import sql_boards, sql_order
+from tests.helpers.faults.load import seed_players
+from tests.helpers.faults.sockets import Watchers
+from tests.helpers.servers import ROOT
 
 pytestmark = [pytest.mark.faults, pytest.mark.production_shape, pytest.mark.timeout(300)]
 SLOW, WATCHERS, FLOOD_WAVES, FLOOD_SIZE, CHANGES = 40, 20, 3, 300, 1000
@@ -100,7 +99,7 @@ def test_it_closes_slow_readers_and_keeps_memory_and_delivery_bounded_under_a_co
             await asyncio.sleep(1)
             baseline = rss_mib(pid)
             churn = asyncio.create_task(asyncio.to_thread(
-                subprocess.run, [sys.executable, "-m", "tests.e2e.faults.seed", "--players", "0", "--prefix", PREFIX,
+                subprocess.run, [sys.executable, "-m", "tests.helpers.faults.seed", "--players", "0", "--prefix", PREFIX,
                                  "--churn", str(CHANGES)], cwd=ROOT, env=env, capture_output=True, timeout=240))
             flooded = asyncio.create_task(flood(url))
             while not churn.done():

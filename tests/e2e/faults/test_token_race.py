@@ -9,8 +9,8 @@ from collections import Counter
 import httpx
 import pytest
 
-from .checker import check_all
-from .load import Seen, completion_body, seed_players
+from tests.helpers.faults.checker import check_all
+from tests.helpers.faults.load import Seen, completion_body, seed_players
 
 pytestmark = [pytest.mark.faults, pytest.mark.production_shape, pytest.mark.timeout(300)]
 CLIENTS = 200

@@ -40,7 +40,7 @@ class Player:
 
 def seed_players(env: dict[str, str], count: int, *, prefix: str = "p", tokens: bool = True,
                  ledger: bool = False, timeout: float = 600) -> list[Player]:
-    command = [sys.executable, "-m", "tests.e2e.faults.seed", "--players", str(count), "--prefix", prefix]
+    command = [sys.executable, "-m", "tests.helpers.faults.seed", "--players", str(count), "--prefix", prefix]
     command += ["--tokens"] if tokens else []
     command += ["--ledger"] if ledger else []
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)

@@ -1,6 +1,6 @@
 """Players for a fault test, written by a child process on the test's own stores.
 
-``python -m tests.e2e.faults.seed --players N [--tokens] [--ledger]`` with DATABASE_URL and
+``python -m tests.helpers.faults.seed --players N [--tokens] [--ledger]`` with DATABASE_URL and
 REDIS_URL in the environment prints one JSON object: ``{"players": [{"id", "username",
 "token"?}]}``. ``--ledger`` gives each player a random score with one ledger row for it
 (five minutes ago), so a ranking rebuild has real period sums to load, and writes them in

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import psycopg
 
-from tests.conftest import ThrowawayRedis
-from tests.e2e.servers import free_port
+from tests.helpers.servers import free_port
+from tests.helpers.stores import ThrowawayRedis
 
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 __all__ = ["ThrowawayPostgres", "ThrowawayRedis"]

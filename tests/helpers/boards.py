@@ -7,7 +7,7 @@ from datetime import datetime
 from accounts.models import User
 from leaderboard.boards import services
 from leaderboard.boards.models import Leaderboard
-from tests.conftest import make_player
+from tests.helpers.players import make_player
 
 
 def admin_account() -> User:

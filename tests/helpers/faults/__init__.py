@@ -1,0 +1,1 @@
+"""Helpers of the fault tests (tests/e2e/faults/): throwaway stores, load, checks, sockets."""
