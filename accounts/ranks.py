@@ -8,8 +8,9 @@ app's own tests) a plain SQL count gives the same answer.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
-from .models import User, ranked_q
+from .models import Role, User, ranked_q
 from .shapes import UserSummary
 
 RankProvider = Callable[[User], "int | None"]
@@ -47,5 +48,5 @@ def user_summary(user: User) -> UserSummary:
         "display_name": user.display_name or user.username,
         "score": user.score,
         "rank": rank_of(user),
-        "role": user.role,
+        "role": cast(Role, user.role),
     }

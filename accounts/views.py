@@ -14,7 +14,7 @@ from scoreboard_project.responses import ok
 from scoreboard_project.schema import envelope, errors
 
 from . import services
-from .models import USERNAME_PATTERN
+from .models import USERNAME_PATTERN, User
 from .ranks import user_summary
 from .shapes import Session
 from .shapes import TokenPair as TokenPairData
@@ -23,6 +23,10 @@ from .tokens import TokenPair
 
 def _pair_data(pair: TokenPair) -> TokenPairData:
     return {"token": pair.access, "refresh_token": pair.refresh, "expires_at": pair.expires_at}
+
+
+def _session_data(user: User, pair: TokenPair) -> Session:
+    return {"user": user_summary(user), **_pair_data(pair)}
 
 
 class RegisterApi(APIView):
@@ -40,8 +44,7 @@ class RegisterApi(APIView):
     )
     def post(self, request):
         user, pair = services.player_register(**validated(self.InputSerializer, request.data))
-        data: Session = {"user": user_summary(user), **_pair_data(pair)}
-        return ok(data, status=201)
+        return ok(_session_data(user, pair), status=201)
 
 
 class LoginApi(APIView):
@@ -58,8 +61,7 @@ class LoginApi(APIView):
     )
     def post(self, request):
         user, pair = services.player_login(**validated(self.InputSerializer, request.data), client_ip=client_ip(request))
-        data: Session = {**_pair_data(pair), "user": user_summary(user)}
-        return ok(data)
+        return ok(_session_data(user, pair))
 
 
 class RefreshTokenInput(serializers.Serializer):

@@ -6,6 +6,7 @@ renderer camelizes them on the wire).
 
 from __future__ import annotations
 
+from typing import cast
 from uuid import UUID
 
 from django.db.models import QuerySet
@@ -52,7 +53,7 @@ def user_history(*, user: User, limit: int = 500) -> QuerySet[ScoreHistory]:
 
 def moderated_user_data(user: User) -> ModeratedUser:
     """The contract's ``user`` object plus ``status``."""
-    return {**user_summary(user), "status": user.status}
+    return {**user_summary(user), "status": cast(User.Status, user.status)}
 
 
 def flag_data(flag: Flag) -> FlagData:
@@ -66,7 +67,7 @@ def flag_data(flag: Flag) -> FlagData:
         "score_increment": entry.increment if entry else 0,
         "score_history_id": entry.pk if entry else None,
         "created_at": flag.created_at,
-        "status": flag.status,
+        "status": cast(Flag.Status, flag.status),
         "resolved_at": flag.resolved_at,
         "resolved_by": str(flag.resolved_by_id) if flag.resolved_by_id else None,
         "resolution_note": flag.resolution_note,
@@ -76,7 +77,7 @@ def flag_data(flag: Flag) -> FlagData:
 def history_entry_data(entry: ScoreHistory) -> HistoryEntry:
     return {
         "id": entry.pk,
-        "kind": entry.kind,
+        "kind": cast(ScoreHistory.Kind, entry.kind),
         "increment": entry.increment,
         "previous_score": entry.previous_score,
         "new_score": entry.new_score,

@@ -20,7 +20,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.http import HttpResponse
 
@@ -88,7 +90,7 @@ def _script(client):
     return found
 
 
-def render(data: dict) -> bytes:
+def render(data: Mapping[str, Any]) -> bytes:
     return JSONRenderer().render({"success": True, "data": data})
 
 

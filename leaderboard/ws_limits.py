@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import cast
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -155,9 +156,14 @@ def _piped() -> bool:
     return redis_pipe.usable(settings.REDIS_URL)
 
 
+def _pipe_url() -> str:
+    """REDIS_URL where ``_piped()`` said it is a plain redis:// URL."""
+    return cast(str, settings.REDIS_URL)
+
+
 async def _acquire_piped(holder: str, conn_id: str, max_open: int, max_new: int, lease_ms: int) -> bool:
     now, window_ms = _now_ms(), CAPS["ws.user.new"].window * 1000
-    verdict = await _acquire_script(settings.REDIS_URL, list(_keys(holder)),
+    verdict = await _acquire_script(_pipe_url(), list(_keys(holder)),
                                     [now, conn_id, max_open, max_new, lease_ms, window_ms])
     return int(verdict) == 0
 
@@ -179,14 +185,14 @@ async def release(holder: str, conn_id: str) -> None:
     if not _piped():
         await _release_in_thread(holder, conn_id)
         return
-    await redis_pipe.loop_pipe(settings.REDIS_URL).call("ZREM", _keys(holder)[0], conn_id)
+    await redis_pipe.loop_pipe(_pipe_url()).call("ZREM", _keys(holder)[0], conn_id)
 
 
 async def renew(holder: str, conn_id: str, lease_ms: int) -> None:
     if not _piped():
         await _renew_in_thread(holder, conn_id, lease_ms)
         return
-    await _renew_script(settings.REDIS_URL, [_keys(holder)[0]], [_now_ms(), conn_id, lease_ms])
+    await _renew_script(_pipe_url(), [_keys(holder)[0]], [_now_ms(), conn_id, lease_ms])
 
 
 def scope_client_ip(scope) -> str:

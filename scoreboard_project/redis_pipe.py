@@ -18,6 +18,7 @@ import collections
 import hashlib
 import time
 import weakref
+from typing import cast
 from urllib.parse import unquote, urlparse
 
 from redis.exceptions import ResponseError
@@ -163,7 +164,7 @@ class RedisPipe:
     def _send(self, protocol: _Protocol, *args) -> asyncio.Future:
         future = asyncio.get_running_loop().create_future()
         protocol.waiting.append((future, time.monotonic()))
-        protocol.transport.write(encode(*args))
+        cast(asyncio.Transport, protocol.transport).write(encode(*args))  # set before _connected() returns
         if protocol.watchdog is None:
             protocol.watchdog = asyncio.get_running_loop().call_later(TIMEOUT_S / 2, _check, protocol)
         return future
@@ -181,7 +182,7 @@ _pipes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, RedisPipe] = weakre
 
 
 def usable(url: str | None) -> bool:
-    return bool(url) and url.startswith("redis://")
+    return url is not None and url.startswith("redis://")
 
 
 def loop_pipe(url: str) -> RedisPipe:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
@@ -24,11 +26,13 @@ ERROR_ENVELOPE = serializer_for(ErrorEnvelope)()
 def envelope(name: str, data: type | serializers.Serializer | dict[str, serializers.Field]) -> serializers.Serializer:
     """``{"success": true, "data": <data>}`` as a named component; ``data`` may be a shape
     (``scoreboard_project.shapes``), a serializer or the fields of an inline one."""
-    if is_shape(data):
-        data = serializer_for(data)()
+    if isinstance(data, type) and is_shape(data):
+        body: Any = serializer_for(data)()
     elif isinstance(data, dict):
-        data = inline_serializer(f"{name}Data", fields=data)
-    return inline_serializer(name, fields={"success": serializers.BooleanField(default=True), "data": data})
+        body = inline_serializer(f"{name}Data", fields=data)
+    else:
+        body = data
+    return inline_serializer(name, fields={"success": serializers.BooleanField(default=True), "data": body})
 
 
 def errors(*statuses: int) -> dict[int, OpenApiResponse]:

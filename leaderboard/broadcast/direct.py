@@ -19,10 +19,7 @@ from __future__ import annotations
 
 import functools
 
-try:
-    from autobahn.websocket.protocol import PreparedMessage, WebSocketProtocol
-except ImportError:  # pragma: no cover - daphne (and so autobahn) is a dependency
-    PreparedMessage = WebSocketProtocol = None
+from autobahn.websocket.protocol import PreparedMessage, WebSocketProtocol
 
 SENT, SLOW, DECLINED = "sent", "slow", "declined"
 
@@ -82,7 +79,7 @@ class DirectWriter:
 
 def writer_for(send) -> DirectWriter | None:
     """A writer for the socket behind an ASGI ``send`` callable, when daphne serves it."""
-    if WebSocketProtocol is None or not isinstance(send, functools.partial) or len(send.args) != 1:
+    if not isinstance(send, functools.partial) or len(send.args) != 1:
         return None
     protocol = send.args[0]
     if not isinstance(protocol, WebSocketProtocol) or getattr(protocol, "transport", None) is None:
