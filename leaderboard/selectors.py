@@ -27,8 +27,8 @@ def entries_for(rows: list[Row]) -> list[Entry]:
     found = User.objects.filter(id__in=[row.user_id for row in rows]).values_list("id", "username", "display_name")
     names = {str(key): (username, display or username) for key, username, display in found}
     return [
-        Entry(rank=row.rank, userId=row.user_id, username=names[row.user_id][0], displayName=names[row.user_id][1],
-              score=row.score, updatedAt=iso_z(from_micros(row.updated_at_us)))
+        Entry(rank=row.rank, user_id=row.user_id, username=names[row.user_id][0],
+              display_name=names[row.user_id][1], score=row.score, updated_at=iso_z(from_micros(row.updated_at_us)))
         for row in rows
         if row.user_id in names
     ]
@@ -96,5 +96,5 @@ def leaderboard_around(*, user: User, period: Period = "all", radius: int = 5) -
 
     rows = _timed(lambda: ranking.read(period, query))
     entries = entries_for(rows)
-    me = next((entry for entry in entries if entry["userId"] == str(user.pk)), None)
+    me = next((entry for entry in entries if entry["user_id"] == str(user.pk)), None)
     return None if me is None else {"leaderboard": entries, "me": me}

@@ -1,7 +1,8 @@
 """The leaderboard's response shapes (``scoreboard_project.shapes``: the schema is generated from them).
 
-``Entry`` keeps camelCase keys: it is also the real-time payload, which the broadcaster
-serializes once per update with orjson, not through the API's camelCasing renderer.
+Keys are snake_case like every shape. ``Entry`` is also the rows of the real-time top 10,
+which the broadcaster serializes once per update with orjson: it camelCases them there
+(``scoreboard_project.case.camel_rows``), the renderer does it for the REST answers.
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ DISPLAY_NAME = Doc("what the boards show; the username when none is set")
 
 class Entry(TypedDict):
     rank: Annotated[int, Doc("1 + the number of players with a strictly higher score")]
-    userId: UUIDText
+    user_id: UUIDText
     username: str
-    displayName: Annotated[str, DISPLAY_NAME]
+    display_name: Annotated[str, DISPLAY_NAME]
     score: int
-    updatedAt: Annotated[TimeText, Doc("when the player reached this score")]
+    updated_at: Annotated[TimeText, Doc("when the player reached this score")]
 
 
 class LeaderboardTop(TypedDict):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -64,7 +65,7 @@ def _build(board: str, entries: list[dict[str, Any]], before: BoardState | None,
     updated_at = iso_z(datetime.now(UTC))
     previous = previous_scores(entries, before, ScoreHistory.objects.filter(board__key=board))
     live = dumps({"board": board, "leaderboard": entries, "updatedAt": updated_at, "seq": seq})
-    scoreboard = dumps({"board": board, "leaderboard": with_changes(entries, previous),  # type: ignore[arg-type]
+    scoreboard = dumps({"board": board, "leaderboard": with_changes(entries, previous),
                         "updatedAt": updated_at, "seq": seq})
     return BoardState(seq=seq, updatedAt=updated_at, entries=entries, live=live, scoreboard=scoreboard)  # type: ignore[typeddict-item]
 
@@ -73,7 +74,8 @@ def _same(before: BoardState | None, entries: list[dict[str, Any]]) -> bool:
     if before is None:
         return False
     shape = [(e["userId"], e["score"], e["rank"], e["username"]) for e in entries]
-    return shape == [(e["userId"], e["score"], e["rank"], e["username"]) for e in before["entries"]]
+    sent: Sequence[Mapping[str, Any]] = before["entries"]  # a board's records, not the global Entry
+    return shape == [(e["userId"], e["score"], e["rank"], e["username"]) for e in sent]
 
 
 def publish_if_changed(board: str) -> bool:

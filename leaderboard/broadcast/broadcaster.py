@@ -23,6 +23,7 @@ from uuid import UUID
 from django.conf import settings
 from django.db import close_old_connections
 
+from scoreboard_project.case import camel_rows
 from scoreboard_project.times import iso_z
 
 from .. import ranking, selectors
@@ -134,16 +135,17 @@ def cancel_pending_timer() -> None:
 def _same_board(before: BoardState | None, entries: list[selectors.Entry]) -> bool:
     if before is None:
         return False
-    key = [(e["userId"], e["score"], e["rank"], e["username"], e.get("displayName")) for e in entries]
-    return key == [(e["userId"], e["score"], e["rank"], e["username"], e.get("displayName"))
+    key = [(e["user_id"], e["score"], e["rank"], e["username"], e["display_name"]) for e in entries]
+    return key == [(e["user_id"], e["score"], e["rank"], e["username"], e["display_name"])
                    for e in before["entries"]]
 
 
 def _build_state(entries: list[selectors.Entry], before: BoardState | None, seq: int) -> BoardState:
     updated_at = iso_z(datetime.now(UTC))
-    previous = previous_scores(entries, before, ScoreHistory.objects.filter(board__isnull=True))
-    live = dumps({"leaderboard": entries, "updatedAt": updated_at, "seq": seq})
-    scoreboard = dumps({"leaderboard": with_changes(entries, previous), "updatedAt": updated_at, "seq": seq})
+    previous = previous_scores(entries, before, ScoreHistory.objects.filter(board__isnull=True), user_key="user_id")
+    wire = camel_rows(entries)  # once per update: every socket and stream gets these bytes
+    live = dumps({"leaderboard": wire, "updatedAt": updated_at, "seq": seq})
+    scoreboard = dumps({"leaderboard": with_changes(wire, previous), "updatedAt": updated_at, "seq": seq})
     return BoardState(seq=seq, updatedAt=updated_at, entries=entries, live=live, scoreboard=scoreboard)
 
 
@@ -180,17 +182,17 @@ def current_state() -> BoardState:
 
 def _notify_pushed_down(before: list[selectors.Entry], after: list[selectors.Entry]) -> None:
     """``rank_change`` to every player the update pushed down inside or out of the top 10."""
-    now = {e["userId"]: e for e in after}
+    now = {e["user_id"]: e for e in after}
     for old in before:
-        current = now.get(old["userId"])
+        current = now.get(old["user_id"])
         if current is None:
-            row = ranking.read("all", lambda board, uid=old["userId"]: board.standing(uid))  # type: ignore[misc]  # a lambda with a default
+            row = ranking.read("all", lambda board, uid=old["user_id"]: board.standing(uid))  # type: ignore[misc]  # a lambda with a default
             if row is None:
                 continue  # banned or gone: not on the board at all
             new_rank, score = row.rank, row.score
         else:
             new_rank, score = current["rank"], current["score"]
         if score == old["score"] and new_rank > old["rank"]:
-            change = RankChange(userId=old["userId"], previousRank=old["rank"], newRank=new_rank, score=score)
-            channel.group_send(user_group(old["userId"]),
+            change = RankChange(userId=old["user_id"], previousRank=old["rank"], newRank=new_rank, score=score)
+            channel.group_send(user_group(old["user_id"]),
                                {"type": "player.rank", "scoreboard_rank": rank_change_frame(change)})

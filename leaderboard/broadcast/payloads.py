@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 import orjson
 
@@ -26,7 +26,9 @@ class RankChange(TypedDict):
 
 
 class BoardState(TypedDict):
-    """The last top 10 sent: compared with the next one, and every new socket's snapshot."""
+    """The last top 10 sent: compared with the next one, and every new socket's snapshot.
+
+    ``entries`` as read (snake_case); ``live`` and ``scoreboard`` as sent (camelCase)."""
 
     seq: int
     updatedAt: str
@@ -72,7 +74,8 @@ def board_frames(state: BoardState) -> dict[str, str]:
     }
 
 
-def with_changes(entries: list[Entry], before: dict[str, int]) -> list[dict]:
-    """/ws/scoreboard entries: ``change`` is the score moved since the previous update."""
+def with_changes(entries: list[dict[str, Any]], before: dict[str, int]) -> list[dict[str, Any]]:
+    """/ws/scoreboard entries (as on the wire: camelCase) with ``change``, the score moved
+    since the previous update."""
     return [{**entry, "change": f"{entry['score'] - before.get(entry['userId'], entry['score']):+d}"}
             for entry in entries]

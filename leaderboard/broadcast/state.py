@@ -57,7 +57,8 @@ class RedisState:
     def __init__(self) -> None:
         self.client = get_redis()
         self.window, self.pending = redis_key("bcast", "window"), redis_key("bcast", "pending")
-        self.last_key, self.seq_key = redis_key("bcast", "last"), redis_key("bcast", "seq")
+        # "state", not the former "last": that one holds camelCase entries an older release wrote
+        self.last_key, self.seq_key = redis_key("bcast", "state"), redis_key("bcast", "seq")
 
     def open_window(self, ms: int) -> bool:
         return bool(self.client.set(self.window, "1", nx=True, px=ms))
@@ -138,13 +139,18 @@ def shared_state() -> SharedState:
     return RedisState() if redis_configured() else LocalState()
 
 
-def previous_scores(entries: Sequence[Mapping[str, Any]], before: BoardState | None, ledger: QuerySet) -> dict[str, int]:
+def previous_scores(entries: Sequence[Mapping[str, Any]], before: BoardState | None, ledger: QuerySet, *,
+                    user_key: str = "userId") -> dict[str, int]:
     """Each entry's score at the previous update (the ``change`` of the scoreboard dialect):
-    a newcomer's from its rows of ``ledger`` (the board's ledger rows) since then."""
+    a newcomer's from its rows of ``ledger`` (the board's ledger rows) since then.
+
+    ``user_key`` names the player's id in ``entries`` and in ``before``: ``user_id`` in the
+    global top 10's entries, ``userId`` in a named board's records (kept as sent)."""
     if before is None:
         return {}
-    previous = {e["userId"]: e["score"] for e in before["entries"]}
-    newcomers = [e["userId"] for e in entries if e["userId"] not in previous]
+    sent: Sequence[Mapping[str, Any]] = before["entries"]
+    previous = {e[user_key]: e["score"] for e in sent}
+    newcomers = [e[user_key] for e in entries if e[user_key] not in previous]
     if newcomers:
         since = datetime.fromisoformat(before["updatedAt"])
         moved = dict(
@@ -152,6 +158,6 @@ def previous_scores(entries: Sequence[Mapping[str, Any]], before: BoardState | N
             .values_list("user_id").annotate(total=Sum("increment")).values_list("user_id", "total")
         )
         for e in entries:
-            if e["userId"] in newcomers:
-                previous[e["userId"]] = e["score"] - int(moved.get(UUID(e["userId"]), 0) or 0)
+            if e[user_key] in newcomers:
+                previous[e[user_key]] = e["score"] - int(moved.get(UUID(e[user_key]), 0) or 0)
     return previous

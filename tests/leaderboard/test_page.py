@@ -20,8 +20,8 @@ def test_it_orders_entries_by_score_then_who_got_there_first(db):
     make_player("low", score=10)
     entries = top_entries(10)
     assert [(e["username"], e["rank"]) for e in entries] == [("top", 1), ("early", 2), ("late", 2), ("low", 4)]
-    assert set(entries[0]) == {"rank", "userId", "username", "displayName", "score", "updatedAt"}
-    assert entries[0]["updatedAt"].endswith("Z")
+    assert set(entries[0]) == {"rank", "user_id", "username", "display_name", "score", "updated_at"}
+    assert entries[0]["updated_at"].endswith("Z")
 
 
 def test_it_leaves_banned_staff_and_game_servers_off_the_page(db, moderator, game_server):

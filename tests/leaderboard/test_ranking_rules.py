@@ -28,14 +28,14 @@ def test_it_orders_by_score_then_who_got_there_first_then_user_id(store, player)
     assert usernames(data) == ["top", "early", "late", "low"]
     assert [entry["rank"] for entry in data["leaderboard"]] == [1, 2, 2, 4]
     assert data["total_players"] == 4
-    assert data["leaderboard"][1]["updatedAt"] == "2026-01-01T00:01:00.000Z"
+    assert data["leaderboard"][1]["updated_at"] == "2026-01-01T00:01:00.000Z"
 
 
 def test_it_breaks_a_full_tie_by_user_id(store, player):
     a, b = player("tie-a", 300, at=3), player("tie-b", 300, at=3)
     ids = sorted([str(a.pk), str(b.pk)])
     data = selectors.leaderboard_top(period="all", limit=10)
-    assert [entry["userId"] for entry in data["leaderboard"]] == ids
+    assert [entry["user_id"] for entry in data["leaderboard"]] == ids
 
 
 def test_it_computes_rank_and_percentile(store, player):
