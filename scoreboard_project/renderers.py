@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime
 
 from djangorestframework_camel_case.render import CamelCaseJSONRenderer
+from rest_framework.renderers import JSONRenderer as PlainJSONRenderer
 from rest_framework.utils.encoders import JSONEncoder
 
+from .case import camelize
 from .times import iso_z
 
 
@@ -18,4 +20,11 @@ class TimeEncoder(JSONEncoder):
 
 
 class JSONRenderer(CamelCaseJSONRenderer):
+    """The library's renderer (its ``json_underscoreize`` options) with ``case.camelize``:
+    the same output, without a regex per key of every answer."""
+
     encoder_class = TimeEncoder
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return PlainJSONRenderer.render(self, camelize(data, **self.json_underscoreize), accepted_media_type,
+                                        renderer_context)
