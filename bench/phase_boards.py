@@ -25,6 +25,11 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parents[1]
+# The repository instead of this script's folder: bench/profile.py would shadow the standard
+# library's ``profile`` (which cProfile imports).
+sys.path[0] = str(ROOT)
+
+from bench.database import BENCH_ENV  # noqa: E402
 
 
 def _args() -> argparse.Namespace:
@@ -34,48 +39,55 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--samples", type=int, default=300)
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/scoreboard_bench_boards")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13")
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep the database and Redis set of the previous run (no seeding)")
+    parser.add_argument("--profile", action="store_true",
+                        help="then profile page reads and record writes (cProfile, top functions by own time)")
     return parser.parse_args()
 
 
 def _prepare(args: argparse.Namespace) -> None:
     url = urlparse(args.database_url)
     name, pg = url.path.lstrip("/"), ["-h", url.hostname or "127.0.0.1", "-U", url.username or "postgres"]
-    subprocess.run(["dropdb", *pg, "--if-exists", "--force", name], check=True)
-    subprocess.run(["createdb", *pg, name], check=True)
+    if not args.reuse:
+        subprocess.run(["dropdb", *pg, "--if-exists", "--force", name], check=True)
+        subprocess.run(["createdb", *pg, name], check=True)
     os.environ.update({
         "DATABASE_URL": args.database_url, "REDIS_URL": args.redis_url, "DEBUG": "false", "LOG_LEVEL": "WARNING",
-        "SECRET_KEY": "bench-secret-key-0123456789-0123456789-0123456789",
-        "JWT_SECRET": "bench-jwt-secret-0123456789-0123456789",
-        "ACTION_TOKEN_SECRETS": "bench-action-one-0123456789,bench-action-two-0123456789",
+        **{name: BENCH_ENV[name] for name in ("SECRET_KEY", "JWT_SECRET", "ACTION_TOKEN_SECRETS")},
         "RATE_LIMIT_IP_PER_HOUR": "100000000", "RATE_LIMIT_LEADERBOARD_PER_MINUTE": "100000000",
         "BOARD_RESET_CLOCK": "false", "DJANGO_SETTINGS_MODULE": "scoreboard_project.settings",
         "ALLOWED_HOSTS": "localhost,127.0.0.1,testserver",
     })
-    sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0, interactive=False)
-    import redis
+    if not args.reuse:
+        import redis
 
-    redis.Redis.from_url(args.redis_url, socket_timeout=60).flushdb(asynchronous=True)
+        redis.Redis.from_url(args.redis_url, socket_timeout=60).flushdb(asynchronous=True)
 
 
-def _stats(samples_s: list[float]) -> dict[str, float]:
-    ms = sorted(s * 1000 for s in samples_s)
+def _stats(samples: list[tuple[float, float]]) -> dict[str, float]:
+    """Wall-clock percentiles and the mean CPU of this process per operation (ms): the CPU
+    figure holds on a loaded machine, where waiting for a core inflates the wall clock."""
+    ms = sorted(wall * 1000 for wall, _ in samples)
     pick = lambda q: ms[min(len(ms) - 1, int(q * len(ms)))]  # noqa: E731
     return {"n": len(ms), "p50": round(statistics.median(ms), 2), "p95": round(pick(0.95), 2),
-            "p99": round(pick(0.99), 2), "max": round(ms[-1], 2)}
+            "p99": round(pick(0.99), 2), "max": round(ms[-1], 2),
+            "cpu": round(1000 * sum(cpu for _, cpu in samples) / len(samples), 3)}
 
 
-def _timed(call) -> float:
-    started = time.perf_counter()
+def _timed(call) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of this process) of one request."""
+    cpu, started = time.process_time(), time.perf_counter()
     response = call()
-    elapsed = time.perf_counter() - started
+    elapsed, used = time.perf_counter() - started, time.process_time() - cpu
     assert response.status_code == 200, response.content[:300]
-    return elapsed
+    return elapsed, used
 
 
 def _bulk_users(count: int, now: datetime) -> None:
@@ -147,7 +159,8 @@ def _measure(args: argparse.Namespace) -> dict:
     client = APIClient()
     target = selectors.target_for("big")
     started = time.perf_counter()
-    assert store.rebuild(target.board.pk, target.period, wait=True)
+    ready = args.reuse and store.redis_board(target.board.pk, target.period) is not None
+    assert ready or store.rebuild(target.board.pk, target.period, wait=True)
     results: dict = {"redis_load_s": round(time.perf_counter() - started, 1)}
     records = list(LeaderboardRecord.objects.filter(board=target.board).order_by("?")
                    .values_list("user_id", "rank_score", "reached_at")[: args.samples])
@@ -179,18 +192,35 @@ def _measure(args: argparse.Namespace) -> dict:
     writes = [_timed(lambda uid=uid: game.post(path, {"userId": str(uid), "score": random.randrange(2_000_000)},
                                                format="json")) for uid, _, _ in records]
     results["record write (POST, best)"] = _stats(writes)
+    if args.profile:
+        _profile("page reads", lambda: [client.get(path, {"cursor": c}) for c in cursors])
+        _profile("record writes", lambda: [game.post(path, {"userId": str(uid), "score": random.randrange(2_000_000)},
+                                                     format="json") for uid, _, _ in records])
     return results
+
+
+def _profile(name: str, run) -> None:
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.runcall(run)
+    print(f"--- {name}: top 25 by own time, then by cumulative time")
+    stats = pstats.Stats(profiler).strip_dirs()
+    stats.sort_stats("tottime").print_stats(25)
+    stats.sort_stats("cumulative").print_stats(45)
 
 
 def main() -> None:
     args = _args()
     _prepare(args)
-    seeded = _seed(args)
+    seeded = {} if args.reuse else _seed(args)
     results = {"records": args.records, "boards": args.boards, "seeded": seeded, **_measure(args)}
-    print(f"{'measure':45} {'p50 ms':>9} {'p95 ms':>9} {'p99 ms':>9} {'max ms':>9}")
+    print(f"{'measure':45} {'p50 ms':>9} {'p95 ms':>9} {'p99 ms':>9} {'max ms':>9} {'CPU ms/op':>10}")
     for name, value in results.items():
         if isinstance(value, dict) and "p50" in value:
-            print(f"{name:45} {value['p50']:9.2f} {value['p95']:9.2f} {value['p99']:9.2f} {value['max']:9.2f}")
+            print(f"{name:45} {value['p50']:9.2f} {value['p95']:9.2f} {value['p99']:9.2f} {value['max']:9.2f}"
+                  f" {value['cpu']:10.3f}")
     print({k: v for k, v in results.items() if not (isinstance(v, dict) and "p50" in v)})
     out = ROOT / "bench-results" / f"boards-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     out.parent.mkdir(exist_ok=True)

@@ -21,6 +21,7 @@ from scoreboard_project.errors import NotFound
 
 from ..services import ledger_chain_lock, score_history_record
 from . import clock
+from .definitions import version_bump
 from .errors import BoardClosed, BoardExists, BoardHasRecords
 from .models import Leaderboard, LeaderboardPeriod, LeaderboardRecord
 from .names import NAME_FIELDS, display_name_of
@@ -49,7 +50,7 @@ def board_create(*, key: str, name: str, operator: str, **fields: Any) -> Leader
         if Leaderboard.objects.filter(key=key).exists():
             raise BoardExists(details={"key": [f"{key!r} is taken."]}) from exc
         raise
-    transaction.on_commit(_forget_cached_boards)
+    _boards_changed()
     return board
 
 
@@ -57,6 +58,14 @@ def _forget_cached_boards() -> None:
     from .page import PICKER_CACHE_KEY
 
     cache.delete_many([FEEDS_CACHE_KEY, PICKER_CACHE_KEY])
+    version_bump()
+
+
+def _boards_changed() -> None:
+    """Now (this transaction's own reads) and on commit (what other processes read while it
+    was open): the copies of board rows are dropped everywhere."""
+    version_bump()
+    transaction.on_commit(_forget_cached_boards)
 
 
 def board_update(*, board: Leaderboard, **changes: Any) -> Leaderboard:
@@ -81,7 +90,7 @@ def board_update(*, board: Leaderboard, **changes: Any) -> Leaderboard:
             end = period_at(board, now).end
             LeaderboardPeriod.objects.filter(board=board, starts_at=current.start).update(ends_at=end)
         board.save()
-    transaction.on_commit(_forget_cached_boards)
+    _boards_changed()
     return board
 
 
@@ -142,6 +151,8 @@ def record_write(
         record.save(update_fields=["score", "rank_score", "reached_at", "metadata", "updated_at"])
         if not board.has_records:
             Leaderboard.objects.filter(pk=board.pk, has_records=False).update(has_records=True)
+            # The row may be this process' shared copy (``definitions``): told once committed.
+            transaction.on_commit(lambda: setattr(board, "has_records", True))
         entry = score_history_record(
             user=user, increment=new - (previous or 0), board=board, board_period_start=period.start,
             board_previous_score=previous, board_at=at, action_type=action_type, reference=reference,
