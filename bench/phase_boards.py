@@ -25,9 +25,10 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parents[1]
-# The repository instead of this script's folder: bench/profile.py would shadow the standard
-# library's ``profile`` (which cProfile imports).
-sys.path[0] = str(ROOT)
+if __name__ == "__main__":
+    # The repository instead of this script's folder: bench/profile.py would shadow the
+    # standard library's ``profile`` (which cProfile imports).
+    sys.path[0] = str(ROOT)
 
 from bench.database import BENCH_ENV  # noqa: E402
 
@@ -71,7 +72,7 @@ def _prepare(args: argparse.Namespace) -> None:
         redis.Redis.from_url(args.redis_url, socket_timeout=60).flushdb(asynchronous=True)
 
 
-def _stats(samples: list[tuple[float, float]]) -> dict[str, float]:
+def stats(samples: list[tuple[float, float]]) -> dict[str, float]:
     """Wall-clock percentiles and the mean CPU of this process per operation (ms): the CPU
     figure holds on a loaded machine, where waiting for a core inflates the wall clock."""
     ms = sorted(wall * 1000 for wall, _ in samples)
@@ -81,7 +82,7 @@ def _stats(samples: list[tuple[float, float]]) -> dict[str, float]:
             "cpu": round(1000 * sum(cpu for _, cpu in samples) / len(samples), 3)}
 
 
-def _timed(call) -> tuple[float, float]:
+def timed(call) -> tuple[float, float]:
     """(wall seconds, CPU seconds of this process) of one request."""
     cpu, started = time.process_time(), time.perf_counter()
     response = call()
@@ -115,7 +116,8 @@ def _bulk_users(count: int, now: datetime) -> None:
                        f"SELECT {', '.join(values)} FROM generate_series(1, %s) AS i", [*params, count])
 
 
-def _seed(args: argparse.Namespace) -> dict:
+def seed_boards(*, boards: int, records: int) -> dict:
+    """``boards`` boards, the last one ``big`` with ``records`` players' records (straight SQL)."""
     from django.db import connection
 
     from accounts.models import User
@@ -124,11 +126,11 @@ def _seed(args: argparse.Namespace) -> dict:
 
     started = time.perf_counter()
     now = datetime.now(UTC)
-    for index in range(args.boards - 1):
+    for index in range(boards - 1):
         services.board_create(key=f"board-{index:04d}", name=f"Board {index}", operator="best")
     big = services.board_create(key="big", name="Big", operator="best", starts_at=now - timedelta(days=1))
     boards_s = time.perf_counter() - started
-    _bulk_users(args.records, now)
+    _bulk_users(records, now)
     record = LeaderboardRecord._meta
     with connection.cursor() as cursor:
         # Scores 0..999,999 (many ties on a million players), reached at random moments.
@@ -144,54 +146,62 @@ def _seed(args: argparse.Namespace) -> dict:
     return {"boards_s": round(boards_s, 1), "records_s": round(time.perf_counter() - started - boards_s, 1)}
 
 
-def _measure(args: argparse.Namespace) -> dict:
-    from rest_framework.test import APIClient
-
-    from accounts.models import User
-    from accounts.services import service_account_create
-    from accounts.tokens import issue_token_pair
+def big_board_sample(samples: int, *, loaded: bool = False) -> tuple[dict, list, list[str]]:
+    """Load the big board's Redis set from PostgreSQL (unless ``loaded`` and ready), then pick
+    ``samples`` random records and a signed cursor after each: ({"redis_load_s"}, records, cursors)."""
     from leaderboard.boards import selectors, store
     from leaderboard.boards.cursors import cursor_encode
     from leaderboard.boards.models import LeaderboardRecord
     from leaderboard.boards.redis_pages import Position
     from leaderboard.periods import to_micros
 
-    client = APIClient()
     target = selectors.target_for("big")
     started = time.perf_counter()
-    ready = args.reuse and store.redis_board(target.board.pk, target.period) is not None
+    ready = loaded and store.redis_board(target.board.pk, target.period) is not None
     assert ready or store.rebuild(target.board.pk, target.period, wait=True)
-    results: dict = {"redis_load_s": round(time.perf_counter() - started, 1)}
+    loading = {"redis_load_s": round(time.perf_counter() - started, 1)}
     records = list(LeaderboardRecord.objects.filter(board=target.board).order_by("?")
-                   .values_list("user_id", "rank_score", "reached_at")[: args.samples])
+                   .values_list("user_id", "rank_score", "reached_at")[:samples])
     cursors = [cursor_encode(board_key="big", period_id=target.period_id,
                              after=Position(rs, to_micros(at), str(uid))) for uid, rs, at in records]
+    return loading, records, cursors
+
+
+def _measure(args: argparse.Namespace) -> dict:
+    from rest_framework.test import APIClient
+
+    from accounts.models import User
+    from accounts.services import service_account_create
+    from accounts.tokens import issue_token_pair
+
+    client = APIClient()
+    results, records, cursors = big_board_sample(args.samples, loaded=args.reuse)
     path = "/api/v1/leaderboards/big/records"
-    _timed(lambda: client.get(path))  # warm-up: connections, scripts
-    _timed(lambda: client.get("/api/v1/leaderboards"))  # warm-up: loads the global board (1M players)
+    timed(lambda: client.get(path))  # warm-up: connections, scripts
+    timed(lambda: client.get("/api/v1/leaderboards"))  # warm-up: loads the global board (1M players)
     # Baselines on the same machine at the same moment: the framework alone, one small query.
-    results["baseline: GET /healthz"] = _stats([_timed(lambda: client.get("/healthz")) for _ in range(100)])
-    results["baseline: GET /actions/types"] = _stats(
-        [_timed(lambda: client.get("/api/v1/actions/types")) for _ in range(100)])
-    results["read first page, limit 50"] = _stats([_timed(lambda: client.get(path)) for _ in range(args.samples)])
-    results["read any page (random cursor), limit 50"] = _stats(
-        [_timed(lambda c=c: client.get(path, {"cursor": c})) for c in cursors])
-    results["read any page (random cursor), limit 1000"] = _stats(
-        [_timed(lambda c=c: client.get(path, {"cursor": c, "limit": 1000})) for c in cursors[:100]])
+    results["baseline: GET /healthz"] = stats([timed(lambda: client.get("/healthz")) for _ in range(100)])
+    results["baseline: GET /actions/types"] = stats(
+        [timed(lambda: client.get("/api/v1/actions/types")) for _ in range(100)])
+    results["read first page, limit 50"] = stats([timed(lambda: client.get(path)) for _ in range(args.samples)])
+    results["read any page (random cursor), limit 50"] = stats(
+        [timed(lambda c=c: client.get(path, {"cursor": c})) for c in cursors])
+    results["read any page (random cursor), limit 1000"] = stats(
+        [timed(lambda c=c: client.get(path, {"cursor": c, "limit": 1000})) for c in cursors[:100]])
     players = User.objects.in_bulk([uid for uid, _, _ in records[:100]])
     around = []
     for uid, _, _ in records[:100]:
         me = APIClient()
         me.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_token_pair(players[uid]).access}")
-        around.append(_timed(lambda me=me: me.get(path + "/around-me", {"radius": 5})))
-    results["around-me, radius 5"] = _stats(around)
-    results["list 1,000 boards"] = _stats([_timed(lambda: client.get("/api/v1/leaderboards")) for _ in range(30)])
+        around.append(timed(lambda me=me: me.get(path + "/around-me", {"radius": 5})))
+    results["around-me, radius 5"] = stats(around)
+    results["list 1,000 boards"] = stats([timed(lambda: client.get("/api/v1/leaderboards")) for _ in range(30)])
     _, token = service_account_create(name="bench-game-server")
     game = APIClient()
     game.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    writes = [_timed(lambda uid=uid: game.post(path, {"userId": str(uid), "score": random.randrange(2_000_000)},
+    writes = [timed(lambda uid=uid: game.post(path, {"userId": str(uid), "score": random.randrange(2_000_000)},
                                                format="json")) for uid, _, _ in records]
-    results["record write (POST, best)"] = _stats(writes)
+    results["record write (POST, best)"] = stats(writes)
     if args.profile:
         _profile("page reads", lambda: [client.get(path, {"cursor": c}) for c in cursors])
         _profile("record writes", lambda: [game.post(path, {"userId": str(uid), "score": random.randrange(2_000_000)},
@@ -207,14 +217,14 @@ def _profile(name: str, run) -> None:
     profiler.runcall(run)
     print(f"--- {name}: top 25 by own time, then by cumulative time")
     stats = pstats.Stats(profiler).strip_dirs()
-    stats.sort_stats("tottime").print_stats(25)
-    stats.sort_stats("cumulative").print_stats(45)
+    stats.sortstats("tottime").printstats(25)
+    stats.sortstats("cumulative").printstats(45)
 
 
 def main() -> None:
     args = _args()
     _prepare(args)
-    seeded = {} if args.reuse else _seed(args)
+    seeded = {} if args.reuse else seed_boards(boards=args.boards, records=args.records)
     results = {"records": args.records, "boards": args.boards, "seeded": seeded, **_measure(args)}
     print(f"{'measure':45} {'p50 ms':>9} {'p95 ms':>9} {'p99 ms':>9} {'max ms':>9} {'CPU ms/op':>10}")
     for name, value in results.items():
