@@ -102,6 +102,7 @@ class RecordWrite:
     record: LeaderboardRecord
     previous_score: int | None
     changed: bool
+    entry: Any = None  # the ledger row; on commit its receiver hangs ``board_ranks`` on it
 
 
 def _apply(operator: str, ascending: bool, previous: int | None, score: int) -> int:
@@ -160,7 +161,7 @@ def record_write(
         ).entry
         old_rank_score = None if previous is None else board.rank_score(previous)
         entry.board_standing = (period, record.rank_score, record.reached_at, changed, old_rank_score)
-    return RecordWrite(board, period, record, previous, changed)
+    return RecordWrite(board, period, record, previous, changed, entry)
 
 
 def _insert_first(board: Leaderboard, period: PeriodWindow, user: User) -> bool:
@@ -195,7 +196,8 @@ def record_submit(
     # Counted among the others, so it holds whether or not the set has the write yet.
     first = written.previous_score is None
     wanted = [record.rank_score] + ([] if first else [board.rank_score(written.previous_score)])
-    ranks = ranks_for(Target(key, board, written.period), wanted, exclude_user_id=uid)
+    ranks = getattr(written.entry, "board_ranks", None) or ranks_for(
+        Target(key, board, written.period), wanted, exclude_user_id=uid)
     return {
         "rank": ranks[0], "userId": uid, "username": player.username,
         "displayName": display_name_of({field: getattr(player, field) for field in NAME_FIELDS}),

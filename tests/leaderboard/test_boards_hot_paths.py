@@ -98,3 +98,24 @@ def test_it_sees_another_process_edit_through_the_shared_version():
     Leaderboard.objects.filter(key="arena").update(name="Edited elsewhere")
     get_redis().set(redis_key("boards", "version"), "set-by-another-process")
     assert definitions.board_lookup("arena").name == "Edited elsewhere"
+
+
+def test_it_reads_the_top_10_after_a_write_only_when_the_player_is_or_was_in_it(settings):
+    settings.BROADCAST_INTERVAL_MS = 0  # every change may be sent at once: only the rank gates it
+    board = new_board("arena")
+    players = [make_player(f"p{index:02d}") for index in range(12)]
+    for index, player in enumerate(players):
+        write(board, player, 100 * (index + 1))
+
+    def top_10_read(queries: CaptureQueriesContext) -> bool:
+        return any('u."username"' in q["sql"] for q in queries.captured_queries)
+
+    with CaptureQueriesContext(connection) as queries:
+        write(board, players[0], 150)  # 12th -> 11th: the top 10 is untouched
+    assert not top_10_read(queries)
+    with CaptureQueriesContext(connection) as queries:
+        write(board, players[0], 5000)  # 11th -> 1st
+    assert top_10_read(queries)
+    with CaptureQueriesContext(connection) as queries:
+        write(board, players[5], 650)  # 7th, unchanged rank: still compared (it is in the top 10)
+    assert top_10_read(queries)
