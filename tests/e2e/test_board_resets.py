@@ -51,7 +51,8 @@ def utc(*args) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
 
-def test_it_rolls_each_due_period_exactly_once_across_two_processes(monkeypatch, api_client):
+def test_it_rolls_each_due_period_exactly_once_across_two_processes(monkeypatch, api_client, settings):
+    settings.BOARD_RESET_CLOCK = False  # only the two children roll: no clock thread in this process
     clock = {"now": utc(2026, 5, 4, 12)}
     monkeypatch.setattr("leaderboard.boards.clock.now", lambda: clock["now"])
     boards = [new_board(f"hourly-{i}", operator="best", reset_schedule="0 * * * *") for i in range(BOARDS)]
