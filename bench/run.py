@@ -51,10 +51,10 @@ from bench.servers import HOST, Daphne, Shape, Uvicorn  # noqa: E402
 RESULTS = ROOT / "bench-results"
 FULL = {"seconds": 8.0, "read_rate": 500.0, "fanout": [1000, 10000], "changes": 10, "flow_concurrency": 150,
         "flow_players": 900, "pgbench_s": 10, "client_procs": 2, "boards": 1000, "board_records": 200_000,
-        "board_read_rate": 200.0, "board_write_rate": 100.0, "board_writes_in_process": 300}
+        "board_read_rate": 200.0, "board_write_rate": 100.0, "board_writes_in_process": 300, "board_seconds": 8.0}
 QUICK = {"seconds": 2.5, "read_rate": 150.0, "fanout": [200], "changes": 3, "flow_concurrency": 20,
          "flow_players": 60, "pgbench_s": 2, "client_procs": 1, "boards": 20, "board_records": 5000,
-         "board_read_rate": 100.0, "board_write_rate": 50.0, "board_writes_in_process": 50}
+         "board_read_rate": 100.0, "board_write_rate": 50.0, "board_writes_in_process": 20, "board_seconds": 1.5}
 
 
 def machine() -> dict[str, Any]:
@@ -135,7 +135,7 @@ async def flow_phases(shape: Shape, env: dict[str, str], cfg: dict[str, Any], ou
 
 
 async def boards_phase(shape: Shape, env: dict[str, str], cfg: dict[str, Any], out: dict[str, Any], meter) -> None:
-    port, host, seconds = shape.proxy.port, f"{HOST}:{shape.proxy.port}", cfg["seconds"]
+    port, host, seconds = shape.proxy.port, f"{HOST}:{shape.proxy.port}", cfg["board_seconds"]
     print(f"[5/6] boards: {cfg['boards']} boards, {cfg['board_records']:,} records in one, seeded ...", flush=True)
     board = await asyncio.to_thread(phase_boards_api.seed, env, boards=cfg["boards"], records=cfg["board_records"],
                                     samples=300, writes=cfg["board_writes_in_process"])
