@@ -95,10 +95,25 @@ class User(AbstractUser):
 
     @property
     def is_ranked(self) -> bool:
-        """Players on the leaderboards: active, and neither staff nor a game server."""
+        """Players on the leaderboards: active, and neither staff nor a game server.
+        The one rule; ``ranked_q`` says the same in SQL, over ``RANKING_FIELDS``."""
         return self.status == self.Status.ACTIVE and not (
             self.is_staff or self.is_superuser or self.is_service_account
         )
+
+
+# The account fields ``User.is_ranked`` reads: an edit of one of them may move a player on
+# or off the leaderboards (leaderboard/receivers.py).
+RANKING_FIELDS = ("status", "is_staff", "is_superuser", "is_service_account")
+
+
+def ranked_q(prefix: str = "") -> models.Q:
+    """``User.is_ranked`` as a filter: ``ranked_q()`` on users, ``ranked_q("user__")`` on rows
+    that point at one."""
+    return models.Q(**{
+        f"{prefix}status": User.Status.ACTIVE, f"{prefix}is_staff": False, f"{prefix}is_superuser": False,
+        f"{prefix}is_service_account": False,
+    })
 
 
 class Follow(models.Model):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .models import User
+from .models import User, ranked_q
 
 RankProvider = Callable[[User], "int | None"]
 _provider: RankProvider | None = None
@@ -21,10 +21,8 @@ def register_rank_provider(provider: RankProvider) -> None:
 
 
 def ranked_players():
-    """Players who appear on leaderboards: active accounts of role ``user``."""
-    return User.objects.filter(
-        status=User.Status.ACTIVE, is_service_account=False, is_staff=False, is_superuser=False
-    )
+    """Players who appear on leaderboards (``User.is_ranked``)."""
+    return User.objects.filter(ranked_q())
 
 
 def sql_rank(user: User) -> int | None:

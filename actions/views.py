@@ -9,6 +9,7 @@ from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
+from leaderboard.selectors import top_entries
 from scoreboard_project.client_ip import client_ip
 from scoreboard_project.fields import StrictCharField, StrictIntegerField, StrictUUIDField
 from scoreboard_project.inputs import validated
@@ -24,7 +25,6 @@ from .schema import (
     ISSUED_ACTION_RESPONSE,
     SCOREBOARD_UPDATE_RESPONSE,
 )
-from .selectors import leaderboard_top
 
 METADATA_MAX_BYTES = 4096
 
@@ -186,4 +186,4 @@ class ScoreboardUpdateApi(APIView):
             proof=_proof(data.get("proof")), require_proof=False, claimed_user_id=data.get("user_id"),
             client_ip=client_ip(request), received_at=clock.received_at(request),
         )
-        return ok({**_completion_data(done), "user_id": str(done.owner.pk), "leaderboard": leaderboard_top(10)})
+        return ok({**_completion_data(done), "user_id": str(done.owner.pk), "leaderboard": top_entries(10)})

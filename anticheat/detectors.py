@@ -90,20 +90,29 @@ def near_minimum_timing(trace: Trace) -> Finding | None:
     ))
 
 
+def _narrow_spread(reason: str, values: list[int], threshold: float, trace: Trace,
+                   describe: Callable[[float], str], **numbers: Any) -> Finding | None:
+    """A finding when ``values`` vary less than ``threshold`` (trimmed spread of their logarithms)."""
+    spread = trimmed_log_spread(values)
+    if spread >= threshold:
+        return None
+    return Finding(reason, _evidence(describe(spread), trace, spread=round(spread, 4), threshold=threshold, **numbers))
+
+
 def low_spread(trace: Trace) -> Finding | None:
     durations = trace.durations()
     if not durations:
         return None
-    spread = trimmed_log_spread(durations)
-    if spread >= settings.ANTICHEAT_LOW_SPREAD_MAX:
-        return None
-    return Finding(Flag.Reason.LOW_SPREAD, _evidence(
-        f"The last {len(durations)} server-measured durations vary by {spread:.3f} (trimmed standard deviation "
-        f"of their logarithms, about +-{spread:.1%}); human play varies by far more; the rule fires below "
-        f"{settings.ANTICHEAT_LOW_SPREAD_MAX}.",
-        trace, spread=round(spread, 4), threshold=settings.ANTICHEAT_LOW_SPREAD_MAX,
+    threshold = settings.ANTICHEAT_LOW_SPREAD_MAX
+    return _narrow_spread(
+        Flag.Reason.LOW_SPREAD, durations, threshold, trace,
+        lambda spread: (
+            f"The last {len(durations)} server-measured durations vary by {spread:.3f} (trimmed standard deviation "
+            f"of their logarithms, about +-{spread:.1%}); human play varies by far more; the rule fires below "
+            f"{threshold}."
+        ),
         medianMs=median(durations), durationsMs=durations,
-    ))
+    )
 
 
 def regular_rhythm(trace: Trace) -> Finding | None:
@@ -112,15 +121,15 @@ def regular_rhythm(trace: Trace) -> Finding | None:
     if len(times) < window + 1:
         return None
     intervals = [max(1, round((a - b).total_seconds() * 1000)) for a, b in zip(times, times[1:], strict=False)]
-    spread = trimmed_log_spread(intervals)
-    if spread >= settings.ANTICHEAT_RHYTHM_MAX:
-        return None
-    return Finding(Flag.Reason.REGULAR_RHYTHM, _evidence(
-        f"The last {len(intervals)} intervals between completions (server clock) vary by {spread:.3f} "
-        f"(about +-{spread:.1%}): a machine's rhythm; the rule fires below {settings.ANTICHEAT_RHYTHM_MAX}.",
-        trace, spread=round(spread, 4), threshold=settings.ANTICHEAT_RHYTHM_MAX,
+    threshold = settings.ANTICHEAT_RHYTHM_MAX
+    return _narrow_spread(
+        Flag.Reason.REGULAR_RHYTHM, intervals, threshold, trace,
+        lambda spread: (
+            f"The last {len(intervals)} intervals between completions (server clock) vary by {spread:.3f} "
+            f"(about +-{spread:.1%}): a machine's rhythm; the rule fires below {threshold}."
+        ),
         medianIntervalMs=median(intervals), intervalsMs=intervals,
-    ))
+    )
 
 
 def claimed_offset(trace: Trace) -> Finding | None:

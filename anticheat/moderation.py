@@ -11,7 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from leaderboard import broadcast, ranking
+from leaderboard import ranking_writes
+from leaderboard.broadcast import broadcaster
 from leaderboard.models import ScoreHistory
 from leaderboard.services import score_history_record
 from scoreboard_project.errors import ApplicationError, ValidationFailed
@@ -53,18 +54,20 @@ def clean_text(value: str | None, *, field: str, required: bool) -> str:
 
 
 def _on_commit_remove(user: User) -> None:
+    """A ban writes no ledger row: off the rankings, one ``standings_changed``, sockets closed."""
+
     def remove() -> None:
-        ranking.ranking_remove_player(user)
-        broadcast.schedule_leaderboard_broadcast()
-        broadcast.disconnect_banned_user(user.id)
+        boards = ranking_writes.ranking_remove_player(user)
+        broadcaster.standings_changed(boards)
+        broadcaster.disconnect_banned_user(user.id)
 
     transaction.on_commit(remove)
 
 
 def _on_commit_restore(user: User) -> None:
     def restore() -> None:
-        ranking.ranking_restore_player(user)
-        broadcast.schedule_leaderboard_broadcast()
+        boards = ranking_writes.ranking_restore_player(user)
+        broadcaster.standings_changed(boards)
 
     transaction.on_commit(restore)
 
@@ -145,9 +148,10 @@ def flag_approve(*, flag: Flag, actor: User | None, note: str = "", client_ip: s
 def flag_void(*, flag: Flag, actor: User | None, note: str = "", client_ip: str | None = None) -> Flag:
     """Reverse the flagged score with a compensating ledger row (never a deletion).
 
-    The reversal goes through ``score_history_record`` (F() update, ledger row, ranking on
-    commit, broadcast). Several flags may point at one completion: only the first void
-    reverses it (the ``reverses`` one-to-one is the database's last word on that).
+    The reversal goes through ``score_history_record`` (F() update, ledger row; the ranking
+    and the broadcast on commit, by the row's receiver). Several flags may point at one
+    completion: only the first void reverses it (the ``reverses`` one-to-one is the
+    database's last word on that).
     """
     note = clean_text(note, field="note", required=False)
     with transaction.atomic():
@@ -164,7 +168,7 @@ def flag_void(*, flag: Flag, actor: User | None, note: str = "", client_ip: str 
         )
         user_id = flag.user_id
         transaction.on_commit(lambda: history.history_forget(user_id))
-        transaction.on_commit(broadcast.schedule_leaderboard_broadcast)
+        # The reversal's own on-commit work (its post_save receiver) sends the top 10.
     return flag
 
 

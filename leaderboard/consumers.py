@@ -22,54 +22,22 @@ from django.conf import settings
 
 from accounts.models import User
 from scoreboard_project import metrics
-from scoreboard_project.client_ip import resolve_client_ip
-from scoreboard_project.limits import CAPS, OPEN, WS_FLOOD_BURST, WS_FLOOD_RATE, WS_MAX_MESSAGE_BYTES
+from scoreboard_project.limits import WS_MAX_MESSAGE_BYTES
 
 from . import ws_limits
 from .boards.sockets import MAX_BOARDS_PER_SOCKET, UNKNOWN_BOARD, board_exists, board_of
-from .broadcast import HubClient, get_hub, group_add, group_discard, user_group
-from .broadcast.hub import GLOBAL_BOARD
+from .broadcast.channel import group_add, group_discard, user_group
+from .broadcast.hub import GLOBAL_BOARD, HubClient, get_hub
 from .dialects import LIVE
 from .lazy_channel import LazyChannelConsumer
 from .ranking import REDIS_ERRORS
 from .ws_auth import authenticate_token
+from .ws_limits import FloodBucket, acquire_anonymous_lease, scope_client_ip
 
 logger = logging.getLogger("scoreboard.ws")
 MAX_MESSAGE_BYTES = WS_MAX_MESSAGE_BYTES
 AUTH_DEADLINE_S = 5.0
 SEND_TIMEOUT_S = 10.0
-FLOOD_RATE, FLOOD_BURST = WS_FLOOD_RATE, WS_FLOOD_BURST  # the policy lives in scoreboard_project.limits
-
-
-def scope_client_ip(scope) -> str:
-    peer = (scope.get("client") or (None,))[0]
-    forwarded = dict(scope.get("headers") or []).get(b"x-forwarded-for", b"").decode("latin-1") or None
-    return resolve_client_ip(peer, forwarded)
-
-
-async def acquire_anonymous_lease(ip: str, conn_id: str, lease_ms: int) -> tuple[bool, str]:
-    """(allowed, holder) for an anonymous socket or stream; the fail mode is CAPS'."""
-    try:
-        return await ws_limits.acquire_anonymous(ip, conn_id, lease_ms), ws_limits.ip_holder(ip)
-    except REDIS_ERRORS:
-        allowed = CAPS["stream.anonymous.ip"].fail == OPEN
-        logger.warning("Redis unreachable: the anonymous cap is not counted (fails %s)",
-                       CAPS["stream.anonymous.ip"].fail)
-        return allowed, ""
-
-
-class _Bucket:
-    def __init__(self) -> None:
-        self.tokens, self.at = FLOOD_BURST, time.monotonic()
-
-    def allow(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(FLOOD_BURST, self.tokens + (now - self.at) * FLOOD_RATE)
-        self.at = now
-        if self.tokens < 1:
-            return False
-        self.tokens -= 1
-        return True
 
 
 class LeaderboardConsumer(LazyChannelConsumer):
@@ -86,7 +54,7 @@ class LeaderboardConsumer(LazyChannelConsumer):
         self.hub_client: HubClient | None = None
         self.started = self.closing = False
         self.tasks: list[asyncio.Task] = []
-        self.flood = _Bucket()
+        self.flood = FloodBucket()
         self.last_heard, self.pinged_at = time.monotonic(), None
         self.lease_holder = ""  # the lease this socket holds: user:<id> or anon:<ip>
         # /ws/leaderboard/live?board={key}; /ws/scoreboard picks boards by channel instead.

@@ -5,14 +5,19 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from scoreboard_project.times import iso_z
 
 from .broadcast.payloads import dumps
 
-if TYPE_CHECKING:
-    from .consumers import LeaderboardConsumer
+
+class Socket(Protocol):
+    """What a dialect needs of its socket (``consumers.LeaderboardConsumer``)."""
+
+    async def send(self, text_data: str | None = None, bytes_data: bytes | None = None, close: bool = False) -> None: ...
+
+    async def subscribe_board(self, key: str, subscribed: bool) -> bool: ...
 
 
 def _now_iso() -> str:
@@ -32,7 +37,7 @@ class LiveDialect:
     def ping(self) -> str:
         return dumps({"event": "ping", "timestamp": int(time.time() * 1000)})
 
-    async def handle(self, consumer: LeaderboardConsumer, content: dict[str, Any]) -> None:
+    async def handle(self, consumer: Socket, content: dict[str, Any]) -> None:
         kind = content.get("event", content.get("type"))
         if kind == "ping":
             await consumer.send(text_data=dumps({"event": "pong", "timestamp": content.get("timestamp")}))
@@ -51,7 +56,7 @@ class ScoreboardDialect:
     def ping(self) -> str:
         return dumps({"type": "ping", "timestamp": _now_iso()})
 
-    async def handle(self, consumer: LeaderboardConsumer, content: dict[str, Any]) -> None:
+    async def handle(self, consumer: Socket, content: dict[str, Any]) -> None:
         kind = content.get("type")
         if kind == "ping":
             await consumer.send(text_data=dumps({"type": "pong", "timestamp": _now_iso()}))

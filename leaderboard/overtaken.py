@@ -26,7 +26,7 @@ from django.db.models import Q
 from accounts.models import User
 
 from . import ranking
-from .broadcast import send_personal, user_group
+from .broadcast.channel import send_personal, user_group
 from .broadcast.payloads import dumps
 from .periods import to_micros
 from .redis_store import RedisBoard, decode_member, member_for

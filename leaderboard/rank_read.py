@@ -12,7 +12,7 @@ from __future__ import annotations
 from accounts.models import User
 from scoreboard_project.redis_client import get_redis
 
-from . import ranking
+from . import ranking, ranking_rebuilds
 from .periods import window_for
 from .redis_store import Keys
 
@@ -43,7 +43,7 @@ def _script(client):
 def ranks_for_scores(user: User, scores: list[int]) -> list[int | None]:
     if not user.is_ranked:
         return [None for _ in scores]
-    if ranking.redis_store_enabled() and not ranking._pending_stale:  # noqa: SLF001 - a stale mark not yet written
+    if ranking.redis_store_enabled() and not ranking_rebuilds.stale_marks_pending():
         keys = Keys.of(window_for("all").bucket)
         try:
             client = get_redis()

@@ -25,9 +25,9 @@ from scoreboard_project.limits import count_stream_request
 
 from . import ws_limits
 from .boards.sockets import GLOBAL, board_exists
-from .broadcast import HubClient, get_hub
-from .consumers import acquire_anonymous_lease
+from .broadcast.hub import HubClient, get_hub
 from .schema import LeaderboardStreamSchemaView, documented_by
+from .ws_limits import acquire_anonymous_lease
 
 KEEP_ALIVE_S = 15.0
 

@@ -13,14 +13,21 @@ frees its slots when their leases run out.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
-from scoreboard_project.limits import CAPS, cap_count
+from scoreboard_project.client_ip import resolve_client_ip
+from scoreboard_project.limits import CAPS, OPEN, WS_FLOOD_BURST, WS_FLOOD_RATE, cap_count
 from scoreboard_project.redis_client import get_redis, redis_configured, redis_key
+
+from .ranking import REDIS_ERRORS
+
+logger = logging.getLogger("scoreboard.ws")
+FLOOD_RATE, FLOOD_BURST = WS_FLOOD_RATE, WS_FLOOD_BURST  # the policy lives in scoreboard_project.limits
 
 STREAM_KEEP_ALIVE_S = 15.0
 
@@ -135,3 +142,36 @@ acquire_user = sync_to_async(_acquire_user, thread_sensitive=False)
 acquire_anonymous = sync_to_async(_acquire_anonymous, thread_sensitive=False)
 release = sync_to_async(_release, thread_sensitive=False)
 renew = sync_to_async(_renew, thread_sensitive=False)
+
+
+def scope_client_ip(scope) -> str:
+    peer = (scope.get("client") or (None,))[0]
+    forwarded = dict(scope.get("headers") or []).get(b"x-forwarded-for", b"").decode("latin-1") or None
+    return resolve_client_ip(peer, forwarded)
+
+
+async def acquire_anonymous_lease(ip: str, conn_id: str, lease_ms: int) -> tuple[bool, str]:
+    """(allowed, holder) for an anonymous socket or stream; the fail mode is CAPS'."""
+    try:
+        return await acquire_anonymous(ip, conn_id, lease_ms), ip_holder(ip)
+    except REDIS_ERRORS:
+        allowed = CAPS["stream.anonymous.ip"].fail == OPEN
+        logger.warning("Redis unreachable: the anonymous cap is not counted (fails %s)",
+                       CAPS["stream.anonymous.ip"].fail)
+        return allowed, ""
+
+
+class FloodBucket:
+    """A socket's token bucket for client messages: past the burst, a flood closes it (1008)."""
+
+    def __init__(self) -> None:
+        self.tokens, self.at = FLOOD_BURST, time.monotonic()
+
+    def allow(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(FLOOD_BURST, self.tokens + (now - self.at) * FLOOD_RATE)
+        self.at = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True

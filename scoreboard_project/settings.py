@@ -207,7 +207,7 @@ REST_FRAMEWORK = {
     "DEFAULT_METADATA_CLASS": "scoreboard_project.metadata.EnvelopeMetadata",
     # Throttles run after authentication, so game servers (role system) are exempt.
     "DEFAULT_THROTTLE_CLASSES": ["scoreboard_project.limits.RequestLimits"],
-    "EXCEPTION_HANDLER": "scoreboard_project.errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "scoreboard_project.exception_handler.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
 }

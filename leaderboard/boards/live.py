@@ -22,9 +22,10 @@ from django.db import close_old_connections
 
 from scoreboard_project.times import iso_z
 
-from .. import broadcast
+from ..broadcast import channel
 from ..broadcast.hub import LEADERBOARD_GROUP
 from ..broadcast.payloads import BoardState, dumps, with_changes
+from ..broadcast.state import previous_scores
 from ..models import ScoreHistory
 from .models import Leaderboard
 
@@ -61,7 +62,7 @@ def top_entries(board: str) -> list[dict[str, Any]]:
 
 def _build(board: str, entries: list[dict[str, Any]], before: BoardState | None, seq: int) -> BoardState:
     updated_at = iso_z(datetime.now(UTC))
-    previous = broadcast.previous_scores(entries, before, ScoreHistory.objects.filter(board__key=board))
+    previous = previous_scores(entries, before, ScoreHistory.objects.filter(board__key=board))
     live = dumps({"board": board, "leaderboard": entries, "updatedAt": updated_at, "seq": seq})
     scoreboard = dumps({"board": board, "leaderboard": with_changes(entries, previous),  # type: ignore[arg-type]
                         "updatedAt": updated_at, "seq": seq})
@@ -82,8 +83,8 @@ def publish_if_changed(board: str) -> bool:
         return False
     state = _build(board, entries, before, _next_seq(board))
     cache.set(_key(board, "last"), state, timeout=_LAST_TTL_S)
-    broadcast._group_send(LEADERBOARD_GROUP, {"type": "hub.board", "board": board, "seq": state["seq"],
-                                    "live": state["live"], "scoreboard": state["scoreboard"]})
+    channel.group_send(LEADERBOARD_GROUP, {"type": "hub.board", "board": board, "seq": state["seq"],
+                                           "live": state["live"], "scoreboard": state["scoreboard"]})
     return True
 
 

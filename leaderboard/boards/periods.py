@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 from datetime import datetime
 
-from .models import Leaderboard
+from . import clock
+from .models import Leaderboard, LeaderboardPeriod
 from .schedule import PeriodWindow, window_at
 
 _cache: dict[tuple, PeriodWindow] = {}
@@ -36,3 +37,16 @@ def period_at(board: Leaderboard, at: datetime) -> PeriodWindow:
 def window_for_start(board: Leaderboard, start: datetime) -> PeriodWindow:
     """The period that starts at ``start`` (a finished one, or the current one)."""
     return period_at(board, start)
+
+
+def period_window(board: Leaderboard, start: datetime) -> PeriodWindow:
+    """The period of ``board`` that starts at ``start`` (its recorded row if it has one)."""
+    current = period_at(board, clock.now())
+    if start == current.start:
+        return current
+    row = LeaderboardPeriod.objects.filter(board=board, starts_at=start).values_list("ends_at", flat=True)
+    for end in row:
+        return PeriodWindow(start, end)
+    computed = window_at(schedule=board.reset_schedule, zone=board.timezone, anchor=board.period_anchor,
+                         ends_at=board.ends_at, at=start)
+    return computed if computed.start == start else PeriodWindow(start, None)

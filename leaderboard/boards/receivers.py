@@ -1,51 +1,72 @@
-"""The side effects of a board's ledger row (``kind=board``), run on commit."""
+"""The side effects of a board's ledger row (``kind=board``), run on commit.
+
+``leaderboard/score_effects.row_committed`` (the on-commit work of the ledger's post_save
+receiver) calls ``board_row_committed`` for a row with a board: nothing else writes a
+board's set, schedules its top 10 or tells its players they were overtaken for a row.
+"""
 
 from __future__ import annotations
 
-from django.db import transaction
+from datetime import datetime
+from typing import NamedTuple
+from weakref import WeakKeyDictionary
 
 from ..models import ScoreHistory
 from ..ranking import redis_store_enabled
 from . import store
+from .live import TOP, board_changed
 from .models import LeaderboardRecord
+from .overtaken import board_record_rose
+from .periods import period_window
+from .schedule import PeriodWindow
+from .selectors import Target, ranks_for
+
+_ranks: WeakKeyDictionary[ScoreHistory, list[int]] = WeakKeyDictionary()
 
 
-def board_row_saved(instance: ScoreHistory) -> None:
-    """Called by the ledger's post_save receiver for a row with a board.
+class BoardStanding(NamedTuple):
+    """The record after a write, as the writer (``services.record_write``) saw it under its lock."""
 
-    The writer (``services.record_write``) hangs ``board_standing`` on the row after the
-    save, before the commit; the callback reads it then. A row written any other way is
-    looked up in the records table instead.
+    period: PeriodWindow
+    rank_score: int
+    reached_at: datetime
+    changed: bool
+    old_rank_score: int | None
+
+
+def board_row_committed(row: ScoreHistory, standing: BoardStanding | None) -> None:
+    """On commit: the record's standing in the board's set, then its top 10 and ``overtaken``.
+
+    ``standing`` is the writer's (``score_effects.note_written``); a row written any other
+    way is looked up in the records table instead.
     """
-    board = instance.board
+    board = row.board
+    if standing is None:
+        record = LeaderboardRecord.objects.filter(
+            board_id=row.board_id, period_start=row.board_period_start, user_id=row.user_id
+        ).first()
+        if record is None:
+            return
+        standing = BoardStanding(period_window(board, record.period_start), record.rank_score, record.reached_at,
+                                 True, None)
+    if standing.changed and row.user.is_ranked:
+        store.write(board.pk, standing.period, str(row.user_id), standing.rank_score, standing.reached_at)
+        target = Target(board.key, board, standing.period)
+        if redis_store_enabled():
+            # The new and old rank among the others (one script): the record writer answers
+            # with them, and the top 10 is read and compared only when the player is or was
+            # in it (on a big board most writes are far below it). On the SQL store these are
+            # COUNTs: the top 10 is compared instead, as it always was.
+            old = standing.old_rank_score
+            wanted = [standing.rank_score] + ([] if old is None else [old])
+            _ranks[row] = ranks_for(target, wanted, exclude_user_id=str(row.user_id))
+        if min(_ranks.get(row) or [TOP]) <= TOP:
+            board_changed(board)
+        board_record_rose(board=board, target=target, user=row.user,
+                          old_rank_score=standing.old_rank_score, new_rank_score=standing.rank_score)
 
-    def after_commit() -> None:
-        from .live import TOP, board_changed
-        from .overtaken import board_record_rose
-        from .selectors import Target, period_window, ranks_for
 
-        standing = getattr(instance, "board_standing", None)
-        if standing is None:
-            record = LeaderboardRecord.objects.filter(
-                board_id=instance.board_id, period_start=instance.board_period_start, user_id=instance.user_id
-            ).first()
-            if record is None:
-                return
-            standing = (period_window(board, record.period_start), record.rank_score, record.reached_at, True, None)
-        period, rank_score, reached_at, changed, old_rank_score = standing
-        if changed and instance.user.is_ranked:
-            store.write(board.pk, period, str(instance.user_id), rank_score, reached_at)
-            target = Target(board.key, board, period)
-            if redis_store_enabled():
-                # The new and old rank among the others (one script): the record writer
-                # answers with them, and the top 10 is read and compared only when the player
-                # is or was in it (on a big board most writes are far below it). On the SQL
-                # store these are COUNTs: the top 10 is compared instead, as it always was.
-                wanted = [rank_score] + ([] if old_rank_score is None else [old_rank_score])
-                instance.board_ranks = ranks_for(target, wanted, exclude_user_id=str(instance.user_id))
-            if min(getattr(instance, "board_ranks", None) or [TOP]) <= TOP:
-                board_changed(board)
-            board_record_rose(board=board, target=target, user=instance.user,
-                              old_rank_score=old_rank_score, new_rank_score=rank_score)
-
-    transaction.on_commit(after_commit, robust=True)
+def committed_board_ranks(row: ScoreHistory) -> list[int] | None:
+    """The ranks ``board_row_committed`` counted for the row (new, then old if any): the
+    record writer's answer; None before the commit or when it did not count them."""
+    return _ranks.get(row)

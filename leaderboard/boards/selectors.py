@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, TypeVar
 
 from django.apps import apps
@@ -28,10 +27,10 @@ from .cursors import cursor_decode, cursor_encode
 from .definitions import board_lookup
 from .models import Leaderboard, LeaderboardPeriod, LeaderboardRecord
 from .names import display_name_of
-from .periods import period_at
+from .periods import period_at, period_window
 from .record_rows import names_and_metadata
 from .redis_pages import Position, around_after, page_after, ranks_among_others
-from .schedule import PeriodWindow, period_start_of, window_at
+from .schedule import PeriodWindow, period_start_of
 from .sql_pages import SqlRanking
 
 GLOBAL_KEY = "global"
@@ -103,19 +102,6 @@ def board_get(key: str) -> Leaderboard:
     if board is None:
         raise NotFound("No such leaderboard.")
     return board
-
-
-def period_window(board: Leaderboard, start: datetime) -> PeriodWindow:
-    """The period of ``board`` that starts at ``start`` (its recorded row if it has one)."""
-    current = period_at(board, clock.now())
-    if start == current.start:
-        return current
-    row = LeaderboardPeriod.objects.filter(board=board, starts_at=start).values_list("ends_at", flat=True)
-    for end in row:
-        return PeriodWindow(start, end)
-    computed = window_at(schedule=board.reset_schedule, zone=board.timezone, anchor=board.period_anchor,
-                         ends_at=board.ends_at, at=start)
-    return computed if computed.start == start else PeriodWindow(start, None)
 
 
 def target_for(key: str, period: str = "current") -> Target:

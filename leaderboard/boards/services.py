@@ -19,13 +19,15 @@ from django.db import IntegrityError, transaction
 from accounts.models import User
 from scoreboard_project.errors import NotFound
 
-from ..services import ledger_chain_lock, score_history_record
+from .. import score_effects
+from ..ledger_rows import board_row, ledger_chain_lock
 from . import clock
 from .definitions import version_bump
 from .errors import BoardClosed, BoardExists, BoardHasRecords
 from .models import Leaderboard, LeaderboardPeriod, LeaderboardRecord
 from .names import NAME_FIELDS, display_name_of
-from .periods import period_at
+from .periods import period_at, period_window
+from .receivers import BoardStanding, committed_board_ranks
 from .schedule import PeriodWindow, to_millis
 from .store import REDIS_ERRORS
 
@@ -102,7 +104,7 @@ class RecordWrite:
     record: LeaderboardRecord
     previous_score: int | None
     changed: bool
-    entry: Any = None  # the ledger row; on commit its receiver hangs ``board_ranks`` on it
+    entry: Any = None  # the ledger row (``receivers.committed_board_ranks`` after the commit)
 
 
 def _apply(operator: str, ascending: bool, previous: int | None, score: int) -> int:
@@ -154,13 +156,15 @@ def record_write(
             Leaderboard.objects.filter(pk=board.pk, has_records=False).update(has_records=True)
             # The row may be this process' shared copy (``definitions``): told once committed.
             transaction.on_commit(lambda: setattr(board, "has_records", True))
-        entry = score_history_record(
-            user=user, increment=new - (previous or 0), board=board, board_period_start=period.start,
-            board_previous_score=previous, board_at=at, action_type=action_type, reference=reference,
-            completed_by=completed_by, board_fed_by=fed_by, note=note, board_chain=chain,
-        ).entry
+        entry = board_row(
+            user=user, increment=new - (previous or 0), board=board, period_start=period.start,
+            previous=previous or 0, at=at, action_type=action_type, reference=reference,
+            completed_by=completed_by, fed_by=fed_by, note=note, chain=chain,
+        )
         old_rank_score = None if previous is None else board.rank_score(previous)
-        entry.board_standing = (period, record.rank_score, record.reached_at, changed, old_rank_score)
+        # Read on commit by the row's side effects (score_effects -> receivers.board_row_committed).
+        score_effects.note_written(entry, score_effects.WrittenFacts(board_standing=BoardStanding(
+            period, record.rank_score, record.reached_at, changed, old_rank_score)))
     return RecordWrite(board, period, record, previous, changed, entry)
 
 
@@ -196,7 +200,7 @@ def record_submit(
     # Counted among the others, so it holds whether or not the set has the write yet.
     first = written.previous_score is None
     wanted = [record.rank_score] + ([] if first else [board.rank_score(written.previous_score)])
-    ranks = getattr(written.entry, "board_ranks", None) or ranks_for(
+    ranks = committed_board_ranks(written.entry) or ranks_for(
         Target(key, board, written.period), wanted, exclude_user_id=uid)
     return {
         "rank": ranks[0], "userId": uid, "username": player.username,
@@ -209,8 +213,6 @@ def record_submit(
 def feeds_reverse(*, original: Any, void: Any) -> None:
     """Inside a void's transaction: every board row the voided completion fed is reversed
     in its own period (the record loses the points, a ledger row says so)."""
-    from .selectors import period_window
-
     for row in original.fed_boards.filter(kind="board").select_related("board", "user"):
         record_write(
             board=row.board, user=row.user, score=-row.increment, period=period_window(row.board, row.board_period_start),

@@ -15,24 +15,22 @@ import logging
 from datetime import datetime, timedelta
 
 import redis
-from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 
-from accounts.models import User
+from accounts.models import User, ranked_q
 
 from ..periods import Window, to_micros
 from ..ranking import redis_store_enabled
 from ..redis_store import RedisBoard, banned_key, member_for, scripts
 from .models import Leaderboard, LeaderboardRecord
+from .periods import period_window
 from .schedule import PeriodWindow
 
 logger = logging.getLogger("scoreboard.boards")
 REDIS_ERRORS = (redis.RedisError, OSError)
 CATCH_UP = timedelta(seconds=60)
 
-RANKED = Q(
-    user__status=User.Status.ACTIVE, user__is_service_account=False, user__is_staff=False, user__is_superuser=False
-)
+RANKED = ranked_q("user__")  # the records of players on the leaderboards
 
 
 def redis_window(board_id: int, period: PeriodWindow) -> Window:
@@ -149,8 +147,6 @@ def current_totals(sets: list[tuple[int, PeriodWindow]], empty: set[int] = froze
 
 
 def _player_sets(user: User) -> list[tuple[Leaderboard, PeriodWindow]]:
-    from .selectors import period_window  # reads; resolved at call time
-
     boards = {board.pk: board for board in Leaderboard.objects.filter(records__user=user).distinct()}
     return [
         (boards[board_id], period_window(boards[board_id], start))
@@ -158,15 +154,9 @@ def _player_sets(user: User) -> list[tuple[Leaderboard, PeriodWindow]]:
     ]
 
 
-def _rebroadcast(boards: set[str]) -> None:
-    from .live import board_changed  # the broadcaster reads through this module
-
-    for key in sorted(boards):
-        transaction.on_commit(lambda key=key: board_changed(key), robust=True)
-
-
-def remove_player(user: User) -> None:
-    """A ban (or a promotion to staff): off every named board at once, their top 10s resent."""
+def remove_player(user: User) -> list[str]:
+    """A ban (or a promotion to staff): off every named board at once. Answers the boards'
+    keys, whose top 10s the caller sends again (``broadcaster.standings_changed``)."""
     found = _player_sets(user)
     if redis_store_enabled():
         for board, period in found:
@@ -174,17 +164,17 @@ def remove_player(user: User) -> None:
                 RedisBoard(redis_window(board.pk, period)).remove(str(user.pk))
             except REDIS_ERRORS:
                 _mark_stale(board.pk, period)
-    _rebroadcast({board.key for board, _ in found})  # the SQL reads filter on the account itself
+    return sorted({board.key for board, _ in found})  # the SQL reads filter on the account itself
 
 
-def restore_player(user: User) -> None:
-    """An unban: every record of the player is back where it was."""
+def restore_player(user: User) -> list[str]:
+    """An unban: every record of the player is back where it was. Answers the boards' keys."""
     if not user.is_ranked:
-        return
+        return []
     found = _player_sets(user)
     if redis_store_enabled():
         records = {(r.board_id, r.period_start): r for r in LeaderboardRecord.objects.filter(user=user)}
         for board, period in found:
             record = records[(board.pk, period.start)]
             write(board.pk, period, str(user.pk), record.rank_score, record.reached_at)
-    _rebroadcast({board.key for board, _ in found})
+    return sorted({board.key for board, _ in found})

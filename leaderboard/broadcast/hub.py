@@ -14,12 +14,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from .payloads import board_frames
+from .payloads import BoardState, board_frames
+from .state import shared_state
 
 logger = logging.getLogger("scoreboard.hub")
 LEADERBOARD_GROUP = "leaderboard"
@@ -27,6 +29,21 @@ GLOBAL_BOARD = "global"  # a message with no "board" is the global board's
 MAX_BEHIND = 3  # updates overwritten while the previous write was in progress: the client is too slow
 YIELD_EVERY = 256  # sends between yields to the event loop during a fan-out
 WATCH_EVERY_S = 1.0  # how often a hub checks for updates it missed (a pub/sub reconnect)
+
+# Where a snapshot comes from when the hub has none in memory: the broadcaster's last top 10
+# and a named board's (``broadcaster.current_state``, ``boards.live.current_state``). They
+# import this module, so the leaderboard app hands them over at start-up (apps.py).
+# The same for catching up: the named boards whose shared state is newer than the hub's
+# (``boards.live.newer_states``).
+_global_state: Callable[[], BoardState] | None = None
+_board_state: Callable[[str], Any] | None = None
+_boards_newer: Callable[[dict[str, int]], list[tuple[str, Any]]] | None = None
+
+
+def use_snapshot_sources(*, global_state: Callable[[], BoardState], board_state: Callable[[str], Any],
+                         boards_newer: Callable[[dict[str, int]], list[tuple[str, Any]]]) -> None:
+    global _global_state, _board_state, _boards_newer
+    _global_state, _board_state, _boards_newer = global_state, board_state, boards_newer
 
 
 class HubClient:
@@ -143,17 +160,14 @@ class Hub:
 
     async def snapshot(self, board: str = GLOBAL_BOARD) -> dict[str, str]:
         """The current board's frames, from memory, the shared cache or (first time) the database."""
+        assert _global_state is not None and _board_state is not None, "the leaderboard app is not ready"
         if board != GLOBAL_BOARD:
-            from ..boards.live import current_state as board_state
-
-            state = await sync_to_async(board_state, thread_sensitive=False)(board)
+            state = await sync_to_async(_board_state, thread_sensitive=False)(board)
             if state["seq"] > self.boards.get(board, (0, {}))[0]:
                 self.boards[board] = (state["seq"], board_frames(state))
             return self.boards[board][1]
         if self.frames is None:
-            from . import current_state
-
-            state = await sync_to_async(current_state, thread_sensitive=False)()
+            state = await sync_to_async(_global_state, thread_sensitive=False)()
             if self.frames is None or state["seq"] > self.seq:
                 self.seq = max(self.seq, state["seq"])
                 self.frames = board_frames(state)
@@ -179,9 +193,6 @@ class Hub:
     async def catch_up(self) -> None:
         """Deliver every board (global and the named ones watched here) whose shared state is
         newer than what this hub sent."""
-        from ..boards.live import newer_states
-        from .state import shared_state
-
         store = shared_state()
         if await sync_to_async(store.seq, thread_sensitive=False)() > self.seq:
             state = await sync_to_async(store.last, thread_sensitive=False)()
@@ -190,7 +201,7 @@ class Hub:
                 await self.deliver(state)
         watched = {client.board for client in self.clients}
         known = {board: seq for board, (seq, _) in self.boards.items() if board in watched}
-        for board, state in await sync_to_async(newer_states, thread_sensitive=False)(known):
+        for board, state in await sync_to_async(_boards_newer, thread_sensitive=False)(known):
             logger.info("Hub: missed update(s) of board %s; sending its current top 10", board)
             await self.deliver({"board": board, "seq": state["seq"], "live": state["live"],
                                 "scoreboard": state["scoreboard"]})

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import datetime
 from typing import Protocol
+from uuid import UUID
 
 import orjson
 from django.core.cache import cache
+from django.db.models import QuerySet, Sum
 
 from scoreboard_project.redis_client import get_redis, redis_configured, redis_key
 
@@ -132,3 +135,22 @@ class LocalState:
 
 def shared_state() -> SharedState:
     return RedisState() if redis_configured() else LocalState()
+
+
+def previous_scores(entries: list[dict], before: BoardState | None, ledger: QuerySet) -> dict[str, int]:
+    """Each entry's score at the previous update (the ``change`` of the scoreboard dialect):
+    a newcomer's from its rows of ``ledger`` (the board's ledger rows) since then."""
+    if before is None:
+        return {}
+    previous = {e["userId"]: e["score"] for e in before["entries"]}
+    newcomers = [e["userId"] for e in entries if e["userId"] not in previous]
+    if newcomers:
+        since = datetime.fromisoformat(before["updatedAt"])
+        moved = dict(
+            ledger.filter(user_id__in=newcomers, created_at__gt=since)
+            .values_list("user_id").annotate(total=Sum("increment")).values_list("user_id", "total")
+        )
+        for e in entries:
+            if e["userId"] in newcomers:
+                previous[e["userId"]] = e["score"] - int(moved.get(UUID(e["userId"]), 0) or 0)
+    return previous

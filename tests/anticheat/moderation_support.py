@@ -10,7 +10,8 @@ import pytest
 
 from accounts.models import User
 from anticheat.models import Flag
-from leaderboard import broadcast, ranking
+from leaderboard import ranking_writes
+from leaderboard.broadcast import broadcaster
 from leaderboard.models import ScoreHistory
 from leaderboard.services import score_history_record
 
@@ -26,10 +27,10 @@ class SideEffects:
 @pytest.fixture
 def side_effects(monkeypatch) -> SideEffects:
     seen = SideEffects()
-    monkeypatch.setattr(ranking, "ranking_remove_player", lambda user: seen.calls.append(("remove", user.pk)))
-    monkeypatch.setattr(ranking, "ranking_restore_player", lambda user: seen.calls.append(("restore", user.pk)))
-    monkeypatch.setattr(broadcast, "schedule_leaderboard_broadcast", lambda: seen.calls.append(("broadcast", None)))
-    monkeypatch.setattr(broadcast, "disconnect_banned_user", lambda uid: seen.calls.append(("disconnect", uid)))
+    monkeypatch.setattr(ranking_writes, "ranking_remove_player", lambda user: seen.calls.append(("remove", user.pk)) or [])
+    monkeypatch.setattr(ranking_writes, "ranking_restore_player", lambda user: seen.calls.append(("restore", user.pk)) or [])
+    monkeypatch.setattr(broadcaster, "schedule_leaderboard_broadcast", lambda: seen.calls.append(("broadcast", None)))
+    monkeypatch.setattr(broadcaster, "disconnect_banned_user", lambda uid: seen.calls.append(("disconnect", uid)))
     return seen
 
 

@@ -41,8 +41,8 @@ def test_it_flags_a_bot_pinned_at_the_minimum_and_bans_it_at_the_threshold(
     no_rhythm.ANOMALY_DETECTION_THRESHOLD = 5
     client = client_for(alice)
     rng = random.Random(11)
-    with mock.patch("leaderboard.ranking.ranking_remove_player"), \
-            mock.patch("leaderboard.broadcast.disconnect_banned_user"), \
+    with mock.patch("leaderboard.ranking_writes.ranking_remove_player"), \
+            mock.patch("leaderboard.broadcast.broadcaster.disconnect_banned_user"), \
             django_capture_on_commit_callbacks(execute=True):
         for n in range(1, 17):
             assert play(client, 1000 + rng.randint(20, 100)).status_code == 200  # flagged, never blocked

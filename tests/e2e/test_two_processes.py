@@ -11,7 +11,7 @@ from channels.db import database_sync_to_async as sync_to_async
 from websockets.asyncio.client import connect
 
 from accounts.tokens import issue_token_pair
-from leaderboard import broadcast
+from leaderboard.broadcast import broadcaster
 from leaderboard.services import score_history_record
 from tests.conftest import make_player
 from tests.e2e.conftest import child_server_env, complete_over_http
@@ -58,7 +58,7 @@ async def test_it_closes_a_banned_players_socket_on_another_process(servers):
     token = await sync_to_async(lambda: issue_token_pair(mallory).access)()
     async with connect(f"{b.ws}/ws/leaderboard/live?token={token}") as socket:
         await socket.recv()
-        await sync_to_async(broadcast.disconnect_banned_user)(mallory.pk)
+        await sync_to_async(broadcaster.disconnect_banned_user)(mallory.pk)
         async with asyncio.timeout(5):
             with pytest.raises(Exception):  # noqa: B017 - ConnectionClosed
                 while True:

@@ -9,8 +9,9 @@ import pytest
 from channels.layers import channel_layers
 
 from accounts.models import User
-from leaderboard import broadcast, ws_limits
+from leaderboard import ws_limits
 from leaderboard.boards import live as board_live
+from leaderboard.broadcast import broadcaster
 from tests.conftest import make_player, production_shape
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -21,7 +22,7 @@ def _clean_realtime_state() -> Iterator[None]:
     ws_limits.reset_local()
     channel_layers.backends.clear()  # a layer is bound to the event loop of the test that made it
     yield
-    broadcast.cancel_pending_timer()
+    broadcaster.cancel_pending_timer()
     board_live.cancel_timers()
     ws_limits.reset_local()
 

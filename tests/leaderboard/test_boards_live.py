@@ -140,7 +140,7 @@ async def test_it_catches_up_a_boards_top_10_a_hub_missed(monkeypatch):
     socket, connected, _ = await open_socket("/ws/leaderboard/live?board=arena")
     assert connected and top(await next_json(socket)) == [("alice", 30)]
     with monkeypatch.context() as lost:
-        lost.setattr("leaderboard.broadcast._group_send", lambda group, message: None)
+        lost.setattr("leaderboard.broadcast.channel.group_send", lambda group, message: None)
         await score(arena, bob, 50)  # stored as the board's last state, never delivered
     assert await socket.receive_nothing(timeout=0.3)
     await get_hub().catch_up()

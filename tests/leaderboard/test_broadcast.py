@@ -10,7 +10,8 @@ import pytest
 from django.db import transaction
 
 from accounts.models import User
-from leaderboard import broadcast, ranking
+from leaderboard import ranking_writes
+from leaderboard.broadcast import broadcaster, channel
 from leaderboard.broadcast.hub import Hub, HubClient
 from leaderboard.broadcast.state import shared_state
 from leaderboard.services import score_history_record
@@ -20,13 +21,13 @@ from leaderboard.services import score_history_record
 def sent(monkeypatch) -> list[tuple[float, str, dict]]:
     """Every group_send the broadcaster makes: (time, group, message); still sent for real."""
     calls: list[tuple[float, str, dict]] = []
-    original = broadcast._group_send
+    original = channel.group_send
 
     def record(group: str, message: dict) -> None:
         calls.append((time.perf_counter(), group, message))
         original(group, message)
 
-    monkeypatch.setattr(broadcast, "_group_send", record)
+    monkeypatch.setattr(channel, "group_send", record)
     return calls
 
 
@@ -42,11 +43,11 @@ def ten_players(player) -> list[User]:
 @pytest.mark.django_db(transaction=True)
 def test_it_sends_the_first_change_at_once(ten_players, sent, monkeypatch, settings):
     settings.BROADCAST_INTERVAL_MS = 1000
-    broadcast.publish_if_changed(force=True)
+    broadcaster.publish_if_changed(force=True)
     shared_state().close_window()
     committed: list[float] = []
-    original = ranking.ranking_record_change
-    monkeypatch.setattr(ranking, "ranking_record_change",
+    original = ranking_writes.ranking_record_change
+    monkeypatch.setattr(ranking_writes, "ranking_record_change",
                         lambda entry: (committed.append(time.perf_counter()), original(entry)))
     sent.clear()
     score_history_record(user=ten_players[9], increment=500)
@@ -78,7 +79,7 @@ def test_it_coalesces_ten_changes_in_300_ms_into_at_most_two_broadcasts(ten_play
 def test_it_sends_no_update_when_the_top_10_does_not_change(ten_players, player, sent, settings):
     settings.BROADCAST_INTERVAL_MS = 0
     outsider = player("outsider", 0, at=99)
-    broadcast.publish_if_changed(force=True)
+    broadcaster.publish_if_changed(force=True)
     sent.clear()
     score_history_record(user=outsider, increment=5)
     assert boards(sent) == []
@@ -89,7 +90,7 @@ def test_it_sends_no_update_when_the_top_10_does_not_change(ten_players, player,
 def test_it_tells_the_player_pushed_out_of_the_top_10(ten_players, player, sent, settings):
     settings.BROADCAST_INTERVAL_MS = 0
     climber = player("climber", 0, at=99)
-    broadcast.publish_if_changed(force=True)
+    broadcaster.publish_if_changed(force=True)
     sent.clear()
     score_history_record(user=climber, increment=2000)
     pushed = {orjson.loads(message["scoreboard_rank"])["data"]["userId"]: orjson.loads(message["scoreboard_rank"])
@@ -174,12 +175,12 @@ async def test_it_drops_stale_updates_and_catches_up_from_the_shared_state(db, s
 @pytest.mark.django_db(transaction=True)
 def test_it_rebroadcasts_the_top_10_when_a_player_is_banned_and_unbanned(ten_players, sent, settings):
     settings.BROADCAST_INTERVAL_MS = 0
-    broadcast.publish_if_changed(force=True)
+    broadcaster.publish_if_changed(force=True)
     leader = ten_players[0]
     User.objects.filter(pk=leader.pk).update(status=User.Status.BANNED)
     leader.refresh_from_db()
-    ranking.ranking_remove_player(leader)
+    broadcaster.standings_changed(ranking_writes.ranking_remove_player(leader))  # what a ban does on commit
     assert "p00" not in [entry["username"] for entry in boards(sent)[-1]["leaderboard"]]
     User.objects.filter(pk=leader.pk).update(status=User.Status.ACTIVE)
-    ranking.ranking_restore_player(leader)
+    broadcaster.standings_changed(ranking_writes.ranking_restore_player(leader))
     assert boards(sent)[-1]["leaderboard"][0]["username"] == "p00"

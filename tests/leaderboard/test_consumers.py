@@ -11,7 +11,8 @@ from channels.testing import WebsocketCommunicator
 
 from accounts.models import User
 from accounts.tokens import issue_token_pair
-from leaderboard import broadcast, consumers, dialects
+from leaderboard import consumers, dialects
+from leaderboard.broadcast import broadcaster
 from leaderboard.broadcast.hub import get_hub
 from leaderboard.services import score_history_record
 from scoreboard_project.asgi import application
@@ -126,7 +127,7 @@ async def test_it_closes_4403_for_a_banned_account(alice, token):
 async def test_it_closes_an_open_socket_with_4403_when_the_player_is_banned(alice, token, path):
     socket, _, _ = await open_socket(path, headers=bearer(token))
     await next_json(socket)
-    await sync_to_async(broadcast.disconnect_banned_user)(alice.pk)
+    await sync_to_async(broadcaster.disconnect_banned_user)(alice.pk)
     assert await close_code(socket) == 4403
     await socket.disconnect()
 

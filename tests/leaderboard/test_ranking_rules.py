@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from accounts.models import User
-from leaderboard import ranking, selectors
+from leaderboard import ranking, ranking_writes, selectors
 from leaderboard.models import ScoreHistory
 from leaderboard.periods import window_for
 from leaderboard.redis_store import RedisBoard
@@ -81,11 +81,11 @@ def test_it_removes_and_restores_a_banned_player(store, player, django_capture_o
     assert usernames(selectors.leaderboard_top()) == ["alice", "bob"]
     User.objects.filter(pk=alice.pk).update(status=User.Status.BANNED)
     alice.refresh_from_db()
-    ranking.ranking_remove_player(alice)
+    ranking_writes.ranking_remove_player(alice)
     assert usernames(selectors.leaderboard_top()) == ["bob"]
     User.objects.filter(pk=alice.pk).update(status=User.Status.ACTIVE)
     alice.refresh_from_db()
-    ranking.ranking_restore_player(alice)
+    ranking_writes.ranking_restore_player(alice)
     data = selectors.leaderboard_top()
     assert usernames(data) == ["alice", "bob"]
     assert data["totalPlayers"] == 2

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from leaderboard import ranking, read_cache, selectors
+from leaderboard import ranking, ranking_rebuilds, ranking_writes, read_cache, selectors
 from leaderboard.services import score_history_record
 from scoreboard_project.redis_client import get_redis
 
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.production_shape
 @pytest.fixture
 def board(player):
     players = [player("alice", 300, at=1), player("bob", 200, at=2), player("carol", 100, at=3)]
-    ranking.rebuild_all()
+    ranking_rebuilds.rebuild_all()
     return players
 
 
@@ -56,7 +56,7 @@ def test_a_ban_takes_the_player_off_the_held_response(api_client, board):
     alice = board[0]
     _get(api_client)
     _get(api_client)
-    ranking.ranking_remove_player(alice)
+    ranking_writes.ranking_remove_player(alice)
     names = [e["username"] for e in _get(api_client).json()["data"]["leaderboard"]]
     assert names == ["bob", "carol"]
 

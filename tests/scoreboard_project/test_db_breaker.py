@@ -8,7 +8,7 @@ import pytest
 from django import db
 
 from scoreboard_project import db_breaker
-from scoreboard_project.errors import api_exception_handler
+from scoreboard_project.exception_handler import api_exception_handler
 
 
 @pytest.fixture(autouse=True)

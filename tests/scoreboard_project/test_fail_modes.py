@@ -12,7 +12,7 @@ import asyncio
 import pytest
 from django.test import Client, override_settings
 
-from leaderboard.consumers import acquire_anonymous_lease
+from leaderboard.ws_limits import acquire_anonymous_lease
 from scoreboard_project.limits import CAPS, CLOSED, OPEN, POLICIES
 from tests.conftest import PASSWORD, age_action, complete_token, request_token
 

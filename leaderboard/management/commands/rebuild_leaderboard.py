@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from leaderboard import broadcast, ranking
+from leaderboard import ranking_rebuilds
+from leaderboard.broadcast import broadcaster
 
 
 class Command(BaseCommand):
     help = "Rebuild the Redis leaderboards (all time, today, this week, this month) from PostgreSQL."
 
     def handle(self, *args, **options) -> None:  # noqa: ARG002
-        if not ranking.redis_store_enabled():
+        if not ranking_rebuilds.redis_store_enabled():
             self.stdout.write("REDIS_URL is not set: the leaderboards are read from the database; nothing to do.")
             return
         try:
-            buckets = ranking.rebuild_all()
-        except ranking.REDIS_ERRORS as exc:
+            buckets = ranking_rebuilds.rebuild_all()
+        except ranking_rebuilds.REDIS_ERRORS as exc:
             raise CommandError(f"Redis is unreachable: {exc}") from exc
-        broadcast.schedule_leaderboard_broadcast()
+        broadcaster.standings_changed()
         self.stdout.write(self.style.SUCCESS(f"Rebuilt: {', '.join(buckets)}"))

@@ -11,7 +11,7 @@ from django.db import transaction
 
 from accounts.models import User
 from accounts.ranks import ranked_players
-from leaderboard import ranking, services
+from leaderboard import ranking_rebuilds, services
 from leaderboard.models import ScoreHistory
 
 ACTIONS = [("COMPLETE_LEVEL", 100, 0.7), ("COMPLETE_QUEST", 250, 0.25), ("DEFEAT_BOSS", 500, 0.05)]
@@ -46,8 +46,8 @@ class Command(BaseCommand):
             services.score_history_import(history, users)
             User.objects.bulk_update(users, ["score", "total_actions", "score_updated_at", "last_action_at"],
                                      batch_size=1000)
-        if ranking.redis_store_enabled():
-            ranking.rebuild_all()
+        if ranking_rebuilds.redis_store_enabled():
+            ranking_rebuilds.rebuild_all()
         self.stdout.write(self.style.SUCCESS(f"Seeded {len(users)} demo players and {len(history)} score changes."))
 
     def _names(self, rng: random.Random, count: int) -> list[str]:

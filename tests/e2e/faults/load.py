@@ -90,6 +90,16 @@ class Seen:
         return sum(1 for s in self.outcomes.values() if s == 200)
 
 
+async def issue_actions(client: httpx.AsyncClient, base: str, players: list[Player]) -> list[tuple[dict, dict]]:
+    """One issued COMPLETE_LEVEL action per player: (the player's headers, the issued action)."""
+    issued = []
+    for player in players:
+        response = await client.post(f"{base}/api/v1/actions/request", json={"actionType": "COMPLETE_LEVEL"},
+                                     headers=player.headers)
+        issued.append((player.headers, response.json()["data"]))
+    return issued
+
+
 def _json(response: httpx.Response) -> dict:
     try:
         return response.json()

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from .checker import check_all
-from .load import Seen, completion_body, run_load, seed_players
+from .load import Seen, completion_body, issue_actions, run_load, seed_players
 
 pytestmark = [pytest.mark.faults, pytest.mark.production_shape, pytest.mark.timeout(300)]
 OUTAGE_S = 20
@@ -39,10 +39,7 @@ def test_it_answers_503_while_postgresql_is_down_and_recovers_within_5_s(stores,
     async def scenario() -> list[httpx.Response]:
         load = asyncio.create_task(run_load([server.http], players, seen, seconds=3 + OUTAGE_S + 9, per_player=100))
         async with httpx.AsyncClient(timeout=40) as client:
-            for player in players[:10]:
-                issued = await client.post(f"{server.http}/api/v1/actions/request",
-                                           json={"actionType": "COMPLETE_LEVEL"}, headers=player.headers)
-                held.append((player.headers, issued.json()["data"]))
+            held.extend(await issue_actions(client, server.http, players[:10]))
             await asyncio.sleep(3)
             await asyncio.to_thread(stores.pg.stop, "fast")  # every connection dropped, as in a restart
             marks["down"] = time.monotonic()

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from .checker import check_all, sql_boards, sql_order
-from .load import Seen, completion_body, run_load, seed_players
+from .load import Seen, completion_body, issue_actions, run_load, seed_players
 
 pytestmark = [pytest.mark.faults, pytest.mark.production_shape, pytest.mark.timeout(300)]
 OUTAGE_S = 30
@@ -36,10 +36,7 @@ def test_it_refuses_completions_with_503_and_reads_sql_while_redis_is_down(store
     async def scenario() -> None:
         load = asyncio.create_task(run_load([server.http], players, seen, seconds=3 + OUTAGE_S + 3, per_player=100))
         async with httpx.AsyncClient(timeout=10) as client:
-            for player in players[:10]:
-                issued = await client.post(f"{server.http}/api/v1/actions/request",
-                                           json={"actionType": "COMPLETE_LEVEL"}, headers=player.headers)
-                held.append((player.headers, issued.json()["data"]))
+            held.extend(await issue_actions(client, server.http, players[:10]))
             await asyncio.sleep(3)
             await asyncio.to_thread(stores.redis_server.stop)
             marks["down"] = time.monotonic()

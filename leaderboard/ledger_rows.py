@@ -1,0 +1,99 @@
+"""The ledger's row-level steps, shared by every ledger writer: the player's row lock (which
+also reads the chain head and reserves the row's id), chaining after an INSERT, and a named
+board's row. ``services.score_history_record`` and ``boards/services.record_write`` build on
+them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from accounts.models import User
+from scoreboard_project import metrics
+
+from . import ledger
+from .models import Leaderboard, ScoreHistory
+
+_TABLE = ScoreHistory._meta.db_table
+# The player's score and chain head, and the next ledger row id, under the player's row lock.
+_LOCK_SQL = {
+    "postgresql": f"SELECT score, ledger_head, nextval(pg_get_serial_sequence('{_TABLE}', 'id')), score_updated_at "
+                  f"FROM {User._meta.db_table} WHERE id = %s FOR UPDATE",
+    # SQLite transactions here are IMMEDIATE (settings): one writer at a time, so the
+    # AUTOINCREMENT sequence + 1 is the id the next INSERT would take.
+    "sqlite": f"SELECT score, ledger_head, COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '{_TABLE}'), 0) + 1, "
+              f"score_updated_at "
+              f"FROM {User._meta.db_table} WHERE id = %s",
+}
+
+
+def lock_player(user: User) -> tuple[int, str, int | None, datetime | None]:
+    """``(score, ledger head, reserved row id, when the score was reached)``, the player's
+    row locked until commit."""
+    sql = _LOCK_SQL.get(connection.vendor)
+    if sql is None:
+        row = (User.objects.select_for_update().filter(pk=user.pk)
+               .values_list("score", "ledger_head", "score_updated_at").get())
+        return row[0], row[1], None, row[2]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user.pk.hex if connection.vendor == "sqlite" else user.pk])
+        row = cursor.fetchone()
+    if row is None:
+        raise User.DoesNotExist(user.pk)
+    reached = row[3]
+    if isinstance(reached, str):  # SQLite answers text
+        reached = parse_datetime(reached)
+    if reached is not None and timezone.is_naive(reached):
+        reached = timezone.make_aware(reached, UTC)
+    return int(row[0]), row[1], int(row[2]), reached
+
+
+def chain_after_insert(entry: ScoreHistory, head: str) -> None:
+    """A database that cannot reserve ids: hash the row after its INSERT."""
+    entry.hash = ledger.link(head, (entry.pk, entry.user_id, entry.increment, entry.kind, entry.action_id,
+                                    entry.created_at))
+    ScoreHistory.objects.filter(pk=entry.pk).update(hash=entry.hash)
+    User.objects.filter(pk=entry.user_id).update(ledger_head=entry.hash)
+
+
+def ledger_chain_lock(user: User) -> tuple[str, int | None]:
+    """Lock the player's row until commit; the chain head and the next ledger row's id.
+
+    Every ledger writer takes this lock before any other row lock (a board's record), so a
+    completion feeding a board and a game server writing to it lock in the same order and
+    cannot deadlock. One statement, as for a completion."""
+    _, head, entry_id, _ = lock_player(user)
+    return head, entry_id
+
+
+def board_row(
+    *, user: User, increment: int, board: Leaderboard, period_start: datetime | None, previous: int,
+    at: datetime, action_type: str = "", reference: str = "", completed_by: User | None = None, note: str = "",
+    fed_by: ScoreHistory | None = None, chain: tuple[str, int | None] | None = None,
+) -> ScoreHistory:
+    """A named board's ledger row (``kind=board``), written inside the record writer's
+    transaction (``boards/services.record_write``, which holds the record's row lock and
+    passes the record's score before the write). It leaves ``User.score`` alone."""
+    with transaction.atomic(savepoint=False):  # the record writer's transaction holds the lock
+        # A board row is a link of the player's one hash chain too: the chain head is read
+        # and the id reserved under the player's row lock (record_write took it first).
+        head, entry_id = chain or ledger_chain_lock(user)
+        kind = ScoreHistory.Kind.BOARD
+        digest = ledger.link(head, (entry_id, user.pk, increment, kind, None, at)) if entry_id else head
+        entry = ScoreHistory(
+            id=entry_id, user=user, kind=kind, board=board, board_period_start=period_start,
+            action_type=action_type, reference=reference, increment=increment, previous_score=previous,
+            new_score=previous + increment, completed_by=completed_by, note=note, created_at=at, fed_by=fed_by,
+            hash=digest if entry_id else "",
+        )
+        entry.save(force_insert=True)  # the post_save receiver updates the board's set on commit
+        if entry_id:
+            User.objects.filter(pk=user.pk).update(ledger_head=digest)
+        else:
+            chain_after_insert(entry, head)
+    metrics.score_updates.labels(kind=ScoreHistory.Kind.BOARD).inc()
+    return entry

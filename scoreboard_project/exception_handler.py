@@ -1,0 +1,99 @@
+"""DRF's exception handler: every exception a view raises, answered in the error envelope.
+
+Its own module because it calls on the limits (a refused request counts against the
+caller) and the database breaker (a database error trips it), which build on ``errors``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+from django import db
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+
+from . import db_breaker
+from .errors import ApplicationError, RateLimitExceeded, ServiceUnavailable, error_body
+from .limits import count_refused_request
+
+logger = logging.getLogger("scoreboard.errors")
+
+
+_DRF_CODES: dict[type[exceptions.APIException], str] = {
+    exceptions.ParseError: "VALIDATION_ERROR",
+    exceptions.ValidationError: "VALIDATION_ERROR",
+    exceptions.UnsupportedMediaType: "VALIDATION_ERROR",
+    exceptions.NotAuthenticated: "NOT_AUTHENTICATED",
+    exceptions.AuthenticationFailed: "TOKEN_INVALID",
+    exceptions.PermissionDenied: "FORBIDDEN",
+    exceptions.NotFound: "NOT_FOUND",
+    exceptions.MethodNotAllowed: "METHOD_NOT_ALLOWED",
+    exceptions.NotAcceptable: "NOT_ACCEPTABLE",
+    exceptions.Throttled: "RATE_LIMIT_EXCEEDED",
+}
+
+
+def _drf_error(exc: exceptions.APIException) -> Response:
+    code = getattr(exc, "contract_code", None)
+    if code is None:
+        code = next((c for klass, c in _DRF_CODES.items() if isinstance(exc, klass)), "ERROR")
+    status_code = exc.status_code
+    details: Any = None
+    headers: dict[str, str] = {}
+    if isinstance(exc, (exceptions.ValidationError,)):
+        message = "The request is not valid."
+        details = exc.detail if isinstance(exc.detail, dict) else {"nonFieldErrors": exc.detail}
+    elif isinstance(exc, exceptions.ParseError):
+        message = "The request body is not valid JSON."
+        details = {"body": [str(exc.detail)]}
+    elif isinstance(exc, exceptions.UnsupportedMediaType):
+        status_code = status.HTTP_400_BAD_REQUEST
+        message = "The request body must be JSON."
+        details = {"contentType": [str(exc.detail)]}
+    elif isinstance(exc, exceptions.Throttled):
+        seconds = max(1, math.ceil(exc.wait or 1))
+        message = "Too many requests; slow down."
+        details = {"retryAfter": seconds}
+        headers["Retry-After"] = str(seconds)
+    else:
+        message = str(exc.detail) if not isinstance(exc.detail, (dict, list)) else "Request refused."
+        if isinstance(exc.detail, dict) and "detail" in exc.detail:
+            message = str(exc.detail["detail"])
+    if isinstance(exc, exceptions.NotAuthenticated) or isinstance(exc, exceptions.AuthenticationFailed):
+        headers.setdefault("WWW-Authenticate", 'Bearer realm="api"')
+    return Response(error_body(code, message, details), status=status_code, headers=headers)
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    request = context.get("request")
+    if request is not None and not isinstance(exc, RateLimitExceeded):
+        limited = count_refused_request(request)
+        if limited is not None:
+            exc = limited
+    if isinstance(exc, ApplicationError):
+        return Response(error_body(exc.code, exc.message, exc.details), status=exc.status, headers=exc.headers)
+    if isinstance(exc, (InvalidToken, TokenError)):
+        return Response(
+            error_body("TOKEN_INVALID", "The token is invalid or expired."),
+            status=401,
+            headers={"WWW-Authenticate": 'Bearer realm="api"'},
+        )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    if isinstance(exc, exceptions.APIException):
+        return _drf_error(exc)
+    if isinstance(exc, (db.OperationalError, db.InterfaceError)):
+        # The database is down or unreachable: retryable, and the transaction rolled back.
+        logger.warning("Database unavailable on %s: %s", getattr(request, "path", "?"), exc)
+        db_breaker.trip()
+        unavailable = ServiceUnavailable()
+        return Response(error_body(unavailable.code, unavailable.message), status=unavailable.status)
+    logger.exception("Unhandled error on %s", getattr(request, "path", "?"), exc_info=exc)
+    return Response(error_body("INTERNAL_ERROR", "An unexpected error occurred."), status=500)
