@@ -100,6 +100,20 @@ def current_state(board: str) -> BoardState:
         close_old_connections()
 
 
+def newer_states(known: dict[str, int]) -> list[tuple[str, BoardState]]:
+    """The boards of ``known`` (key -> the seq a hub sent last) whose shared state is newer:
+    what a hub missed while its channel layer reconnected (one cache read, two if any)."""
+    if not known:
+        return []
+    seqs = cache.get_many([_key(board, "seq") for board in known])
+    behind = [board for board, seq in known.items() if int(seqs.get(_key(board, "seq")) or 0) > seq]
+    if not behind:
+        return []
+    states = cache.get_many([_key(board, "last") for board in behind])
+    return [(board, state) for board in behind
+            if (state := states.get(_key(board, "last"))) is not None and state["seq"] > known[board]]
+
+
 def board_changed(board: Leaderboard | str) -> None:
     """The board's top 10 may have changed (on commit): send it under the broadcast rules."""
     key = board if isinstance(board, str) else board.key
