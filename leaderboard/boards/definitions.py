@@ -43,7 +43,7 @@ def _current_version() -> str | None:
         if version is None:
             client.set(_version_key(), secrets.token_hex(8), nx=True)
             version = client.get(_version_key())
-        return version
+        return None if version is None else str(version)  # the client decodes responses
     except REDIS_ERRORS as exc:
         logger.warning("Board definitions read from the database: %s", exc)
         return None

@@ -13,7 +13,6 @@ import logging
 import threading
 import time
 from datetime import UTC, datetime
-from typing import Any
 
 import redis
 from django.conf import settings
@@ -28,6 +27,7 @@ from ..broadcast.payloads import BoardState, dumps, with_changes
 from ..broadcast.state import previous_scores
 from ..models import ScoreHistory
 from .models import Leaderboard
+from .shapes import RecordData
 
 logger = logging.getLogger("scoreboard.boards.live")
 TOP = 10
@@ -54,13 +54,13 @@ def _next_seq(board: str) -> int:
     return value
 
 
-def top_entries(board: str) -> list[dict[str, Any]]:
+def top_entries(board: str) -> list[RecordData]:
     from .selectors import records_page
 
     return records_page(key=board, limit=TOP)["records"]
 
 
-def _build(board: str, entries: list[dict[str, Any]], before: BoardState | None, seq: int) -> BoardState:
+def _build(board: str, entries: list[RecordData], before: BoardState | None, seq: int) -> BoardState:
     updated_at = iso_z(datetime.now(UTC))
     previous = previous_scores(entries, before, ScoreHistory.objects.filter(board__key=board))
     live = dumps({"board": board, "leaderboard": entries, "updatedAt": updated_at, "seq": seq})
@@ -69,7 +69,7 @@ def _build(board: str, entries: list[dict[str, Any]], before: BoardState | None,
     return BoardState(seq=seq, updatedAt=updated_at, entries=entries, live=live, scoreboard=scoreboard)  # type: ignore[typeddict-item]
 
 
-def _same(before: BoardState | None, entries: list[dict[str, Any]]) -> bool:
+def _same(before: BoardState | None, entries: list[RecordData]) -> bool:
     if before is None:
         return False
     shape = [(e["userId"], e["score"], e["rank"], e["username"]) for e in entries]

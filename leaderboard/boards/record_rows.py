@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from django.db import connection
+from django.db.models import Field
 
 from accounts.models import User
 
@@ -26,7 +27,7 @@ Found = dict[str, dict[str, Any]]  # user id -> NAME_FIELDS and "metadata"
 
 def _sql(board: bool) -> str:
     user = User._meta
-    names = ", ".join(f"u.{connection.ops.quote_name(user.get_field(f).column)}" for f in NAME_FIELDS)
+    names = ", ".join(f"u.{connection.ops.quote_name(cast(Field, user.get_field(f)).column)}" for f in NAME_FIELDS)
     if not board:
         return f"SELECT u.id::text, '{{}}', {names} FROM {user.db_table} u WHERE u.id = ANY(%s::uuid[])"
     record = LeaderboardRecord._meta
@@ -36,7 +37,7 @@ def _sql(board: bool) -> str:
 
 
 def _plain(board_id: int | None, period_start: datetime | None, ids: list[str]) -> Found:
-    params = [ids] if board_id is None else [board_id, period_start, ids]
+    params: list[Any] = [ids] if board_id is None else [board_id, period_start, ids]
     with connection.cursor() as cursor:
         cursor.execute(_sql(board_id is not None), params)
         return {row[0]: {"metadata": _loads(row[1]), **dict(zip(NAME_FIELDS, row[2:], strict=True))}
@@ -55,7 +56,8 @@ def _orm(board_id: int | None, period_start: datetime | None, ids: list[str]) ->
         return {str(r["id"]): {**r, "metadata": {}} for r in User.objects.filter(id__in=ids).values("id", *NAME_FIELDS)}
     return {
         str(r["user_id"]): {**r, **{f: r[f"user__{f}"] for f in NAME_FIELDS}}
-        for r in LeaderboardRecord.objects.filter(board_id=board_id, period_start=period_start, user_id__in=ids)
+        for r in LeaderboardRecord.objects.filter(board_id=board_id, period_start=cast(datetime, period_start),
+                                                  user_id__in=ids)
         .values("user_id", "metadata", *(f"user__{f}" for f in NAME_FIELDS))
     }
 

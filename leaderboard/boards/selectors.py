@@ -144,7 +144,8 @@ def _global_data() -> BoardData:
 def board_data(board: Leaderboard, *, total: int | None = None) -> BoardData:
     target = Target(board.key, board, period_at(board, clock.now()))
     return {
-        "key": board.key, "name": board.name, "operator": board.operator, "sortOrder": board.sort_order,
+        "key": board.key, "name": board.name, "operator": Leaderboard.Operator(board.operator),
+        "sortOrder": Leaderboard.SortOrder(board.sort_order),
         "actionTypes": list(board.action_types), "resetSchedule": board.reset_schedule or None,
         "timezone": board.timezone,
         "startsAt": iso_z(board.starts_at) if board.starts_at else None,

@@ -121,7 +121,7 @@ def record_write(
     *, board: Leaderboard, user: User, score: int, metadata: dict[str, Any] | None = None,
     at: datetime | None = None, action_type: str = "", reference: str = "", completed_by: User | None = None,
     period: PeriodWindow | None = None, fed_by: Any = None, note: str = "",
-) -> WrittenRecord:
+) -> RecordWrite:
     """Apply ``score`` to ``user``'s record in the current period (or ``period``: a void
     goes where the points it reverses went, whatever the season). Call inside or outside a
     transaction; raises BoardClosed outside the board's season window."""
@@ -200,15 +200,15 @@ def record_submit(
     written = record_write(board=board, user=player, score=score, metadata=metadata, at=at, completed_by=caller)
     record = written.record
     # Counted among the others, so it holds whether or not the set has the write yet.
-    first = written.previous_score is None
-    wanted = [record.rank_score] + ([] if first else [board.rank_score(written.previous_score)])
+    previous = written.previous_score
+    wanted = [record.rank_score] + ([] if previous is None else [board.rank_score(previous)])
     ranks = committed_board_ranks(written.entry) or ranks_for(
         Target(key, board, written.period), wanted, exclude_user_id=uid)
     return {
         "rank": ranks[0], "userId": uid, "username": player.username,
         "displayName": display_name_of({field: getattr(player, field) for field in NAME_FIELDS}),
         "score": record.score, "metadata": record.metadata, "updatedAt": iso_z(record.reached_at),
-        "previousScore": written.previous_score, "previousRank": None if first else ranks[1],
+        "previousScore": written.previous_score, "previousRank": None if previous is None else ranks[1],
     }
 
 

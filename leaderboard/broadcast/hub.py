@@ -215,7 +215,9 @@ class Hub:
                 await self.deliver(state)
         watched = {client.board for client in self.clients}
         known = {board: seq for board, (seq, _) in self.boards.items() if board in watched}
-        for board, state in await sync_to_async(_boards_newer, thread_sensitive=False)(known):
+        boards_newer = _boards_newer
+        assert boards_newer is not None, "use_snapshot_sources() runs in the app's ready()"
+        for board, state in await sync_to_async(boards_newer, thread_sensitive=False)(known):
             logger.info("Hub: missed update(s) of board %s; sending its current top 10", board)
             await self.deliver({"board": board, "seq": state["seq"], "live": state["live"],
                                 "scoreboard": state["scoreboard"]})

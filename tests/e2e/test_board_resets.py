@@ -19,9 +19,9 @@ from django.conf import settings
 
 from leaderboard.boards import resets, services
 from leaderboard.boards.models import LeaderboardPeriod
-from tests.conftest import make_player
-from tests.e2e.conftest import child_server_env
-from tests.leaderboard.boards_support import new_board
+from tests.helpers.boards import new_board
+from tests.helpers.child_servers import child_server_env
+from tests.helpers.players import make_player
 
 ROOT = Path(__file__).resolve().parents[2]
 BOARDS = 12

@@ -16,8 +16,8 @@ from accounts.services import service_account_create
 from leaderboard.boards import definitions, services
 from leaderboard.boards.models import Leaderboard
 from scoreboard_project.redis_client import get_redis, redis_key
-from tests.conftest import make_player
-from tests.leaderboard.boards_support import new_board, page, write
+from tests.helpers.boards import new_board, page, write
+from tests.helpers.players import make_player
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.production_shape]
 CONTROL = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE")
