@@ -20,7 +20,7 @@ from scoreboard_project.admin_base import ReadOnlyAdmin
 
 from . import moderation
 from .admin_actions import run_with_reason
-from .display_name_moderation import reset_display_name
+from .display_name_moderation import display_name_moderate
 from .models import AuditEntry, Flag
 
 
@@ -67,21 +67,21 @@ class ModeratedUserAdmin(UserAdmin):
         return run_with_reason(
             self, request, queryset, action="reset_display_name_selected", title="Reset display names",
             verb="reset the display name of",
-            service=_for_players(request, reset_display_name),
+            service=_for_players(request, display_name_moderate),
         )
 
     @admin.action(description="Ban selected players…", permissions=["change"])
     def ban_selected(self, request, queryset):
         return run_with_reason(
             self, request, queryset, action="ban_selected", title="Ban players", verb="ban",
-            service=_for_players(request, moderation.ban_player),
+            service=_for_players(request, moderation.player_ban),
         )
 
     @admin.action(description="Unban selected players…", permissions=["change"])
     def unban_selected(self, request, queryset):
         return run_with_reason(
             self, request, queryset, action="unban_selected", title="Unban players", verb="unban",
-            service=_for_players(request, moderation.unban_player),
+            service=_for_players(request, moderation.player_unban),
         )
 
 

@@ -67,13 +67,13 @@ def _settle_flag(request: Request, flag_id: str, service: Callable[..., Flag]) -
 class PlayerBanApi(ModerationApi):
     @extend_schema(request=ReasonInput, responses=USER_RESPONSE, summary="Ban a player")
     def post(self, request, user_id: str):
-        return _moderate_player(request, user_id, moderation.ban_player)
+        return _moderate_player(request, user_id, moderation.player_ban)
 
 
 class PlayerUnbanApi(ModerationApi):
     @extend_schema(request=ReasonInput, responses=USER_RESPONSE, summary="Lift a ban")
     def post(self, request, user_id: str):
-        return _moderate_player(request, user_id, moderation.unban_player)
+        return _moderate_player(request, user_id, moderation.player_unban)
 
 
 class PlayerHistoryApi(ModerationApi):

@@ -8,7 +8,7 @@ import asyncio
 import pytest
 from channels.db import database_sync_to_async
 
-from anticheat.moderation import ban_player
+from anticheat.moderation import player_ban
 from leaderboard.boards import services
 from leaderboard.boards.models import Leaderboard
 from leaderboard.broadcast.hub import get_hub
@@ -120,7 +120,7 @@ async def test_it_resends_a_boards_top_10_when_a_player_on_it_is_banned():
     socket, _, _ = await open_socket("/ws/leaderboard/live?board=arena")
     assert top(await next_json(socket)) == [("alice", 30), ("bob", 20)]
     moderator = await database_sync_to_async(make_player)("mod", is_staff=True, is_superuser=True)
-    await database_sync_to_async(ban_player)(user=alice, actor=moderator, reason="cheating")
+    await database_sync_to_async(player_ban)(user=alice, actor=moderator, reason="cheating")
     update = await wait_for_json(socket, lambda m: m["event"] == "leaderboard:update")
     assert top(update) == [("bob", 20)] and update["data"]["leaderboard"][0]["rank"] == 1
     await socket.disconnect()
