@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from .signals import tokens_revoked
+
 USERNAME_PATTERN = r"\A[A-Za-z0-9_.\-]{3,50}\Z"
 username_validator = RegexValidator(
     USERNAME_PATTERN, "3-50 characters: letters, digits, underscore, dot and hyphen."
@@ -71,13 +73,15 @@ class User(AbstractUser):
     def save(self, *args, **kwargs) -> None:
         # ``_password`` is set by set_password() and cleared again for a mere hash upgrade
         # at login (AbstractBaseUser.check_password), so only a new password revokes.
-        if self._password is not None and not self._state.adding:  # type: ignore[attr-defined]  # set_password() sets it
+        revoking = self._password is not None and not self._state.adding  # type: ignore[attr-defined]  # set_password() sets it
+        if revoking:
             self.token_version += 1
-            self.tokens_revoked = True  # read by post_save receivers (open sockets close)
             update_fields = kwargs.get("update_fields")
             if update_fields is not None and "password" in update_fields:
                 kwargs["update_fields"] = {*update_fields, "token_version"}
         super().save(*args, **kwargs)
+        if revoking:
+            tokens_revoked.send(sender=type(self), user=self)
 
     @property
     def role(self) -> str:

@@ -7,6 +7,7 @@ read-only in the admin (no add, change or delete), so nothing bypasses the servi
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from django.contrib import admin
 from django.db.models import Case, IntegerField, Value, When
@@ -19,7 +20,7 @@ from scoreboard_project.admin_base import ReadOnlyAdmin
 
 from . import moderation
 from .admin_actions import run_with_reason
-from .display_name_moderation import reset_display_name
+from .display_name_moderation import display_name_moderate
 from .models import AuditEntry, Flag
 
 
@@ -33,6 +34,16 @@ def user_link(user: User | None) -> str:
     if user is None:
         return "-"
     return format_html('<a href="{}">{}</a>', reverse("admin:accounts_user_change", args=[user.pk]), user.username)
+
+
+def _for_players(request, service: Callable[..., User]) -> Callable[[User, str, str | None], User]:
+    """A moderation service as ``run_with_reason`` calls it, acting as the admin's user."""
+    return lambda user, reason, ip: service(user=user, actor=request.user, reason=reason, client_ip=ip)
+
+
+def _for_flags(request, service: Callable[..., Flag]) -> Callable[[Flag, str, str | None], Flag]:
+    """A flag service as ``run_with_reason`` calls it (the reason is the note), acting as the admin's user."""
+    return lambda flag, note, ip: service(flag=flag, actor=request.user, note=note, client_ip=ip)
 
 
 admin.site.unregister(User)
@@ -56,27 +67,21 @@ class ModeratedUserAdmin(UserAdmin):
         return run_with_reason(
             self, request, queryset, action="reset_display_name_selected", title="Reset display names",
             verb="reset the display name of",
-            service=lambda user, reason, ip: reset_display_name(
-                user=user, actor=request.user, reason=reason, client_ip=ip
-            ),
+            service=_for_players(request, display_name_moderate),
         )
 
     @admin.action(description="Ban selected players…", permissions=["change"])
     def ban_selected(self, request, queryset):
         return run_with_reason(
             self, request, queryset, action="ban_selected", title="Ban players", verb="ban",
-            service=lambda user, reason, ip: moderation.ban_player(
-                user=user, actor=request.user, reason=reason, client_ip=ip
-            ),
+            service=_for_players(request, moderation.player_ban),
         )
 
     @admin.action(description="Unban selected players…", permissions=["change"])
     def unban_selected(self, request, queryset):
         return run_with_reason(
             self, request, queryset, action="unban_selected", title="Unban players", verb="unban",
-            service=lambda user, reason, ip: moderation.unban_player(
-                user=user, actor=request.user, reason=reason, client_ip=ip
-            ),
+            service=_for_players(request, moderation.player_unban),
         )
 
 
@@ -137,9 +142,7 @@ class FlagAdmin(ReadOnlyAdmin):
         return run_with_reason(
             self, request, queryset, action="approve_selected", title="Approve flags", verb="approve",
             reason_label="Note", reason_required=False,
-            service=lambda flag, note, ip: moderation.flag_approve(
-                flag=flag, actor=request.user, note=note, client_ip=ip
-            ),
+            service=_for_flags(request, moderation.flag_approve),
         )
 
     @admin.action(description="Void selected flags (reverse the score)…", permissions=["change"])
@@ -147,9 +150,7 @@ class FlagAdmin(ReadOnlyAdmin):
         return run_with_reason(
             self, request, queryset, action="void_selected", title="Void flags", verb="void",
             reason_label="Note", reason_required=False,
-            service=lambda flag, note, ip: moderation.flag_void(
-                flag=flag, actor=request.user, note=note, client_ip=ip
-            ),
+            service=_for_flags(request, moderation.flag_void),
         )
 
 

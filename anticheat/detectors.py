@@ -68,6 +68,16 @@ class Trace:
         return values[:window] if len(values) >= window else []
 
 
+LOW_SPREAD_TEXT = (
+    "The last {count} server-measured durations vary by {spread:.3f} (trimmed standard deviation "
+    "of their logarithms, about +-{spread:.1%}); human play varies by far more; the rule fires below {threshold}."
+)
+REGULAR_RHYTHM_TEXT = (
+    "The last {count} intervals between completions (server clock) vary by {spread:.3f} "
+    "(about +-{spread:.1%}): a machine's rhythm; the rule fires below {threshold}."
+)
+
+
 def _evidence(rule: str, trace: Trace, **numbers: Any) -> dict[str, Any]:
     return {"rule": rule, "actionType": trace.action_type, "window": settings.ANTICHEAT_WINDOW, **numbers}
 
@@ -90,27 +100,23 @@ def near_minimum_timing(trace: Trace) -> Finding | None:
     ))
 
 
-def _narrow_spread(reason: str, values: list[int], threshold: float, trace: Trace,
-                   describe: Callable[[float], str], **numbers: Any) -> Finding | None:
-    """A finding when ``values`` vary less than ``threshold`` (trimmed spread of their logarithms)."""
+def _narrow_spread(reason: str, values: list[int], threshold: float, trace: Trace, describe: str,
+                   **numbers: Any) -> Finding | None:
+    """A finding when ``values`` vary less than ``threshold`` (trimmed spread of their logarithms);
+    ``describe`` is formatted with ``count``, ``spread`` and ``threshold``."""
     spread = trimmed_log_spread(values)
     if spread >= threshold:
         return None
-    return Finding(reason, _evidence(describe(spread), trace, spread=round(spread, 4), threshold=threshold, **numbers))
+    text = describe.format(count=len(values), spread=spread, threshold=threshold)
+    return Finding(reason, _evidence(text, trace, spread=round(spread, 4), threshold=threshold, **numbers))
 
 
 def low_spread(trace: Trace) -> Finding | None:
     durations = trace.durations()
     if not durations:
         return None
-    threshold = settings.ANTICHEAT_LOW_SPREAD_MAX
     return _narrow_spread(
-        Flag.Reason.LOW_SPREAD, durations, threshold, trace,
-        lambda spread: (
-            f"The last {len(durations)} server-measured durations vary by {spread:.3f} (trimmed standard deviation "
-            f"of their logarithms, about +-{spread:.1%}); human play varies by far more; the rule fires below "
-            f"{threshold}."
-        ),
+        Flag.Reason.LOW_SPREAD, durations, settings.ANTICHEAT_LOW_SPREAD_MAX, trace, LOW_SPREAD_TEXT,
         medianMs=median(durations), durationsMs=durations,
     )
 
@@ -121,13 +127,8 @@ def regular_rhythm(trace: Trace) -> Finding | None:
     if len(times) < window + 1:
         return None
     intervals = [max(1, round((a - b).total_seconds() * 1000)) for a, b in zip(times, times[1:], strict=False)]
-    threshold = settings.ANTICHEAT_RHYTHM_MAX
     return _narrow_spread(
-        Flag.Reason.REGULAR_RHYTHM, intervals, threshold, trace,
-        lambda spread: (
-            f"The last {len(intervals)} intervals between completions (server clock) vary by {spread:.3f} "
-            f"(about +-{spread:.1%}): a machine's rhythm; the rule fires below {threshold}."
-        ),
+        Flag.Reason.REGULAR_RHYTHM, intervals, settings.ANTICHEAT_RHYTHM_MAX, trace, REGULAR_RHYTHM_TEXT,
         medianIntervalMs=median(intervals), intervalsMs=intervals,
     )
 

@@ -13,7 +13,7 @@ from .models import AuditEntry
 from .moderation import clean_text
 
 
-def reset_display_name(*, user: User, actor: User | None, reason: str, client_ip: str | None = None) -> User:
+def display_name_moderate(*, user: User, actor: User | None, reason: str, client_ip: str | None = None) -> User:
     """The player's boards show their username again; the old name is kept in the audit trail."""
     reason = clean_text(reason, field="reason", required=True)
     with transaction.atomic():

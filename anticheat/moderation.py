@@ -54,7 +54,7 @@ def _on_commit_restore(user: User) -> None:
     transaction.on_commit(restore)
 
 
-def ban_player(*, user: User, actor: User | None, reason: str, client_ip: str | None = None) -> User:
+def player_ban(*, user: User, actor: User | None, reason: str, client_ip: str | None = None) -> User:
     """Ban ``user``: tokens stop working at once (authentication reads ``status``), and
     on commit the player leaves every ranking and their open sockets close with 4403.
 
@@ -81,10 +81,10 @@ def ban_player(*, user: User, actor: User | None, reason: str, client_ip: str | 
     return user
 
 
-def unban_player(*, user: User, actor: User | None, reason: str, client_ip: str | None = None) -> User:
+def player_unban(*, user: User, actor: User | None, reason: str, client_ip: str | None = None) -> User:
     """Lift a ban: the player is back on the leaderboards with the score they had.
 
-    Idempotent like ``ban_player``: unbanning an active player is audited and changes nothing.
+    Idempotent like ``player_ban``: unbanning an active player is audited and changes nothing.
     """
     reason = clean_text(reason, field="reason", required=True)
     with transaction.atomic():

@@ -38,18 +38,18 @@ def flag_raise(*, user: User, entry: ScoreHistory, reason: str, evidence: dict[s
     return flag
 
 
-def open_flag_count(*, user: User) -> int:
+def flags_open_count(*, user: User) -> int:
     since = timezone.now() - timedelta(hours=AUTO_BAN_WINDOW_HOURS)
     return Flag.objects.filter(user=user, status=Flag.Status.OPEN, created_at__gte=since).count()
 
 
-def auto_ban_if_due(*, user: User) -> bool:
+def player_auto_ban_if_due(*, user: User) -> bool:
     """Ban, pending review, once the open flags of the last 24 h reach the threshold."""
-    count = open_flag_count(user=user)
+    count = flags_open_count(user=user)
     if count < settings.ANOMALY_DETECTION_THRESHOLD or user.is_banned:
         return False
     try:
-        moderation.ban_player(
+        moderation.player_ban(
             user=user, actor=None,
             reason=f"automatic: {count} open anomaly flags within {AUTO_BAN_WINDOW_HOURS} h, pending review",
         )
@@ -75,6 +75,6 @@ def detect_anomalies(
         return []
     with transaction.atomic():
         flags = [flag_raise(user=user, entry=entry, reason=f.reason, evidence=f.evidence) for f in findings]
-        auto_ban_if_due(user=user)
+        player_auto_ban_if_due(user=user)
     logger.info("Flagged %s: %s", user.pk, ", ".join(f.reason for f in findings))
     return flags

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Role
+from accounts.models import Role, User
 from scoreboard_project.client_ip import client_ip
 from scoreboard_project.errors import ValidationFailed
 from scoreboard_project.fields import StrictCharField
@@ -43,28 +47,33 @@ class NoteInput(serializers.Serializer):
     note = StrictCharField(max_length=moderation.MAX_TEXT_LENGTH, required=False, allow_blank=True)
 
 
+def _moderate_player(request: Request, user_id: str, service: Callable[..., User]) -> Response:
+    """Ban or unban: the player from the path, the reason from the body, the moderated player back."""
+    user = selectors.user_get(path_uuid(user_id, field="userId"))
+    data = validated(ReasonInput, request.data)
+    user = service(user=user, actor=request.user, reason=data["reason"], client_ip=client_ip(request))
+    answer: ModeratedUserData = {"user": selectors.moderated_user_data(user)}
+    return ok(answer)
+
+
+def _settle_flag(request: Request, flag_id: str, service: Callable[..., Flag]) -> Response:
+    """Approve or void: the flag from the path, the note from the body, the settled flag back."""
+    flag = selectors.flag_get(path_id(flag_id, field="flagId"))
+    data = validated(NoteInput, request.data)
+    flag = service(flag=flag, actor=request.user, note=data.get("note", ""), client_ip=client_ip(request))
+    return ok(selectors.flag_data(flag))
+
+
 class PlayerBanApi(ModerationApi):
     @extend_schema(request=ReasonInput, responses=USER_RESPONSE, summary="Ban a player")
     def post(self, request, user_id: str):
-        user = selectors.user_get(path_uuid(user_id, field="userId"))
-        data = validated(ReasonInput, request.data)
-        user = moderation.ban_player(
-            user=user, actor=request.user, reason=data["reason"], client_ip=client_ip(request)
-        )
-        answer: ModeratedUserData = {"user": selectors.moderated_user_data(user)}
-        return ok(answer)
+        return _moderate_player(request, user_id, moderation.player_ban)
 
 
 class PlayerUnbanApi(ModerationApi):
     @extend_schema(request=ReasonInput, responses=USER_RESPONSE, summary="Lift a ban")
     def post(self, request, user_id: str):
-        user = selectors.user_get(path_uuid(user_id, field="userId"))
-        data = validated(ReasonInput, request.data)
-        user = moderation.unban_player(
-            user=user, actor=request.user, reason=data["reason"], client_ip=client_ip(request)
-        )
-        answer: ModeratedUserData = {"user": selectors.moderated_user_data(user)}
-        return ok(answer)
+        return _moderate_player(request, user_id, moderation.player_unban)
 
 
 class PlayerHistoryApi(ModerationApi):
@@ -92,20 +101,10 @@ class FlagListApi(ModerationApi):
 class FlagApproveApi(ModerationApi):
     @extend_schema(request=NoteInput, responses=FLAG_RESPONSE, summary="Approve a flag: the score stands")
     def post(self, request, flag_id: str):
-        flag = selectors.flag_get(path_id(flag_id, field="flagId"))
-        data = validated(NoteInput, request.data)
-        flag = moderation.flag_approve(
-            flag=flag, actor=request.user, note=data.get("note", ""), client_ip=client_ip(request)
-        )
-        return ok(selectors.flag_data(flag))
+        return _settle_flag(request, flag_id, moderation.flag_approve)
 
 
 class FlagVoidApi(ModerationApi):
     @extend_schema(request=NoteInput, responses=FLAG_RESPONSE, summary="Void a flag: the score is reversed")
     def post(self, request, flag_id: str):
-        flag = selectors.flag_get(path_id(flag_id, field="flagId"))
-        data = validated(NoteInput, request.data)
-        flag = moderation.flag_void(
-            flag=flag, actor=request.user, note=data.get("note", ""), client_ip=client_ip(request)
-        )
-        return ok(selectors.flag_data(flag))
+        return _settle_flag(request, flag_id, moderation.flag_void)

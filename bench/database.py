@@ -73,6 +73,16 @@ def flush_redis() -> None:
         client.close()
 
 
+def fresh_demo_stores(players: int = 300) -> dict[str, str]:
+    """The bench database reset, its Redis DB flushed and ``players`` demo players seeded; the server env."""
+    env = server_env()
+    reset_database(env)
+    flush_redis()
+    subprocess.run([sys.executable, "manage.py", "seed_demo", "--players", str(players)], cwd=ROOT, env=env,
+                   check=True, stdout=subprocess.DEVNULL)
+    return env
+
+
 def store_pids() -> dict[str, list[int]]:
     """PostgreSQL backends connected to the bench database, and the Redis server (shared with
     whatever else uses it on this machine)."""

@@ -25,6 +25,12 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parents[1]
+if __name__ == "__main__":
+    # The repository instead of this script's folder: bench/profile.py would shadow the
+    # standard library's ``profile`` (which cProfile imports).
+    sys.path[0] = str(ROOT)
+
+from bench.database import BENCH_ENV  # noqa: E402
 
 
 def _args() -> argparse.Namespace:
@@ -34,48 +40,55 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--samples", type=int, default=300)
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/scoreboard_bench_boards")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13")
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep the database and Redis set of the previous run (no seeding)")
+    parser.add_argument("--profile", action="store_true",
+                        help="then profile page reads and record writes (cProfile, top functions by own time)")
     return parser.parse_args()
 
 
 def _prepare(args: argparse.Namespace) -> None:
     url = urlparse(args.database_url)
     name, pg = url.path.lstrip("/"), ["-h", url.hostname or "127.0.0.1", "-U", url.username or "postgres"]
-    subprocess.run(["dropdb", *pg, "--if-exists", "--force", name], check=True)
-    subprocess.run(["createdb", *pg, name], check=True)
+    if not args.reuse:
+        subprocess.run(["dropdb", *pg, "--if-exists", "--force", name], check=True)
+        subprocess.run(["createdb", *pg, name], check=True)
     os.environ.update({
         "DATABASE_URL": args.database_url, "REDIS_URL": args.redis_url, "DEBUG": "false", "LOG_LEVEL": "WARNING",
-        "SECRET_KEY": "bench-secret-key-0123456789-0123456789-0123456789",
-        "JWT_SECRET": "bench-jwt-secret-0123456789-0123456789",
-        "ACTION_TOKEN_SECRETS": "bench-action-one-0123456789,bench-action-two-0123456789",
+        **{name: BENCH_ENV[name] for name in ("SECRET_KEY", "JWT_SECRET", "ACTION_TOKEN_SECRETS")},
         "RATE_LIMIT_IP_PER_HOUR": "100000000", "RATE_LIMIT_LEADERBOARD_PER_MINUTE": "100000000",
         "BOARD_RESET_CLOCK": "false", "DJANGO_SETTINGS_MODULE": "scoreboard_project.settings",
         "ALLOWED_HOSTS": "localhost,127.0.0.1,testserver",
     })
-    sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0, interactive=False)
-    import redis
+    if not args.reuse:
+        import redis
 
-    redis.Redis.from_url(args.redis_url, socket_timeout=60).flushdb(asynchronous=True)
+        redis.Redis.from_url(args.redis_url, socket_timeout=60).flushdb(asynchronous=True)
 
 
-def _stats(samples_s: list[float]) -> dict[str, float]:
-    ms = sorted(s * 1000 for s in samples_s)
+def stats(samples: list[tuple[float, float]]) -> dict[str, float]:
+    """Wall-clock percentiles and the mean CPU of this process per operation (ms): the CPU
+    figure holds on a loaded machine, where waiting for a core inflates the wall clock."""
+    ms = sorted(wall * 1000 for wall, _ in samples)
     pick = lambda q: ms[min(len(ms) - 1, int(q * len(ms)))]  # noqa: E731
     return {"n": len(ms), "p50": round(statistics.median(ms), 2), "p95": round(pick(0.95), 2),
-            "p99": round(pick(0.99), 2), "max": round(ms[-1], 2)}
+            "p99": round(pick(0.99), 2), "max": round(ms[-1], 2),
+            "cpu": round(1000 * sum(cpu for _, cpu in samples) / len(samples), 3)}
 
 
-def _timed(call) -> float:
-    started = time.perf_counter()
+def timed(call) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of this process) of one request."""
+    cpu, started = time.process_time(), time.perf_counter()
     response = call()
-    elapsed = time.perf_counter() - started
+    elapsed, used = time.perf_counter() - started, time.process_time() - cpu
     assert response.status_code == 200, response.content[:300]
-    return elapsed
+    return elapsed, used
 
 
 def _bulk_users(count: int, now: datetime) -> None:
@@ -103,7 +116,8 @@ def _bulk_users(count: int, now: datetime) -> None:
                        f"SELECT {', '.join(values)} FROM generate_series(1, %s) AS i", [*params, count])
 
 
-def _seed(args: argparse.Namespace) -> dict:
+def seed_boards(*, boards: int, records: int) -> dict:
+    """``boards`` boards, the last one ``big`` with ``records`` players' records (straight SQL)."""
     from django.db import connection
 
     from accounts.models import User
@@ -112,11 +126,11 @@ def _seed(args: argparse.Namespace) -> dict:
 
     started = time.perf_counter()
     now = datetime.now(UTC)
-    for index in range(args.boards - 1):
+    for index in range(boards - 1):
         services.board_create(key=f"board-{index:04d}", name=f"Board {index}", operator="best")
     big = services.board_create(key="big", name="Big", operator="best", starts_at=now - timedelta(days=1))
     boards_s = time.perf_counter() - started
-    _bulk_users(args.records, now)
+    _bulk_users(records, now)
     record = LeaderboardRecord._meta
     with connection.cursor() as cursor:
         # Scores 0..999,999 (many ties on a million players), reached at random moments.
@@ -132,65 +146,97 @@ def _seed(args: argparse.Namespace) -> dict:
     return {"boards_s": round(boards_s, 1), "records_s": round(time.perf_counter() - started - boards_s, 1)}
 
 
-def _measure(args: argparse.Namespace) -> dict:
-    from rest_framework.test import APIClient
-
-    from accounts.models import User
-    from accounts.services import service_account_create
-    from accounts.tokens import issue_token_pair
+def big_board_sample(samples: int, *, loaded: bool = False) -> tuple[dict, list, list[str]]:
+    """Load the big board's Redis set from PostgreSQL (unless ``loaded`` and ready), then pick
+    ``samples`` random records and a signed cursor after each: ({"redis_load_s"}, records, cursors)."""
     from leaderboard.boards import selectors, store
     from leaderboard.boards.cursors import cursor_encode
     from leaderboard.boards.models import LeaderboardRecord
     from leaderboard.boards.redis_pages import Position
     from leaderboard.periods import to_micros
 
-    client = APIClient()
     target = selectors.target_for("big")
     started = time.perf_counter()
-    assert store.rebuild(target.board.pk, target.period, wait=True)
-    results: dict = {"redis_load_s": round(time.perf_counter() - started, 1)}
+    ready = loaded and store.redis_board(target.board.pk, target.period) is not None
+    assert ready or store.rebuild(target.board.pk, target.period, wait=True)
+    loading = {"redis_load_s": round(time.perf_counter() - started, 1)}
     records = list(LeaderboardRecord.objects.filter(board=target.board).order_by("?")
-                   .values_list("user_id", "rank_score", "reached_at")[: args.samples])
+                   .values_list("user_id", "rank_score", "reached_at")[:samples])
     cursors = [cursor_encode(board_key="big", period_id=target.period_id,
                              after=Position(rs, to_micros(at), str(uid))) for uid, rs, at in records]
+    return loading, records, cursors
+
+
+def _measure(args: argparse.Namespace) -> dict:
+    from rest_framework.test import APIClient
+
+    from accounts.models import User
+    from accounts.services import service_account_create
+    from accounts.tokens import issue_token_pair
+
+    client = APIClient()
+    results, records, cursors = big_board_sample(args.samples, loaded=args.reuse)
     path = "/api/v1/leaderboards/big/records"
-    _timed(lambda: client.get(path))  # warm-up: connections, scripts
-    _timed(lambda: client.get("/api/v1/leaderboards"))  # warm-up: loads the global board (1M players)
+    timed(lambda: client.get(path))  # warm-up: connections, scripts
+    timed(lambda: client.get("/api/v1/leaderboards"))  # warm-up: loads the global board (1M players)
     # Baselines on the same machine at the same moment: the framework alone, one small query.
-    results["baseline: GET /healthz"] = _stats([_timed(lambda: client.get("/healthz")) for _ in range(100)])
-    results["baseline: GET /actions/types"] = _stats(
-        [_timed(lambda: client.get("/api/v1/actions/types")) for _ in range(100)])
-    results["read first page, limit 50"] = _stats([_timed(lambda: client.get(path)) for _ in range(args.samples)])
-    results["read any page (random cursor), limit 50"] = _stats(
-        [_timed(lambda c=c: client.get(path, {"cursor": c})) for c in cursors])
-    results["read any page (random cursor), limit 1000"] = _stats(
-        [_timed(lambda c=c: client.get(path, {"cursor": c, "limit": 1000})) for c in cursors[:100]])
+    results["baseline: GET /healthz"] = stats([timed(lambda: client.get("/healthz")) for _ in range(100)])
+    results["baseline: GET /actions/types"] = stats(
+        [timed(lambda: client.get("/api/v1/actions/types")) for _ in range(100)])
+    results["read first page, limit 50"] = stats([timed(lambda: client.get(path)) for _ in range(args.samples)])
+    results["read any page (random cursor), limit 50"] = stats(
+        [timed(lambda c=c: client.get(path, {"cursor": c})) for c in cursors])
+    results["read any page (random cursor), limit 1000"] = stats(
+        [timed(lambda c=c: client.get(path, {"cursor": c, "limit": 1000})) for c in cursors[:100]])
     players = User.objects.in_bulk([uid for uid, _, _ in records[:100]])
     around = []
+    me = APIClient()  # one client: a new one loads the middleware again (WhiteNoise scans every static file)
+    me.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_token_pair(players[records[0][0]]).access}")
+    me.get(path + "/around-me", {"radius": 5})  # warm-up: the middleware, the script
     for uid, _, _ in records[:100]:
-        me = APIClient()
         me.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_token_pair(players[uid]).access}")
-        around.append(_timed(lambda me=me: me.get(path + "/around-me", {"radius": 5})))
-    results["around-me, radius 5"] = _stats(around)
-    results["list 1,000 boards"] = _stats([_timed(lambda: client.get("/api/v1/leaderboards")) for _ in range(30)])
+        around.append(timed(lambda: me.get(path + "/around-me", {"radius": 5})))
+    results["around-me, radius 5"] = stats(around)
+    results["list 1,000 boards"] = stats([timed(lambda: client.get("/api/v1/leaderboards")) for _ in range(30)])
     _, token = service_account_create(name="bench-game-server")
     game = APIClient()
     game.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    writes = [_timed(lambda uid=uid: game.post(path, {"userId": str(uid), "score": random.randrange(2_000_000)},
-                                               format="json")) for uid, _, _ in records]
-    results["record write (POST, best)"] = _stats(writes)
+    # Two kinds of writes on different players: one point more (passes about one player),
+    # and a random score (most rise far and pass 100 players, each sent rank:overtaken).
+    half = len(records) // 2
+    results["record write (POST, best), +1"] = stats([timed(lambda uid=uid, rs=rs: game.post(
+        path, {"userId": str(uid), "score": rs + 1}, format="json")) for uid, rs, _ in records[half:]])
+    results["record write (POST, best), random score"] = stats([timed(lambda uid=uid: game.post(
+        path, {"userId": str(uid), "score": random.randrange(2_000_000)}, format="json")) for uid, _, _ in records[:half]])
+    if args.profile:
+        _profile("page reads", lambda: [client.get(path, {"cursor": c}) for c in cursors])
+        _profile("record writes", lambda: [game.post(path, {"userId": str(uid), "score": random.randrange(2_000_000)},
+                                                     format="json") for uid, _, _ in records])
     return results
+
+
+def _profile(name: str, run) -> None:
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.runcall(run)
+    print(f"--- {name}: top 25 by own time, then by cumulative time")
+    stats = pstats.Stats(profiler).strip_dirs()
+    stats.sortstats("tottime").printstats(25)
+    stats.sortstats("cumulative").printstats(45)
 
 
 def main() -> None:
     args = _args()
     _prepare(args)
-    seeded = _seed(args)
+    seeded = {} if args.reuse else seed_boards(boards=args.boards, records=args.records)
     results = {"records": args.records, "boards": args.boards, "seeded": seeded, **_measure(args)}
-    print(f"{'measure':45} {'p50 ms':>9} {'p95 ms':>9} {'p99 ms':>9} {'max ms':>9}")
+    print(f"{'measure':45} {'p50 ms':>9} {'p95 ms':>9} {'p99 ms':>9} {'max ms':>9} {'CPU ms/op':>10}")
     for name, value in results.items():
         if isinstance(value, dict) and "p50" in value:
-            print(f"{name:45} {value['p50']:9.2f} {value['p95']:9.2f} {value['p99']:9.2f} {value['max']:9.2f}")
+            print(f"{name:45} {value['p50']:9.2f} {value['p95']:9.2f} {value['p99']:9.2f} {value['max']:9.2f}"
+                  f" {value['cpu']:10.3f}")
     print({k: v for k, v in results.items() if not (isinstance(v, dict) and "p50" in v)})
     out = ROOT / "bench-results" / f"boards-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     out.parent.mkdir(exist_ok=True)

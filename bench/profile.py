@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import loadgen  # noqa: E402
-from bench.database import flush_redis, reset_database, server_env  # noqa: E402
+from bench.database import fresh_demo_stores  # noqa: E402
 from bench.servers import BIN, HOST  # noqa: E402
 from bench.shapes import make_server  # noqa: E402
 
@@ -30,11 +30,7 @@ def main() -> int:
     parser.add_argument("--shape", default="wsgi")
     parser.add_argument("--connections", type=int, default=8)
     args = parser.parse_args()
-    env = server_env()
-    reset_database(env)
-    flush_redis()
-    subprocess.run([sys.executable, "manage.py", "seed_demo", "--players", "300"], cwd=ROOT, env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    env = fresh_demo_stores()
     out = ROOT / "bench-results" / f"profile-{args.shape}.txt"
     out.parent.mkdir(exist_ok=True)
     server = make_server(args.shape, env, 8)

@@ -42,10 +42,11 @@ def log_findings(log_dir: Path) -> dict[str, Any]:
 
 def problems(out: dict[str, Any]) -> list[str]:
     found = []
-    for phase in ("trivial", "readCeiling", "reads", "flowMax", "flow70", "flowVerification", "pgbench"):
+    for phase in ("trivial", "readCeiling", "reads", "flowMax", "flow70", "flowVerification", "pgbench",
+                  "boardReads", "boardWrites"):
         out.setdefault(phase, None)
     out.setdefault("fanout", [])
-    for phase in ("trivial", "readCeiling", "reads"):
+    for phase in ("trivial", "readCeiling", "reads", "boardReads", "boardWrites"):
         if out[phase] is None:
             continue
         if out[phase]["errors"]:
@@ -78,6 +79,20 @@ def _cpu(cpu: dict[str, float]) -> str:
 def _row(label: str, rate: object, lat: dict[str, Any], errors: object, cpu: dict[str, float]) -> str:
     return (f"{label:<13}{rate!s:>9} {lat.get('p50')!s:>7} {lat.get('p95', '')!s:>7} {lat.get('p99')!s:>7}  "
             f"{errors!s:>6}  {_cpu(cpu)}")
+
+
+def _board_rows(out: dict[str, Any]) -> list[str]:
+    reads, writes, seeded = out.get("boardReads"), out.get("boardWrites"), out.get("boardSeed") or {}
+    if not (reads and writes):
+        return []
+    server = writes["serverTime"]
+    return [
+        _row(f"boards rd@{int(reads['offeredRate'])}", reads["rate"], reads, reads["errors"], reads["cpu"]),
+        _row(f"boards wr@{int(writes['offeredRate'])}", writes["rate"], writes, writes["errors"], writes["cpu"]),
+        f"  server time of a write (in-process, {server['n']} writes): p50 {server['p50']} p95 {server['p95']} ms,"
+        f" {server['cpu']} ms CPU; board of {seeded.get('records', 0):,} records among {seeded.get('boards')} boards"
+        f" (seeded in {seeded.get('total_s')} s); pages: limit 50 after random cursors",
+    ]
 
 
 def table(out: dict[str, Any]) -> str:
@@ -114,6 +129,7 @@ def table(out: dict[str, Any]) -> str:
             f" from response p99 {fan['fromResponse']['p99']} ms; memory {fan['memoryPerSocketKiB']} KiB/socket;"
             f" app CPU {fan.get('cpuMsPerOpen')} ms/open, {fan.get('cpuMsPerDelivery')} ms/delivery,"
             f" idle {fan.get('idleCpuPercent')} %")
+    rows.extend(_board_rows(out))
     v = out.get("flowVerification")
     if v:
         share = round(100 * fm["rate"] / pg["flowsPerSecond"]) if pg and pg.get("flowsPerSecond") and fm["rate"] else "-"

@@ -11,7 +11,11 @@ docs/deployment.md) on a free port, then measures, one phase after another:
    changes through the API; every delivery, latency from the commit, memory per socket;
 4. flows (request, wait the minimum 1 s, complete): the maximum rate, then 70 % of it;
    every score read back through the API;
-5. pgbench: the service's own SQL for one flow, straight on PostgreSQL (the ceiling).
+5. boards: 1,000 named boards, one with 200,000 records seeded straight in PostgreSQL and
+   Redis; pages after cursors at random depths and a game server's record writes through
+   nginx (open loop), the writes' server time measured in-process (bench/phase_boards_api.py;
+   ``make bench-boards`` measures a 1,000,000-record board in-process);
+6. pgbench: the service's own SQL for one flow, straight on PostgreSQL (the ceiling).
 
 The CPU of every process (each app process, nginx, the bench database's PostgreSQL
 backends, Redis, this load generator) is taken during every phase. Prints one table and
@@ -37,7 +41,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench import flows, loadgen, pgbench, phase_fanout, report  # noqa: E402
+from bench import flows, loadgen, pgbench, phase_boards_api, phase_fanout, report  # noqa: E402
 from bench.cpu import SELF, CpuMeter  # noqa: E402
 from bench.database import BENCH_ENV, REDIS_URL, flush_redis, reset_database, server_env, store_pids  # noqa: E402
 from bench.machine import cpu_model  # noqa: E402
@@ -46,9 +50,11 @@ from bench.servers import HOST, Daphne, Shape, Uvicorn  # noqa: E402
 
 RESULTS = ROOT / "bench-results"
 FULL = {"seconds": 8.0, "read_rate": 500.0, "fanout": [1000, 10000], "changes": 10, "flow_concurrency": 150,
-        "flow_players": 900, "pgbench_s": 10, "client_procs": 2}
+        "flow_players": 900, "pgbench_s": 10, "client_procs": 2, "boards": 1000, "board_records": 200_000,
+        "board_read_rate": 200.0, "board_write_rate": 100.0, "board_writes_in_process": 300, "board_seconds": 8.0}
 QUICK = {"seconds": 2.5, "read_rate": 150.0, "fanout": [200], "changes": 3, "flow_concurrency": 20,
-         "flow_players": 60, "pgbench_s": 2, "client_procs": 1}
+         "flow_players": 60, "pgbench_s": 2, "client_procs": 1, "boards": 20, "board_records": 5000,
+         "board_read_rate": 100.0, "board_write_rate": 50.0, "board_writes_in_process": 20, "board_seconds": 1.5}
 
 
 def machine() -> dict[str, Any]:
@@ -72,8 +78,10 @@ async def phases(shape: Shape, env: dict[str, str], cfg: dict[str, Any], out: di
         await fanout_phase(shape, env, cfg, out, meter)
     if "flows" in cfg["phases"]:
         await flow_phases(shape, env, cfg, out, meter)
+    if "boards" in cfg["phases"]:
+        await boards_phase(shape, env, cfg, out, meter)
     if "pgbench" in cfg["phases"]:
-        print("[5/5] pgbench ceiling of the same SQL ...", flush=True)
+        print("[6/6] pgbench ceiling of the same SQL ...", flush=True)
         with meter() as cpu:
             out["pgbench"] = await asyncio.to_thread(pgbench.ceiling, seconds=cfg["pgbench_s"])
         out["pgbench"]["cpu"] = cpu.percent
@@ -81,13 +89,13 @@ async def phases(shape: Shape, env: dict[str, str], cfg: dict[str, Any], out: di
 
 async def http_phases(shape: Shape, cfg: dict[str, Any], out: dict[str, Any], meter) -> None:
     port, host, seconds = shape.proxy.port, f"{HOST}:{shape.proxy.port}", cfg["seconds"]
-    print("[1/5] trivial view ceiling ...", flush=True)
+    print("[1/6] trivial view ceiling ...", flush=True)
     trivial = lambda _i: loadgen.get("/healthz", host)  # noqa: E731
     with meter() as cpu:
         result = await loadgen.closed_loop(HOST, port, trivial, connections=32, seconds=seconds)
     out["trivial"] = {**loadgen.describe(result), "cpu": cpu.percent}
 
-    print("[2/5] reads: ceiling, then a constant rate ...", flush=True)
+    print("[2/6] reads: ceiling, then a constant rate ...", flush=True)
     with meter() as cpu:
         result = await loadgen.closed_loop(HOST, port, read_request(host), connections=32, seconds=seconds)
     out["readCeiling"] = {**loadgen.describe(result), "cpu": cpu.percent}
@@ -98,7 +106,7 @@ async def http_phases(shape: Shape, cfg: dict[str, Any], out: dict[str, Any], me
 
 
 async def fanout_phase(shape: Shape, env: dict[str, str], cfg: dict[str, Any], out: dict[str, Any], meter) -> None:
-    print("[3/5] fan-out ...", flush=True)
+    print("[3/6] fan-out ...", flush=True)
     fan_players = create(env, "fan", 12)
     out["fanout"] = []
     for count in cfg["fanout"]:
@@ -113,7 +121,7 @@ async def fanout_phase(shape: Shape, env: dict[str, str], cfg: dict[str, Any], o
 
 async def flow_phases(shape: Shape, env: dict[str, str], cfg: dict[str, Any], out: dict[str, Any], meter) -> None:
     port, seconds = shape.proxy.port, cfg["seconds"]
-    print("[4/5] flows: maximum rate, then 70 % of it ...", flush=True)
+    print("[4/6] flows: maximum rate, then 70 % of it ...", flush=True)
     pool = flows.Players(create(env, "flow", cfg["flow_players"]))
     with meter() as cpu:
         top = await flows.max_rate(HOST, port, pool, concurrency=cfg["flow_concurrency"], seconds=seconds)
@@ -126,11 +134,29 @@ async def flow_phases(shape: Shape, env: dict[str, str], cfg: dict[str, Any], ou
     out["flowVerification"] = await report.verify_scores(shape.http, scored)
 
 
+async def boards_phase(shape: Shape, env: dict[str, str], cfg: dict[str, Any], out: dict[str, Any], meter) -> None:
+    port, host, seconds = shape.proxy.port, f"{HOST}:{shape.proxy.port}", cfg["board_seconds"]
+    print(f"[5/6] boards: {cfg['boards']} boards, {cfg['board_records']:,} records in one, seeded ...", flush=True)
+    board = await asyncio.to_thread(phase_boards_api.seed, env, boards=cfg["boards"], records=cfg["board_records"],
+                                    samples=300, writes=cfg["board_writes_in_process"])
+    print("  pages after random cursors, then record writes ...", flush=True)
+    with meter() as cpu:
+        result = await loadgen.open_loop(HOST, port, phase_boards_api.read_request(host, board["cursors"]),
+                                         rate=cfg["board_read_rate"], seconds=seconds)
+    out["boardReads"] = {**loadgen.describe(result), "offeredRate": cfg["board_read_rate"], "cpu": cpu.percent}
+    with meter() as cpu:
+        result = await loadgen.open_loop(HOST, port, phase_boards_api.write_request(host, board["token"], board["users"]),
+                                         rate=cfg["board_write_rate"], seconds=seconds)
+    out["boardWrites"] = {**loadgen.describe(result), "offeredRate": cfg["board_write_rate"], "cpu": cpu.percent,
+                          "serverTime": board["serverTime"]}
+    out["boardSeed"] = {"boards": cfg["boards"], "records": cfg["board_records"], **board["seeded"]}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="every phase small (CI), under a minute")
     parser.add_argument("--max-seconds", type=float, default=600.0, help="hard limit on the phases")
-    parser.add_argument("--phases", default="http,fanout,flows,pgbench", help="a subset, comma-separated")
+    parser.add_argument("--phases", default="http,fanout,flows,boards,pgbench", help="a subset, comma-separated")
     parser.add_argument("--sockets", default="", help="fan-out sizes, comma-separated (default 1000,10000)")
     parser.add_argument("--server", default="daphne", choices=["daphne", "uvicorn"], help="the app server")
     args = parser.parse_args()

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import subprocess
 import sys
 from pathlib import Path
 
@@ -24,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import loadgen  # noqa: E402
 from bench.cpu import CpuMeter  # noqa: E402
-from bench.database import flush_redis, reset_database, server_env  # noqa: E402
+from bench.database import fresh_demo_stores  # noqa: E402
 from bench.servers import HOST, Daphne, Gunicorn, Server, Uvicorn  # noqa: E402
 
 PATHS = {"trivial": "/healthz", "leaderboard": "/api/v1/leaderboard?limit=10"}
@@ -64,11 +63,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--shapes", default="asgi,wsgi,gunicorn")
     args = parser.parse_args()
-    env = server_env()
-    reset_database(env)
-    flush_redis()
-    subprocess.run([sys.executable, "manage.py", "seed_demo", "--players", "300"], cwd=ROOT, env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    env = fresh_demo_stores()
     print(f"{'round':5s} {'shape':9s} {'path':12s} {'req/s':>7s} {'p50':>6s} {'p99':>6s} {'err':>4s} {'cpu%':>5s} {'ms CPU/req':>10s}")
     for rnd in range(1, args.rounds + 1):
         for shape in args.shapes.split(","):

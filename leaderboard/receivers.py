@@ -9,6 +9,7 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from accounts.models import RANKING_FIELDS, User
+from accounts.signals import tokens_revoked
 
 from . import ranking_writes, score_effects
 from .broadcast import broadcaster
@@ -37,16 +38,24 @@ def _add_player(user: User) -> None:
     broadcaster.standings_changed()
 
 
+def _disconnect_on_commit(user: User) -> None:
+    transaction.on_commit(lambda: broadcaster.disconnect_revoked_user(user.pk), robust=True)
+
+
+@receiver(tokens_revoked, sender=User, dispatch_uid="leaderboard.tokens_revoked")
+def player_tokens_revoked(sender, user: User, **kwargs) -> None:  # noqa: ARG001
+    """A new password: the tokens of the player's open sockets stop working."""
+    _disconnect_on_commit(user)
+
+
 @receiver(post_save, sender=User, dispatch_uid="leaderboard.player_created")
 def player_saved(sender, instance: User, created: bool, update_fields=None, **kwargs) -> None:  # noqa: ARG001
     """Every player is ranked from registration on, with score 0; an edit that makes an
     account ranked or unranked (a promotion to staff, say) moves it on or off the boards."""
     if not created:
-        if getattr(instance, "tokens_revoked", False) or (
-            not instance.is_active and (update_fields is None or "is_active" in update_fields)
-        ):
-            # Deactivated or given a new password: the tokens of its open sockets stop working.
-            transaction.on_commit(lambda: broadcaster.disconnect_revoked_user(instance.pk), robust=True)
+        if not instance.is_active and (update_fields is None or "is_active" in update_fields):
+            # Deactivated: the tokens of its open sockets stop working.
+            _disconnect_on_commit(instance)
         if update_fields is None or set(RANKING_FIELDS) & set(update_fields):
             transaction.on_commit(partial(_sync_player, instance), robust=True)
         if update_fields is not None and "display_name" in update_fields and instance.is_ranked:

@@ -205,8 +205,14 @@ def _ip_hits(request: HttpRequest) -> list[Hit]:
 # Which endpoint counts what, besides the per-IP limit. DEFERRED: its service learns the key.
 DEFERRED = "deferred"
 _READS = {"leaderboard", "scoreboard-top", "leaderboard-around-me", "user-score"}
+# The named boards' reads (their POST/PATCH are a game server's or an admin's writes): counted
+# here with the per-IP limit, one Redis call, so ``check_leaderboard_read`` has nothing left.
+_BOARD_READS = {"leaderboards", "leaderboard-detail", "leaderboard-records", "leaderboard-records-around-me",
+                "leaderboard-periods", "leaderboard-friends"}
 ENDPOINTS: dict[str | None, Any] = {  # url name -> a rule (request -> hits), or DEFERRED
     **{name: lambda r: [(POLICIES["leaderboard.read"], _reader_key(r))] for name in _READS},
+    **{name: lambda r: [(POLICIES["leaderboard.read"], _reader_key(r))] if r.method in ("GET", "HEAD") else []
+       for name in _BOARD_READS},
     "my-score": lambda r: [(POLICIES["score.me"], str(_user_of(r).pk))],
     "actions-request": DEFERRED, "actions-initialize": DEFERRED,
     "actions-complete": DEFERRED, "scoreboard-update": DEFERRED, "auth-login": DEFERRED,

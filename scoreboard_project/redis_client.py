@@ -25,15 +25,21 @@ def redis_configured() -> bool:
     return bool(settings.REDIS_URL)
 
 
+def _process_key(url: str | None) -> tuple[int, str]:
+    """(this process, the URL: REDIS_URL by default); pools and clients are per process and URL."""
+    url = url or settings.REDIS_URL
+    if not url:
+        raise RuntimeError("REDIS_URL is not set")
+    return os.getpid(), url
+
+
 def shared_pool(url: str | None = None) -> redis.ConnectionPool:
     """The process's pool for ``url`` (REDIS_URL by default), created on first use.
 
     Keyed on the process id as well: a forked child must not share its parent's sockets.
     """
-    url = url or settings.REDIS_URL
-    if not url:
-        raise RuntimeError("REDIS_URL is not set")
-    key = (os.getpid(), url)
+    key = _process_key(url)
+    url = key[1]
     pool = _pools.get(key)
     if pool is None:
         with _lock:
@@ -52,13 +58,10 @@ def shared_pool(url: str | None = None) -> redis.ConnectionPool:
 
 def get_redis(url: str | None = None) -> redis.Redis:
     """A thread-safe client on the shared pool. Raises RuntimeError on the embedded set-up."""
-    url = url or settings.REDIS_URL
-    if not url:
-        raise RuntimeError("REDIS_URL is not set")
-    key = (os.getpid(), url)
+    key = _process_key(url)
     client = _clients.get(key)
     if client is None:
-        client = _clients.setdefault(key, redis.Redis(connection_pool=shared_pool(url)))
+        client = _clients.setdefault(key, redis.Redis(connection_pool=shared_pool(key[1])))
     return client
 
 

@@ -14,7 +14,6 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 import redis
 from django.conf import settings
@@ -29,6 +28,7 @@ from ..broadcast.payloads import BoardState, dumps, with_changes
 from ..broadcast.state import previous_scores
 from ..models import ScoreHistory
 from .models import Leaderboard
+from .shapes import RecordData
 
 logger = logging.getLogger("scoreboard.boards.live")
 TOP = 10
@@ -55,13 +55,13 @@ def _next_seq(board: str) -> int:
     return value
 
 
-def top_entries(board: str) -> list[dict[str, Any]]:
+def top_entries(board: str) -> list[RecordData]:
     from .selectors import records_page
 
     return records_page(key=board, limit=TOP)["records"]
 
 
-def _build(board: str, entries: list[dict[str, Any]], before: BoardState | None, seq: int) -> BoardState:
+def _build(board: str, entries: list[RecordData], before: BoardState | None, seq: int) -> BoardState:
     updated_at = iso_z(datetime.now(UTC))
     previous = previous_scores(entries, before, ScoreHistory.objects.filter(board__key=board))
     live = dumps({"board": board, "leaderboard": entries, "updatedAt": updated_at, "seq": seq})
@@ -70,7 +70,7 @@ def _build(board: str, entries: list[dict[str, Any]], before: BoardState | None,
     return BoardState(seq=seq, updatedAt=updated_at, entries=entries, live=live, scoreboard=scoreboard)  # type: ignore[typeddict-item]
 
 
-def _same(before: BoardState | None, entries: list[dict[str, Any]]) -> bool:
+def _same(before: BoardState | None, entries: list[RecordData]) -> bool:
     if before is None:
         return False
     shape = [(e["userId"], e["score"], e["rank"], e["username"]) for e in entries]
@@ -100,6 +100,20 @@ def current_state(board: str) -> BoardState:
         return state
     finally:
         close_old_connections()
+
+
+def newer_states(known: dict[str, int]) -> list[tuple[str, BoardState]]:
+    """The boards of ``known`` (key -> the seq a hub sent last) whose shared state is newer:
+    what a hub missed while its channel layer reconnected (one cache read, two if any)."""
+    if not known:
+        return []
+    seqs = cache.get_many([_key(board, "seq") for board in known])
+    behind = [board for board, seq in known.items() if int(seqs.get(_key(board, "seq")) or 0) > seq]
+    if not behind:
+        return []
+    states = cache.get_many([_key(board, "last") for board in behind])
+    return [(board, state) for board in behind
+            if (state := states.get(_key(board, "last"))) is not None and state["seq"] > known[board]]
 
 
 def board_changed(board: Leaderboard | str) -> None:

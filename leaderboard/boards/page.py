@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.http import Http404
 
 from .models import Leaderboard
+from .shapes import RecordData
 
 PICKER_LIMIT = 200
 PICKER_CACHE_KEY = "leaderboard:boards:picker"
@@ -24,7 +25,7 @@ def page_board(key: str | None) -> Leaderboard | None:
     return board
 
 
-def board_top(key: str, limit: int) -> list[dict[str, Any]]:
+def board_top(key: str, limit: int) -> list[RecordData]:
     from .selectors import records_page
 
     return records_page(key=key, limit=limit)["records"]

@@ -9,15 +9,19 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import NamedTuple
+from weakref import WeakKeyDictionary
 
 from ..models import ScoreHistory
+from ..ranking import redis_store_enabled
 from . import store
-from .live import board_changed
+from .live import TOP, board_changed
 from .models import LeaderboardRecord
 from .overtaken import board_record_rose
 from .periods import period_window
 from .schedule import PeriodWindow
-from .selectors import Target
+from .selectors import Target, ranks_for
+
+_ranks: WeakKeyDictionary[ScoreHistory, list[int]] = WeakKeyDictionary()
 
 
 class BoardStanding(NamedTuple):
@@ -48,6 +52,22 @@ def board_row_committed(row: ScoreHistory, standing: BoardStanding | None) -> No
                                  True, None)
     if standing.changed and row.user.is_ranked:
         store.write(board.pk, standing.period, str(row.user_id), standing.rank_score, standing.reached_at)
-        board_changed(board)
-        board_record_rose(board=board, target=Target(board.key, board, standing.period), user=row.user,
+        target = Target(board.key, board, standing.period)
+        if redis_store_enabled():
+            # The new and old rank among the others (one script): the record writer answers
+            # with them, and the top 10 is read and compared only when the player is or was
+            # in it (on a big board most writes are far below it). On the SQL store these are
+            # COUNTs: the top 10 is compared instead, as it always was.
+            old = standing.old_rank_score
+            wanted = [standing.rank_score] + ([] if old is None else [old])
+            _ranks[row] = ranks_for(target, wanted, exclude_user_id=str(row.user_id))
+        if min(_ranks.get(row) or [TOP]) <= TOP:
+            board_changed(board)
+        board_record_rose(board=board, target=target, user=row.user,
                           old_rank_score=standing.old_rank_score, new_rank_score=standing.rank_score)
+
+
+def committed_board_ranks(row: ScoreHistory) -> list[int] | None:
+    """The ranks ``board_row_committed`` counted for the row (new, then old if any): the
+    record writer's answer; None before the commit or when it did not count them."""
+    return _ranks.get(row)

@@ -78,9 +78,11 @@ def page_after(board: RedisBoard, after: Position | None, limit: int) -> tuple[l
     return rows, total
 
 
-# KEYS: zset, map. ARGV: user id, then rank scores. Returns the player's stored score (or
-# false) and, for each rank score, how many members are strictly better.
+# KEYS: zset, map, ready. ARGV: user id, then rank scores. Returns false when the set is not
+# ready, else the player's stored score (or false) and, for each rank score, how many
+# members are strictly better.
 _ABOVE = """
+if redis.call('EXISTS', KEYS[3]) == 0 then return false end
 local member = redis.call('HGET', KEYS[2], ARGV[1])
 local mine = false
 if member then mine = redis.call('ZSCORE', KEYS[1], member) or false end
@@ -91,12 +93,17 @@ return {mine, counts}
 _above_scripts: dict[int, Script] = {}
 
 
-def ranks_among_others(board: RedisBoard, user_id: str, rank_scores: list[int]) -> list[int]:
-    """1 + the number of other players strictly better than each rank score (one call)."""
+def ranks_among_others(board: RedisBoard, user_id: str, rank_scores: list[int]) -> list[int] | None:
+    """1 + the number of other players strictly better than each rank score (one call, which
+    checks the set is ready: None when it is not)."""
     script = _above_scripts.get(id(board.client))
     if script is None:
         script = _above_scripts[id(board.client)] = board.client.register_script(_ABOVE)
-    mine, counts = script(keys=[board.keys.zset, board.keys.map], args=[user_id, *rank_scores], client=board.client)
+    answer = script(keys=[board.keys.zset, board.keys.map, board.keys.ready], args=[user_id, *rank_scores],
+                    client=board.client)
+    if not answer:
+        return None
+    mine, counts = answer
     own = None if not mine else float(mine)
     return [1 + int(count) - (1 if own is not None and own > wanted else 0)
             for count, wanted in zip(counts, rank_scores, strict=True)]

@@ -13,6 +13,7 @@ the next period end (at most one second), so no request ever waits for a reset.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -105,7 +106,8 @@ def _run_clock() -> None:
         except Exception:  # noqa: BLE001 - the clock must outlive a database hiccup
             logger.exception("Board reset clock failed; retrying")
         finally:
-            close_old_connections()
+            with contextlib.suppress(Exception):  # nothing may end the clock's thread
+                close_old_connections()
         time.sleep(pause)
 
 

@@ -24,9 +24,11 @@ from ..redis_store import RedisBoard
 from ..rows import Row
 from . import clock, store
 from .cursors import cursor_decode, cursor_encode
+from .definitions import board_lookup
 from .models import Leaderboard, LeaderboardPeriod, LeaderboardRecord
-from .names import NAME_FIELDS, display_name_of
+from .names import display_name_of
 from .periods import period_at, period_window
+from .record_rows import names_and_metadata
 from .redis_pages import Position, around_after, page_after, ranks_among_others
 from .schedule import PeriodWindow, period_start_of
 from .shapes import BoardData, BoardList, PeriodData, RecordData, RecordsAround, RecordsPage
@@ -99,7 +101,8 @@ class Target:
 
 # --- boards and periods -------------------------------------------------------------------
 def board_get(key: str) -> Leaderboard:
-    board = Leaderboard.objects.filter(key=key).first()
+    """The board ``key`` (shared by the process' threads: read it, never change it)."""
+    board = board_lookup(key)
     if board is None:
         raise NotFound("No such leaderboard.")
     return board
@@ -141,7 +144,8 @@ def _global_data() -> BoardData:
 def board_data(board: Leaderboard, *, total: int | None = None) -> BoardData:
     target = Target(board.key, board, period_at(board, clock.now()))
     return {
-        "key": board.key, "name": board.name, "operator": board.operator, "sortOrder": board.sort_order,
+        "key": board.key, "name": board.name, "operator": Leaderboard.Operator(board.operator),
+        "sortOrder": Leaderboard.SortOrder(board.sort_order),
         "actionTypes": list(board.action_types), "resetSchedule": board.reset_schedule or None,
         "timezone": board.timezone,
         "startsAt": iso_z(board.starts_at) if board.starts_at else None,
@@ -165,17 +169,8 @@ def boards_list() -> BoardList:
 # --- records ------------------------------------------------------------------------------
 def records_for(target: Target, rows: list[Row]) -> list[RecordData]:
     """The contract's records for ``rows``, in their order (one query)."""
-    ids = [row.user_id for row in rows]
-    if target.board is None:
-        found = {str(r["id"]): {**r, "metadata": {}} for r in User.objects.filter(id__in=ids).values("id", *NAME_FIELDS)}
-    else:
-        assert target.period is not None  # a named board
-        found = {
-            str(r["user_id"]): {**r, **{f: r[f"user__{f}"] for f in NAME_FIELDS}}
-            for r in LeaderboardRecord.objects.filter(
-                board=target.board, period_start=target.period.start, user_id__in=ids
-            ).values("user_id", "metadata", *(f"user__{f}" for f in NAME_FIELDS))
-        }
+    found = names_and_metadata(None if target.board is None else target.board.pk,
+                               None if target.period is None else target.period.start, [row.user_id for row in rows])
     return [
         {"rank": row.rank, "userId": row.user_id, "username": found[row.user_id]["username"],
          "displayName": display_name_of(found[row.user_id]), "score": target.score_of(row.score),
@@ -227,9 +222,13 @@ def record_standing(target: Target, user_id: str) -> Row | None:
 def ranks_for(target: Target, rank_scores: list[int], *, exclude_user_id: str) -> list[int]:
     """The rank each rank score would have among the other players (one read)."""
 
-    def query(source) -> list[int]:
-        if isinstance(source, RedisBoard):
-            return ranks_among_others(source, exclude_user_id, rank_scores)
-        return [source.rank_for(score, exclude_user_id=exclude_user_id) for score in rank_scores]
-
-    return target.read(query)
+    fast = target.fast(checked=False)  # the script checks the set is ready: one round trip
+    if fast is not None:
+        try:
+            found = ranks_among_others(fast, exclude_user_id, rank_scores)
+            if found is not None:
+                return found
+        except store.REDIS_ERRORS as exc:
+            store.logger.warning("Board read falls back to SQL: %s", exc)
+    sql = target.sql()
+    return [sql.rank_for(score, exclude_user_id=exclude_user_id) for score in rank_scores]

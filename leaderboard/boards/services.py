@@ -23,11 +23,12 @@ from scoreboard_project.times import iso_z
 from .. import score_effects
 from ..ledger_rows import board_row, ledger_chain_lock
 from . import clock
+from .definitions import version_bump
 from .errors import BoardClosed, BoardExists, BoardHasRecords
 from .models import Leaderboard, LeaderboardPeriod, LeaderboardRecord
 from .names import NAME_FIELDS, display_name_of
 from .periods import period_at, period_window
-from .receivers import BoardStanding
+from .receivers import BoardStanding, committed_board_ranks
 from .schedule import PeriodWindow, to_millis
 from .shapes import WrittenRecord
 from .store import REDIS_ERRORS
@@ -53,7 +54,7 @@ def board_create(*, key: str, name: str, operator: str, **fields: Any) -> Leader
         if Leaderboard.objects.filter(key=key).exists():
             raise BoardExists(details={"key": [f"{key!r} is taken."]}) from exc
         raise
-    transaction.on_commit(_forget_cached_boards)
+    _boards_changed()
     return board
 
 
@@ -61,6 +62,14 @@ def _forget_cached_boards() -> None:
     from .page import PICKER_CACHE_KEY
 
     cache.delete_many([FEEDS_CACHE_KEY, PICKER_CACHE_KEY])
+    version_bump()
+
+
+def _boards_changed() -> None:
+    """Now (this transaction's own reads) and on commit (what other processes read while it
+    was open): the copies of board rows are dropped everywhere."""
+    version_bump()
+    transaction.on_commit(_forget_cached_boards)
 
 
 def board_update(*, board: Leaderboard, **changes: Any) -> Leaderboard:
@@ -85,7 +94,7 @@ def board_update(*, board: Leaderboard, **changes: Any) -> Leaderboard:
             end = period_at(board, now).end
             LeaderboardPeriod.objects.filter(board=board, starts_at=current.start).update(ends_at=end)
         board.save()
-    transaction.on_commit(_forget_cached_boards)
+    _boards_changed()
     return board
 
 
@@ -97,6 +106,7 @@ class RecordWrite:
     record: LeaderboardRecord
     previous_score: int | None
     changed: bool
+    entry: Any = None  # the ledger row (``receivers.committed_board_ranks`` after the commit)
 
 
 def _apply(operator: str, ascending: bool, previous: int | None, score: int) -> int:
@@ -111,7 +121,7 @@ def record_write(
     *, board: Leaderboard, user: User, score: int, metadata: dict[str, Any] | None = None,
     at: datetime | None = None, action_type: str = "", reference: str = "", completed_by: User | None = None,
     period: PeriodWindow | None = None, fed_by: Any = None, note: str = "",
-) -> WrittenRecord:
+) -> RecordWrite:
     """Apply ``score`` to ``user``'s record in the current period (or ``period``: a void
     goes where the points it reverses went, whatever the season). Call inside or outside a
     transaction; raises BoardClosed outside the board's season window."""
@@ -146,6 +156,8 @@ def record_write(
         record.save(update_fields=["score", "rank_score", "reached_at", "metadata", "updated_at"])
         if not board.has_records:
             Leaderboard.objects.filter(pk=board.pk, has_records=False).update(has_records=True)
+            # The row may be this process' shared copy (``definitions``): told once committed.
+            transaction.on_commit(lambda: setattr(board, "has_records", True))
         entry = board_row(
             user=user, increment=new - (previous or 0), board=board, period_start=period.start,
             previous=previous or 0, at=at, action_type=action_type, reference=reference,
@@ -155,7 +167,7 @@ def record_write(
         # Read on commit by the row's side effects (score_effects -> receivers.board_row_committed).
         score_effects.note_written(entry, score_effects.WrittenFacts(board_standing=BoardStanding(
             period, record.rank_score, record.reached_at, changed, old_rank_score)))
-    return RecordWrite(board, period, record, previous, changed)
+    return RecordWrite(board, period, record, previous, changed, entry)
 
 
 def _insert_first(board: Leaderboard, period: PeriodWindow, user: User) -> bool:
@@ -188,14 +200,15 @@ def record_submit(
     written = record_write(board=board, user=player, score=score, metadata=metadata, at=at, completed_by=caller)
     record = written.record
     # Counted among the others, so it holds whether or not the set has the write yet.
-    first = written.previous_score is None
-    wanted = [record.rank_score] + ([] if written.previous_score is None else [board.rank_score(written.previous_score)])
-    ranks = ranks_for(Target(key, board, written.period), wanted, exclude_user_id=uid)
+    previous = written.previous_score
+    wanted = [record.rank_score] + ([] if previous is None else [board.rank_score(previous)])
+    ranks = committed_board_ranks(written.entry) or ranks_for(
+        Target(key, board, written.period), wanted, exclude_user_id=uid)
     return {
         "rank": ranks[0], "userId": uid, "username": player.username,
         "displayName": display_name_of({field: getattr(player, field) for field in NAME_FIELDS}),
         "score": record.score, "metadata": record.metadata, "updatedAt": iso_z(record.reached_at),
-        "previousScore": written.previous_score, "previousRank": None if first else ranks[1],
+        "previousScore": written.previous_score, "previousRank": None if previous is None else ranks[1],
     }
 
 

@@ -88,7 +88,9 @@ def send_personal(messages: list[tuple[str, dict]]) -> None:
         if target is None:
             async_to_sync(send_all)()
             return
-        asyncio.run_coroutine_threadsafe(send_all(), target).result(timeout=5)
+        # Never waits, as ``group_send``: the record write or completion that passed these
+        # players answers without queueing behind up to 100 sends on the serving loop.
+        asyncio.run_coroutine_threadsafe(send_all(), target).add_done_callback(_sent)
     except ERRORS:
         logger.warning("%d personal events not sent: Redis unreachable", len(messages))
 

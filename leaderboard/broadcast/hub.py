@@ -35,13 +35,17 @@ WATCH_EVERY_S = 1.0  # how often a hub checks for updates it missed (a pub/sub r
 # Where a snapshot comes from when the hub has none in memory: the broadcaster's last top 10
 # and a named board's (``broadcaster.current_state``, ``boards.live.current_state``). They
 # import this module, so the leaderboard app hands them over at start-up (apps.py).
+# The same for catching up: the named boards whose shared state is newer than the hub's
+# (``boards.live.newer_states``).
 _global_state: Callable[[], BoardState] | None = None
 _board_state: Callable[[str], Any] | None = None
+_boards_newer: Callable[[dict[str, int]], list[tuple[str, Any]]] | None = None
 
 
-def use_snapshot_sources(*, global_state: Callable[[], BoardState], board_state: Callable[[str], Any]) -> None:
-    global _global_state, _board_state
-    _global_state, _board_state = global_state, board_state
+def use_snapshot_sources(*, global_state: Callable[[], BoardState], board_state: Callable[[str], Any],
+                         boards_newer: Callable[[dict[str, int]], list[tuple[str, Any]]]) -> None:
+    global _global_state, _board_state, _boards_newer
+    _global_state, _board_state, _boards_newer = global_state, board_state, boards_newer
 
 
 class HubClient:
@@ -186,23 +190,37 @@ class Hub:
     async def _watch(self) -> None:
         """Catch up after a channel-layer reconnect: missed updates show as a newer shared seq.
 
-        Every second (one Redis GET per process): a socket shows the current top 10 within
-        about a second of its process's reconnect (tests/e2e/faults/test_pubsub_drop.py).
+        Every second (one Redis GET per process, one more for the named boards watched
+        here): a socket shows the current top 10 within about a second of its process's
+        reconnect (tests/e2e/faults/test_pubsub_drop.py, tests/leaderboard/test_boards_live.py).
         """
         period = min(WATCH_EVERY_S, settings.WS_HEARTBEAT_INTERVAL / 1000)
         while True:
             await asyncio.sleep(period)
             try:
-                store = shared_state()
-                if await sync_to_async(store.seq, thread_sensitive=False)() > self.seq:
-                    state = await sync_to_async(store.last, thread_sensitive=False)()
-                    if state is not None and state["seq"] > self.seq:
-                        logger.info("Hub: missed update(s); sending the current board to every socket")
-                        await self.deliver(state)
+                await self.catch_up()
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - Redis down: try again next round
                 logger.warning("Hub: shared state unreachable", exc_info=True)
+
+    async def catch_up(self) -> None:
+        """Deliver every board (global and the named ones watched here) whose shared state is
+        newer than what this hub sent."""
+        store = shared_state()
+        if await sync_to_async(store.seq, thread_sensitive=False)() > self.seq:
+            state = await sync_to_async(store.last, thread_sensitive=False)()
+            if state is not None and state["seq"] > self.seq:
+                logger.info("Hub: missed update(s); sending the current board to every socket")
+                await self.deliver(state)
+        watched = {client.board for client in self.clients}
+        known = {board: seq for board, (seq, _) in self.boards.items() if board in watched}
+        boards_newer = _boards_newer
+        assert boards_newer is not None, "use_snapshot_sources() runs in the app's ready()"
+        for board, state in await sync_to_async(boards_newer, thread_sensitive=False)(known):
+            logger.info("Hub: missed update(s) of board %s; sending its current top 10", board)
+            await self.deliver({"board": board, "seq": state["seq"], "live": state["live"],
+                                "scoreboard": state["scoreboard"]})
 
 
 _hubs: dict[asyncio.AbstractEventLoop, Hub] = {}

@@ -47,6 +47,6 @@ def test_it_reverses_once_when_two_flags_on_one_completion_are_voided_at_once(tr
 def test_it_bans_once_when_moderators_race(transactional_db, side_effects):
     player = make_player("racer")
     mods = [make_player(f"mod{i}", is_staff=True) for i in range(3)]
-    race(3, lambda i: moderation.ban_player(user=player, actor=mods[i], reason=f"ban {i}"))
+    race(3, lambda i: moderation.player_ban(user=player, actor=mods[i], reason=f"ban {i}"))
     codes = sorted(AuditEntry.objects.filter(event="player_banned").values_list("code", flat=True))
     assert codes == ["", "ALREADY_BANNED", "ALREADY_BANNED"]

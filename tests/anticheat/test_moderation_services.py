@@ -21,7 +21,7 @@ def test_it_bans_a_player_and_asks_for_every_side_effect_on_commit(
     alice, moderator, side_effects, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        user = moderation.ban_player(user=alice, actor=moderator, reason="aimbot", client_ip="10.0.0.1")
+        user = moderation.player_ban(user=alice, actor=moderator, reason="aimbot", client_ip="10.0.0.1")
         assert side_effects.calls == []  # nothing leaves the process before the commit
     assert callbacks
     assert user.status == User.Status.BANNED
@@ -35,9 +35,9 @@ def test_it_bans_a_player_and_asks_for_every_side_effect_on_commit(
 
 
 def test_it_bans_idempotently(alice, moderator, side_effects, django_capture_on_commit_callbacks):
-    moderation.ban_player(user=alice, actor=moderator, reason="first")
+    moderation.player_ban(user=alice, actor=moderator, reason="first")
     with django_capture_on_commit_callbacks(execute=True):
-        user = moderation.ban_player(user=alice, actor=moderator, reason="second")
+        user = moderation.player_ban(user=alice, actor=moderator, reason="second")
     assert user.status == User.Status.BANNED
     second = AuditEntry.objects.filter(event=AuditEntry.Event.PLAYER_BANNED).order_by("-id").first()
     assert second.code == "ALREADY_BANNED"
@@ -47,7 +47,7 @@ def test_it_bans_idempotently(alice, moderator, side_effects, django_capture_on_
 
 def test_it_refuses_to_ban_staff(moderator, admin_user):
     with pytest.raises(CannotBanStaff) as caught:
-        moderation.ban_player(user=moderator, actor=admin_user, reason="oops")
+        moderation.player_ban(user=moderator, actor=admin_user, reason="oops")
     assert caught.value.status == 409
     moderator.refresh_from_db()
     assert moderator.status == User.Status.ACTIVE
@@ -57,17 +57,17 @@ def test_it_refuses_to_ban_staff(moderator, admin_user):
 @pytest.mark.parametrize("reason", ["", "   ", "x" * 501])
 def test_it_requires_a_short_reason_to_ban(alice, moderator, reason):
     with pytest.raises(ValidationFailed):
-        moderation.ban_player(user=alice, actor=moderator, reason=reason)
+        moderation.player_ban(user=alice, actor=moderator, reason=reason)
     alice.refresh_from_db()
     assert alice.status == User.Status.ACTIVE
 
 
 def test_it_unbans_with_the_score_the_player_had(alice, moderator, side_effects, django_capture_on_commit_callbacks):
     flag_for(alice, increment=300)
-    moderation.ban_player(user=alice, actor=moderator, reason="suspicious")
+    moderation.player_ban(user=alice, actor=moderator, reason="suspicious")
     side_effects.calls.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        user = moderation.unban_player(user=alice, actor=moderator, reason="appeal accepted")
+        user = moderation.player_unban(user=alice, actor=moderator, reason="appeal accepted")
     assert user.status == User.Status.ACTIVE
     assert user.score == 300
     assert set(side_effects.names()) == {"restore", "broadcast"}
@@ -76,7 +76,7 @@ def test_it_unbans_with_the_score_the_player_had(alice, moderator, side_effects,
 
 def test_it_unbans_an_active_player_as_a_no_op(alice, moderator, side_effects, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        user = moderation.unban_player(user=alice, actor=moderator, reason="nothing to do")
+        user = moderation.player_unban(user=alice, actor=moderator, reason="nothing to do")
     assert user.status == User.Status.ACTIVE
     assert side_effects.calls == []
     assert AuditEntry.objects.get(event=AuditEntry.Event.PLAYER_UNBANNED).code == "NOT_BANNED"
@@ -145,7 +145,7 @@ def test_it_reverses_a_completion_once_when_two_flags_point_at_it(alice, moderat
 
 def test_it_voids_the_score_of_a_banned_player_too(alice, moderator):
     flag = flag_for(alice, increment=100)
-    moderation.ban_player(user=alice, actor=None, reason="automatic: 5 open flags")
+    moderation.player_ban(user=alice, actor=None, reason="automatic: 5 open flags")
     moderation.flag_void(flag=flag, actor=moderator)
     alice.refresh_from_db()
     assert alice.score == 0 and alice.is_banned

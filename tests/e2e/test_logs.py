@@ -11,7 +11,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from accounts.tokens import issue_token_pair
-from tests.helpers.child_servers import ARTIFACTS, child_server_env
+from tests.helpers.child_servers import child_server_env, started_with_log
 from tests.helpers.players import make_player
 from tests.helpers.servers import Daphne
 
@@ -21,11 +21,7 @@ pytestmark = [pytest.mark.production_shape, pytest.mark.django_db(transaction=Tr
 @pytest.fixture
 def chatty_server(django_db_setup, django_db_blocker):
     """A server with daphne's access log on and the app logging at DEBUG, into a file."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    log = ARTIFACTS / "daphne-token-log-check.log"
-    log.unlink(missing_ok=True)
-    server = Daphne(child_server_env(LOG_LEVEL="DEBUG"), log=log, verbosity=2)
-    server.start()
+    server = started_with_log(Daphne, "daphne-token-log-check.log", child_server_env(LOG_LEVEL="DEBUG"), verbosity=2)
     yield server
     server.stop()
 

@@ -12,7 +12,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from accounts.tokens import issue_token_pair
-from tests.helpers.child_servers import ARTIFACTS, child_server_env, complete_over_http
+from tests.helpers.child_servers import child_server_env, complete_over_http, started_with_log
 from tests.helpers.players import make_player
 from tests.helpers.servers import Uvicorn
 
@@ -21,11 +21,7 @@ pytestmark = [pytest.mark.production_shape, pytest.mark.django_db(transaction=Tr
 
 @pytest.fixture(scope="module")
 def server(django_db_setup, django_db_blocker):
-    ARTIFACTS.mkdir(exist_ok=True)
-    log = ARTIFACTS / "uvicorn.log"
-    log.unlink(missing_ok=True)
-    uvicorn = Uvicorn(child_server_env(BROADCAST_INTERVAL_MS="0"), log=log)
-    uvicorn.start()
+    uvicorn = started_with_log(Uvicorn, "uvicorn.log", child_server_env(BROADCAST_INTERVAL_MS="0"))
     yield uvicorn
     uvicorn.stop()
 

@@ -71,3 +71,10 @@ def complete_token(client: APIClient, issued: dict, completion_time: int | None 
     if completion_time is not None and "proof" not in extra:
         body["proof"] = proof_for(issued, completion_time)
     return client.post(path, body, format="json")
+
+
+def complete_aged(client: APIClient, action_type: str = "COMPLETE_LEVEL", completion_time: int = 2000):
+    """Request an action, make it 5 s old (past any minimum), complete it with a valid proof."""
+    issued = request_token(client, action_type)
+    age_action(issued["actionId"], 5)
+    return complete_token(client, issued, completion_time)

@@ -15,6 +15,7 @@ from tests.helpers.actions import age_action, proof_for
 from tests.helpers.servers import ROOT, Daphne, child_env, free_port
 
 T = TypeVar("T")
+S = TypeVar("S")
 ARTIFACTS = ROOT / "test-artifacts"
 
 
@@ -62,6 +63,17 @@ def DaphneServer(env: dict[str, str], port: int | None = None) -> Daphne:  # noq
     ARTIFACTS.mkdir(exist_ok=True)
     port = port or free_port()
     return Daphne(env, port=port, log=ARTIFACTS / f"daphne-{port}.log")
+
+
+def started_with_log(kind: Callable[..., S], log_name: str, env: dict[str, str], **options) -> S:
+    """A server of ``kind`` (Daphne, Uvicorn) started with its output in test-artifacts/``log_name``
+    (emptied first), for a test that reads the log afterwards."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = ARTIFACTS / log_name
+    log.unlink(missing_ok=True)
+    server = kind(env, log=log, **options)
+    server.start()
+    return server
 
 
 def server_env(test_env: dict[str, str]) -> dict[str, str]:

@@ -12,6 +12,7 @@ from accounts.models import User
 from leaderboard import ws_limits
 from leaderboard.boards import live as board_live
 from leaderboard.broadcast import broadcaster
+from leaderboard.broadcast.hub import get_hub
 from tests.helpers.players import T0, make_player
 from tests.helpers.stores import production_shape
 
@@ -49,3 +50,12 @@ def player(db) -> Callable[..., User]:
 def _no_board_reset_thread(settings) -> None:
     """Tests roll periods themselves (resets.periods_roll); no background thread."""
     settings.BOARD_RESET_CLOCK = False
+
+
+@pytest.fixture
+async def live_hub(settings):
+    """Sockets' tests: every top-10 change goes out at once (coalescing has its own tests),
+    and the process's hub is stopped after the test (it lives on the test's event loop)."""
+    settings.BROADCAST_INTERVAL_MS = 0
+    yield get_hub()
+    await get_hub().stop()

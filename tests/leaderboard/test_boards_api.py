@@ -144,3 +144,18 @@ def test_it_keeps_record_metadata_keys_as_sent(client_for, alice, game_server):
     record = client_for(alice).get("/api/v1/leaderboards/arena/records").json()["data"]["records"][0]
     assert record["metadata"] == {"snake_key": {"inner_key": 1}, "camelKey": 2}
     assert set(record) == {"rank", "userId", "username", "displayName", "score", "metadata", "updatedAt"}
+
+
+def test_it_counts_each_board_read_once_against_the_leaderboard_limit(api_client, client_for, game_server,
+                                                                      alice, settings):
+    settings.RATE_LIMIT_LEADERBOARD_PER_MINUTE = 3
+    new_board("arena")
+    game = client_for(game_server)
+    for score in (1, 2, 3, 4):  # a game server's writes are not reads: never counted
+        assert game.post("/api/v1/leaderboards/arena/records", {"userId": str(alice.pk), "score": score},
+                         format="json").status_code == 200
+    assert api_client.get("/api/v1/leaderboards").status_code == 200
+    assert api_client.get("/api/v1/leaderboards/arena").status_code == 200
+    assert api_client.get("/api/v1/leaderboards/arena/records").status_code == 200
+    response = api_client.get("/api/v1/leaderboards/arena/periods")
+    assert response.status_code == 429 and response.json()["error"]["code"] == "RATE_LIMIT_EXCEEDED"

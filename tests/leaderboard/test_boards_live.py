@@ -8,7 +8,7 @@ import asyncio
 import pytest
 from channels.db import database_sync_to_async
 
-from anticheat.moderation import ban_player
+from anticheat.moderation import player_ban
 from leaderboard.boards import services
 from leaderboard.boards.models import Leaderboard
 from leaderboard.broadcast.hub import get_hub
@@ -120,7 +120,25 @@ async def test_it_resends_a_boards_top_10_when_a_player_on_it_is_banned():
     socket, _, _ = await open_socket("/ws/leaderboard/live?board=arena")
     assert top(await next_json(socket)) == [("alice", 30), ("bob", 20)]
     moderator = await database_sync_to_async(make_player)("mod", is_staff=True, is_superuser=True)
-    await database_sync_to_async(ban_player)(user=alice, actor=moderator, reason="cheating")
+    await database_sync_to_async(player_ban)(user=alice, actor=moderator, reason="cheating")
     update = await wait_for_json(socket, lambda m: m["event"] == "leaderboard:update")
     assert top(update) == [("bob", 20)] and update["data"]["leaderboard"][0]["rank"] == 1
+    await socket.disconnect()
+
+
+async def test_it_catches_up_a_boards_top_10_a_hub_missed(monkeypatch):
+    """A pub/sub reconnect loses the message: the hub's watch finds the newer shared state."""
+    arena, _, alice, bob = await setup_boards()
+    await score(arena, alice, 30)
+    socket, connected, _ = await open_socket("/ws/leaderboard/live?board=arena")
+    assert connected and top(await next_json(socket)) == [("alice", 30)]
+    with monkeypatch.context() as lost:
+        lost.setattr("leaderboard.broadcast.channel.group_send", lambda group, message: None)
+        await score(arena, bob, 50)  # stored as the board's last state, never delivered
+    assert await socket.receive_nothing(timeout=0.3)
+    await get_hub().catch_up()
+    update = await wait_for_json(socket, lambda m: m["event"] == "leaderboard:update")
+    assert top(update) == [("bob", 50), ("alice", 30)] and update["data"]["board"] == "arena"
+    await get_hub().catch_up()  # nothing newer: nothing resent
+    assert await socket.receive_nothing(timeout=0.3)
     await socket.disconnect()

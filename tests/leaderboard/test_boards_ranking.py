@@ -9,7 +9,7 @@ import pytest
 from django.db.models import Sum
 
 from accounts.models import User
-from anticheat.moderation import ban_player, unban_player
+from anticheat.moderation import player_ban, player_unban
 from leaderboard.boards import selectors
 from leaderboard.boards.models import LeaderboardRecord
 from leaderboard.models import ScoreHistory
@@ -138,10 +138,10 @@ def test_it_takes_banned_players_off_every_board_and_brings_them_back(store, fro
         write(board, alice, 10, at=at(1))
         write(board, bob, 20, at=at(2))
     assert scores("first")[0][0] == "bob" and scores("second")[0][0] == "alice"
-    ban_player(user=alice, actor=moderator, reason="cheating")
+    player_ban(user=alice, actor=moderator, reason="cheating")
     assert [s[0] for s in scores("first")] == ["bob"] and [s[0] for s in scores("second")] == ["bob"]
     assert selectors.records_page(key="second")["totalPlayers"] == 1
-    unban_player(user=User.objects.get(pk=alice.pk), actor=moderator, reason="appeal")
+    player_unban(user=User.objects.get(pk=alice.pk), actor=moderator, reason="appeal")
     assert scores("first") == [("bob", 20, 1), ("alice", 10, 2)]
     assert scores("second") == [("alice", 10, 1), ("bob", 20, 2)]
 

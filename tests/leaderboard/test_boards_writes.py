@@ -14,7 +14,7 @@ from django.db.models import Sum
 from leaderboard.boards import selectors, services
 from leaderboard.boards.models import Leaderboard, LeaderboardRecord
 from leaderboard.models import ScoreHistory
-from tests.helpers.actions import age_action, complete_token, request_token
+from tests.helpers.actions import complete_aged
 from tests.helpers.boards import new_board
 from tests.helpers.players import make_player
 
@@ -27,9 +27,7 @@ def test_it_feeds_incr_boards_listing_the_completed_type(store, client_for, many
     alice = make_player("alice")
     client = client_for(alice)
     for _ in range(2):
-        issued = request_token(client)
-        age_action(issued["actionId"], 5)
-        assert complete_token(client, issued, 2000).status_code == 200
+        assert complete_aged(client).status_code == 200
     alice.refresh_from_db()
     assert alice.score == 200
     assert LeaderboardRecord.objects.get(board=levels, user=alice).score == 200
@@ -48,13 +46,9 @@ def test_it_feeds_incr_boards_listing_the_completed_type(store, client_for, many
 def test_it_feeds_a_board_created_after_the_cache_was_filled(store, client_for, many_completions):
     alice = make_player("alice")
     client = client_for(alice)
-    issued = request_token(client)
-    age_action(issued["actionId"], 5)
-    assert complete_token(client, issued, 2000).status_code == 200
+    assert complete_aged(client).status_code == 200
     board = new_board("late", operator="incr", action_types=["COMPLETE_LEVEL"])
-    issued = request_token(client)
-    age_action(issued["actionId"], 5)
-    assert complete_token(client, issued, 2000).status_code == 200
+    assert complete_aged(client).status_code == 200
     assert LeaderboardRecord.objects.get(board=board, user=alice).score == 100
 
 
@@ -155,9 +149,7 @@ def test_it_takes_a_voided_completions_points_off_the_boards_it_fed(store, clien
     alice = make_player("alice")
     client = client_for(alice)
     for _ in range(2):
-        issued = request_token(client)
-        age_action(issued["actionId"], 5)
-        assert complete_token(client, issued, 2000).status_code == 200
+        assert complete_aged(client).status_code == 200
     first = ScoreHistory.objects.filter(user=alice, board__isnull=True).order_by("created_at").first()
     flag = Flag.objects.create(user=alice, score_history=first, reason=Flag.Reason.SCORE_VELOCITY)
     flag_void(flag=flag, actor=make_player("mod", is_staff=True, is_superuser=True), note="replayed")

@@ -75,13 +75,17 @@ def test_it_coalesces_ten_changes_in_300_ms_into_at_most_two_broadcasts(ten_play
     assert len(personal) == 10  # personal events are never coalesced away
 
 
+def _score_after_a_published_top(user, increment: int, sent: list) -> None:
+    """The current top 10 published and forgotten, then ``user`` scores ``increment``."""
+    broadcaster.publish_if_changed(force=True)
+    sent.clear()
+    score_history_record(user=user, increment=increment)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_it_sends_no_update_when_the_top_10_does_not_change(ten_players, player, sent, settings):
     settings.BROADCAST_INTERVAL_MS = 0
-    outsider = player("outsider", 0, at=99)
-    broadcaster.publish_if_changed(force=True)
-    sent.clear()
-    score_history_record(user=outsider, increment=5)
+    _score_after_a_published_top(player("outsider", 0, at=99), 5, sent)
     assert boards(sent) == []
     assert [message["type"] for _, _, message in sent] == ["player.score"]
 
@@ -89,10 +93,7 @@ def test_it_sends_no_update_when_the_top_10_does_not_change(ten_players, player,
 @pytest.mark.django_db(transaction=True)
 def test_it_tells_the_player_pushed_out_of_the_top_10(ten_players, player, sent, settings):
     settings.BROADCAST_INTERVAL_MS = 0
-    climber = player("climber", 0, at=99)
-    broadcaster.publish_if_changed(force=True)
-    sent.clear()
-    score_history_record(user=climber, increment=2000)
+    _score_after_a_published_top(player("climber", 0, at=99), 2000, sent)
     pushed = {orjson.loads(message["scoreboard_rank"])["data"]["userId"]: orjson.loads(message["scoreboard_rank"])
               for _, _, message in sent if message["type"] == "player.rank"}
     assert len(pushed) == 10  # everyone moved down one place

@@ -94,7 +94,7 @@ def test_a_void_schedules_its_top_10_once(alice, moderator, board_with_alice, se
 def test_a_ban_schedules_each_top_10_once(alice, moderator, board_with_alice, seen,
                                           django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        moderation.ban_player(user=alice, actor=moderator, reason="aimbot")
+        moderation.player_ban(user=alice, actor=moderator, reason="aimbot")
     assert seen.scheduled == 1
     assert seen.top_10s() == {"global": 1, "arena": 1}  # off the global board and the named one
     assert [message["type"] for group, message in seen.sent if group.startswith("user_")] == ["player.banned"]
@@ -103,10 +103,10 @@ def test_a_ban_schedules_each_top_10_once(alice, moderator, board_with_alice, se
 def test_an_unban_schedules_each_top_10_once(alice, moderator, board_with_alice, seen,
                                              django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        moderation.ban_player(user=alice, actor=moderator, reason="aimbot")
+        moderation.player_ban(user=alice, actor=moderator, reason="aimbot")
     seen.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        moderation.unban_player(user=alice, actor=moderator, reason="appeal accepted")
+        moderation.player_unban(user=alice, actor=moderator, reason="appeal accepted")
     assert seen.scheduled == 1
     assert seen.top_10s() == {"global": 1, "arena": 1}  # back on both
 

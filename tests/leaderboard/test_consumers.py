@@ -13,25 +13,12 @@ from accounts.models import User
 from accounts.tokens import issue_token_pair
 from leaderboard import consumers, dialects
 from leaderboard.broadcast import broadcaster
-from leaderboard.broadcast.hub import get_hub
 from leaderboard.services import score_history_record
 from scoreboard_project.asgi import application
 from tests.helpers.sockets import close_code, next_json, open_socket, wait_for_json
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("live_hub")]
 LIVE, SCOREBOARD = "/ws/leaderboard/live", "/ws/scoreboard"
-
-
-@pytest.fixture(autouse=True)
-def _uncoalesced(settings):
-    """Every top-10 change goes out at once (coalescing has its own tests)."""
-    settings.BROADCAST_INTERVAL_MS = 0
-
-
-@pytest.fixture(autouse=True)
-async def _stop_hub(_uncoalesced):
-    yield
-    await get_hub().stop()
 
 
 @pytest.fixture

@@ -6,18 +6,10 @@ import pytest
 from channels.db import database_sync_to_async
 
 from accounts.display_names import display_name_set
-from leaderboard.broadcast.hub import get_hub
 from tests.helpers.sockets import next_json, open_socket, wait_for_json
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("live_hub")]
 XSS = "<img src=x onerror=alert(1)>"
-
-
-@pytest.fixture(autouse=True)
-async def _uncoalesced_and_stopped(settings):
-    settings.BROADCAST_INTERVAL_MS = 0
-    yield
-    await get_hub().stop()
 
 
 async def test_it_carries_the_display_name_on_both_dialects(alice, bob):

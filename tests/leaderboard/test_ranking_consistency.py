@@ -69,7 +69,7 @@ def test_it_keeps_a_banned_player_off_the_boards_when_a_completion_lands_late(
         # Another process: its own copy of the account, loaded before the ban.
         score_history_record(user=User.objects.get(pk=alice.pk), increment=300)
     with django_capture_on_commit_callbacks(execute=True):
-        moderation.ban_player(user=alice, actor=moderator, reason="cheating")
+        moderation.player_ban(user=alice, actor=moderator, reason="cheating")
 
     for callback in late:  # the completion's ranking write arrives after the ban
         callback()
@@ -77,5 +77,5 @@ def test_it_keeps_a_banned_player_off_the_boards_when_a_completion_lands_late(
     for period in ("all", "daily"):
         assert listed(api_client, period) == ({"bob"}, 1)
     with django_capture_on_commit_callbacks(execute=True):
-        moderation.unban_player(user=alice, actor=moderator, reason="appeal")
+        moderation.player_unban(user=alice, actor=moderator, reason="appeal")
     assert listed(api_client) == ({"alice", "bob"}, 2)

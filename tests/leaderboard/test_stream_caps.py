@@ -8,22 +8,14 @@ import pytest
 from channels.testing import WebsocketCommunicator
 
 from accounts.tokens import issue_token_pair
-from leaderboard.broadcast.hub import get_hub
 from scoreboard_project.asgi import application
 from scoreboard_project.redis_client import get_redis, redis_key
 from tests.helpers.sockets import close_code, next_json
 from tests.helpers.sse import Stream
 from tests.helpers.stores import production_shape
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("live_hub")]
 LIVE = "/ws/leaderboard/live"
-
-
-@pytest.fixture(autouse=True)
-async def _stop_hub(settings):
-    settings.BROADCAST_INTERVAL_MS = 0
-    yield
-    await get_hub().stop()
 
 
 async def socket_from(ip: str, headers=None) -> WebsocketCommunicator:

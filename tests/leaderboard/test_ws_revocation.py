@@ -9,19 +9,11 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.tokens import issue_token_pair
-from leaderboard.broadcast.hub import get_hub
 from tests.helpers.sockets import close_code, next_json, open_socket
 from tests.helpers.sse import Stream
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("live_hub")]
 LIVE, SCOREBOARD = "/ws/leaderboard/live", "/ws/scoreboard"
-
-
-@pytest.fixture(autouse=True)
-async def _stop_hub(settings):
-    settings.BROADCAST_INTERVAL_MS = 0
-    yield
-    await get_hub().stop()
 
 
 def _logged_out(user: User) -> str:

@@ -1,0 +1,84 @@
+"""Board definitions kept per process, trusted while one shared version in Redis holds.
+
+Every page read and record write needs its board's row (operator, order, schedule,
+season). Read from PostgreSQL each time it was a query and an ORM row per request; here
+a process keeps each board it has read together with the version it was read under, and
+uses it again while the version in Redis is unchanged: one ``GET``, no SQL. Every change
+to a board's row sets a new random version on commit (``version_bump``), so each process
+reads the board again on its next request. A random token rather than a counter: a
+version lost with Redis' data never comes back to a value a stale board was read under.
+
+Without Redis (the embedded defaults), or when Redis fails, every lookup reads the
+database, as before.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+
+from scoreboard_project.redis_client import get_redis, redis_key
+
+from ..ranking import redis_store_enabled
+from .models import Leaderboard
+from .store import REDIS_ERRORS
+
+logger = logging.getLogger("scoreboard.boards")
+_boards: dict[str, tuple[str, Leaderboard]] = {}
+_lock = threading.Lock()
+
+
+def _version_key() -> str:
+    return redis_key("boards", "version")
+
+
+def _current_version() -> str | None:
+    """The shared version (set now if missing); None without Redis or when it fails."""
+    if not redis_store_enabled():
+        return None
+    try:
+        client = get_redis()
+        version = client.get(_version_key())
+        if version is None:
+            client.set(_version_key(), secrets.token_hex(8), nx=True)
+            version = client.get(_version_key())
+        return None if version is None else str(version)  # the client decodes responses
+    except REDIS_ERRORS as exc:
+        logger.warning("Board definitions read from the database: %s", exc)
+        return None
+
+
+def board_lookup(key: str) -> Leaderboard | None:
+    """The board ``key`` (None if there is none): from this process' copy when the shared
+    version says it is current, else from the database. The row is shared by the threads of
+    the process: read it, never change it."""
+    version = _current_version()
+    found = _boards.get(key)
+    if version is not None and found is not None and found[0] == version:
+        return found[1]
+    board = Leaderboard.objects.filter(key=key).first()
+    if version is not None and board is not None:
+        with _lock:
+            if len(_boards) > 10_000:
+                _boards.clear()
+            _boards[key] = (version, board)
+    return board
+
+
+def version_bump() -> None:
+    """On commit of any change to a board's row: every process reads its boards again."""
+    with _lock:
+        _boards.clear()
+    if redis_store_enabled():
+        try:
+            get_redis().set(_version_key(), secrets.token_hex(8))
+        except REDIS_ERRORS as exc:
+            # The other processes keep their copies until the version moves: say so loudly.
+            logger.error("Board definitions changed but the shared version was not moved: %s", exc)
+
+
+def forget_local() -> None:
+    """Tests: this process keeps no board (a test database starts from scratch)."""
+    with _lock:
+        _boards.clear()

@@ -1,0 +1,121 @@
+"""The two hot paths of named boards stay within their round trips: a page read is one SQL
+statement and two Redis calls of its own, a record write a fixed set of statements; board
+rows come from the process' copy while the shared version holds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+import redis
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.services import service_account_create
+from leaderboard.boards import definitions, services
+from leaderboard.boards.models import Leaderboard
+from scoreboard_project.redis_client import get_redis, redis_key
+from tests.helpers.boards import new_board, page, write
+from tests.helpers.players import make_player
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.production_shape]
+CONTROL = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE")
+
+
+@contextmanager
+def redis_calls(monkeypatch) -> Iterator[list[str]]:
+    """The commands this process sends on its plain Redis clients (scripts count once)."""
+    sent: list[str] = []
+    original = redis.Redis.execute_command
+
+    def counting(self, *args, **options):
+        sent.append(str(args[0]))
+        return original(self, *args, **options)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(redis.Redis, "execute_command", counting)
+        yield sent
+
+
+def data_statements(queries: CaptureQueriesContext) -> list[str]:
+    return [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(CONTROL)]
+
+
+def test_it_reads_any_page_in_one_statement_and_three_redis_calls(api_client, monkeypatch):
+    board = new_board("arena")
+    for index in range(5):
+        write(board, make_player(f"p{index}"), 10 * index)
+    first = page(api_client, "arena", limit=2)  # warms the board's copy and the scripts
+    with CaptureQueriesContext(connection) as queries, redis_calls(monkeypatch) as sent:
+        second = page(api_client, "arena", limit=2, cursor=first["nextCursor"])
+    assert [r["score"] for r in second["records"]] == [20, 10] and second["totalPlayers"] == 5
+    # The names and metadata of the page's players, by primary key.
+    assert len(data_statements(queries)) == 1, data_statements(queries)
+    # The rate limits (one script), the boards' version, the page (one script).
+    assert sent == ["EVALSHA", "GET", "EVALSHA"], sent
+
+
+def test_it_writes_a_record_through_the_api_in_seven_data_statements(api_client, monkeypatch, settings):
+    settings.BROADCAST_INTERVAL_MS = 60_000  # the measured write finds the top 10 just sent
+    board = new_board("arena")
+    alice = make_player("alice")
+    _, token = service_account_create(name="game")
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    url = "/api/v1/leaderboards/arena/records"
+    assert api_client.post(url, {"userId": str(alice.pk), "score": 5}, format="json").status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        response = api_client.post(url, {"userId": str(alice.pk), "score": 9}, format="json")
+    assert response.status_code == 200 and response.json()["data"]["previousScore"] == 5
+    # The caller (authentication), the player, then the write: the player's lock (chain head
+    # and the ledger row's id), the record FOR UPDATE, its UPDATE, the ledger INSERT, the new
+    # chain head. The board's row comes from this process' copy.
+    statements = data_statements(queries)
+    assert len(statements) == 7, statements
+    assert not any("leaderboard_leaderboard\"" in sql.split("FROM")[1] for sql in statements if "FROM" in sql)
+    assert board.pk == Leaderboard.objects.get(key="arena").pk
+
+
+def test_it_reads_a_board_from_the_process_copy_until_an_edit_moves_the_version():
+    board = new_board("arena")
+    definitions.board_lookup("arena")
+    with CaptureQueriesContext(connection) as queries:
+        assert definitions.board_lookup("arena").name == "Arena"
+    assert queries.captured_queries == []
+    # A write that bypasses the services is not seen: the copy is what is read.
+    Leaderboard.objects.filter(pk=board.pk).update(name="Changed behind its back")
+    assert definitions.board_lookup("arena").name == "Arena"
+    # Any process's edit through the service moves the version: the next lookup reads the row.
+    services.board_update(board=board, name="Arena 2")
+    assert definitions.board_lookup("arena").name == "Arena 2"
+
+
+def test_it_sees_another_process_edit_through_the_shared_version():
+    new_board("arena")
+    assert definitions.board_lookup("arena").name == "Arena"
+    # Another process edits the row and moves the shared version (its version_bump); this
+    # process' copy is untouched, yet its next lookup reads the row again.
+    Leaderboard.objects.filter(key="arena").update(name="Edited elsewhere")
+    get_redis().set(redis_key("boards", "version"), "set-by-another-process")
+    assert definitions.board_lookup("arena").name == "Edited elsewhere"
+
+
+def test_it_reads_the_top_10_after_a_write_only_when_the_player_is_or_was_in_it(settings):
+    settings.BROADCAST_INTERVAL_MS = 0  # every change may be sent at once: only the rank gates it
+    board = new_board("arena")
+    players = [make_player(f"p{index:02d}") for index in range(12)]
+    for index, player in enumerate(players):
+        write(board, player, 100 * (index + 1))
+
+    def top_10_read(queries: CaptureQueriesContext) -> bool:
+        return any('u."username"' in q["sql"] for q in queries.captured_queries)
+
+    with CaptureQueriesContext(connection) as queries:
+        write(board, players[0], 150)  # 12th -> 11th: the top 10 is untouched
+    assert not top_10_read(queries)
+    with CaptureQueriesContext(connection) as queries:
+        write(board, players[0], 5000)  # 11th -> 1st
+    assert top_10_read(queries)
+    with CaptureQueriesContext(connection) as queries:
+        write(board, players[5], 650)  # 7th, unchanged rank: still compared (it is in the top 10)
+    assert top_10_read(queries)
