@@ -16,12 +16,13 @@ from django.views.decorators.http import require_safe
 from scoreboard_project.times import iso_z
 
 from .boards.page import board_top, page_board, picker_context
+from .boards.shapes import RecordData
 from .selectors import top_entries
 
 PAGE_SIZE = 10
 
 
-def _rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _rows(records: list[RecordData]) -> list[dict[str, Any]]:
     """A named board's records (camelCase, as its API writes them) in the rows the template
     reads: the keys of the global board's ``Entry``."""
     return [{"rank": r["rank"], "user_id": r["userId"], "display_name": r["displayName"], "score": r["score"]}

@@ -74,7 +74,7 @@ def _same(before: BoardState | None, entries: list[RecordData]) -> bool:
     if before is None:
         return False
     shape = [(e["userId"], e["score"], e["rank"], e["username"]) for e in entries]
-    sent: Sequence[Mapping[str, Any]] = before["entries"]  # a board's records, not the global Entry
+    sent: Sequence[Mapping[str, object]] = before["entries"]  # a board's records, not the global Entry
     return shape == [(e["userId"], e["score"], e["rank"], e["username"]) for e in sent]
 
 

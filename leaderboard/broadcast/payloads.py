@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any, TypedDict
 
 import orjson
@@ -74,7 +75,7 @@ def board_frames(state: BoardState) -> dict[str, str]:
     }
 
 
-def with_changes(entries: list[dict[str, Any]], before: dict[str, int]) -> list[dict[str, Any]]:
+def with_changes(entries: Sequence[Mapping[str, Any]], before: dict[str, int]) -> list[dict[str, Any]]:
     """/ws/scoreboard entries (as on the wire: camelCase) with ``change``, the score moved
     since the previous update."""
     return [{**entry, "change": f"{entry['score'] - before.get(entry['userId'], entry['score']):+d}"}
