@@ -124,21 +124,29 @@ def test_a_named_board_write_schedules_that_board_once(alice, bob, seen, django_
     assert len(seen.personal("player.overtaken")) == 0  # a first record passes nobody
 
 
-def test_a_completion_below_the_top_10_schedules_nothing(alice, client_for, seen,
-                                                         django_capture_on_commit_callbacks):
-    """Ten players stay strictly above alice before and after: her row cannot move the top 10."""
-    with django_capture_on_commit_callbacks(execute=True):
+
+def _alice_completes_after_ten_leaders(alice, client_for, seen, capture, *, lowest_leader: int):
+    """Ten players at ``lowest_leader`` points and up; then alice completes a 100-point action."""
+    with capture(execute=True):
         for index in range(10):
-            score_history_record(user=make_player(f"leader{index}"), increment=1000 + index,
+            score_history_record(user=make_player(f"leader{index}"), increment=lowest_leader + index,
                                  action_type="COMPLETE_LEVEL")
     client = client_for(alice)
     issued = request_token(client)
     age_action(issued["actionId"], 5)
     seen.clear()
-    with django_capture_on_commit_callbacks(execute=True):
+    with capture(execute=True):
         response = complete_token(client, issued, 4000)
     assert response.status_code == 200, response.content
-    assert response.json()["data"]["rank"] == 11
+    return response.json()["data"]
+
+
+def test_a_completion_below_the_top_10_schedules_nothing(alice, client_for, seen,
+                                                         django_capture_on_commit_callbacks):
+    """Ten players stay strictly above alice before and after: her row cannot move the top 10."""
+    data = _alice_completes_after_ten_leaders(alice, client_for, seen, django_capture_on_commit_callbacks,
+                                              lowest_leader=1000)
+    assert (data["previousRank"], data["rank"]) == (11, 11)
     assert seen.scheduled == 0
     assert seen.top_10s() == {}
     assert len(seen.personal("player.score")) == 1  # her own event still goes at once
@@ -146,17 +154,8 @@ def test_a_completion_below_the_top_10_schedules_nothing(alice, client_for, seen
 
 def test_a_completion_into_the_top_10_from_below_is_sent(alice, client_for, seen,
                                                          django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        for index in range(10):
-            score_history_record(user=make_player(f"leader{index}"), increment=50 + index,
-                                 action_type="COMPLETE_LEVEL")
-    client = client_for(alice)
-    issued = request_token(client)
-    age_action(issued["actionId"], 5)
-    seen.clear()
-    with django_capture_on_commit_callbacks(execute=True):
-        response = complete_token(client, issued, 4000)
-    assert response.json()["data"]["previousRank"] == 11
-    assert response.json()["data"]["rank"] == 1
+    data = _alice_completes_after_ten_leaders(alice, client_for, seen, django_capture_on_commit_callbacks,
+                                              lowest_leader=50)
+    assert (data["previousRank"], data["rank"]) == (11, 1)
     assert seen.scheduled == 1
     assert seen.top_10s() == {"global": 1}
