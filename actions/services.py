@@ -37,7 +37,7 @@ from scoreboard_project.limits import check_action_request, check_completion_att
 
 from . import clock
 from .catalog import ActionKind, action_kind_get
-from .claims import ClaimedToken, token_claim, token_release, token_settle
+from .claims import ClaimedToken, token_claim, token_insert, token_release, token_settle
 from .daily_caps import daily_cap_give_back, daily_cap_take
 from .exceptions import (
     ActionAlreadyCompleted,
@@ -120,8 +120,8 @@ def _issue(*, user: User, kind: ActionKind, reference: str, metadata: dict[str, 
         issued_at=now, expires_at=expires_at,
     )
     proof_key = new_proof_key()
-    ActionToken.objects.create(
-        id=action_id, user=user, action_type_id=kind.id, reference=reference, metadata=metadata or {},
+    token_insert(
+        id=action_id, user_id=user.pk, action_type_id=kind.id, reference=reference, metadata=metadata or {},
         points=kind.points, token_hash=token_hash(token), proof_key=proof_key, key_id=key_id,
         created_at=now, expires_at=expires_at,
     )

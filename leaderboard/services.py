@@ -8,7 +8,6 @@ from typing import Any
 from uuid import UUID
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
@@ -16,7 +15,7 @@ from scoreboard_project import metrics
 
 from . import ledger, ledger_roots, score_effects
 from .boards.services import feeds_reverse
-from .ledger_rows import chain_after_insert, lock_player
+from .ledger_rows import chain_after_insert, lock_player, move_score
 from .models import ScoreHistory
 
 
@@ -69,13 +68,8 @@ def score_history_record(
         now = timezone.now()
         counts_actions = kind == ScoreHistory.Kind.ACTION
         digest = ledger.link(head, (entry_id, user.pk, increment, kind, action_id, now)) if entry_id else head
-        User.objects.filter(pk=user.pk).update(
-            score=F("score") + increment,
-            total_actions=F("total_actions") + (1 if counts_actions else 0),
-            score_updated_at=now,
-            **({"ledger_head": digest} if entry_id else {}),
-            **({"last_action_at": now} if counts_actions else {}),
-        )
+        move_score(user=user, increment=increment, now=now, counts_actions=counts_actions,
+                   digest=digest if entry_id else None)
         new_score = previous_score + increment
         entry = ScoreHistory(
             id=entry_id, user=user, kind=kind, action_id=action_id, action_type=action_type, reference=reference,

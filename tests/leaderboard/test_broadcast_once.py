@@ -14,9 +14,11 @@ import pytest
 
 from anticheat import moderation
 from leaderboard.broadcast import broadcaster, channel
+from leaderboard.services import score_history_record
 from tests.helpers.actions import age_action, complete_token, request_token
 from tests.helpers.boards import new_board, write
 from tests.helpers.moderation import flag_for
+from tests.helpers.players import make_player
 
 
 class Seen:
@@ -121,3 +123,40 @@ def test_a_named_board_write_schedules_that_board_once(alice, bob, seen, django_
     assert seen.scheduled == 0  # the global board did not move
     assert seen.top_10s() == {"arena": 1}
     assert len(seen.personal("player.overtaken")) == 0  # a first record passes nobody
+
+
+
+def _alice_completes_after_ten_leaders(alice, client_for, seen, capture, *, lowest_leader: int):
+    """Ten players at ``lowest_leader`` points and up; then alice completes a 100-point action."""
+    with capture(execute=True):
+        for index in range(10):
+            score_history_record(user=make_player(f"leader{index}"), increment=lowest_leader + index,
+                                 action_type="COMPLETE_LEVEL")
+    client = client_for(alice)
+    issued = request_token(client)
+    age_action(issued["actionId"], 5)
+    seen.clear()
+    with capture(execute=True):
+        response = complete_token(client, issued, 4000)
+    assert response.status_code == 200, response.content
+    return response.json()["data"]
+
+
+def test_a_completion_below_the_top_10_schedules_nothing(alice, client_for, seen,
+                                                         django_capture_on_commit_callbacks):
+    """Ten players stay strictly above alice before and after: her row cannot move the top 10."""
+    data = _alice_completes_after_ten_leaders(alice, client_for, seen, django_capture_on_commit_callbacks,
+                                              lowest_leader=1000)
+    assert (data["previousRank"], data["rank"]) == (11, 11)
+    assert seen.scheduled == 0
+    assert seen.top_10s() == {}
+    assert len(seen.personal("player.score")) == 1  # her own event still goes at once
+
+
+def test_a_completion_into_the_top_10_from_below_is_sent(alice, client_for, seen,
+                                                         django_capture_on_commit_callbacks):
+    data = _alice_completes_after_ten_leaders(alice, client_for, seen, django_capture_on_commit_callbacks,
+                                              lowest_leader=50)
+    assert (data["previousRank"], data["rank"]) == (11, 1)
+    assert seen.scheduled == 1
+    assert seen.top_10s() == {"global": 1}
