@@ -27,7 +27,7 @@ from anticheat.audit import audit_refusal
 from anticheat.exceptions import InvalidProof
 from anticheat.models import Flag
 from anticheat.proofs import Bounds, check_proof, check_timing
-from anticheat.services import detect_anomalies
+from anticheat.services import anomalies_detect
 from leaderboard.boards.services import boards_fed_by, feed_completion
 from leaderboard.models import ScoreHistory
 from leaderboard.services import ScoreChange, score_history_record
@@ -90,7 +90,7 @@ def _own_user_id(user: User, claimed_user_id: UUID | None) -> None:
         raise Forbidden("userId must be your own.", details={"userId": ["must be your own user id"]})
 
 
-def request_action(
+def action_request(
     *, user: User, action_type: str, reference: str = "", metadata: dict[str, Any] | None = None,
     claimed_user_id: UUID | None = None,
 ) -> IssuedAction:
@@ -128,7 +128,7 @@ def _issue(*, user: User, kind: ActionKind, reference: str, metadata: dict[str, 
     return IssuedAction(token, action_id, expires_at, user.score + kind.points, proof_key)
 
 
-def complete_action(
+def action_complete(
     *,
     user: User,
     token: str,
@@ -282,7 +282,7 @@ def _score(
 def _detect(owner: User, change: ScoreChange, kind: ActionKind, arrived: datetime) -> list[Flag]:
     """Detectors never block a committed score: an error in one is logged, not answered."""
     try:
-        return detect_anomalies(
+        return anomalies_detect(
             user=owner, entry=change.entry, min_duration_ms=kind.min_duration_ms, arrived_at=arrived
         )
     except Exception:  # noqa: BLE001 - the score is committed; a detector bug must not turn it into a 500

@@ -121,7 +121,7 @@ class ActionRequestApi(APIView):
         responses={201: ISSUED_ACTION_RESPONSE, **errors(400, 401, 403, 409, 413, 429, 503)},
     )
     def post(self, request):
-        issued = services.request_action(user=request.user, **validated(self.InputSerializer, request.data))
+        issued = services.action_request(user=request.user, **validated(self.InputSerializer, request.data))
         return ok(_issued_data(issued), status=201)
 
 
@@ -144,7 +144,7 @@ class ActionInitializeApi(APIView):
     )
     def post(self, request):
         data = validated(self.InputSerializer, request.data)
-        issued = services.request_action(
+        issued = services.action_request(
             user=request.user, action_type=data["action_type"], reference=data["action_id"],
             claimed_user_id=data.get("user_id"),
         )
@@ -160,7 +160,7 @@ class ActionCompleteApi(APIView):
     )
     def post(self, request):
         data = validated(CompleteInputSerializer, request.data)
-        done = services.complete_action(
+        done = services.action_complete(
             user=request.user, token=data["action_token"], action_id=data["action_id"],
             proof=_proof(data.get("proof")), client_ip=client_ip(request), received_at=clock.received_at(request),
         )
@@ -184,7 +184,7 @@ class ScoreboardUpdateApi(APIView):
     )
     def post(self, request):
         data = validated(self.InputSerializer, request.data)
-        done = services.complete_action(
+        done = services.action_complete(
             user=request.user, token=data["action_token"], action_id=data["action_id"],
             proof=_proof(data.get("proof")), require_proof=False, claimed_user_id=data.get("user_id"),
             client_ip=client_ip(request), received_at=clock.received_at(request),

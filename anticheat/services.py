@@ -58,7 +58,7 @@ def player_auto_ban_if_due(*, user: User) -> bool:
     return True
 
 
-def detect_anomalies(
+def anomalies_detect(
     *, user: User, entry: ScoreHistory, min_duration_ms: int, arrived_at: datetime | None = None
 ) -> list[Flag]:
     """Run every detector on a committed ledger row; flag what they find; ban at the threshold.

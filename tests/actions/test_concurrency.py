@@ -75,7 +75,7 @@ CHILD = textwrap.dedent("""
     while time.time() < start:
         time.sleep(0.001)
     try:
-        services.complete_action(user=user, token=os.environ["RACE_TOKEN"],
+        services.action_complete(user=user, token=os.environ["RACE_TOKEN"],
                                  action_id=uuid.UUID(os.environ["RACE_ACTION"]), proof=proof)
         print(json.dumps({"status": 200}))
     except ApplicationError as exc:

@@ -42,7 +42,7 @@ def test_it_completes_an_action_in_at_most_eight_statements(client_for, many_com
     age_action(issued["actionId"], 5)
     proof = proof_for(issued, 2100)
     with django_assert_max_num_queries(BUDGET + OVERTAKEN_LOOKUP):
-        done = services.complete_action(
+        done = services.action_complete(
             user=alice, token=issued["actionToken"], action_id=uuid.UUID(issued["actionId"]),
             proof=services.Proof(proof["completionTime"], proof["checksum"]),
         )

@@ -163,7 +163,7 @@ def test_it_lets_the_database_settle_a_race_on_one_reference(alice, many_complet
 
     from actions import services
 
-    client_issued = [services.request_action(user=alice, action_type="COMPLETE_QUEST", reference="r")
+    client_issued = [services.action_request(user=alice, action_type="COMPLETE_QUEST", reference="r")
                      for _ in range(2)]
     for issued in client_issued:
         age_action(str(issued.action_id), 5)
@@ -171,7 +171,7 @@ def test_it_lets_the_database_settle_a_race_on_one_reference(alice, many_complet
     with mock.patch("actions.services._already_scored", return_value=False):
         for issued in client_issued:
             try:
-                services.complete_action(user=alice, token=issued.action_token, action_id=issued.action_id,
+                services.action_complete(user=alice, token=issued.action_token, action_id=issued.action_id,
                                          proof=services.Proof(1500, checksum_for(issued, 1500)))
                 results.append("ok")
             except services.ApplicationError as exc:

@@ -115,13 +115,13 @@ def test_it_times_a_completion_from_its_arrival_not_from_when_a_worker_got_to_it
     from anticheat.exceptions import InvalidProof
     from anticheat.proofs import proof_checksum
 
-    issued = services.request_action(user=alice, action_type="COMPLETE_LEVEL")
+    issued = services.action_request(user=alice, action_type="COMPLETE_LEVEL")
     age_action(str(issued.action_id), 3)  # a worker gets to it 3 s after the token was issued...
     created = ActionToken.objects.get(pk=issued.action_id).created_at
     proof = services.Proof(900, proof_checksum(proof_key=issued.proof_key, action_id=issued.action_id,
                                                completion_time_ms=900))
     with pytest.raises(InvalidProof) as refused:  # ...but it arrived 0.9 s after
-        services.complete_action(user=alice, token=issued.action_token, action_id=issued.action_id, proof=proof,
+        services.action_complete(user=alice, token=issued.action_token, action_id=issued.action_id, proof=proof,
                                  received_at=created + timedelta(milliseconds=900))
     assert refused.value.reason == "too_fast" and refused.value.details["elapsedMs"] == 900
 
