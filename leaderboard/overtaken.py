@@ -26,8 +26,8 @@ from django.db.models import Q
 from accounts.models import User
 
 from . import ranking
-from .broadcast.channel import send_personal, user_group
-from .broadcast.payloads import dumps
+from .broadcast import channel
+from .broadcast.hub import LEADERBOARD_GROUP, OVERTAKEN
 from .periods import to_micros
 from .redis_store import RedisBoard, decode_member, member_for
 from .sql_store import SqlBoard
@@ -133,21 +133,20 @@ def passed_players(board, *, scorer_id: str, old_score: int, new_score: int,
     return []
 
 
-def overtaken_frames(*, board: str, by: User, passed: Passed) -> dict[str, str]:
-    data = {
-        "board": board,
-        "by": {"userId": str(by.pk), "username": by.username, "displayName": by.display_name or by.username},
-        "previousRank": passed.rank - 1, "rank": passed.rank, "score": passed.score,
-    }
-    return {"live": dumps({"event": "rank:overtaken", "data": data}),
-            "scoreboard": dumps({"type": "overtaken", "data": data})}
-
-
 def notify_overtaken(*, board: str, by: User, passed: list[Passed]) -> None:
-    """One personal message per passed player, through their ``user_<hex>`` group."""
-    if passed:
-        send_personal([(user_group(p.user_id), {"type": "player.overtaken", **overtaken_frames(
-            board=board, by=by, passed=p)}) for p in passed])
+    """All the players one change passed in ONE message to the hubs' group: each process's hub
+    writes the personal frames to the sockets it holds for those players (``Hub.deliver_overtaken``),
+    instead of one channel-layer send per player."""
+    if not passed:
+        return
+    try:
+        channel.group_send(LEADERBOARD_GROUP, {
+            "type": OVERTAKEN, "board": board,
+            "by": {"userId": str(by.pk), "username": by.username, "displayName": by.display_name or by.username},
+            "passed": [[p.user_id, p.rank, p.score] for p in passed],
+        })
+    except channel.ERRORS:
+        logger.warning("%d overtaken events not sent: Redis unreachable", len(passed))
 
 
 def global_score_rose(*, user: User, old_score: int, new_score: int, old_time: datetime | None) -> None:
