@@ -29,6 +29,7 @@ from .models import Leaderboard, LeaderboardPeriod, LeaderboardRecord
 from .names import NAME_FIELDS, display_name_of
 from .periods import period_at, period_window
 from .receivers import BoardStanding, committed_board_ranks
+from .record_sql import record_apply
 from .schedule import PeriodWindow, to_millis
 from .shapes import WrittenRecord
 from .store import REDIS_ERRORS
@@ -109,14 +110,6 @@ class RecordWrite:
     entry: Any = None  # the ledger row (``receivers.committed_board_ranks`` after the commit)
 
 
-def _apply(operator: str, ascending: bool, previous: int | None, score: int) -> int:
-    if previous is None or operator == Leaderboard.Operator.SET:
-        return score
-    if operator == Leaderboard.Operator.INCR:
-        return previous + score
-    return min(previous, score) if ascending else max(previous, score)
-
-
 def record_write(
     *, board: Leaderboard, user: User, score: int, metadata: dict[str, Any] | None = None,
     at: datetime | None = None, action_type: str = "", reference: str = "", completed_by: User | None = None,
@@ -132,28 +125,15 @@ def record_write(
     period = period or period_at(board, at)
     with transaction.atomic():
         chain = ledger_chain_lock(user)  # first, as every ledger writer does (the chain head is on it)
-        # The record's row lock orders one player's writes on this period: each reads the
-        # score the previous one committed (no lost increment, no stale "best").
-        lookup = LeaderboardRecord.objects.select_for_update().filter(
-            board=board, period_start=period.start, user=user
-        )
-        record = lookup.first()
-        first = record is None and _insert_first(board, period, user)
-        if record is None:
-            record = lookup.get()
         if not stamped:
-            # Stamped under the lock: one player's writes get rising times in commit order,
-            # which the ranking set relies on to drop a write that reaches it late.
+            # Stamped under the player's lock, which orders all their ledger writes: one
+            # player's writes get rising times in commit order, which the ranking set relies
+            # on to drop a write that reaches it late.
             at = max(at, clock.now())
-        previous = None if first else record.score
-        new = _apply(board.operator, board.ascending, previous, score)
+        # The record's row lock and the operator, in one statement (``record_sql``).
+        record, previous = record_apply(board=board, period=period, user=user, score=score, metadata=metadata, at=at)
+        new = record.score
         changed = previous is None or new != previous
-        if changed:
-            record.score, record.rank_score, record.reached_at = new, board.rank_score(new), at
-        if metadata is not None and (changed or board.operator != Leaderboard.Operator.BEST):
-            record.metadata = metadata
-        record.updated_at = at
-        record.save(update_fields=["score", "rank_score", "reached_at", "metadata", "updated_at"])
         if not board.has_records:
             Leaderboard.objects.filter(pk=board.pk, has_records=False).update(has_records=True)
             # The row may be this process' shared copy (``definitions``): told once committed.
@@ -168,18 +148,6 @@ def record_write(
         score_effects.note_written(entry, score_effects.WrittenFacts(board_standing=BoardStanding(
             period, record.rank_score, record.reached_at, changed, old_rank_score)))
     return RecordWrite(board, period, record, previous, changed, entry)
-
-
-def _insert_first(board: Leaderboard, period: PeriodWindow, user: User) -> bool:
-    """Insert the player's empty record; False when a concurrent write inserted it first."""
-    try:
-        with transaction.atomic():
-            LeaderboardRecord.objects.create(
-                board=board, period_start=period.start, user=user, score=0, rank_score=0, reached_at=period.start
-            )
-    except IntegrityError:
-        return False
-    return True
 
 
 def record_submit(
