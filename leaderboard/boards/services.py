@@ -9,6 +9,7 @@ Ranks are read after the commit, never while the row lock is held.
 from __future__ import annotations
 
 import contextlib
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 
+from accounts.auth_query import auth_row
 from accounts.models import User
 from scoreboard_project.errors import NotFound
 from scoreboard_project.times import iso_z
@@ -160,7 +162,10 @@ def record_submit(
     if key == GLOBAL_KEY:
         raise BoardClosed("The global board is fed by completed actions only.")
     board = board_get(key)
-    player = User.objects.filter(pk=user_id).first()
+    # The account's row through the statement compiled once for authentication (no queryset
+    # built per write; its two revocation answers are not needed here).
+    found = auth_row(user_id=uuid.UUID(str(user_id)), session_id=None, jti=None)
+    player = None if found is None else found.user
     if player is None or not player.is_ranked:
         raise NotFound("No such player on the leaderboards.", details={"userId": ["unknown or not ranked"]})
     at = clock.now()
