@@ -44,7 +44,8 @@ class Passed:
 
 
 # KEYS[1] the set; ARGV: old score, new score, the scorer's old member ('' if unknown),
-# 'desc'|'asc', limit. Returns {better than new, at new, then user member, score pairs}.
+# 'desc'|'asc', limit. Returns {better than new, at new, "member score member score ..."}: the
+# pairs as one string, which the client parses as one reply instead of up to 200.
 _PASSED = """
 local old, new, limit = ARGV[1], ARGV[2], tonumber(ARGV[5])
 local better, at_new, range
@@ -57,7 +58,7 @@ else
   at_new = redis.call('ZCOUNT', KEYS[1], new, new)
   range = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. new, old, 'WITHSCORES', 'LIMIT', 0, limit)
 end
-local out = {better, at_new}
+local out = {}
 for i = 1, #range, 2 do
   local member, score = range[i], range[i + 1]
   local tied_behind = member == ARGV[3] or tonumber(score) == tonumber(old) and (ARGV[3] == '' or
@@ -67,7 +68,7 @@ for i = 1, #range, 2 do
     out[#out + 1] = score
   end
 end
-return out
+return {better, at_new, table.concat(out, ' ')}
 """
 _scripts: dict[int, Any] = {}
 
@@ -84,8 +85,9 @@ def passed_in_sorted_set(client: redis.Redis, zset: str, *, scorer_id: str, old_
     better, at_new = int(flat[0]), int(flat[1])
     passed: list[Passed] = []
     ahead_of_group = better + at_new  # the scorer is counted in at_new
-    for index in range(2, len(flat), 2):
-        member, score = _text(flat[index]), int(float(_text(flat[index + 1])))
+    pairs = _text(flat[2]).split()
+    for index in range(0, len(pairs), 2):
+        member, score = pairs[index], int(float(pairs[index + 1]))
         if passed and passed[-1].score == score:
             rank = passed[-1].rank
         else:
