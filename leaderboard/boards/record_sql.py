@@ -26,7 +26,7 @@ _TABLE = LeaderboardRecord._meta.db_table
 _FIELDS = [field.attname for field in LeaderboardRecord._meta.concrete_fields]
 _RETURNING = "r.id, r.board_id, r.period_start, r.user_id, r.score, r.rank_score, r.reached_at, r.metadata::text, r.updated_at"
 # The operator on the locked score (``old.score``) and the submitted one (%(score)s).
-_RULES = {
+_RULES: dict[tuple[str, bool], str] = {
     (Leaderboard.Operator.SET, False): "%(score)s", (Leaderboard.Operator.SET, True): "%(score)s",
     (Leaderboard.Operator.INCR, False): "old.score + %(score)s", (Leaderboard.Operator.INCR, True): "old.score + %(score)s",
     (Leaderboard.Operator.BEST, False): "GREATEST(old.score, %(score)s)",
@@ -68,7 +68,7 @@ def record_apply(*, board: Leaderboard, period: PeriodWindow, user: User, score:
     inside the write's transaction, under the player's ledger chain lock."""
     if connection.vendor != "postgresql":
         return _record_apply_orm(board=board, period=period, user=user, score=score, metadata=metadata, at=at)
-    params = {"board": board.pk, "period": period.start, "user": user.pk, "score": score, "at": at,
+    params: dict[str, Any] = {"board": board.pk, "period": period.start, "user": user.pk, "score": score, "at": at,
               "metadata": None if metadata is None else orjson.dumps(metadata).decode()}
     if metadata is None:
         mode = "keep"
