@@ -44,6 +44,8 @@ def _args() -> argparse.Namespace:
                         help="keep the database and Redis set of the previous run (no seeding)")
     parser.add_argument("--profile", action="store_true",
                         help="then profile page reads and record writes (cProfile, top functions by own time)")
+    parser.add_argument("--writes-only", action="store_true",
+                        help="the baselines and the record writes only (no page reads): to compare writes quickly")
     return parser.parse_args()
 
 
@@ -170,9 +172,7 @@ def big_board_sample(samples: int, *, loaded: bool = False) -> tuple[dict, list,
 def _measure(args: argparse.Namespace) -> dict:
     from rest_framework.test import APIClient
 
-    from accounts.models import User
     from accounts.services import service_account_create
-    from accounts.tokens import issue_token_pair
 
     client = APIClient()
     results, records, cursors = big_board_sample(args.samples, loaded=args.reuse)
@@ -183,6 +183,49 @@ def _measure(args: argparse.Namespace) -> dict:
     results["baseline: GET /healthz"] = stats([timed(lambda: client.get("/healthz")) for _ in range(100)])
     results["baseline: GET /actions/types"] = stats(
         [timed(lambda: client.get("/api/v1/actions/types")) for _ in range(100)])
+    if not args.writes_only:
+        results.update(_reads(args, client, path, records, cursors))
+    _, token = service_account_create(name="bench-game-server")
+    game = APIClient()
+    game.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    # Two kinds of writes on different players: one point more (passes about one player),
+    # and a random score (most rise far and pass 100 players, each sent rank:overtaken).
+    half = len(records) // 2
+    results["record write (POST, best), +1"] = stats([timed(lambda uid=uid, rs=rs: game.post(
+        path, {"userId": str(uid), "score": rs + 1}, format="json")) for uid, rs, _ in records[half:]])
+    results["record write (POST, best), random score"] = stats([timed(lambda uid=uid: game.post(
+        path, {"userId": str(uid), "score": random.randrange(2_000_000)}, format="json")) for uid, _, _ in records[:half]])
+    if args.profile and not args.writes_only:
+        _profile("page reads", lambda: [client.get(path, {"cursor": c}) for c in cursors])
+    if args.profile:
+        _profile("record writes", lambda: [game.post(path, {"userId": str(uid), "score": random.randrange(2_000_000)},
+                                                     format="json") for uid, _, _ in records])
+    return results
+
+
+def _profile(name: str, run) -> None:
+    import cProfile
+    import pstats
+
+    # This thread's CPU time, not the wall clock: on a loaded machine waiting for a core (and
+    # for PostgreSQL and Redis) would hide where the request's own CPU goes.
+    profiler = cProfile.Profile(time.thread_time)
+    profiler.runcall(run)
+    Path("bench-results").mkdir(exist_ok=True)
+    profiler.dump_stats(f"bench-results/profile-{name.replace(' ', '-')}.prof")  # for pstats / snakeviz
+    print(f"--- {name}: top 25 by own CPU time (this thread), then by cumulative CPU time")
+    stats = pstats.Stats(profiler).strip_dirs()
+    stats.sort_stats("tottime").print_stats(25)
+    stats.sort_stats("cumulative").print_stats(45)
+
+
+def _reads(args: argparse.Namespace, client, path: str, records: list, cursors: list) -> dict:
+    from rest_framework.test import APIClient
+
+    from accounts.models import User
+    from accounts.tokens import issue_token_pair
+
+    results = {}
     results["read first page, limit 50"] = stats([timed(lambda: client.get(path)) for _ in range(args.samples)])
     results["read any page (random cursor), limit 50"] = stats(
         [timed(lambda c=c: client.get(path, {"cursor": c})) for c in cursors])
@@ -195,36 +238,10 @@ def _measure(args: argparse.Namespace) -> dict:
     me.get(path + "/around-me", {"radius": 5})  # warm-up: the middleware, the script
     for uid, _, _ in records[:100]:
         me.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_token_pair(players[uid]).access}")
-        around.append(timed(lambda: me.get(path + "/around-me", {"radius": 5})))
+        around.append(timed(lambda uid=uid: me.get(path + "/around-me", {"radius": 5})))
     results["around-me, radius 5"] = stats(around)
     results["list 1,000 boards"] = stats([timed(lambda: client.get("/api/v1/leaderboards")) for _ in range(30)])
-    _, token = service_account_create(name="bench-game-server")
-    game = APIClient()
-    game.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    # Two kinds of writes on different players: one point more (passes about one player),
-    # and a random score (most rise far and pass 100 players, each sent rank:overtaken).
-    half = len(records) // 2
-    results["record write (POST, best), +1"] = stats([timed(lambda uid=uid, rs=rs: game.post(
-        path, {"userId": str(uid), "score": rs + 1}, format="json")) for uid, rs, _ in records[half:]])
-    results["record write (POST, best), random score"] = stats([timed(lambda uid=uid: game.post(
-        path, {"userId": str(uid), "score": random.randrange(2_000_000)}, format="json")) for uid, _, _ in records[:half]])
-    if args.profile:
-        _profile("page reads", lambda: [client.get(path, {"cursor": c}) for c in cursors])
-        _profile("record writes", lambda: [game.post(path, {"userId": str(uid), "score": random.randrange(2_000_000)},
-                                                     format="json") for uid, _, _ in records])
     return results
-
-
-def _profile(name: str, run) -> None:
-    import cProfile
-    import pstats
-
-    profiler = cProfile.Profile()
-    profiler.runcall(run)
-    print(f"--- {name}: top 25 by own time, then by cumulative time")
-    stats = pstats.Stats(profiler).strip_dirs()
-    stats.sortstats("tottime").printstats(25)
-    stats.sortstats("cumulative").printstats(45)
 
 
 def main() -> None:

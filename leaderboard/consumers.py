@@ -99,6 +99,7 @@ class LeaderboardConsumer(LazyChannelConsumer):
                 self.lease_holder = ws_limits.user_holder(str(user.pk))
                 await self.ensure_channel()  # anonymous sockets never open one
                 await group_add(user_group(user.pk), self.channel_name)
+                await get_hub().add_player(str(user.pk), self.player_overtaken)
         except REDIS_ERRORS:
             logger.warning("Redis unreachable: refusing an authenticated socket (limits cannot be checked)")
             await self.shut(1013)  # Try Again Later, as when the channel layer is down
@@ -245,8 +246,9 @@ class LeaderboardConsumer(LazyChannelConsumer):
         if self.dialect.name == "scoreboard":
             await self.send(text_data=message["scoreboard_rank"])
 
-    async def player_overtaken(self, message: dict) -> None:
-        await self.send(text_data=message[self.dialect.name])
+    async def player_overtaken(self, frames: dict[str, str]) -> None:
+        """From the hub (``Hub.deliver_overtaken``): this player was passed."""
+        await self.send(text_data=frames[self.dialect.name])
 
     async def player_banned(self, message: dict) -> None:  # noqa: ARG002
         await self.shut(4403)
@@ -285,6 +287,7 @@ class LeaderboardConsumer(LazyChannelConsumer):
             if client is not None:
                 get_hub().unregister(client)
         if self.user is not None:
+            get_hub().remove_player(str(self.user.pk), self.player_overtaken)
             with contextlib.suppress(Exception):
                 await group_discard(user_group(self.user.pk), self.channel_name)
         await self.drop_lease()

@@ -26,8 +26,8 @@ from django.db.models import Q
 from accounts.models import User
 
 from . import ranking
-from .broadcast.channel import send_personal, user_group
-from .broadcast.payloads import dumps
+from .broadcast import channel
+from .broadcast.hub import LEADERBOARD_GROUP, OVERTAKEN
 from .periods import to_micros
 from .redis_store import RedisBoard, decode_member, member_for
 from .sql_store import SqlBoard
@@ -44,7 +44,8 @@ class Passed:
 
 
 # KEYS[1] the set; ARGV: old score, new score, the scorer's old member ('' if unknown),
-# 'desc'|'asc', limit. Returns {better than new, at new, then user member, score pairs}.
+# 'desc'|'asc', limit. Returns {better than new, at new, "member score member score ..."}: the
+# pairs as one string, which the client parses as one reply instead of up to 200.
 _PASSED = """
 local old, new, limit = ARGV[1], ARGV[2], tonumber(ARGV[5])
 local better, at_new, range
@@ -57,7 +58,7 @@ else
   at_new = redis.call('ZCOUNT', KEYS[1], new, new)
   range = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. new, old, 'WITHSCORES', 'LIMIT', 0, limit)
 end
-local out = {better, at_new}
+local out = {}
 for i = 1, #range, 2 do
   local member, score = range[i], range[i + 1]
   local tied_behind = member == ARGV[3] or tonumber(score) == tonumber(old) and (ARGV[3] == '' or
@@ -67,7 +68,7 @@ for i = 1, #range, 2 do
     out[#out + 1] = score
   end
 end
-return out
+return {better, at_new, table.concat(out, ' ')}
 """
 _scripts: dict[int, Any] = {}
 
@@ -84,8 +85,9 @@ def passed_in_sorted_set(client: redis.Redis, zset: str, *, scorer_id: str, old_
     better, at_new = int(flat[0]), int(flat[1])
     passed: list[Passed] = []
     ahead_of_group = better + at_new  # the scorer is counted in at_new
-    for index in range(2, len(flat), 2):
-        member, score = _text(flat[index]), int(float(_text(flat[index + 1])))
+    pairs = _text(flat[2]).split()
+    for index in range(0, len(pairs), 2):
+        member, score = pairs[index], int(float(pairs[index + 1]))
         if passed and passed[-1].score == score:
             rank = passed[-1].rank
         else:
@@ -133,21 +135,20 @@ def passed_players(board, *, scorer_id: str, old_score: int, new_score: int,
     return []
 
 
-def overtaken_frames(*, board: str, by: User, passed: Passed) -> dict[str, str]:
-    data = {
-        "board": board,
-        "by": {"userId": str(by.pk), "username": by.username, "displayName": by.display_name or by.username},
-        "previousRank": passed.rank - 1, "rank": passed.rank, "score": passed.score,
-    }
-    return {"live": dumps({"event": "rank:overtaken", "data": data}),
-            "scoreboard": dumps({"type": "overtaken", "data": data})}
-
-
 def notify_overtaken(*, board: str, by: User, passed: list[Passed]) -> None:
-    """One personal message per passed player, through their ``user_<hex>`` group."""
-    if passed:
-        send_personal([(user_group(p.user_id), {"type": "player.overtaken", **overtaken_frames(
-            board=board, by=by, passed=p)}) for p in passed])
+    """All the players one change passed in ONE message to the hubs' group: each process's hub
+    writes the personal frames to the sockets it holds for those players (``Hub.deliver_overtaken``),
+    instead of one channel-layer send per player."""
+    if not passed:
+        return
+    try:
+        channel.group_send(LEADERBOARD_GROUP, {
+            "type": OVERTAKEN, "board": board,
+            "by": {"userId": str(by.pk), "username": by.username, "displayName": by.display_name or by.username},
+            "passed": [[p.user_id, p.rank, p.score] for p in passed],
+        })
+    except channel.ERRORS:
+        logger.warning("%d overtaken events not sent: Redis unreachable", len(passed))
 
 
 def global_score_rose(*, user: User, old_score: int, new_score: int, old_time: datetime | None) -> None:

@@ -9,6 +9,7 @@ Ranks are read after the commit, never while the row lock is held.
 from __future__ import annotations
 
 import contextlib
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 
+from accounts.auth_query import auth_row
 from accounts.models import User
 from scoreboard_project.errors import NotFound
 from scoreboard_project.times import iso_z
@@ -29,6 +31,7 @@ from .models import Leaderboard, LeaderboardPeriod, LeaderboardRecord
 from .names import NAME_FIELDS, display_name_of
 from .periods import period_at, period_window
 from .receivers import BoardStanding, committed_board_ranks
+from .record_sql import record_apply
 from .schedule import PeriodWindow, to_millis
 from .shapes import WrittenRecord
 from .store import REDIS_ERRORS
@@ -109,14 +112,6 @@ class RecordWrite:
     entry: Any = None  # the ledger row (``receivers.committed_board_ranks`` after the commit)
 
 
-def _apply(operator: str, ascending: bool, previous: int | None, score: int) -> int:
-    if previous is None or operator == Leaderboard.Operator.SET:
-        return score
-    if operator == Leaderboard.Operator.INCR:
-        return previous + score
-    return min(previous, score) if ascending else max(previous, score)
-
-
 def record_write(
     *, board: Leaderboard, user: User, score: int, metadata: dict[str, Any] | None = None,
     at: datetime | None = None, action_type: str = "", reference: str = "", completed_by: User | None = None,
@@ -132,28 +127,15 @@ def record_write(
     period = period or period_at(board, at)
     with transaction.atomic():
         chain = ledger_chain_lock(user)  # first, as every ledger writer does (the chain head is on it)
-        # The record's row lock orders one player's writes on this period: each reads the
-        # score the previous one committed (no lost increment, no stale "best").
-        lookup = LeaderboardRecord.objects.select_for_update().filter(
-            board=board, period_start=period.start, user=user
-        )
-        record = lookup.first()
-        first = record is None and _insert_first(board, period, user)
-        if record is None:
-            record = lookup.get()
         if not stamped:
-            # Stamped under the lock: one player's writes get rising times in commit order,
-            # which the ranking set relies on to drop a write that reaches it late.
+            # Stamped under the player's lock, which orders all their ledger writes: one
+            # player's writes get rising times in commit order, which the ranking set relies
+            # on to drop a write that reaches it late.
             at = max(at, clock.now())
-        previous = None if first else record.score
-        new = _apply(board.operator, board.ascending, previous, score)
+        # The record's row lock and the operator, in one statement (``record_sql``).
+        record, previous = record_apply(board=board, period=period, user=user, score=score, metadata=metadata, at=at)
+        new = record.score
         changed = previous is None or new != previous
-        if changed:
-            record.score, record.rank_score, record.reached_at = new, board.rank_score(new), at
-        if metadata is not None and (changed or board.operator != Leaderboard.Operator.BEST):
-            record.metadata = metadata
-        record.updated_at = at
-        record.save(update_fields=["score", "rank_score", "reached_at", "metadata", "updated_at"])
         if not board.has_records:
             Leaderboard.objects.filter(pk=board.pk, has_records=False).update(has_records=True)
             # The row may be this process' shared copy (``definitions``): told once committed.
@@ -170,18 +152,6 @@ def record_write(
     return RecordWrite(board, period, record, previous, changed, entry)
 
 
-def _insert_first(board: Leaderboard, period: PeriodWindow, user: User) -> bool:
-    """Insert the player's empty record; False when a concurrent write inserted it first."""
-    try:
-        with transaction.atomic():
-            LeaderboardRecord.objects.create(
-                board=board, period_start=period.start, user=user, score=0, rank_score=0, reached_at=period.start
-            )
-    except IntegrityError:
-        return False
-    return True
-
-
 def record_submit(
     *, key: str, user_id: Any, score: int, metadata: dict[str, Any] | None, caller: User
 ) -> WrittenRecord:
@@ -192,7 +162,10 @@ def record_submit(
     if key == GLOBAL_KEY:
         raise BoardClosed("The global board is fed by completed actions only.")
     board = board_get(key)
-    player = User.objects.filter(pk=user_id).first()
+    # The account's row through the statement compiled once for authentication (no queryset
+    # built per write; its two revocation answers are not needed here).
+    found = auth_row(user_id=uuid.UUID(str(user_id)), session_id=None, jti=None)
+    player = None if found is None else found.user
     if player is None or not player.is_ranked:
         raise NotFound("No such player on the leaderboards.", details={"userId": ["unknown or not ranked"]})
     at = clock.now()

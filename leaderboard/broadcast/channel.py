@@ -67,34 +67,6 @@ def _sent(future) -> None:
         logger.warning("Broadcast not sent: %s", future.exception())
 
 
-def send_personal(messages: list[tuple[str, dict]]) -> None:
-    """Many personal messages (group, message) at once, sent concurrently: never coalesced."""
-    if not messages:
-        return
-    layer = get_channel_layer()
-
-    async def send_all() -> None:
-        await asyncio.gather(*(layer.group_send(group, message) for group, message in messages))
-
-    try:
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            pass
-        else:
-            asyncio.ensure_future(send_all())
-            return
-        target = hub_loop() or (_background_loop() if redis_configured() else None)
-        if target is None:
-            async_to_sync(send_all)()
-            return
-        # Never waits, as ``group_send``: the record write or completion that passed these
-        # players answers without queueing behind up to 100 sends on the serving loop.
-        asyncio.run_coroutine_threadsafe(send_all(), target).add_done_callback(_sent)
-    except ERRORS:
-        logger.warning("%d personal events not sent: Redis unreachable", len(messages))
-
-
 async def group_add(group: str, channel: str) -> None:
     await get_channel_layer().group_add(group, channel)
 

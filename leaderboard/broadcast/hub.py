@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -22,11 +22,12 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from .direct import SENT, SLOW, DirectWriter, Prepared
-from .payloads import BoardState, board_frames
+from .payloads import BoardState, board_frames, overtaken_frames
 from .state import shared_state
 
 logger = logging.getLogger("scoreboard.hub")
 LEADERBOARD_GROUP = "leaderboard"
+OVERTAKEN = "hub.overtaken"  # every player one change passed, in one message (``deliver_overtaken``)
 GLOBAL_BOARD = "global"  # a message with no "board" is the global board's
 MAX_BEHIND = 3  # updates overwritten while the previous write was in progress: the client is too slow
 YIELD_EVERY = 256  # sends between yields to the event loop during a fan-out
@@ -46,6 +47,9 @@ def use_snapshot_sources(*, global_state: Callable[[], BoardState], board_state:
                          boards_newer: Callable[[dict[str, int]], list[tuple[str, Any]]]) -> None:
     global _global_state, _board_state, _boards_newer
     _global_state, _board_state, _boards_newer = global_state, board_state, boards_newer
+
+
+PersonalSink = Callable[[dict[str, str]], Awaitable[None]]  # writes a frame per dialect to one socket
 
 
 class HubClient:
@@ -108,6 +112,7 @@ class Hub:
         self.frames: dict[str, str] | None = None
         self.seq = 0
         self.boards: dict[str, tuple[int, dict[str, str]]] = {}  # named board -> (seq, frames)
+        self.players: dict[str, set[PersonalSink]] = {}  # user id -> its signed-in sockets here
         self._tasks: list[asyncio.Task] = []
         self._starting = asyncio.Lock()
 
@@ -117,6 +122,18 @@ class Hub:
 
     def unregister(self, client: HubClient) -> None:
         self.clients.discard(client)
+
+    async def add_player(self, user_id: str, sink: PersonalSink) -> None:
+        """A signed-in socket of ``user_id`` (a UUID string): it gets that player's ``overtaken``."""
+        await self.start()
+        self.players.setdefault(user_id, set()).add(sink)
+
+    def remove_player(self, user_id: str, sink: PersonalSink) -> None:
+        sinks = self.players.get(user_id)
+        if sinks is not None:
+            sinks.discard(sink)
+            if not sinks:
+                del self.players[user_id]
 
     async def start(self) -> None:
         async with self._starting:
@@ -147,6 +164,8 @@ class Hub:
                 continue
             if message.get("type") == "hub.board":
                 await self.deliver(message)
+            elif message.get("type") == OVERTAKEN:
+                await self.deliver_overtaken(message)
 
     async def deliver(self, state: Mapping[str, Any]) -> None:
         """Fan out a board (``seq``, ``live``, ``scoreboard``) unless a newer one was sent.
@@ -171,6 +190,20 @@ class Hub:
             client.offer(frames, prepared)
             if index % YIELD_EVERY == YIELD_EVERY - 1:
                 await asyncio.sleep(0)
+
+    async def deliver_overtaken(self, message: Mapping[str, Any]) -> None:
+        """The personal ``overtaken`` frames of the passed players with a socket on this process
+        (``passed``: [user id, rank now, score]); every hub gets the message, each writes its own."""
+        for user_id, rank, score in message["passed"]:
+            sinks = self.players.get(user_id)
+            if not sinks:
+                continue
+            frames = overtaken_frames(board=message["board"], by=message["by"], rank=rank, score=score)
+            for sink in list(sinks):
+                try:
+                    await sink(frames)
+                except Exception:  # noqa: BLE001 - a closing socket: the others still hear it
+                    logger.debug("Hub: an overtaken frame not written", exc_info=True)
 
     async def snapshot(self, board: str = GLOBAL_BOARD) -> dict[str, str]:
         """The current board's frames, from memory, the shared cache or (first time) the database."""

@@ -80,3 +80,17 @@ def with_changes(entries: Sequence[Mapping[str, Any]], before: dict[str, int]) -
     since the previous update."""
     return [{**entry, "change": f"{entry['score'] - before.get(entry['userId'], entry['score']):+d}"}
             for entry in entries]
+
+
+class OvertakenBy(TypedDict):
+    userId: str
+    username: str
+    displayName: str
+
+
+def overtaken_frames(*, board: str, by: OvertakenBy, rank: int, score: int) -> dict[str, str]:
+    """One passed player's ``rank:overtaken`` / ``overtaken`` frames (docs/api.md, Players):
+    their rank grew by exactly one with the change that passed them."""
+    data = {"board": board, "by": by, "previousRank": rank - 1, "rank": rank, "score": score}
+    return {"live": dumps({"event": "rank:overtaken", "data": data}),
+            "scoreboard": dumps({"type": "overtaken", "data": data})}

@@ -34,6 +34,10 @@ class Seen:
         return Counter(message.get("board", "global") for group, message in self.sent
                        if group == "leaderboard" and message["type"] == "hub.board")
 
+    def overtaken(self) -> list[dict]:
+        """``overtaken`` messages: one per change, to the hubs' group, naming every player passed."""
+        return [message for group, message in self.sent if group == "leaderboard" and message["type"] == "hub.overtaken"]
+
     def personal(self, kind: str) -> list[dict]:
         return [message for group, message in self.sent if group.startswith("user_") and message["type"] == kind]
 
@@ -122,8 +126,23 @@ def test_a_named_board_write_schedules_that_board_once(alice, bob, seen, django_
         write(arena, alice, 50)
     assert seen.scheduled == 0  # the global board did not move
     assert seen.top_10s() == {"arena": 1}
-    assert len(seen.personal("player.overtaken")) == 0  # a first record passes nobody
+    assert seen.overtaken() == []  # a first record passes nobody
 
+
+def test_a_write_passing_many_players_sends_one_overtaken_message(alice, bob, seen,
+                                                                  django_capture_on_commit_callbacks):
+    carol = make_player("carol")
+    with django_capture_on_commit_callbacks(execute=True):
+        arena = new_board("arena")
+        for user, score in ((alice, 10), (bob, 30), (carol, 20)):
+            write(arena, user, score)
+    seen.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        write(arena, alice, 50)  # passes bob and carol
+    [message] = seen.overtaken()
+    assert message["board"] == "arena" and message["by"]["userId"] == str(alice.pk)
+    assert message["passed"] == [[str(bob.pk), 2, 30], [str(carol.pk), 3, 20]]
+    assert seen.personal("player.overtaken") == []  # not one send per player
 
 
 def _alice_completes_after_ten_leaders(alice, client_for, seen, capture, *, lowest_leader: int):

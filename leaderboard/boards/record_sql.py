@@ -1,0 +1,130 @@
+"""A record write in one statement: lock the record, apply the board's operator, return it.
+
+``services.record_write`` holds the player's ledger chain lock first (``ledger_chain_lock``),
+then calls ``record_apply``: the ``SELECT ... FOR UPDATE`` of the record and its ``UPDATE``
+are one statement (the locked row's score read, the operator applied in SQL, the score
+before and the row after returned), instead of an ORM read and an ORM save. A player's
+first record on a period is one ``INSERT ... ON CONFLICT DO NOTHING`` (no savepoint).
+The embedded SQLite database (which has no row locks: its writes are serialized) keeps
+the ORM's read and save (``_record_apply_orm``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import orjson
+from django.db import IntegrityError, connection, transaction
+
+from accounts.models import User
+
+from .models import Leaderboard, LeaderboardRecord
+from .schedule import PeriodWindow
+
+_TABLE = LeaderboardRecord._meta.db_table
+_FIELDS = [field.attname for field in LeaderboardRecord._meta.concrete_fields]
+_RETURNING = "r.id, r.board_id, r.period_start, r.user_id, r.score, r.rank_score, r.reached_at, r.metadata::text, r.updated_at"
+# The operator on the locked score (``old.score``) and the submitted one (%(score)s).
+_RULES: dict[tuple[str, bool], str] = {
+    (Leaderboard.Operator.SET, False): "%(score)s", (Leaderboard.Operator.SET, True): "%(score)s",
+    (Leaderboard.Operator.INCR, False): "old.score + %(score)s", (Leaderboard.Operator.INCR, True): "old.score + %(score)s",
+    (Leaderboard.Operator.BEST, False): "GREATEST(old.score, %(score)s)",
+    (Leaderboard.Operator.BEST, True): "LEAST(old.score, %(score)s)",
+}
+_statements: dict[tuple[str, bool, str], str] = {}
+
+
+def _update_sql(operator: str, ascending: bool, metadata: str) -> str:
+    """``metadata``: ``keep`` (none given), ``set`` (always replaced) or ``if_changed`` (best)."""
+    key = (operator, ascending, metadata)
+    sql = _statements.get(key)
+    if sql is None:
+        meta = {"keep": "r.metadata", "set": "%(metadata)s::jsonb",
+                "if_changed": "CASE WHEN a.score <> a.previous THEN %(metadata)s::jsonb ELSE r.metadata END"}[metadata]
+        sql = _statements[key] = f"""
+            WITH old AS (
+                SELECT id, score FROM {_TABLE}
+                WHERE board_id = %(board)s AND period_start = %(period)s AND user_id = %(user)s FOR UPDATE
+            ), a AS (SELECT id, score AS previous, {_RULES[(operator, ascending)]} AS score FROM old)
+            UPDATE {_TABLE} r SET score = a.score, rank_score = {"-" if ascending else ""}a.score,
+                reached_at = CASE WHEN a.score <> a.previous THEN %(at)s ELSE r.reached_at END,
+                metadata = {meta}, updated_at = %(at)s
+            FROM a WHERE r.id = a.id
+            RETURNING a.previous, {_RETURNING}"""
+    return sql
+
+
+_INSERT = f"""
+    INSERT INTO {_TABLE} AS r (board_id, period_start, user_id, score, rank_score, reached_at, metadata, updated_at)
+    VALUES (%(board)s, %(period)s, %(user)s, %(score)s, %(rank_score)s, %(at)s, %(metadata)s::jsonb, %(at)s)
+    ON CONFLICT (board_id, period_start, user_id) DO NOTHING
+    RETURNING NULL, {_RETURNING}"""
+
+
+def record_apply(*, board: Leaderboard, period: PeriodWindow, user: User, score: int,
+                 metadata: dict[str, Any] | None, at: datetime) -> tuple[LeaderboardRecord, int | None]:
+    """The record after the write and its score before (None for a first record). Call
+    inside the write's transaction, under the player's ledger chain lock."""
+    if connection.vendor != "postgresql":
+        return _record_apply_orm(board=board, period=period, user=user, score=score, metadata=metadata, at=at)
+    params: dict[str, Any] = {"board": board.pk, "period": period.start, "user": user.pk, "score": score, "at": at,
+              "metadata": None if metadata is None else orjson.dumps(metadata).decode()}
+    if metadata is None:
+        mode = "keep"
+    else:
+        mode = "if_changed" if board.operator == Leaderboard.Operator.BEST else "set"
+    with connection.cursor() as cursor:
+        cursor.execute(_update_sql(board.operator, board.ascending, mode), params)
+        row = cursor.fetchone()
+        if row is None:  # no record yet in this period: the first one holds the score as given
+            cursor.execute(_INSERT, {**params, "rank_score": board.rank_score(score),
+                                     "metadata": params["metadata"] or "{}"})
+            row = cursor.fetchone()
+            if row is None:  # inserted meanwhile by a writer that does not hold the chain lock
+                cursor.execute(_update_sql(board.operator, board.ascending, mode), params)
+                row = cursor.fetchone()
+    previous, *values = row
+    values[7] = orjson.loads(values[7])
+    record = LeaderboardRecord.from_db(connection.alias, _FIELDS, values)
+    record.board, record.user = board, user  # no query to reach them
+    return record, previous
+
+
+def _record_apply_orm(*, board: Leaderboard, period: PeriodWindow, user: User, score: int,
+                      metadata: dict[str, Any] | None, at: datetime) -> tuple[LeaderboardRecord, int | None]:
+    lookup = LeaderboardRecord.objects.select_for_update().filter(board=board, period_start=period.start, user=user)
+    record = lookup.first()
+    first = record is None and _insert_first(board, period, user)
+    if record is None:
+        record = lookup.get()
+    previous = None if first else record.score
+    new = _apply(board.operator, board.ascending, previous, score)
+    changed = previous is None or new != previous
+    if changed:
+        record.score, record.rank_score, record.reached_at = new, board.rank_score(new), at
+    if metadata is not None and (changed or board.operator != Leaderboard.Operator.BEST):
+        record.metadata = metadata
+    record.updated_at = at
+    record.save(update_fields=["score", "rank_score", "reached_at", "metadata", "updated_at"])
+    return record, previous
+
+
+def _apply(operator: str, ascending: bool, previous: int | None, score: int) -> int:
+    if previous is None or operator == Leaderboard.Operator.SET:
+        return score
+    if operator == Leaderboard.Operator.INCR:
+        return previous + score
+    return min(previous, score) if ascending else max(previous, score)
+
+
+def _insert_first(board: Leaderboard, period: PeriodWindow, user: User) -> bool:
+    """Insert the player's empty record; False when a concurrent write inserted it first."""
+    try:
+        with transaction.atomic():
+            LeaderboardRecord.objects.create(
+                board=board, period_start=period.start, user=user, score=0, rank_score=0, reached_at=period.start
+            )
+    except IntegrityError:
+        return False
+    return True
