@@ -28,7 +28,7 @@ from anticheat.exceptions import InvalidProof
 from anticheat.models import Flag
 from anticheat.proofs import Bounds, check_proof, check_timing
 from anticheat.services import anomalies_detect
-from leaderboard.boards.services import boards_fed_by, feed_completion
+from leaderboard.boards.services import boards_fed_by, completion_feed
 from leaderboard.models import ScoreHistory
 from leaderboard.services import ScoreChange, score_history_record
 from scoreboard_project import metrics
@@ -270,7 +270,7 @@ def _score(
             proof={"completionTime": proof.completion_time, "checksum": proof.checksum} if proof else {},
             signature=proof.signature if proof else "", completed_by=caller,
             # the named incr boards fed by this type, in the same transaction as the row
-            then=lambda entry: feed_completion(user=owner, action_type=kind.code, points=claims.points,
+            then=lambda entry: completion_feed(user=owner, action_type=kind.code, points=claims.points,
                                                at=entry.created_at, board_ids=fed_boards,
                                                reference=claimed.reference, source=entry),
         )

@@ -9,7 +9,7 @@ How it fits together:
   schedule in the board's time zone (DST included), so no write opens a period.
 - ``services``: board create/edit, ``record_write`` (row lock on the record, the
   operator, one ledger row of kind ``board`` through ``leaderboard.services``), the game
-  server's ``record_submit`` and ``feed_completion`` (called in the completion's
+  server's ``record_submit`` and ``completion_feed`` (called in the completion's
   transaction). Board rows never move ``User.score``: the global sums read rows without
   a board.
 - ``store``: one Redis sorted set per (board, period) in the all-time board's layout,

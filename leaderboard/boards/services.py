@@ -216,7 +216,7 @@ def boards_fed_by(action_type: str) -> list[int]:
     return feeds.get(action_type, [])
 
 
-def feed_completion(
+def completion_feed(
     *, user: User, action_type: str, points: int, at: datetime, board_ids: list[int], reference: str = "",
     source: Any = None,
 ) -> None:
