@@ -68,7 +68,9 @@ def moderation_permission_holders():
     app_label, codename = MODERATE_PERMISSION.split(".")
     permission = Q(content_type__app_label=app_label, codename=codename)
     granted = Permission.objects.filter(permission)
-    return User.objects.filter(Q(user_permissions__in=granted) | Q(groups__permissions__in=granted)).values("pk")
+    return User.objects.filter(Q(user_permissions__in=granted) | Q(groups__permissions__in=granted)).values(
+        "pk"
+    )
 
 
 # Powers only a superuser hands out, and nobody changes on their own account.
@@ -78,14 +80,26 @@ PRIVILEGED_FIELDS = ("is_staff", "is_superuser", "is_service_account", "groups",
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     list_display: tuple[str, ...] = (
-        "username", "status_badge", "score", "total_actions", "score_updated_at", "role", "history_link",
+        "username",
+        "status_badge",
+        "score",
+        "total_actions",
+        "score_updated_at",
+        "role",
+        "history_link",
     )
     list_filter = ("status", ScoreBandFilter, RoleFilter, "is_staff", "is_service_account")
     search_fields: ClassVar[tuple[str, ...]] = ("username", "email", "=id")
     ordering = ("-score", "score_updated_at")
     list_per_page = 50
     readonly_fields = (
-        "id", "status", "score", "total_actions", "score_updated_at", "last_action_at", "history_link",
+        "id",
+        "status",
+        "score",
+        "total_actions",
+        "score_updated_at",
+        "last_action_at",
+        "history_link",
     )
     fieldsets = (
         *(DjangoUserAdmin.fieldsets or ()),

@@ -52,9 +52,13 @@ def _prep_uuid(value: uuid.UUID | None, alias: str):
 
 
 def _compile(alias: str) -> _Statement:
-    queryset = User.objects.using(alias).filter(pk=_USER).annotate(
-        auth_token_revoked=Exists(RevokedAccessToken.objects.filter(jti=_JTI)),
-        auth_session_revoked=Exists(LoginSession.objects.filter(pk=_SESSION, revoked_at__isnull=False)),
+    queryset = (
+        User.objects.using(alias)
+        .filter(pk=_USER)
+        .annotate(
+            auth_token_revoked=Exists(RevokedAccessToken.objects.filter(jti=_JTI)),
+            auth_session_revoked=Exists(LoginSession.objects.filter(pk=_SESSION, revoked_at__isnull=False)),
+        )
     )
     compiler = queryset.query.get_compiler(using=alias)
     sql, params = compiler.as_sql()  # also fills compiler.select, klass_info, annotation_col_map
@@ -72,10 +76,18 @@ def _compile(alias: str) -> _Statement:
     user_columns = tuple(compiler.klass_info["select_fields"])
     field_names = tuple(compiler.select[position][0].target.attname for position in user_columns)
     revoked_columns = (
-        compiler.annotation_col_map["auth_token_revoked"], compiler.annotation_col_map["auth_session_revoked"],
+        compiler.annotation_col_map["auth_token_revoked"],
+        compiler.annotation_col_map["auth_session_revoked"],
     )
-    return _Statement(sql=sql, params=params, slots=slots, field_names=field_names, user_columns=user_columns,
-                      revoked_columns=revoked_columns, converters=converters)
+    return _Statement(
+        sql=sql,
+        params=params,
+        slots=slots,
+        field_names=field_names,
+        user_columns=user_columns,
+        revoked_columns=revoked_columns,
+        converters=converters,
+    )
 
 
 def _statement(alias: str) -> _Statement:
@@ -88,8 +100,9 @@ def _statement(alias: str) -> _Statement:
     return statement
 
 
-def auth_row(*, user_id: uuid.UUID, session_id: uuid.UUID | None, jti: str | None,
-             alias: str = DEFAULT_DB_ALIAS) -> AuthRow | None:
+def auth_row(
+    *, user_id: uuid.UUID, session_id: uuid.UUID | None, jti: str | None, alias: str = DEFAULT_DB_ALIAS
+) -> AuthRow | None:
     """The account ``user_id`` and whether the token (``jti``, ``session_id``) is revoked;
     None when no account has that id."""
     statement = _statement(alias)

@@ -18,8 +18,33 @@ from .models import User
 
 MAX_LENGTH = 32
 # General categories a display name may use: letters, marks, numbers, punctuation, symbols, spaces.
-ALLOWED_CATEGORIES = frozenset({"Lu", "Ll", "Lt", "Lm", "Lo", "Mn", "Mc", "Me", "Nd", "Nl", "No",
-                                "Pc", "Pd", "Ps", "Pe", "Pi", "Pf", "Po", "Sm", "Sc", "Sk", "So", "Zs"})
+ALLOWED_CATEGORIES = frozenset(
+    {
+        "Lu",
+        "Ll",
+        "Lt",
+        "Lm",
+        "Lo",
+        "Mn",
+        "Mc",
+        "Me",
+        "Nd",
+        "Nl",
+        "No",
+        "Pc",
+        "Pd",
+        "Ps",
+        "Pe",
+        "Pi",
+        "Pf",
+        "Po",
+        "Sm",
+        "Sc",
+        "Sk",
+        "So",
+        "Zs",
+    }
+)
 
 
 def display_name_of(user: User) -> str:
@@ -39,10 +64,14 @@ def clean_display_name(value: object, *, field: str = "displayName") -> str:
         raise ValidationFailed(details={field: [f"At most {MAX_LENGTH} characters."]})
     for char in name:
         if unicodedata.category(char) not in ALLOWED_CATEGORIES:
-            raise ValidationFailed(details={field: [
-                f"U+{ord(char):04X} is not allowed: control, format (bidirectional) and invisible "
-                "characters are refused."
-            ]})
+            raise ValidationFailed(
+                details={
+                    field: [
+                        f"U+{ord(char):04X} is not allowed: control, format (bidirectional) and invisible "
+                        "characters are refused."
+                    ]
+                }
+            )
     return name
 
 

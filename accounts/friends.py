@@ -27,7 +27,9 @@ def _player(user_id: UUID) -> User:
 def friend_add(*, user: User, friend_id: UUID) -> None:
     """Follow ``friend_id``; following someone already followed changes nothing."""
     if friend_id == user.pk:
-        raise ValidationFailed("You cannot follow yourself.", details={"userId": ["Must not be your own id."]})
+        raise ValidationFailed(
+            "You cannot follow yourself.", details={"userId": ["Must not be your own id."]}
+        )
     target = _player(friend_id)
     with transaction.atomic():
         # The follower's row lock serialises their own adds, so the limit holds under races.
@@ -53,11 +55,16 @@ def friends_of(user: User) -> list[User]:
     """The players ``user`` follows who are on the boards, in the order they were followed."""
     return [
         follow.followee
-        for follow in Follow.objects.filter(follower=user).select_related("followee").order_by("created_at", "id")
+        for follow in Follow.objects.filter(follower=user)
+        .select_related("followee")
+        .order_by("created_at", "id")
         if follow.followee.is_ranked
     ]
 
 
 def friend_data(friend: User) -> Friend:
-    return {"user_id": str(friend.pk), "username": friend.username,
-            "display_name": friend.display_name or friend.username}
+    return {
+        "user_id": str(friend.pk),
+        "username": friend.username,
+        "display_name": friend.display_name or friend.username,
+    }

@@ -14,7 +14,9 @@ from scoreboard_project.schema import envelope, errors
 from . import friends
 from .shapes import Friends
 
-FRIEND_ID = OpenApiParameter("user_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="the player's id")
+FRIEND_ID = OpenApiParameter(
+    "user_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="the player's id"
+)
 
 
 class FriendsApi(APIView):
@@ -22,11 +24,12 @@ class FriendsApi(APIView):
 
     @extend_schema(
         summary="The players the caller follows",
-        responses={200: envelope("FriendsResponse", Friends),
-                   **errors(401, 403, 429)},
+        responses={200: envelope("FriendsResponse", Friends), **errors(401, 403, 429)},
     )
     def get(self, request):
-        data: Friends = {"friends": [friends.friend_data(friend) for friend in friends.friends_of(request.user)]}
+        data: Friends = {
+            "friends": [friends.friend_data(friend) for friend in friends.friends_of(request.user)]
+        }
         return ok(data)
 
 
@@ -34,7 +37,8 @@ class FriendApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        request=None, parameters=[FRIEND_ID],
+        request=None,
+        parameters=[FRIEND_ID],
         summary=f"Follow a player (idempotent; at most {friends.MAX_FRIENDS})",
         responses={200: envelope("FriendAdded", {}), **errors(400, 401, 403, 404, 409, 429)},
     )
@@ -43,7 +47,9 @@ class FriendApi(APIView):
         return ok({})
 
     @extend_schema(
-        request=None, parameters=[FRIEND_ID], summary="Stop following a player",
+        request=None,
+        parameters=[FRIEND_ID],
+        summary="Stop following a player",
         responses={200: envelope("FriendRemoved", {}), **errors(400, 401, 403, 429)},
     )
     def delete(self, request, user_id: str):

@@ -65,7 +65,11 @@ class User(AbstractUser):
         indexes = [
             # Leaderboard order on the SQL store: score desc, who got there first, id.
             models.Index(
-                "status", "is_service_account", models.F("score").desc(), "score_updated_at", "id",
+                "status",
+                "is_service_account",
+                models.F("score").desc(),
+                "score_updated_at",
+                "id",
                 name="accounts_user_ranking_idx",
             ),
         ]
@@ -115,10 +119,14 @@ RANKING_FIELDS = ("status", "is_staff", "is_superuser", "is_service_account")
 def ranked_q(prefix: str = "") -> models.Q:
     """``User.is_ranked`` as a filter: ``ranked_q()`` on users, ``ranked_q("user__")`` on rows
     that point at one."""
-    return models.Q(**{
-        f"{prefix}status": User.Status.ACTIVE, f"{prefix}is_staff": False, f"{prefix}is_superuser": False,
-        f"{prefix}is_service_account": False,
-    })
+    return models.Q(
+        **{
+            f"{prefix}status": User.Status.ACTIVE,
+            f"{prefix}is_staff": False,
+            f"{prefix}is_superuser": False,
+            f"{prefix}is_service_account": False,
+        }
+    )
 
 
 class Follow(models.Model):
@@ -131,7 +139,9 @@ class Follow(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["follower", "followee"], name="accounts_follow_once"),
-            models.CheckConstraint(condition=~models.Q(follower=models.F("followee")), name="accounts_follow_not_self"),
+            models.CheckConstraint(
+                condition=~models.Q(follower=models.F("followee")), name="accounts_follow_not_self"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -33,13 +33,16 @@ class MeApi(APIView):
     @extend_schema_serializer(component_name="ProfileInput")
     class InputSerializer(serializers.Serializer):
         display_name = DisplayNameField(
-            required=False, min_length=1, max_length=MAX_LENGTH,
+            required=False,
+            min_length=1,
+            max_length=MAX_LENGTH,
             help_text=f"1-{MAX_LENGTH} characters after NFC normalisation: letters of any script, digits, "
             "spaces, punctuation and symbols; no control, format or bidirectional-override characters",
         )
 
     @extend_schema(
-        request=InputSerializer, summary="Change the caller's display name",
+        request=InputSerializer,
+        summary="Change the caller's display name",
         responses={200: envelope("ProfileResponse", Profile), **errors(400, 401, 403, 413, 429)},
     )
     def patch(self, request):

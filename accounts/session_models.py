@@ -27,7 +27,9 @@ class LoginSession(models.Model):
         REUSE = "reuse", "A rotated refresh token was used again"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="login_sessions")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="login_sessions"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(db_index=True, help_text="login + REFRESH_SESSION_MAX_AGE")
     refresh_jti = models.CharField(max_length=64, help_text="the refresh token that may be used next")

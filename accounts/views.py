@@ -39,7 +39,8 @@ class RegisterApi(APIView):
         password = StrictCharField(min_length=8, max_length=128, trim_whitespace=False)
 
     @extend_schema(
-        request=InputSerializer, summary="Register a player",
+        request=InputSerializer,
+        summary="Register a player",
         responses={201: envelope("Registered", Session), **errors(400, 409, 413, 429)},
     )
     def post(self, request):
@@ -56,11 +57,14 @@ class LoginApi(APIView):
         password = StrictCharField(max_length=1024, trim_whitespace=False)
 
     @extend_schema(
-        request=InputSerializer, summary="Log in",
+        request=InputSerializer,
+        summary="Log in",
         responses={200: envelope("LoggedIn", Session), **errors(400, 401, 403, 429)},
     )
     def post(self, request):
-        user, pair = services.player_login(**validated(self.InputSerializer, request.data), client_ip=client_ip(request))
+        user, pair = services.player_login(
+            **validated(self.InputSerializer, request.data), client_ip=client_ip(request)
+        )
         return ok(_session_data(user, pair))
 
 
@@ -72,7 +76,8 @@ class RefreshApi(APIView):
     authentication_classes: list = []
 
     @extend_schema(
-        request=RefreshTokenInput, summary="Rotate a refresh token",
+        request=RefreshTokenInput,
+        summary="Rotate a refresh token",
         responses={200: envelope("Refreshed", TokenPairData), **errors(400, 401, 403)},
     )
     def post(self, request):
@@ -84,7 +89,8 @@ class LogoutApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        request=RefreshTokenInput, summary="Log out: revoke the refresh token (its session) and the calling access token",
+        request=RefreshTokenInput,
+        summary="Log out: revoke the refresh token (its session) and the calling access token",
         responses={200: envelope("LoggedOut", {}), **errors(400, 401, 403)},
     )
     def post(self, request):

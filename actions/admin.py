@@ -16,12 +16,20 @@ class ActionTypeForm(forms.ModelForm):
     class Meta:
         model = ActionType
         fields = [
-            "code", "points", "min_duration_ms", "max_duration_ms", "repeatable", "authoritative", "enabled",
-            "daily_limit", "references",
+            "code",
+            "points",
+            "min_duration_ms",
+            "max_duration_ms",
+            "repeatable",
+            "authoritative",
+            "enabled",
+            "daily_limit",
+            "references",
         ]
 
     references = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
         help_text="One allowed reference per line; empty: any reference is allowed.",
     )
 
@@ -73,7 +81,14 @@ class ActionTypeForm(forms.ModelForm):
 class ActionTypeAdmin(admin.ModelAdmin):
     form = ActionTypeForm
     list_display = (
-        "code", "points", "min_duration_ms", "max_duration_ms", "repeatable", "authoritative", "daily_limit", "enabled",
+        "code",
+        "points",
+        "min_duration_ms",
+        "max_duration_ms",
+        "repeatable",
+        "authoritative",
+        "daily_limit",
+        "enabled",
     )
     list_filter = ("enabled", "repeatable", "authoritative")
     search_fields = ("code",)

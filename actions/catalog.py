@@ -42,10 +42,22 @@ def _cache_key(code: str) -> str:
 
 
 def _load(code: str) -> ActionKind | None:
-    row = ActionType.objects.filter(code=code).values(
-        "id", "code", "points", "min_duration_ms", "max_duration_ms", "repeatable", "authoritative", "enabled",
-        "daily_limit", "references",
-    ).first()
+    row = (
+        ActionType.objects.filter(code=code)
+        .values(
+            "id",
+            "code",
+            "points",
+            "min_duration_ms",
+            "max_duration_ms",
+            "repeatable",
+            "authoritative",
+            "enabled",
+            "daily_limit",
+            "references",
+        )
+        .first()
+    )
     return _kind(row) if row else None
 
 

@@ -49,8 +49,10 @@ def token_insert(**values: object) -> None:
     building the statement through the ORM on every request was a measurable part of a
     request's CPU (docs/benchmarks.md). No signal listens to this model.
     """
-    row = {field.attname: values[field.attname] if field.attname in values else field.get_default()
-           for field in _FIELDS}
+    row = {
+        field.attname: values[field.attname] if field.attname in values else field.get_default()
+        for field in _FIELDS
+    }
     sql = _INSERT_SQL.get(connection.vendor)
     if sql is None:
         qn = connection.ops.quote_name

@@ -39,7 +39,9 @@ def received_at(request) -> datetime:
     current = now()
     # Under the ASGI handler the stamp is on the scope; under the WSGI-in-ASGI adapter
     # (scoreboard_project/serving.py) it travels in the WSGI environ.
-    stamp = (getattr(request, "scope", None) or {}).get(ARRIVAL_KEY) or (getattr(request, "META", None) or {}).get(ARRIVAL_KEY)
+    stamp = (getattr(request, "scope", None) or {}).get(ARRIVAL_KEY) or (
+        getattr(request, "META", None) or {}
+    ).get(ARRIVAL_KEY)
     if stamp is None:
         return current
     return min(datetime.fromtimestamp(stamp, UTC), current)

@@ -67,7 +67,8 @@ def daily_cap_take(*, user_id: UUID, kind: ActionKind) -> str | None:
         daily_cap_give_back(key)
         metrics.rate_limit_violations.labels(scope=SCOPE).inc()
         raise RateLimitExceeded(
-            wait, scope=SCOPE,
+            wait,
+            scope=SCOPE,
             message=f"{kind.code} may be requested {kind.daily_limit} times per UTC day; try again after midnight UTC.",
         )
     return key

@@ -36,4 +36,8 @@ class TokenAlreadyUsed(ApplicationError):
 
 
 class ActionAlreadyCompleted(ApplicationError):
-    code, status, message = "ACTION_ALREADY_COMPLETED", 409, "This action was already completed for this reference."
+    code, status, message = (
+        "ACTION_ALREADY_COMPLETED",
+        409,
+        "This action was already completed for this reference.",
+    )

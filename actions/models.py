@@ -20,11 +20,13 @@ class ActionType(models.Model):
     )
     enabled = models.BooleanField(default=True)
     daily_limit = models.PositiveIntegerField(
-        null=True, blank=True,
+        null=True,
+        blank=True,
         help_text="completions per player per UTC day, counted at request; empty: no cap of its own",
     )
     references = models.JSONField(
-        null=True, blank=True,
+        null=True,
+        blank=True,
         help_text="the allowed references (a list of strings); empty: any reference",
     )
 

@@ -19,25 +19,19 @@ from typing import Any
 from uuid import UUID
 
 from django.conf import settings
-from django.db import IntegrityError
 
 from accounts.exceptions import AccountBanned
 from accounts.models import Role, User
 from anticheat.audit import audit_refusal
-from anticheat.exceptions import InvalidProof
 from anticheat.models import Flag
-from anticheat.proofs import Bounds, check_proof, check_timing
-from anticheat.services import anomalies_detect
-from leaderboard.boards.services import boards_fed_by, completion_feed
-from leaderboard.models import ScoreHistory
-from leaderboard.services import ScoreChange, score_history_record
+from leaderboard.services import ScoreChange
 from scoreboard_project import metrics
 from scoreboard_project.errors import ApplicationError, Forbidden
 from scoreboard_project.limits import check_action_request, check_completion_attempt
 
 from . import clock
 from .catalog import ActionKind, action_kind_get
-from .claims import ClaimedToken, token_claim, token_insert, token_release, token_settle
+from .claims import token_claim, token_insert, token_release
 from .daily_caps import daily_cap_give_back, daily_cap_take
 from .exceptions import (
     ActionAlreadyCompleted,
@@ -46,7 +40,7 @@ from .exceptions import (
     TokenUserMismatch,
     UnknownReference,
 )
-from .models import ActionToken
+from .scoring import Proof, already_scored, completion_detect, completion_score, proof_check_or_burn
 from .tokens import TokenClaims, new_proof_key, token_hash, token_sign, token_verify
 
 logger = logging.getLogger("scoreboard.actions")
@@ -62,26 +56,12 @@ class IssuedAction:
 
 
 @dataclass(frozen=True)
-class Proof:
-    completion_time: int | None = None
-    checksum: str | None = None
-    signature: str = ""
-
-
-@dataclass(frozen=True)
 class Completion:
     action_id: UUID
     owner: User
     action_type: str
     change: ScoreChange
     flags: list[Flag] = field(default_factory=list)
-
-
-def _already_scored(*, user_id: Any, kind: ActionKind, reference: str) -> bool:
-    return ScoreHistory.objects.filter(
-        user_id=user_id, kind=ScoreHistory.Kind.ACTION, action_type=kind.code, reference=reference,
-        once_per_reference=True,
-    ).exists()
 
 
 def _own_user_id(user: User, claimed_user_id: UUID | None) -> None:
@@ -91,7 +71,11 @@ def _own_user_id(user: User, claimed_user_id: UUID | None) -> None:
 
 
 def action_request(
-    *, user: User, action_type: str, reference: str = "", metadata: dict[str, Any] | None = None,
+    *,
+    user: User,
+    action_type: str,
+    reference: str = "",
+    metadata: dict[str, Any] | None = None,
     claimed_user_id: UUID | None = None,
 ) -> IssuedAction:
     """Start an action: a signed token, the per-action proof key, the score it will give."""
@@ -100,7 +84,7 @@ def action_request(
     kind = action_kind_get(action_type)
     if not kind.allows_reference(reference):
         raise UnknownReference(details={"actionType": kind.code, "reference": reference})
-    if not kind.repeatable and _already_scored(user_id=user.pk, kind=kind, reference=reference):
+    if not kind.repeatable and already_scored(user_id=user.pk, kind=kind, reference=reference):
         raise ActionAlreadyCompleted(details={"actionType": kind.code, "reference": reference})
     cap_key = daily_cap_take(user_id=user.pk, kind=kind)  # last check: a refusal above spends nothing
     try:
@@ -113,17 +97,31 @@ def action_request(
 def _issue(*, user: User, kind: ActionKind, reference: str, metadata: dict[str, Any] | None) -> IssuedAction:
     now = clock.now()
     # Whole seconds, as the token signs it: the advertised expiresAt is the real one.
-    expires_at = datetime.fromtimestamp(math.ceil((now + timedelta(seconds=settings.ACTION_TOKEN_TTL)).timestamp()), UTC)
+    expires_at = datetime.fromtimestamp(
+        math.ceil((now + timedelta(seconds=settings.ACTION_TOKEN_TTL)).timestamp()), UTC
+    )
     action_id = uuid.uuid4()
     token, key_id = token_sign(
-        user_id=user.pk, action_id=action_id, action_type=kind.code, points=kind.points,
-        issued_at=now, expires_at=expires_at,
+        user_id=user.pk,
+        action_id=action_id,
+        action_type=kind.code,
+        points=kind.points,
+        issued_at=now,
+        expires_at=expires_at,
     )
     proof_key = new_proof_key()
     token_insert(
-        id=action_id, user_id=user.pk, action_type_id=kind.id, reference=reference, metadata=metadata or {},
-        points=kind.points, token_hash=token_hash(token), proof_key=proof_key, key_id=key_id,
-        created_at=now, expires_at=expires_at,
+        id=action_id,
+        user_id=user.pk,
+        action_type_id=kind.id,
+        reference=reference,
+        metadata=metadata or {},
+        points=kind.points,
+        token_hash=token_hash(token),
+        proof_key=proof_key,
+        key_id=key_id,
+        created_at=now,
+        expires_at=expires_at,
     )
     return IssuedAction(token, action_id, expires_at, user.score + kind.points, proof_key)
 
@@ -151,13 +149,23 @@ def action_complete(
     seen: dict[str, Any] = {}
     try:
         return _complete(
-            user=user, token=token, action_id=action_id, proof=proof, require_proof=require_proof,
-            claimed_user_id=claimed_user_id, seen=seen, received_at=received_at,
+            user=user,
+            token=token,
+            action_id=action_id,
+            proof=proof,
+            require_proof=require_proof,
+            claimed_user_id=claimed_user_id,
+            seen=seen,
+            received_at=received_at,
         )
     except ApplicationError as exc:
         reason = (exc.details or {}).get("reason") or exc.message
         audit_refusal(
-            actor=user, subject_id=seen.get("owner_id"), code=exc.code, reason=str(reason), client_ip=client_ip,
+            actor=user,
+            subject_id=seen.get("owner_id"),
+            code=exc.code,
+            reason=str(reason),
+            client_ip=client_ip,
             details={"actionId": str(action_id), "status": exc.status, **(exc.details or {})},
         )
         raise
@@ -166,8 +174,15 @@ def action_complete(
 
 
 def _complete(
-    *, user: User, token: str, action_id: UUID, proof: Proof | None, require_proof: bool,
-    claimed_user_id: UUID | None, seen: dict[str, Any], received_at: datetime | None = None,
+    *,
+    user: User,
+    token: str,
+    action_id: UUID,
+    proof: Proof | None,
+    require_proof: bool,
+    claimed_user_id: UUID | None,
+    seen: dict[str, Any],
+    received_at: datetime | None = None,
 ) -> Completion:
     now = clock.now()
     claims = _verified(
@@ -184,16 +199,29 @@ def _complete(
     _count_attempt_or_release(owner_id=claims.user_id, action_id=action_id, claimed_at=now)
     arrived = min(received_at, now) if received_at is not None else now
     elapsed_ms = max(0, int((arrived - claimed.created_at).total_seconds() * 1000))
-    _check_proof_or_burn(claimed=claimed, kind=kind, proof=proof, require_proof=require_proof, elapsed_ms=elapsed_ms)
-    change = _score(
-        owner=owner, caller=user, claims=claims, kind=kind, claimed=claimed, proof=proof,
-        elapsed_ms=elapsed_ms, now=now,
+    proof_check_or_burn(
+        claimed=claimed, kind=kind, proof=proof, require_proof=require_proof, elapsed_ms=elapsed_ms
     )
-    return Completion(action_id, owner, kind.code, change, _detect(owner, change, kind, arrived))
+    change = completion_score(
+        owner=owner,
+        caller=user,
+        claims=claims,
+        kind=kind,
+        claimed=claimed,
+        proof=proof,
+        elapsed_ms=elapsed_ms,
+        now=now,
+    )
+    return Completion(action_id, owner, kind.code, change, completion_detect(owner, change, kind, arrived))
 
 
 def _verified(
-    *, user: User, token: str, action_id: UUID, claimed_user_id: UUID | None, now: datetime,
+    *,
+    user: User,
+    token: str,
+    action_id: UUID,
+    claimed_user_id: UUID | None,
+    now: datetime,
     seen: dict[str, Any],
 ) -> TokenClaims:
     claims = token_verify(token, now=now)
@@ -229,62 +257,3 @@ def _owner(user_id: UUID) -> User:
     if owner.is_banned:
         raise AccountBanned("The account this action belongs to is banned.")
     return owner
-
-
-def _check_proof_or_burn(
-    *, claimed: ClaimedToken, kind: ActionKind, proof: Proof | None, require_proof: bool, elapsed_ms: int
-) -> None:
-    """The proof (when one is required or given), then the timing rule on every path."""
-    bounds = Bounds(kind.min_duration_ms, kind.max_duration_ms)
-    try:
-        if proof is not None or require_proof:
-            proof = proof or Proof()
-            check_proof(
-                proof_key=claimed.proof_key, action_id=claimed.action_id, completion_time_ms=proof.completion_time,
-                checksum=proof.checksum,
-            )
-        check_timing(
-            bounds=bounds, server_elapsed_ms=elapsed_ms, completion_time_ms=proof.completion_time if proof else None,
-        )
-    except InvalidProof:
-        token_settle(action_id=claimed.action_id, outcome=ActionToken.Outcome.PROOF_FAILED)
-        raise
-
-
-def _score(
-    *, owner: User, caller: User, claims: TokenClaims, kind: ActionKind, claimed: ClaimedToken,
-    proof: Proof | None, elapsed_ms: int, now: datetime,
-) -> ScoreChange:
-    refused = ActionAlreadyCompleted(details={"actionType": kind.code, "reference": claimed.reference})
-    if not kind.repeatable and _already_scored(user_id=owner.pk, kind=kind, reference=claimed.reference):
-        token_release(action_id=claimed.action_id, claimed_at=now)
-        raise refused
-    fed_boards = boards_fed_by(kind.code)  # before the transaction: no Redis call under the row lock
-    try:
-        # The unique constraint on (user, type, reference) settles two different tokens
-        # racing for one non-repeatable reference.
-        return score_history_record(
-            user=owner, increment=claims.points, action_id=claimed.action_id, action_type=kind.code,
-            reference=claimed.reference, once_per_reference=not kind.repeatable,
-            completion_time_ms=proof.completion_time if proof else None, server_elapsed_ms=elapsed_ms,
-            proof={"completionTime": proof.completion_time, "checksum": proof.checksum} if proof else {},
-            signature=proof.signature if proof else "", completed_by=caller,
-            # the named incr boards fed by this type, in the same transaction as the row
-            then=lambda entry: completion_feed(user=owner, action_type=kind.code, points=claims.points,
-                                               at=entry.created_at, board_ids=fed_boards,
-                                               reference=claimed.reference, source=entry),
-        )
-    except IntegrityError as exc:
-        token_release(action_id=claimed.action_id, claimed_at=now)
-        raise refused from exc
-
-
-def _detect(owner: User, change: ScoreChange, kind: ActionKind, arrived: datetime) -> list[Flag]:
-    """Detectors never block a committed score: an error in one is logged, not answered."""
-    try:
-        return anomalies_detect(
-            user=owner, entry=change.entry, min_duration_ms=kind.min_duration_ms, arrived_at=arrived
-        )
-    except Exception:  # noqa: BLE001 - the score is committed; a detector bug must not turn it into a 500
-        logger.exception("Anomaly detection failed for ledger row %s", change.entry.pk)
-        return []

@@ -65,14 +65,25 @@ def _mac(secret: str, message: str) -> bytes:
 
 
 def token_sign(
-    *, user_id: UUID, action_id: UUID, action_type: str, points: int, issued_at: datetime, expires_at: datetime
+    *,
+    user_id: UUID,
+    action_id: UUID,
+    action_type: str,
+    points: int,
+    issued_at: datetime,
+    expires_at: datetime,
 ) -> tuple[str, str]:
     """The signed token and the id of the key that signed it."""
     secret = settings.ACTION_TOKEN_SECRETS[0]
     kid = key_id_for(secret)
     payload = {
-        "u": user_id.hex, "a": action_id.hex, "t": action_type, "p": points,
-        "n": secrets.token_hex(8), "i": int(issued_at.timestamp()), "e": int(expires_at.timestamp()),
+        "u": user_id.hex,
+        "a": action_id.hex,
+        "t": action_type,
+        "p": points,
+        "n": secrets.token_hex(8),
+        "i": int(issued_at.timestamp()),
+        "e": int(expires_at.timestamp()),
     }
     body = _b64encode(json.dumps(payload, separators=(",", ":")).encode())
     message = f"{VERSION}.{kid}.{body}"
@@ -90,9 +101,14 @@ def _parse_claims(kid: str, body: str) -> TokenClaims:
     try:
         data = json.loads(_b64decode(body))
         return TokenClaims(
-            user_id=UUID(hex=data["u"]), action_id=UUID(hex=data["a"]), action_type=str(data["t"]),
-            points=int(data["p"]), nonce=str(data["n"]), issued_at=int(data["i"]),
-            expires_at=int(data["e"]), key_id=kid,
+            user_id=UUID(hex=data["u"]),
+            action_id=UUID(hex=data["a"]),
+            action_type=str(data["t"]),
+            points=int(data["p"]),
+            nonce=str(data["n"]),
+            issued_at=int(data["i"]),
+            expires_at=int(data["e"]),
+            key_id=kid,
         )
     except (ValueError, TypeError, KeyError, binascii.Error) as exc:
         raise InvalidActionToken(reason="malformed") from exc

@@ -25,6 +25,7 @@ from .schema import (
     ISSUED_ACTION_RESPONSE,
     SCOREBOARD_UPDATE_RESPONSE,
 )
+from .scoring import Proof
 from .shapes import ActionType, ActionTypes, Completion, IssuedAction, ScoreboardUpdate
 
 METADATA_MAX_BYTES = 4096
@@ -48,16 +49,19 @@ class CompleteInputSerializer(serializers.Serializer):
     proof = ProofSerializer(required=False, allow_null=True)
 
 
-def _proof(data: dict | None) -> services.Proof | None:
+def _proof(data: dict | None) -> Proof | None:
     if data is None:
         return None
-    return services.Proof(data.get("completion_time"), data.get("checksum"), data.get("signature") or "")
+    return Proof(data.get("completion_time"), data.get("checksum"), data.get("signature") or "")
 
 
 def _issued_data(issued: services.IssuedAction) -> IssuedAction:
     return {
-        "action_token": issued.action_token, "action_id": str(issued.action_id), "expires_at": issued.expires_at,
-        "expected_score": issued.expected_score, "proof_key": issued.proof_key,
+        "action_token": issued.action_token,
+        "action_id": str(issued.action_id),
+        "expires_at": issued.expires_at,
+        "expected_score": issued.expected_score,
+        "proof_key": issued.proof_key,
     }
 
 
@@ -69,9 +73,13 @@ def _completion_data(done: services.Completion) -> Completion:
     if change.previous_rank is not None and change.new_rank is not None:
         rank_change = change.previous_rank - change.new_rank  # positive: moved up
     return {
-        "action_id": str(done.action_id), "score_increment": change.entry.increment,
-        "previous_score": change.previous_score, "new_score": change.new_score, "rank": change.new_rank,
-        "previous_rank": change.previous_rank, "rank_change": rank_change,
+        "action_id": str(done.action_id),
+        "score_increment": change.entry.increment,
+        "previous_score": change.previous_score,
+        "new_score": change.new_score,
+        "rank": change.new_rank,
+        "previous_rank": change.previous_rank,
+        "rank_change": rank_change,
         "message": f"{done.action_type} completed: +{change.entry.increment} points.",
     }
 
@@ -86,8 +94,12 @@ class ActionTypesListApi(APIView):
     def get(self, request):  # noqa: ARG002
         types: list[ActionType] = [
             {
-                "action_type": t.code, "points": t.points, "min_duration_ms": t.min_duration_ms,
-                "max_duration_ms": t.max_duration_ms, "repeatable": t.repeatable, "authoritative": t.authoritative,
+                "action_type": t.code,
+                "points": t.points,
+                "min_duration_ms": t.min_duration_ms,
+                "max_duration_ms": t.max_duration_ms,
+                "repeatable": t.repeatable,
+                "authoritative": t.authoritative,
                 "daily_limit": t.daily_limit,
                 "references": list(t.references) if t.references is not None else None,
             }
@@ -112,12 +124,16 @@ class ActionRequestApi(APIView):
         def validate_metadata(self, value):
             if not isinstance(value, dict):
                 raise serializers.ValidationError("Must be an object.")
-            if len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()) > METADATA_MAX_BYTES:
+            if (
+                len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+                > METADATA_MAX_BYTES
+            ):
                 raise serializers.ValidationError(f"Must be at most {METADATA_MAX_BYTES} bytes as JSON.")
             return value
 
     @extend_schema(
-        request=InputSerializer, summary="Start an action: a signed action token",
+        request=InputSerializer,
+        summary="Start an action: a signed action token",
         responses={201: ISSUED_ACTION_RESPONSE, **errors(400, 401, 403, 409, 413, 429, 503)},
     )
     def post(self, request):
@@ -139,13 +155,16 @@ class ActionInitializeApi(APIView):
         user_id = StrictUUIDField(required=False, allow_null=True)
 
     @extend_schema(
-        request=InputSerializer, summary="Start an action (alias of /actions/request)",
+        request=InputSerializer,
+        summary="Start an action (alias of /actions/request)",
         responses={201: ISSUED_ACTION_RESPONSE, **errors(400, 401, 403, 409, 413, 429, 503)},
     )
     def post(self, request):
         data = validated(self.InputSerializer, request.data)
         issued = services.action_request(
-            user=request.user, action_type=data["action_type"], reference=data["action_id"],
+            user=request.user,
+            action_type=data["action_type"],
+            reference=data["action_id"],
             claimed_user_id=data.get("user_id"),
         )
         return ok(_issued_data(issued), status=201)
@@ -155,14 +174,19 @@ class ActionCompleteApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        request=CompleteInputSerializer, summary="Complete an action and score it",
+        request=CompleteInputSerializer,
+        summary="Complete an action and score it",
         responses={200: COMPLETION_RESPONSE, **errors(400, 401, 403, 409, 413, 422, 429, 503)},
     )
     def post(self, request):
         data = validated(CompleteInputSerializer, request.data)
         done = services.action_complete(
-            user=request.user, token=data["action_token"], action_id=data["action_id"],
-            proof=_proof(data.get("proof")), client_ip=client_ip(request), received_at=clock.received_at(request),
+            user=request.user,
+            token=data["action_token"],
+            action_id=data["action_id"],
+            proof=_proof(data.get("proof")),
+            client_ip=client_ip(request),
+            received_at=clock.received_at(request),
         )
         return ok(_completion_data(done))
 
@@ -179,17 +203,25 @@ class ScoreboardUpdateApi(APIView):
         user_id = StrictUUIDField(required=False, allow_null=True)
 
     @extend_schema(
-        request=InputSerializer, summary="Complete an action (alias of /actions/complete)",
+        request=InputSerializer,
+        summary="Complete an action (alias of /actions/complete)",
         responses={200: SCOREBOARD_UPDATE_RESPONSE, **errors(400, 401, 403, 409, 413, 422, 429, 503)},
     )
     def post(self, request):
         data = validated(self.InputSerializer, request.data)
         done = services.action_complete(
-            user=request.user, token=data["action_token"], action_id=data["action_id"],
-            proof=_proof(data.get("proof")), require_proof=False, claimed_user_id=data.get("user_id"),
-            client_ip=client_ip(request), received_at=clock.received_at(request),
+            user=request.user,
+            token=data["action_token"],
+            action_id=data["action_id"],
+            proof=_proof(data.get("proof")),
+            require_proof=False,
+            claimed_user_id=data.get("user_id"),
+            client_ip=client_ip(request),
+            received_at=clock.received_at(request),
         )
         data: ScoreboardUpdate = {
-            **_completion_data(done), "user_id": str(done.owner.pk), "leaderboard": top_entries(10),
+            **_completion_data(done),
+            "user_id": str(done.owner.pk),
+            "leaderboard": top_entries(10),
         }
         return ok(data)

@@ -33,7 +33,9 @@ def pretty_json(value) -> str:
 def user_link(user: User | None) -> str:
     if user is None:
         return "-"
-    return format_html('<a href="{}">{}</a>', reverse("admin:accounts_user_change", args=[user.pk]), user.username)
+    return format_html(
+        '<a href="{}">{}</a>', reverse("admin:accounts_user_change", args=[user.pk]), user.username
+    )
 
 
 def _for_players(request, service: Callable[..., User]) -> Callable[[User, str, str | None], User]:
@@ -65,7 +67,11 @@ class ModeratedUserAdmin(UserAdmin):
     @admin.action(description="Reset display name of selected players…", permissions=["change"])
     def reset_display_name_selected(self, request, queryset):
         return run_with_reason(
-            self, request, queryset, action="reset_display_name_selected", title="Reset display names",
+            self,
+            request,
+            queryset,
+            action="reset_display_name_selected",
+            title="Reset display names",
             verb="reset the display name of",
             service=_for_players(request, display_name_moderate),
         )
@@ -73,14 +79,24 @@ class ModeratedUserAdmin(UserAdmin):
     @admin.action(description="Ban selected players…", permissions=["change"])
     def ban_selected(self, request, queryset):
         return run_with_reason(
-            self, request, queryset, action="ban_selected", title="Ban players", verb="ban",
+            self,
+            request,
+            queryset,
+            action="ban_selected",
+            title="Ban players",
+            verb="ban",
             service=_for_players(request, moderation.player_ban),
         )
 
     @admin.action(description="Unban selected players…", permissions=["change"])
     def unban_selected(self, request, queryset):
         return run_with_reason(
-            self, request, queryset, action="unban_selected", title="Unban players", verb="unban",
+            self,
+            request,
+            queryset,
+            action="unban_selected",
+            title="Unban players",
+            verb="unban",
             service=_for_players(request, moderation.player_unban),
         )
 
@@ -89,7 +105,15 @@ class ModeratedUserAdmin(UserAdmin):
 class FlagAdmin(ReadOnlyAdmin):
     list_actions = True  # approve / void in bulk, through the services
     list_display = (
-        "id", "created_at", "player", "reason", "evidence_rule", "score_increment", "status", "resolved_by", "resolved_at",
+        "id",
+        "created_at",
+        "player",
+        "reason",
+        "evidence_rule",
+        "score_increment",
+        "status",
+        "resolved_by",
+        "resolved_at",
     )
     list_filter = ("status", "reason", "created_at")
     search_fields = ("user__username", "=user__id", "resolution_note")
@@ -100,10 +124,18 @@ class FlagAdmin(ReadOnlyAdmin):
 
     def get_queryset(self, request):
         # The queue first: open flags oldest first, then settled ones, newest first.
-        return super().get_queryset(request).annotate(
-            open_first=Case(When(status=Flag.Status.OPEN, then=Value(0)), default=Value(1),
-                            output_field=IntegerField())
-        ).order_by("open_first", "created_at")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                open_first=Case(
+                    When(status=Flag.Status.OPEN, then=Value(0)),
+                    default=Value(1),
+                    output_field=IntegerField(),
+                )
+            )
+            .order_by("open_first", "created_at")
+        )
 
     def get_readonly_fields(self, request, obj=None):  # noqa: ARG002 - Django's signature
         hidden = ("evidence", "user", "score_history", "resolved_by")
@@ -127,7 +159,9 @@ class FlagAdmin(ReadOnlyAdmin):
         if obj.score_history is None:
             return "-"
         url = reverse("admin:leaderboard_scorehistory_change", args=[obj.score_history_id])
-        return format_html('<a href="{}">#{} ({})</a>', url, obj.score_history_id, obj.score_history.increment)
+        return format_html(
+            '<a href="{}">#{} ({})</a>', url, obj.score_history_id, obj.score_history.increment
+        )
 
     @admin.display(description="rule that fired")
     def evidence_rule(self, obj: Flag) -> str:
@@ -140,16 +174,28 @@ class FlagAdmin(ReadOnlyAdmin):
     @admin.action(description="Approve selected flags (keep the score)…", permissions=["change"])
     def approve_selected(self, request, queryset):
         return run_with_reason(
-            self, request, queryset, action="approve_selected", title="Approve flags", verb="approve",
-            reason_label="Note", reason_required=False,
+            self,
+            request,
+            queryset,
+            action="approve_selected",
+            title="Approve flags",
+            verb="approve",
+            reason_label="Note",
+            reason_required=False,
             service=_for_flags(request, moderation.flag_approve),
         )
 
     @admin.action(description="Void selected flags (reverse the score)…", permissions=["change"])
     def void_selected(self, request, queryset):
         return run_with_reason(
-            self, request, queryset, action="void_selected", title="Void flags", verb="void",
-            reason_label="Note", reason_required=False,
+            self,
+            request,
+            queryset,
+            action="void_selected",
+            title="Void flags",
+            verb="void",
+            reason_label="Note",
+            reason_required=False,
             service=_for_flags(request, moderation.flag_void),
         )
 

@@ -25,7 +25,8 @@ from .moderation import MAX_TEXT_LENGTH
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(
-        max_length=MAX_TEXT_LENGTH, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        max_length=MAX_TEXT_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         help_text=f"Written to the audit trail. At most {MAX_TEXT_LENGTH} characters.",
     )
 
@@ -51,7 +52,9 @@ def run_with_reason(
     if "apply" in request.POST:
         form = ReasonForm(request.POST, required=reason_required, label=reason_label)
         if form.is_valid():
-            _apply(model_admin, request, queryset, verb=verb, service=service, reason=form.cleaned_data["reason"])
+            _apply(
+                model_admin, request, queryset, verb=verb, service=service, reason=form.cleaned_data["reason"]
+            )
             return None  # back to the changelist
     else:
         form = ReasonForm(required=reason_required, label=reason_label)
@@ -70,8 +73,13 @@ def run_with_reason(
 
 
 def _apply(
-    model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet, *,
-    verb: str, service: Callable[..., Any], reason: str,
+    model_admin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet,
+    *,
+    verb: str,
+    service: Callable[..., Any],
+    reason: str,
 ) -> None:
     done: list[Model] = []
     for obj in queryset:

@@ -26,8 +26,13 @@ def audit_record(
     details: dict[str, Any] | None = None,
 ) -> AuditEntry:
     return AuditEntry.objects.create(
-        event=event, actor=actor, subject_id=subject.pk if subject is not None else subject_id,
-        code=code, reason=reason, client_ip=client_ip, details=details or {},
+        event=event,
+        actor=actor,
+        subject_id=subject.pk if subject is not None else subject_id,
+        code=code,
+        reason=reason,
+        client_ip=client_ip,
+        details=details or {},
     )
 
 
@@ -43,8 +48,13 @@ def audit_refusal(
             if not User.objects.filter(pk=subject_id).exists():  # a signed token may outlive its user
                 subject_id = None
         audit_record(
-            event=AuditEntry.Event.COMPLETION_REFUSED, actor=actor, subject_id=subject_id, code=code, reason=reason,
-            client_ip=client_ip, details=details,
+            event=AuditEntry.Event.COMPLETION_REFUSED,
+            actor=actor,
+            subject_id=subject_id,
+            code=code,
+            reason=reason,
+            client_ip=client_ip,
+            details=details,
         )
     except DatabaseError:
         logger.exception("Could not write the audit entry of a refused completion (%s)", code)

@@ -81,8 +81,11 @@ def _player_durations(action_type: str) -> dict[object, list[int]]:
     suspect = Flag.objects.filter(status__in=[Flag.Status.OPEN, Flag.Status.VOIDED]).values("user_id")
     rows = (
         ScoreHistory.objects.filter(
-            kind=ScoreHistory.Kind.ACTION, action_type=action_type, created_at__gte=since,
-            server_elapsed_ms__isnull=False, user__status=User.Status.ACTIVE,
+            kind=ScoreHistory.Kind.ACTION,
+            action_type=action_type,
+            created_at__gte=since,
+            server_elapsed_ms__isnull=False,
+            user__status=User.Status.ACTIVE,
         )
         .exclude(user_id__in=suspect)
         .order_by("-created_at")
@@ -105,7 +108,9 @@ def baseline_compute(action_type: str) -> Baseline | None:
     centre = median(logs)
     deviation = max(1.4826 * mad(logs), MIN_LOG_DEVIATION)
     threshold = math.exp(centre - settings.ANTICHEAT_BASELINE_MAD_MULTIPLIER * deviation)
-    return Baseline(action_type, len(medians), round(math.exp(centre)), round(threshold), timezone.now().isoformat())
+    return Baseline(
+        action_type, len(medians), round(math.exp(centre)), round(threshold), timezone.now().isoformat()
+    )
 
 
 def baselines_refresh() -> dict[str, Baseline | None]:
@@ -113,7 +118,9 @@ def baselines_refresh() -> dict[str, Baseline | None]:
     since = timezone.now() - timedelta(days=settings.ANTICHEAT_BASELINE_DAYS)
     types = (
         ScoreHistory.objects.filter(kind=ScoreHistory.Kind.ACTION, created_at__gte=since)
-        .exclude(action_type="").values_list("action_type", flat=True).distinct()
+        .exclude(action_type="")
+        .values_list("action_type", flat=True)
+        .distinct()
     )
     results: dict[str, Baseline | None] = {}
     for action_type in sorted(set(types)):

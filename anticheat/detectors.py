@@ -92,16 +92,24 @@ def near_minimum_timing(trace: Trace) -> Finding | None:
     needed = math.ceil(settings.ANTICHEAT_NEAR_MIN_SHARE * len(durations))
     if near < needed:
         return None
-    return Finding(Flag.Reason.NEAR_MINIMUM_TIMING, _evidence(
-        f"{near} of the last {len(durations)} server-measured durations were at most {ceiling} ms "
-        f"(the minimum {trace.min_duration_ms} ms + {margin:.0%}); the rule fires at {needed}.",
-        trace, minDurationMs=trace.min_duration_ms, ceilingMs=ceiling, nearMinimum=near, needed=needed,
-        durationsMs=durations,
-    ))
+    return Finding(
+        Flag.Reason.NEAR_MINIMUM_TIMING,
+        _evidence(
+            f"{near} of the last {len(durations)} server-measured durations were at most {ceiling} ms "
+            f"(the minimum {trace.min_duration_ms} ms + {margin:.0%}); the rule fires at {needed}.",
+            trace,
+            minDurationMs=trace.min_duration_ms,
+            ceilingMs=ceiling,
+            nearMinimum=near,
+            needed=needed,
+            durationsMs=durations,
+        ),
+    )
 
 
-def _narrow_spread(reason: str, values: list[int], threshold: float, trace: Trace, describe: str,
-                   **numbers: Any) -> Finding | None:
+def _narrow_spread(
+    reason: str, values: list[int], threshold: float, trace: Trace, describe: str, **numbers: Any
+) -> Finding | None:
     """A finding when ``values`` vary less than ``threshold`` (trimmed spread of their logarithms);
     ``describe`` is formatted with ``count``, ``spread`` and ``threshold``."""
     spread = trimmed_log_spread(values)
@@ -116,8 +124,13 @@ def low_spread(trace: Trace) -> Finding | None:
     if not durations:
         return None
     return _narrow_spread(
-        Flag.Reason.LOW_SPREAD, durations, settings.ANTICHEAT_LOW_SPREAD_MAX, trace, LOW_SPREAD_TEXT,
-        medianMs=median(durations), durationsMs=durations,
+        Flag.Reason.LOW_SPREAD,
+        durations,
+        settings.ANTICHEAT_LOW_SPREAD_MAX,
+        trace,
+        LOW_SPREAD_TEXT,
+        medianMs=median(durations),
+        durationsMs=durations,
     )
 
 
@@ -126,17 +139,27 @@ def regular_rhythm(trace: Trace) -> Finding | None:
     times = [arrival(r) for r in trace.history[: window + 1]]
     if len(times) < window + 1:
         return None
-    intervals = [max(1, round((a - b).total_seconds() * 1000)) for a, b in zip(times, times[1:], strict=False)]
+    intervals = [
+        max(1, round((a - b).total_seconds() * 1000)) for a, b in zip(times, times[1:], strict=False)
+    ]
     return _narrow_spread(
-        Flag.Reason.REGULAR_RHYTHM, intervals, settings.ANTICHEAT_RHYTHM_MAX, trace, REGULAR_RHYTHM_TEXT,
-        medianIntervalMs=median(intervals), intervalsMs=intervals,
+        Flag.Reason.REGULAR_RHYTHM,
+        intervals,
+        settings.ANTICHEAT_RHYTHM_MAX,
+        trace,
+        REGULAR_RHYTHM_TEXT,
+        medianIntervalMs=median(intervals),
+        intervalsMs=intervals,
     )
 
 
 def claimed_offset(trace: Trace) -> Finding | None:
     window = settings.ANTICHEAT_WINDOW
-    pairs = [(r["completion_time_ms"], r["server_elapsed_ms"]) for r in trace.same_type
-             if r.get("completion_time_ms") is not None and r.get("server_elapsed_ms") is not None][:window]
+    pairs = [
+        (r["completion_time_ms"], r["server_elapsed_ms"])
+        for r in trace.same_type
+        if r.get("completion_time_ms") is not None and r.get("server_elapsed_ms") is not None
+    ][:window]
     if len(pairs) < window:
         return None
     claimed, server = [c for c, _ in pairs], [s for _, s in pairs]
@@ -146,19 +169,33 @@ def claimed_offset(trace: Trace) -> Finding | None:
     needed = math.ceil(settings.ANTICHEAT_CLAIM_AHEAD_SHARE * window)
     numbers = {"claimedMs": claimed, "serverMs": server, "offsetsMs": offsets}
     if ahead >= needed:
-        return Finding(Flag.Reason.CLAIMED_OFFSET, _evidence(
-            f"{ahead} of the last {window} claimed times exceeded the server's own measure by more than {slack} ms; "
-            f"an honest client's clock starts after and stops before the server's; the rule fires at {needed}.",
-            trace, ahead=ahead, needed=needed, slackMs=slack, **numbers,
-        ))
+        return Finding(
+            Flag.Reason.CLAIMED_OFFSET,
+            _evidence(
+                f"{ahead} of the last {window} claimed times exceeded the server's own measure by more than {slack} ms; "
+                f"an honest client's clock starts after and stops before the server's; the rule fires at {needed}.",
+                trace,
+                ahead=ahead,
+                needed=needed,
+                slackMs=slack,
+                **numbers,
+            ),
+        )
     claim_spread, server_spread = trimmed_log_spread(claimed), trimmed_log_spread(server)
     flat = settings.ANTICHEAT_LOW_SPREAD_MAX
     if claim_spread < flat <= server_spread:
-        return Finding(Flag.Reason.CLAIMED_OFFSET, _evidence(
-            f"The claimed times vary by {claim_spread:.3f} (below {flat}) while the server measured durations varying "
-            f"by {server_spread:.3f}: a hard-coded completionTime that does not follow the real durations.",
-            trace, claimSpread=round(claim_spread, 4), serverSpread=round(server_spread, 4), threshold=flat, **numbers,
-        ))
+        return Finding(
+            Flag.Reason.CLAIMED_OFFSET,
+            _evidence(
+                f"The claimed times vary by {claim_spread:.3f} (below {flat}) while the server measured durations varying "
+                f"by {server_spread:.3f}: a hard-coded completionTime that does not follow the real durations.",
+                trace,
+                claimSpread=round(claim_spread, 4),
+                serverSpread=round(server_spread, 4),
+                threshold=flat,
+                **numbers,
+            ),
+        )
     return None
 
 
@@ -180,12 +217,19 @@ def score_velocity(trace: Trace) -> Finding | None:
     needed = math.ceil(settings.ANTICHEAT_VELOCITY_LIMIT_SHARE * allowance)
     if len(rows) < needed:
         return None
-    return Finding(Flag.Reason.SCORE_VELOCITY, _evidence(
-        f"{len(rows)} completions in {window} s, where the limits allow {allowance}: sustained play at "
-        f"{settings.ANTICHEAT_VELOCITY_LIMIT_SHARE:.0%} or more of the limits; the rule fires at {needed}.",
-        trace, completions=len(rows), windowSeconds=window, allowance=allowance, needed=needed,
-        points=sum(r["increment"] for r in rows),
-    ))
+    return Finding(
+        Flag.Reason.SCORE_VELOCITY,
+        _evidence(
+            f"{len(rows)} completions in {window} s, where the limits allow {allowance}: sustained play at "
+            f"{settings.ANTICHEAT_VELOCITY_LIMIT_SHARE:.0%} or more of the limits; the rule fires at {needed}.",
+            trace,
+            completions=len(rows),
+            windowSeconds=window,
+            allowance=allowance,
+            needed=needed,
+            points=sum(r["increment"] for r in rows),
+        ),
+    )
 
 
 def fast_completion(trace: Trace) -> Finding | None:
@@ -196,18 +240,30 @@ def fast_completion(trace: Trace) -> Finding | None:
     player_median = median(durations)
     if player_median >= baseline.threshold_ms:
         return None
-    return Finding(Flag.Reason.FAST_COMPLETION, _evidence(
-        f"The player's median server-measured duration {player_median:.0f} ms is below {baseline.threshold_ms} ms, "
-        f"the fast edge of {baseline.players} established players (their medians' median {baseline.median_ms} ms "
-        f"less {settings.ANTICHEAT_BASELINE_MAD_MULTIPLIER} robust deviations, in log space).",
-        trace, playerMedianMs=player_median, baselineMedianMs=baseline.median_ms,
-        baselineThresholdMs=baseline.threshold_ms, baselinePlayers=baseline.players,
-        baselineComputedAt=baseline.computed_at, durationsMs=durations,
-    ))
+    return Finding(
+        Flag.Reason.FAST_COMPLETION,
+        _evidence(
+            f"The player's median server-measured duration {player_median:.0f} ms is below {baseline.threshold_ms} ms, "
+            f"the fast edge of {baseline.players} established players (their medians' median {baseline.median_ms} ms "
+            f"less {settings.ANTICHEAT_BASELINE_MAD_MULTIPLIER} robust deviations, in log space).",
+            trace,
+            playerMedianMs=player_median,
+            baselineMedianMs=baseline.median_ms,
+            baselineThresholdMs=baseline.threshold_ms,
+            baselinePlayers=baseline.players,
+            baselineComputedAt=baseline.computed_at,
+            durationsMs=durations,
+        ),
+    )
 
 
 DETECTORS: tuple[Callable[[Trace], Finding | None], ...] = (
-    near_minimum_timing, low_spread, regular_rhythm, claimed_offset, score_velocity, fast_completion,
+    near_minimum_timing,
+    low_spread,
+    regular_rhythm,
+    claimed_offset,
+    score_velocity,
+    fast_completion,
 )
 
 

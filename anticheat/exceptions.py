@@ -27,7 +27,8 @@ class FlagAlreadySettled(ApplicationError):
 
 class CannotBanStaff(ApplicationError):
     code, status, message = (
-        "CANNOT_BAN_STAFF", 409,
+        "CANNOT_BAN_STAFF",
+        409,
         "Staff accounts cannot be banned here; remove their staff status first.",
     )
 

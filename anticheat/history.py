@@ -25,11 +25,15 @@ def _row_of(entry: ScoreHistory) -> dict[str, Any]:
 
 
 def _history_from_db(user: User) -> list[dict[str, Any]]:
-    rows = ScoreHistory.objects.filter(user=user, kind=ScoreHistory.Kind.ACTION).order_by("-created_at", "-id")
+    rows = ScoreHistory.objects.filter(user=user, kind=ScoreHistory.Kind.ACTION).order_by(
+        "-created_at", "-id"
+    )
     return list(rows.values(*HISTORY_FIELDS)[: settings.ANTICHEAT_HISTORY_SIZE])
 
 
-def recent_history(user: User, entry: ScoreHistory, arrived_at: datetime | None = None) -> list[dict[str, Any]]:
+def recent_history(
+    user: User, entry: ScoreHistory, arrived_at: datetime | None = None
+) -> list[dict[str, Any]]:
     """The player's last ANTICHEAT_HISTORY_SIZE completions, newest first, ``entry`` included.
 
     Each row's ``arrived_at`` is when its completion reached the server (``entry``'s is

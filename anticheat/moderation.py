@@ -73,8 +73,11 @@ def player_ban(*, user: User, actor: User | None, reason: str, client_ip: str | 
         user.refresh_from_db(fields=["status", "score", "score_updated_at"])
         audit_record(
             event=AuditEntry.Event.PLAYER_BANNED if actor else AuditEntry.Event.AUTO_BAN,
-            actor=actor, subject=user, reason=reason,
-            code="" if changed else Unchanged.ALREADY_BANNED, client_ip=client_ip,
+            actor=actor,
+            subject=user,
+            reason=reason,
+            code="" if changed else Unchanged.ALREADY_BANNED,
+            client_ip=client_ip,
             details={"changed": bool(changed), "score": user.score, "automatic": actor is None},
         )
         _on_commit_remove(user)
@@ -91,8 +94,12 @@ def player_unban(*, user: User, actor: User | None, reason: str, client_ip: str 
         changed = User.objects.filter(pk=user.pk, status=User.Status.BANNED).update(status=User.Status.ACTIVE)
         user.refresh_from_db(fields=["status", "score", "score_updated_at"])
         audit_record(
-            event=AuditEntry.Event.PLAYER_UNBANNED, actor=actor, subject=user, reason=reason,
-            code="" if changed else Unchanged.NOT_BANNED, client_ip=client_ip,
+            event=AuditEntry.Event.PLAYER_UNBANNED,
+            actor=actor,
+            subject=user,
+            reason=reason,
+            code="" if changed else Unchanged.NOT_BANNED,
+            client_ip=client_ip,
             details={"changed": bool(changed), "score": user.score},
         )
         if changed:
@@ -110,8 +117,9 @@ def _flag_claim(*, flag: Flag, status: str, actor: User | None, note: str) -> Fl
         status=status, resolved_at=timezone.now(), resolved_by=actor, resolution_note=note
     )
     if not claimed:
-        raise FlagAlreadySettled(details={"status": Flag.objects.filter(pk=flag.pk).values_list(
-            "status", flat=True).first()})
+        raise FlagAlreadySettled(
+            details={"status": Flag.objects.filter(pk=flag.pk).values_list("status", flat=True).first()}
+        )
     flag.refresh_from_db()
     return flag
 
@@ -122,7 +130,11 @@ def flag_approve(*, flag: Flag, actor: User | None, note: str = "", client_ip: s
     with transaction.atomic():
         flag = _flag_claim(flag=flag, status=Flag.Status.APPROVED, actor=actor, note=note)
         audit_record(
-            event=AuditEntry.Event.FLAG_APPROVED, actor=actor, subject=flag.user, reason=note, client_ip=client_ip,
+            event=AuditEntry.Event.FLAG_APPROVED,
+            actor=actor,
+            subject=flag.user,
+            reason=note,
+            client_ip=client_ip,
             details={"flagId": flag.pk, "scoreHistoryId": flag.score_history_id},
         )
     return flag
@@ -141,10 +153,15 @@ def flag_void(*, flag: Flag, actor: User | None, note: str = "", client_ip: str 
         flag = _flag_claim(flag=flag, status=Flag.Status.VOIDED, actor=actor, note=note)
         reversal = _reverse_entry(flag=flag, actor=actor, note=note)
         audit_record(
-            event=AuditEntry.Event.FLAG_VOIDED, actor=actor, subject=flag.user, reason=note, client_ip=client_ip,
+            event=AuditEntry.Event.FLAG_VOIDED,
+            actor=actor,
+            subject=flag.user,
+            reason=note,
+            client_ip=client_ip,
             code="" if reversal else Unchanged.NOTHING_TO_REVERSE,
             details={
-                "flagId": flag.pk, "scoreHistoryId": flag.score_history_id,
+                "flagId": flag.pk,
+                "scoreHistoryId": flag.score_history_id,
                 "reversalId": reversal.pk if reversal else None,
                 "increment": reversal.increment if reversal else 0,
             },
@@ -164,8 +181,13 @@ def _reverse_entry(*, flag: Flag, actor: User | None, note: str) -> ScoreHistory
     if ScoreHistory.objects.filter(reverses=entry).exists():
         return None
     change = score_history_record(
-        user=flag.user, increment=-entry.increment, kind=ScoreHistory.Kind.VOID, reverses=entry,
-        action_type=entry.action_type, reference=entry.reference, completed_by=actor,
+        user=flag.user,
+        increment=-entry.increment,
+        kind=ScoreHistory.Kind.VOID,
+        reverses=entry,
+        action_type=entry.action_type,
+        reference=entry.reference,
+        completed_by=actor,
         note=note or f"flag {flag.pk} voided",
     )
     return change.entry

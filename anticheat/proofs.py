@@ -35,7 +35,9 @@ def proof_checksum(*, proof_key: str, action_id: UUID | str, completion_time_ms:
     return hmac.new(bytes.fromhex(proof_key), message, hashlib.sha256).hexdigest()
 
 
-def check_proof(*, proof_key: str, action_id: UUID, completion_time_ms: int | None, checksum: str | None) -> None:
+def check_proof(
+    *, proof_key: str, action_id: UUID, completion_time_ms: int | None, checksum: str | None
+) -> None:
     """The proof is present and its checksum is right (reason ``missing`` or ``checksum``)."""
     if completion_time_ms is None or not checksum:
         raise InvalidProof(reason="missing")
@@ -55,18 +57,32 @@ def check_timing(*, bounds: Bounds, server_elapsed_ms: int, completion_time_ms: 
         return
     _within(completion_time_ms, bounds, measured_by="client")
     if completion_time_ms > server_elapsed_ms + CLOCK_TOLERANCE_MS:
-        raise InvalidProof(reason="clock", details={
-            "completionTime": completion_time_ms, "serverElapsedMs": server_elapsed_ms,
-            "toleranceMs": CLOCK_TOLERANCE_MS,
-        })
+        raise InvalidProof(
+            reason="clock",
+            details={
+                "completionTime": completion_time_ms,
+                "serverElapsedMs": server_elapsed_ms,
+                "toleranceMs": CLOCK_TOLERANCE_MS,
+            },
+        )
 
 
 def _within(duration_ms: int, bounds: Bounds, *, measured_by: str) -> None:
     if duration_ms < bounds.min_ms:
-        raise InvalidProof(reason="too_fast", details={
-            "minDurationMs": bounds.min_ms, "measuredBy": measured_by, "elapsedMs": duration_ms,
-        })
+        raise InvalidProof(
+            reason="too_fast",
+            details={
+                "minDurationMs": bounds.min_ms,
+                "measuredBy": measured_by,
+                "elapsedMs": duration_ms,
+            },
+        )
     if duration_ms > bounds.max_ms:
-        raise InvalidProof(reason="too_slow", details={
-            "maxDurationMs": bounds.max_ms, "measuredBy": measured_by, "elapsedMs": duration_ms,
-        })
+        raise InvalidProof(
+            reason="too_slow",
+            details={
+                "maxDurationMs": bounds.max_ms,
+                "measuredBy": measured_by,
+                "elapsedMs": duration_ms,
+            },
+        )

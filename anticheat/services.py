@@ -31,7 +31,10 @@ def flag_raise(*, user: User, entry: ScoreHistory, reason: str, evidence: dict[s
     """A suspicion on one ledger row; the score stands until a moderator settles it."""
     flag = Flag.objects.create(user=user, score_history=entry, reason=reason, evidence=evidence)
     audit_record(
-        event=AuditEntry.Event.FLAG_RAISED, subject=user, code=reason, reason=f"anomaly detector: {reason}",
+        event=AuditEntry.Event.FLAG_RAISED,
+        subject=user,
+        code=reason,
+        reason=f"anomaly detector: {reason}",
         details={"flagId": flag.pk, "scoreHistoryId": entry.pk, "evidence": evidence},
     )
     metrics.anti_cheat_flags.labels(reason=reason).inc()
@@ -50,7 +53,8 @@ def player_auto_ban_if_due(*, user: User) -> bool:
         return False
     try:
         moderation.player_ban(
-            user=user, actor=None,
+            user=user,
+            actor=None,
             reason=f"automatic: {count} open anomaly flags within {AUTO_BAN_WINDOW_HOURS} h, pending review",
         )
     except CannotBanStaff:
@@ -67,8 +71,11 @@ def anomalies_detect(
     is judged on arrivals, free of the server's own queueing).
     """
     trace = Trace(
-        action_type=entry.action_type, min_duration_ms=min_duration_ms, created_at=arrived_at or entry.created_at,
-        history=recent_history(user, entry, arrived_at), baseline=baseline_get(entry.action_type),
+        action_type=entry.action_type,
+        min_duration_ms=min_duration_ms,
+        created_at=arrived_at or entry.created_at,
+        history=recent_history(user, entry, arrived_at),
+        baseline=baseline_get(entry.action_type),
     )
     findings = run_detectors(trace)
     if not findings:

@@ -87,14 +87,17 @@ class PlayerHistoryApi(ModerationApi):
 
 class FlagListApi(ModerationApi):
     @extend_schema(
-        responses=FLAGS_RESPONSE, summary="The flag queue",
+        responses=FLAGS_RESPONSE,
+        summary="The flag queue",
         parameters=[OpenApiParameter("status", enum=Flag.Status.values, default=Flag.Status.OPEN)],
     )
     def get(self, request):  # noqa: ARG002 - Django's signature
         status = request.query_params.get("status", Flag.Status.OPEN)
         if status not in Flag.Status.values:
             raise ValidationFailed(details={"status": [f"One of {', '.join(Flag.Status.values)}."]})
-        answer: FlagListData = {"flags": [selectors.flag_data(flag) for flag in selectors.flag_list(status=status)]}
+        answer: FlagListData = {
+            "flags": [selectors.flag_data(flag) for flag in selectors.flag_list(status=status)]
+        }
         return ok(answer)
 
 

@@ -77,14 +77,18 @@ def checksum(proof_key: str, action_id: str, completion_ms: int) -> str:
 
 async def register(http: httpx.AsyncClient, base: str, prefix: str, index: int) -> Player:
     username = f"{prefix}{index:04d}"
-    body = {"username": username, "email": f"{username}@bench.invalid",
-            "password": f"Bench-{secrets.token_hex(8)}!"}
+    body = {
+        "username": username,
+        "email": f"{username}@bench.invalid",
+        "password": f"Bench-{secrets.token_hex(8)}!",
+    }
     data = data_of(await http.post(f"{base}{API}/auth/register", json=body))
     return Player(base=base, id=data["user"]["id"], username=username, token=data["token"])
 
 
-async def register_many(http: httpx.AsyncClient, bases: list[str], prefix: str, count: int,
-                        concurrency: int = 8) -> list[Player]:
+async def register_many(
+    http: httpx.AsyncClient, bases: list[str], prefix: str, count: int, concurrency: int = 8
+) -> list[Player]:
     """Registration hashes with Argon2 (~0.1 s of CPU each): a few at a time, both processes."""
     gate = asyncio.Semaphore(concurrency)
 
@@ -105,27 +109,37 @@ def bearer(player: Player) -> dict[str, str]:
 
 
 async def request_action(http: httpx.AsyncClient, base: str, player: Player) -> Action:
-    response = await http.post(f"{base}{API}/actions/request", json={"actionType": ACTION_TYPE},
-                               headers=bearer(player))
+    response = await http.post(
+        f"{base}{API}/actions/request", json={"actionType": ACTION_TYPE}, headers=bearer(player)
+    )
     data = data_of(response)
     # The server times the action from issuing the token, after the request was sent: an
     # honest client counts from when it got the token (as bench/flows.py does).
-    return Action(player=player, action_id=data["actionId"], token=data["actionToken"],
-                  proof_key=data["proofKey"], expected_score=int(data["expectedScore"]),
-                  requested_at=time.perf_counter())
+    return Action(
+        player=player,
+        action_id=data["actionId"],
+        token=data["actionToken"],
+        proof_key=data["proofKey"],
+        expected_score=int(data["expectedScore"]),
+        requested_at=time.perf_counter(),
+    )
 
 
 def completion_body(action: Action) -> dict[str, Any]:
     """A correct proof: a completion time between 1000 ms and what has really elapsed."""
     elapsed_ms = int((time.perf_counter() - action.requested_at) * 1000)
     completion_ms = max(1000, min(1000 + secrets.randbelow(100), elapsed_ms))
-    proof = {"completionTime": completion_ms, "checksum": checksum(action.proof_key, action.action_id, completion_ms)}
+    proof = {
+        "completionTime": completion_ms,
+        "checksum": checksum(action.proof_key, action.action_id, completion_ms),
+    }
     return {"actionToken": action.token, "actionId": action.action_id, "proof": proof}
 
 
 async def complete_action(http: httpx.AsyncClient, base: str, action: Action) -> httpx.Response:
-    return await http.post(f"{base}{API}/actions/complete", json=completion_body(action),
-                           headers=bearer(action.player))
+    return await http.post(
+        f"{base}{API}/actions/complete", json=completion_body(action), headers=bearer(action.player)
+    )
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -138,8 +152,14 @@ def percentile(values: list[float], q: float) -> float | None:
 
 def summary(values: list[float]) -> dict[str, float | int | None]:
     """count, min, p50, p99, max, rounded to 0.1 ms."""
+
     def rounded(value: float | None) -> float | None:
         return None if value is None else round(value, 1)
 
-    return {"count": len(values), "min": rounded(min(values, default=None)), "p50": rounded(percentile(values, 50)),
-            "p99": rounded(percentile(values, 99)), "max": rounded(max(values, default=None))}
+    return {
+        "count": len(values),
+        "min": rounded(min(values, default=None)),
+        "p50": rounded(percentile(values, 50)),
+        "p99": rounded(percentile(values, 99)),
+        "max": rounded(max(values, default=None)),
+    }

@@ -52,5 +52,7 @@ class CpuMeter:
     def __exit__(self, *exc: object) -> None:
         wall = time.perf_counter() - self._at
         end = self._sample()
-        self.percent = {name: round(100 * (end[name] - self._start[name]) / wall, 0) if wall else 0.0
-                        for name in self.groups}
+        self.percent = {
+            name: round(100 * (end[name] - self._start[name]) / wall, 0) if wall else 0.0
+            for name in self.groups
+        }

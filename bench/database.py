@@ -61,7 +61,9 @@ def reset_database(env: dict[str, str]) -> None:
     pg = ["-h", HOST, "-U", "postgres"]
     subprocess.run([_tool("dropdb"), *pg, "--if-exists", "--force", DATABASE], check=True)
     subprocess.run([_tool("createdb"), *pg, DATABASE], check=True)
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
+    )
 
 
 def flush_redis() -> None:
@@ -78,8 +80,13 @@ def fresh_demo_stores(players: int = 300) -> dict[str, str]:
     env = server_env()
     reset_database(env)
     flush_redis()
-    subprocess.run([sys.executable, "manage.py", "seed_demo", "--players", str(players)], cwd=ROOT, env=env,
-                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "manage.py", "seed_demo", "--players", str(players)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     return env
 
 
@@ -88,9 +95,23 @@ def store_pids() -> dict[str, list[int]]:
     whatever else uses it on this machine)."""
     found: dict[str, list[int]] = {}
     try:
-        listed = subprocess.run([_tool("psql"), "-h", HOST, "-U", "postgres", "-d", DATABASE, "-tA", "-c",
-                                 f"SELECT pid FROM pg_stat_activity WHERE datname = '{DATABASE}' "
-                                 "AND pid <> pg_backend_pid()"], capture_output=True, text=True, timeout=10)
+        listed = subprocess.run(
+            [
+                _tool("psql"),
+                "-h",
+                HOST,
+                "-U",
+                "postgres",
+                "-d",
+                DATABASE,
+                "-tA",
+                "-c",
+                f"SELECT pid FROM pg_stat_activity WHERE datname = '{DATABASE}' AND pid <> pg_backend_pid()",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
         found["postgres"] = [int(p) for p in listed.stdout.split()]
     except (OSError, subprocess.SubprocessError, RuntimeError):
         found["postgres"] = []

@@ -38,20 +38,35 @@ from bench.database import flush_redis, reset_database, server_env
 
 def _environ(method: str, path: str, token: str, body: bytes) -> dict:
     return {
-        "REQUEST_METHOD": method, "SCRIPT_NAME": "", "PATH_INFO": path, "QUERY_STRING": "",
-        "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8080", "REMOTE_ADDR": "127.0.0.1", "REMOTE_PORT": "5000",
-        "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.version": (1, 0), "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(body), "wsgi.errors": sys.stderr, "wsgi.multithread": True,
-        "wsgi.multiprocess": True, "wsgi.run_once": False, "CONTENT_TYPE": "application/json",
-        "CONTENT_LENGTH": str(len(body)), "HTTP_HOST": "127.0.0.1", "HTTP_AUTHORIZATION": f"Bearer {token}",
+        "REQUEST_METHOD": method,
+        "SCRIPT_NAME": "",
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8080",
+        "REMOTE_ADDR": "127.0.0.1",
+        "REMOTE_PORT": "5000",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+        "CONTENT_TYPE": "application/json",
+        "CONTENT_LENGTH": str(len(body)),
+        "HTTP_HOST": "127.0.0.1",
+        "HTTP_AUTHORIZATION": f"Bearer {token}",
         "HTTP_X_FORWARDED_FOR": "127.0.0.1",
     }
 
 
 def _call(app, method: str, path: str, token: str, payload: dict) -> tuple[int, dict]:
     status: list[str] = []
-    result = app(_environ(method, path, token, json.dumps(payload).encode()),
-                 lambda s, h, e=None: status.append(s))
+    result = app(
+        _environ(method, path, token, json.dumps(payload).encode()), lambda s, h, e=None: status.append(s)
+    )
     body = b"".join(result)
     result.close()
     return int(status[0].split()[0]), json.loads(body)
@@ -59,7 +74,9 @@ def _call(app, method: str, path: str, token: str, payload: dict) -> tuple[int, 
 
 def _proof(issued: dict) -> dict:
     ms = 1100
-    checksum = hmac.new(bytes.fromhex(issued["proofKey"]), f"{issued['actionId']}:{ms}".encode(), hashlib.sha256).hexdigest()
+    checksum = hmac.new(
+        bytes.fromhex(issued["proofKey"]), f"{issued['actionId']}:{ms}".encode(), hashlib.sha256
+    ).hexdigest()
     return {"completionTime": ms, "checksum": checksum}
 
 
@@ -68,8 +85,12 @@ def main() -> int:
     parser.add_argument("--players", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", action="store_true")
-    parser.add_argument("--leaders", type=int, default=10,
-                        help="players holding the top 10 before the flows (as after make bench's fan-out phase)")
+    parser.add_argument(
+        "--leaders",
+        type=int,
+        default=10,
+        help="players holding the top 10 before the flows (as after make bench's fan-out phase)",
+    )
     args = parser.parse_args()
     env = server_env()
     reset_database(env)
@@ -88,8 +109,9 @@ def main() -> int:
         for leader in bench_players.create(env, "lead", args.leaders):
             from accounts.models import User
 
-            score_history_record(user=User.objects.get(pk=leader.id), increment=100_000,
-                                 action_type="COMPLETE_LEVEL")
+            score_history_record(
+                user=User.objects.get(pk=leader.id), increment=100_000, action_type="COMPLETE_LEVEL"
+            )
     totals = {"request": [0.0, 0], "complete": [0.0, 0]}
     profiler = cProfile.Profile(time.thread_time)  # CPU, not wall time
     for round_ in range(args.rounds):
@@ -99,8 +121,9 @@ def main() -> int:
         if last:
             profiler.enable()
         for player in team:
-            status, body = _call(app, "POST", "/api/v1/actions/request", player.token,
-                                 {"actionType": "COMPLETE_LEVEL"})
+            status, body = _call(
+                app, "POST", "/api/v1/actions/request", player.token, {"actionType": "COMPLETE_LEVEL"}
+            )
             assert status == 201, body
             issued.append((player, body["data"]))
         if last:
@@ -113,9 +136,13 @@ def main() -> int:
         if last:
             profiler.enable()
         for player, data in issued:
-            status, body = _call(app, "POST", "/api/v1/actions/complete", player.token,
-                                 {"actionToken": data["actionToken"], "actionId": data["actionId"],
-                                  "proof": _proof(data)})
+            status, body = _call(
+                app,
+                "POST",
+                "/api/v1/actions/complete",
+                player.token,
+                {"actionToken": data["actionToken"], "actionId": data["actionId"], "proof": _proof(data)},
+            )
             assert status == 200, body
         if last:
             profiler.disable()
@@ -125,8 +152,10 @@ def main() -> int:
             totals["complete"][1] += len(team)
         time.sleep(1.0)  # the per-player one-completion-a-second limit
     per = {k: 1000 * v[0] / v[1] for k, v in totals.items() if v[1]}
-    print(f"CPU per request {per['request']:.2f} ms, per complete {per['complete']:.2f} ms, "
-          f"per flow {per['request'] + per['complete']:.2f} ms; load {os.getloadavg()[0]:.1f}")
+    print(
+        f"CPU per request {per['request']:.2f} ms, per complete {per['complete']:.2f} ms, "
+        f"per flow {per['request'] + per['complete']:.2f} ms; load {os.getloadavg()[0]:.1f}"
+    )
     if args.profile:
         stats = pstats.Stats(profiler)
         stats.sort_stats("tottime").print_stats(40)

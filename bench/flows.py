@@ -42,14 +42,21 @@ class FlowStats:
 
     def describe(self) -> dict[str, object]:
         def pct(values: list[float]) -> dict[str, float | None]:
-            return {"p50": loadgen.percentile(values, 50), "p95": loadgen.percentile(values, 95),
-                    "p99": loadgen.percentile(values, 99)}
+            return {
+                "p50": loadgen.percentile(values, 50),
+                "p95": loadgen.percentile(values, 95),
+                "p99": loadgen.percentile(values, 99),
+            }
 
-        return {"started": self.started, "completed": self.completed,
-                "rate": round(self.completed / self.wall, 1) if self.wall else None,
-                "request": pct(self.request_ms), "complete": pct(self.complete_ms),
-                "statuses": dict(self.statuses),
-                "errors": self.started - self.completed + self.statuses.get("no idle player", 0)}
+        return {
+            "started": self.started,
+            "completed": self.completed,
+            "rate": round(self.completed / self.wall, 1) if self.wall else None,
+            "request": pct(self.request_ms),
+            "complete": pct(self.complete_ms),
+            "statuses": dict(self.statuses),
+            "errors": self.started - self.completed + self.statuses.get("no idle player", 0),
+        }
 
 
 class Players:
@@ -103,19 +110,30 @@ class Pool:
 
 def _completion(data: dict, elapsed_ms: int) -> bytes:
     completion_ms = max(1000, min(1000 + secrets.randbelow(50), elapsed_ms))
-    digest = hmac.new(bytes.fromhex(data["proofKey"]), f"{data['actionId']}:{completion_ms}".encode(),
-                      hashlib.sha256).hexdigest()
-    return json.dumps({"actionToken": data["actionToken"], "actionId": data["actionId"],
-                       "proof": {"completionTime": completion_ms, "checksum": digest}}).encode()
+    digest = hmac.new(
+        bytes.fromhex(data["proofKey"]), f"{data['actionId']}:{completion_ms}".encode(), hashlib.sha256
+    ).hexdigest()
+    return json.dumps(
+        {
+            "actionToken": data["actionToken"],
+            "actionId": data["actionId"],
+            "proof": {"completionTime": completion_ms, "checksum": digest},
+        }
+    ).encode()
 
 
-async def one_flow(pool: Pool, hostport: str, player: Player, stats: FlowStats, due: float | None = None) -> None:
+async def one_flow(
+    pool: Pool, hostport: str, player: Player, stats: FlowStats, due: float | None = None
+) -> None:
     auth = {"Authorization": f"Bearer {player.token}"}
     stats.started += 1
     started = due or time.perf_counter()
     try:
-        status, body = await pool.exchange(loadgen.post("/api/v1/actions/request", hostport,
-                                                        json.dumps({"actionType": ACTION_TYPE}).encode(), auth))
+        status, body = await pool.exchange(
+            loadgen.post(
+                "/api/v1/actions/request", hostport, json.dumps({"actionType": ACTION_TYPE}).encode(), auth
+            )
+        )
         stats.request_ms.append((time.perf_counter() - started) * 1000)
         if status != 201:
             stats.statuses[f"request {status}"] += 1
@@ -127,8 +145,9 @@ async def one_flow(pool: Pool, hostport: str, player: Player, stats: FlowStats, 
         await asyncio.sleep(MIN_WAIT_S)
         elapsed_ms = int((time.perf_counter() - issued) * 1000)
         begin = time.perf_counter()
-        status, body = await pool.exchange(loadgen.post("/api/v1/actions/complete", hostport,
-                                                        _completion(data, elapsed_ms), auth))
+        status, body = await pool.exchange(
+            loadgen.post("/api/v1/actions/complete", hostport, _completion(data, elapsed_ms), auth)
+        )
         stats.complete_ms.append((time.perf_counter() - begin) * 1000)
         stats.statuses[f"complete {status}"] += 1
         if status == 200:

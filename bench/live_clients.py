@@ -73,8 +73,9 @@ async def _run_socket(url: str, sock: Socket, ready: asyncio.Event) -> None:
         ready.set()
 
 
-async def _open_all(servers: list[tuple[str, str]], count: int,
-                    rate: float) -> tuple[list[Socket], list[asyncio.Task[None]]]:
+async def _open_all(
+    servers: list[tuple[str, str]], count: int, rate: float
+) -> tuple[list[Socket], list[asyncio.Task[None]]]:
     """``count`` sockets opened at ``rate`` per second; returns once every one is open or failed."""
     sockets: list[Socket] = []
     tasks: list[asyncio.Task[None]] = []
@@ -93,7 +94,9 @@ async def _open_all(servers: list[tuple[str, str]], count: int,
     return sockets, tasks
 
 
-def _boards_and_receipts(sockets: list[Socket]) -> tuple[dict[int, dict[str, Any]], list[dict[int, list[float]]]]:
+def _boards_and_receipts(
+    sockets: list[Socket],
+) -> tuple[dict[int, dict[str, Any]], list[dict[int, list[float]]]]:
     """Per socket ``{seq: [perf_counter, time()] of its first receipt}``; per seq its top 10
     as ``[userId, score]`` and its ``updatedAt`` (stamped by the server after the commit)."""
     boards: dict[int, dict[str, Any]] = {}
@@ -108,8 +111,10 @@ def _boards_and_receipts(sockets: list[Socket]) -> tuple[dict[int, dict[str, Any
             mine.setdefault(seq, [at, wall])
             if seq not in boards:
                 data = json.loads(frame)["data"]
-                boards[seq] = {"entries": [[e["userId"], e["score"]] for e in data["leaderboard"]],
-                               "updatedAt": data.get("updatedAt")}
+                boards[seq] = {
+                    "entries": [[e["userId"], e["score"]] for e in data["leaderboard"]],
+                    "updatedAt": data.get("updatedAt"),
+                }
         receipts.append(mine)
     return boards, receipts
 
@@ -133,20 +138,36 @@ async def _main(conn: Connection, servers: list[tuple[str, str]], count: int, ra
         conn.send(("ready", {"opened": 0, "error": "sockets did not open within 60 s per batch"}))
         return
     failed = [s for s in sockets if s.error or s.close_code is not None]
-    conn.send(("ready", {"opened": len(sockets) - len(failed), "failed": len(failed),
-                         "seconds": round(time.perf_counter() - started, 2),
-                         "errors": Counter(s.error for s in failed if s.error)}))
+    conn.send(
+        (
+            "ready",
+            {
+                "opened": len(sockets) - len(failed),
+                "failed": len(failed),
+                "seconds": round(time.perf_counter() - started, 2),
+                "errors": Counter(s.error for s in failed if s.error),
+            },
+        )
+    )
     await _wait_for_stop(conn)
     still_open = sum(not task.done() for task in tasks)
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
     boards, receipts = _boards_and_receipts(sockets)
-    conn.send(("result", {
-        "servers": [s.server for s in sockets], "receipts": receipts, "boards": boards,
-        "still_open": still_open, "close_codes": Counter(s.close_code for s in sockets if s.close_code is not None),
-        "errors": Counter(s.error for s in sockets if s.error),
-    }))
+    conn.send(
+        (
+            "result",
+            {
+                "servers": [s.server for s in sockets],
+                "receipts": receipts,
+                "boards": boards,
+                "still_open": still_open,
+                "close_codes": Counter(s.close_code for s in sockets if s.close_code is not None),
+                "errors": Counter(s.error for s in sockets if s.error),
+            },
+        )
+    )
 
 
 def worker(conn: Connection, servers: list[tuple[str, str]], count: int, rate: float = 1000.0) -> None:

@@ -49,8 +49,10 @@ def get(path: str, host: str, headers: dict[str, str] | None = None) -> bytes:
 
 def post(path: str, host: str, body: bytes, headers: dict[str, str] | None = None) -> bytes:
     extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
-    head = (f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n{extra}\r\n")
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n{extra}\r\n"
+    )
     return head.encode() + body
 
 
@@ -89,8 +91,9 @@ class Connection:
         self.writer.close()
 
 
-async def _one(conn: Connection | None, host: str, port: int, request: bytes,
-               timeout: float) -> tuple[Connection | None, str]:
+async def _one(
+    conn: Connection | None, host: str, port: int, request: bytes, timeout: float
+) -> tuple[Connection | None, str]:
     try:
         if conn is None:
             conn = await asyncio.wait_for(Connection.open(host, port), timeout)
@@ -105,8 +108,9 @@ async def _one(conn: Connection | None, host: str, port: int, request: bytes,
     return None, kind
 
 
-async def closed_loop(host: str, port: int, make: RequestFactory, *, connections: int, seconds: float,
-                      timeout: float = 10.0) -> Result:
+async def closed_loop(
+    host: str, port: int, make: RequestFactory, *, connections: int, seconds: float, timeout: float = 10.0
+) -> Result:
     result = Result()
     deadline = time.perf_counter() + seconds
     counter = iter(range(10**9))
@@ -129,8 +133,16 @@ async def closed_loop(host: str, port: int, make: RequestFactory, *, connections
     return result
 
 
-async def open_loop(host: str, port: int, make: RequestFactory, *, rate: float, seconds: float,
-                    max_connections: int = 256, timeout: float = 10.0) -> Result:
+async def open_loop(
+    host: str,
+    port: int,
+    make: RequestFactory,
+    *,
+    rate: float,
+    seconds: float,
+    max_connections: int = 256,
+    timeout: float = 10.0,
+) -> Result:
     result = Result()
     idle: list[Connection] = []
     gate = asyncio.Semaphore(max_connections)
@@ -170,7 +182,13 @@ def percentile(values: list[float], q: float) -> float | None:
 
 def describe(result: Result) -> dict[str, object]:
     lat = result.latencies
-    return {"offered": result.offered, "ok": result.ok, "errors": result.errors,
-            "rate": round(result.ok / result.wall, 1) if result.wall else None,
-            "p50": percentile(lat, 50), "p95": percentile(lat, 95), "p99": percentile(lat, 99),
-            "statuses": dict(result.statuses)}
+    return {
+        "offered": result.offered,
+        "ok": result.ok,
+        "errors": result.errors,
+        "rate": round(result.ok / result.wall, 1) if result.wall else None,
+        "p50": percentile(lat, 50),
+        "p95": percentile(lat, 95),
+        "p99": percentile(lat, 99),
+        "statuses": dict(result.statuses),
+    }

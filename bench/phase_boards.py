@@ -38,14 +38,25 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--boards", type=int, default=1_000)
     parser.add_argument("--samples", type=int, default=300)
-    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/scoreboard_bench_boards")
+    parser.add_argument(
+        "--database-url", default="postgres://postgres@127.0.0.1:5432/scoreboard_bench_boards"
+    )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13")
-    parser.add_argument("--reuse", action="store_true",
-                        help="keep the database and Redis set of the previous run (no seeding)")
-    parser.add_argument("--profile", action="store_true",
-                        help="then profile page reads and record writes (cProfile, top functions by own time)")
-    parser.add_argument("--writes-only", action="store_true",
-                        help="the baselines and the record writes only (no page reads): to compare writes quickly")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the database and Redis set of the previous run (no seeding)",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="then profile page reads and record writes (cProfile, top functions by own time)",
+    )
+    parser.add_argument(
+        "--writes-only",
+        action="store_true",
+        help="the baselines and the record writes only (no page reads): to compare writes quickly",
+    )
     return parser.parse_args()
 
 
@@ -55,13 +66,20 @@ def _prepare(args: argparse.Namespace) -> None:
     if not args.reuse:
         subprocess.run(["dropdb", *pg, "--if-exists", "--force", name], check=True)
         subprocess.run(["createdb", *pg, name], check=True)
-    os.environ.update({
-        "DATABASE_URL": args.database_url, "REDIS_URL": args.redis_url, "DEBUG": "false", "LOG_LEVEL": "WARNING",
-        **{name: BENCH_ENV[name] for name in ("SECRET_KEY", "JWT_SECRET", "ACTION_TOKEN_SECRETS")},
-        "RATE_LIMIT_IP_PER_HOUR": "100000000", "RATE_LIMIT_LEADERBOARD_PER_MINUTE": "100000000",
-        "BOARD_RESET_CLOCK": "false", "DJANGO_SETTINGS_MODULE": "scoreboard_project.settings",
-        "ALLOWED_HOSTS": "localhost,127.0.0.1,testserver",
-    })
+    os.environ.update(
+        {
+            "DATABASE_URL": args.database_url,
+            "REDIS_URL": args.redis_url,
+            "DEBUG": "false",
+            "LOG_LEVEL": "WARNING",
+            **{name: BENCH_ENV[name] for name in ("SECRET_KEY", "JWT_SECRET", "ACTION_TOKEN_SECRETS")},
+            "RATE_LIMIT_IP_PER_HOUR": "100000000",
+            "RATE_LIMIT_LEADERBOARD_PER_MINUTE": "100000000",
+            "BOARD_RESET_CLOCK": "false",
+            "DJANGO_SETTINGS_MODULE": "scoreboard_project.settings",
+            "ALLOWED_HOSTS": "localhost,127.0.0.1,testserver",
+        }
+    )
     import django
 
     django.setup()
@@ -79,9 +97,14 @@ def stats(samples: list[tuple[float, float]]) -> dict[str, float]:
     figure holds on a loaded machine, where waiting for a core inflates the wall clock."""
     ms = sorted(wall * 1000 for wall, _ in samples)
     pick = lambda q: ms[min(len(ms) - 1, int(q * len(ms)))]  # noqa: E731
-    return {"n": len(ms), "p50": round(statistics.median(ms), 2), "p95": round(pick(0.95), 2),
-            "p99": round(pick(0.99), 2), "max": round(ms[-1], 2),
-            "cpu": round(1000 * sum(cpu for _, cpu in samples) / len(samples), 3)}
+    return {
+        "n": len(ms),
+        "p50": round(statistics.median(ms), 2),
+        "p95": round(pick(0.95), 2),
+        "p99": round(pick(0.99), 2),
+        "max": round(ms[-1], 2),
+        "cpu": round(1000 * sum(cpu for _, cpu in samples) / len(samples), 3),
+    }
 
 
 def timed(call) -> tuple[float, float]:
@@ -114,8 +137,11 @@ def _bulk_users(count: int, now: datetime) -> None:
             default = now if field.name in ("date_joined", "score_updated_at") else field.get_default()
             params.append(field.get_db_prep_save(default, connection))
     with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {User._meta.db_table} ({', '.join(columns)}) "
-                       f"SELECT {', '.join(values)} FROM generate_series(1, %s) AS i", [*params, count])
+        cursor.execute(
+            f"INSERT INTO {User._meta.db_table} ({', '.join(columns)}) "
+            f"SELECT {', '.join(values)} FROM generate_series(1, %s) AS i",
+            [*params, count],
+        )
 
 
 def seed_boards(*, boards: int, records: int) -> dict:
@@ -162,10 +188,17 @@ def big_board_sample(samples: int, *, loaded: bool = False) -> tuple[dict, list,
     ready = loaded and store.redis_board(target.board.pk, target.period) is not None
     assert ready or store.rebuild(target.board.pk, target.period, wait=True)
     loading = {"redis_load_s": round(time.perf_counter() - started, 1)}
-    records = list(LeaderboardRecord.objects.filter(board=target.board).order_by("?")
-                   .values_list("user_id", "rank_score", "reached_at")[:samples])
-    cursors = [cursor_encode(board_key="big", period_id=target.period_id,
-                             after=Position(rs, to_micros(at), str(uid))) for uid, rs, at in records]
+    records = list(
+        LeaderboardRecord.objects.filter(board=target.board)
+        .order_by("?")
+        .values_list("user_id", "rank_score", "reached_at")[:samples]
+    )
+    cursors = [
+        cursor_encode(
+            board_key="big", period_id=target.period_id, after=Position(rs, to_micros(at), str(uid))
+        )
+        for uid, rs, at in records
+    ]
     return loading, records, cursors
 
 
@@ -182,7 +215,8 @@ def _measure(args: argparse.Namespace) -> dict:
     # Baselines on the same machine at the same moment: the framework alone, one small query.
     results["baseline: GET /healthz"] = stats([timed(lambda: client.get("/healthz")) for _ in range(100)])
     results["baseline: GET /actions/types"] = stats(
-        [timed(lambda: client.get("/api/v1/actions/types")) for _ in range(100)])
+        [timed(lambda: client.get("/api/v1/actions/types")) for _ in range(100)]
+    )
     if not args.writes_only:
         results.update(_reads(args, client, path, records, cursors))
     _, token = service_account_create(name="bench-game-server")
@@ -191,15 +225,34 @@ def _measure(args: argparse.Namespace) -> dict:
     # Two kinds of writes on different players: one point more (passes about one player),
     # and a random score (most rise far and pass 100 players, each sent rank:overtaken).
     half = len(records) // 2
-    results["record write (POST, best), +1"] = stats([timed(lambda uid=uid, rs=rs: game.post(
-        path, {"userId": str(uid), "score": rs + 1}, format="json")) for uid, rs, _ in records[half:]])
-    results["record write (POST, best), random score"] = stats([timed(lambda uid=uid: game.post(
-        path, {"userId": str(uid), "score": random.randrange(2_000_000)}, format="json")) for uid, _, _ in records[:half]])
+    results["record write (POST, best), +1"] = stats(
+        [
+            timed(
+                lambda uid=uid, rs=rs: game.post(path, {"userId": str(uid), "score": rs + 1}, format="json")
+            )
+            for uid, rs, _ in records[half:]
+        ]
+    )
+    results["record write (POST, best), random score"] = stats(
+        [
+            timed(
+                lambda uid=uid: game.post(
+                    path, {"userId": str(uid), "score": random.randrange(2_000_000)}, format="json"
+                )
+            )
+            for uid, _, _ in records[:half]
+        ]
+    )
     if args.profile and not args.writes_only:
         _profile("page reads", lambda: [client.get(path, {"cursor": c}) for c in cursors])
     if args.profile:
-        _profile("record writes", lambda: [game.post(path, {"userId": str(uid), "score": random.randrange(2_000_000)},
-                                                     format="json") for uid, _, _ in records])
+        _profile(
+            "record writes",
+            lambda: [
+                game.post(path, {"userId": str(uid), "score": random.randrange(2_000_000)}, format="json")
+                for uid, _, _ in records
+            ],
+        )
     return results
 
 
@@ -226,11 +279,15 @@ def _reads(args: argparse.Namespace, client, path: str, records: list, cursors: 
     from accounts.tokens import issue_token_pair
 
     results = {}
-    results["read first page, limit 50"] = stats([timed(lambda: client.get(path)) for _ in range(args.samples)])
+    results["read first page, limit 50"] = stats(
+        [timed(lambda: client.get(path)) for _ in range(args.samples)]
+    )
     results["read any page (random cursor), limit 50"] = stats(
-        [timed(lambda c=c: client.get(path, {"cursor": c})) for c in cursors])
+        [timed(lambda c=c: client.get(path, {"cursor": c})) for c in cursors]
+    )
     results["read any page (random cursor), limit 1000"] = stats(
-        [timed(lambda c=c: client.get(path, {"cursor": c, "limit": 1000})) for c in cursors[:100]])
+        [timed(lambda c=c: client.get(path, {"cursor": c, "limit": 1000})) for c in cursors[:100]]
+    )
     players = User.objects.in_bulk([uid for uid, _, _ in records[:100]])
     around = []
     me = APIClient()  # one client: a new one loads the middleware again (WhiteNoise scans every static file)
@@ -240,7 +297,9 @@ def _reads(args: argparse.Namespace, client, path: str, records: list, cursors: 
         me.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_token_pair(players[uid]).access}")
         around.append(timed(lambda uid=uid: me.get(path + "/around-me", {"radius": 5})))
     results["around-me, radius 5"] = stats(around)
-    results["list 1,000 boards"] = stats([timed(lambda: client.get("/api/v1/leaderboards")) for _ in range(30)])
+    results["list 1,000 boards"] = stats(
+        [timed(lambda: client.get("/api/v1/leaderboards")) for _ in range(30)]
+    )
     return results
 
 
@@ -252,8 +311,10 @@ def main() -> None:
     print(f"{'measure':45} {'p50 ms':>9} {'p95 ms':>9} {'p99 ms':>9} {'max ms':>9} {'CPU ms/op':>10}")
     for name, value in results.items():
         if isinstance(value, dict) and "p50" in value:
-            print(f"{name:45} {value['p50']:9.2f} {value['p95']:9.2f} {value['p99']:9.2f} {value['max']:9.2f}"
-                  f" {value['cpu']:10.3f}")
+            print(
+                f"{name:45} {value['p50']:9.2f} {value['p95']:9.2f} {value['p99']:9.2f} {value['max']:9.2f}"
+                f" {value['cpu']:10.3f}"
+            )
     print({k: v for k, v in results.items() if not (isinstance(v, dict) and "p50" in v)})
     out = ROOT / "bench-results" / f"boards-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     out.parent.mkdir(exist_ok=True)

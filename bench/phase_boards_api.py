@@ -34,8 +34,14 @@ PATH = "/api/v1/leaderboards/big/records"
 
 def seed(env: dict[str, str], *, boards: int, records: int, samples: int, writes: int) -> dict[str, Any]:
     """Run the child on ``env``: {"seeded", "serverTime", "token", "users", "cursors"}."""
-    done = subprocess.run([sys.executable, __file__, str(boards), str(records), str(samples), str(writes)],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    done = subprocess.run(
+        [sys.executable, __file__, str(boards), str(records), str(samples), str(writes)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     if done.returncode:
         raise RuntimeError(f"seeding the boards failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -75,12 +81,17 @@ def _child(boards: int, records: int, samples: int, writes: int) -> None:
     game.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
 
     def write() -> Any:
-        return game.post(PATH, {"userId": random.choice(users), "score": random.randrange(2_000_000)}, format="json")
+        return game.post(
+            PATH, {"userId": random.choice(users), "score": random.randrange(2_000_000)}, format="json"
+        )
 
     write()  # warm-up: the board's copy, the scripts
     server_time = stats([timed(write) for _ in range(writes)])
-    print(json.dumps({"seeded": seeded, "serverTime": server_time, "token": token, "users": users,
-                      "cursors": cursors}))
+    print(
+        json.dumps(
+            {"seeded": seeded, "serverTime": server_time, "token": token, "users": users, "cursors": cursors}
+        )
+    )
 
 
 if __name__ == "__main__":

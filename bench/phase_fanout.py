@@ -56,7 +56,9 @@ class ClientProcesses:
         for share in _split(count, procs):
             parent, child = context.Pipe()
             self.pipes.append(parent)
-            self.procs.append(context.Process(target=worker, args=(child, targets, share, rate / procs), daemon=True))
+            self.procs.append(
+                context.Process(target=worker, args=(child, targets, share, rate / procs), daemon=True)
+            )
 
     def start(self) -> list[dict[str, Any]]:
         for proc in self.procs:
@@ -88,8 +90,9 @@ def _split(count: int, parts: int) -> list[int]:
     return [count // parts + (1 if i < count % parts else 0) for i in range(parts)]
 
 
-async def _pick_scorer(http: httpx.AsyncClient, base: str, players: list[Player],
-                       completions: dict[str, int], points: int) -> Player:
+async def _pick_scorer(
+    http: httpx.AsyncClient, base: str, players: list[Player], completions: dict[str, int], points: int
+) -> Player:
     """A player whose completion changes the top 10, read from GET /leaderboard.
 
     A player in the top 10 changes it by scoring at all; one outside enters it only with
@@ -104,8 +107,9 @@ async def _pick_scorer(http: httpx.AsyncClient, base: str, players: list[Player]
     return min(eligible, key=lambda p: (completions[p.id], players.index(p)))
 
 
-async def _score_changes(http: httpx.AsyncClient, base: str, players: list[Player], changes: int,
-                         spacing_s: float) -> list[Change]:
+async def _score_changes(
+    http: httpx.AsyncClient, base: str, players: list[Player], changes: int, spacing_s: float
+) -> list[Change]:
     done: list[Change] = []
     completions = {p.id: 0 for p in players}
     points = await api.action_points(http, base)
@@ -122,7 +126,10 @@ async def _score_changes(http: httpx.AsyncClient, base: str, players: list[Playe
         answered = time.perf_counter()
         new_score = response.json()["data"]["newScore"] if response.status_code == 200 else None
         if new_score is None:
-            print(f"  change {index + 1}: completion answered {response.status_code} {response.text[:200]}", flush=True)
+            print(
+                f"  change {index + 1}: completion answered {response.status_code} {response.text[:200]}",
+                flush=True,
+            )
         done.append(Change(index, player, sent, answered, response.status_code, new_score))
         last_completion = sent
     return done
@@ -148,8 +155,9 @@ def _stamp(iso: str | None) -> float | None:
     return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() if iso else None
 
 
-def _latencies(change: Change, seq: int | None, boards: dict[int, dict[str, Any]],
-               receipts: list[dict[int, list[float]]]) -> tuple[list[float], list[float], list[float]]:
+def _latencies(
+    change: Change, seq: int | None, boards: dict[int, dict[str, Any]], receipts: list[dict[int, list[float]]]
+) -> tuple[list[float], list[float], list[float]]:
     """Per socket that received board ``seq``: ms from the commit (the board's server-side
     ``updatedAt``, same machine clock), from the scoring response, from the scoring request."""
     if seq is None:
@@ -157,13 +165,19 @@ def _latencies(change: Change, seq: int | None, boards: dict[int, dict[str, Any]
     committed = _stamp(boards[seq].get("updatedAt"))
     got = [r[seq] for r in receipts if seq in r]
     from_commit = [(wall - committed) * 1000 for _, wall in got] if committed else []
-    return (from_commit, [(at - change.answered) * 1000 for at, _ in got],
-            [(at - change.sent) * 1000 for at, _ in got])
+    return (
+        from_commit,
+        [(at - change.answered) * 1000 for at, _ in got],
+        [(at - change.sent) * 1000 for at, _ in got],
+    )
 
 
 def _pct(values: list[float]) -> dict[str, float | None]:
-    return {"p50": loadgen.percentile(values, 50), "p99": loadgen.percentile(values, 99),
-            "max": round(max(values), 1) if values else None}
+    return {
+        "p50": loadgen.percentile(values, 50),
+        "p99": loadgen.percentile(values, 99),
+        "max": round(max(values), 1) if values else None,
+    }
 
 
 def _analyse(changes: list[Change], results: list[dict[str, Any]], sockets_open: int) -> dict[str, Any]:
@@ -176,15 +190,30 @@ def _analyse(changes: list[Change], results: list[dict[str, Any]], sockets_open:
         commit += c
         response += r
         request += q
-        rows.append({"change": change.index + 1, "status": change.status, "seq": seq, "delivered": len(r),
-                     "expected": sockets_open, "responseMs": round((change.answered - change.sent) * 1000, 1),
-                     "fromCommit": _pct(c), "fromResponse": _pct(r)})
+        rows.append(
+            {
+                "change": change.index + 1,
+                "status": change.status,
+                "seq": seq,
+                "delivered": len(r),
+                "expected": sockets_open,
+                "responseMs": round((change.answered - change.sent) * 1000, 1),
+                "fromCommit": _pct(c),
+                "fromResponse": _pct(r),
+            }
+        )
     found = [s for s in seqs if s is not None]
     return {
-        "changes": len(changes), "broadcastChanges": len(found), "sockets": sockets_open,
-        "delivered": len(response), "expected": len(changes) * sockets_open,
-        "fromCommit": _pct(commit), "fromResponse": _pct(response), "fromRequest": _pct(request),
-        "firstChange": rows[0]["fromCommit"] if rows else None, "perChange": rows,
+        "changes": len(changes),
+        "broadcastChanges": len(found),
+        "sockets": sockets_open,
+        "delivered": len(response),
+        "expected": len(changes) * sockets_open,
+        "fromCommit": _pct(commit),
+        "fromResponse": _pct(response),
+        "fromRequest": _pct(request),
+        "firstChange": rows[0]["fromCommit"] if rows else None,
+        "perChange": rows,
     }
 
 
@@ -197,8 +226,18 @@ def _app_cpu(pids: dict[str, list[int]]) -> float:
     return sum(cpu_seconds(pid) for name, group in pids.items() if name != "nginx" for pid in group)
 
 
-async def run(http_base: str, ws_base: str, players: list[Player], pids: dict[str, list[int]], *, sockets: int,
-              rate: float, changes: int, procs: int, spacing_s: float) -> tuple[dict[str, Any], list[Change]]:
+async def run(
+    http_base: str,
+    ws_base: str,
+    players: list[Player],
+    pids: dict[str, list[int]],
+    *,
+    sockets: int,
+    rate: float,
+    changes: int,
+    procs: int,
+    spacing_s: float,
+) -> tuple[dict[str, Any], list[Change]]:
     """``pids``: the app processes (for their memory before and after the sockets opened)."""
     clients = ClientProcesses(ws_base, sockets, procs, rate)
     rss_before = _app_rss(pids)
@@ -212,8 +251,11 @@ async def run(http_base: str, ws_base: str, players: list[Player], pids: dict[st
         idle_s = time.perf_counter() - idle_from
         rss_after = _app_rss(pids)
         cpu.append(_app_cpu(pids))
-        print(f"  {opened}/{sockets} sockets open ({', '.join(str(i.get('seconds')) + ' s' for i in ready)}); "
-              f"failures: {sum(i.get('failed', 0) for i in ready)}", flush=True)
+        print(
+            f"  {opened}/{sockets} sockets open ({', '.join(str(i.get('seconds')) + ' s' for i in ready)}); "
+            f"failures: {sum(i.get('failed', 0) for i in ready)}",
+            flush=True,
+        )
         async with api.client(16) as http:
             done = await _score_changes(http, http_base, players, changes, spacing_s)
         await asyncio.sleep(2.0)  # stragglers
@@ -234,6 +276,8 @@ async def run(http_base: str, ws_base: str, players: list[Player], pids: dict[st
     report["cpuMsPerDelivery"] = round(1000 * (cpu[3] - cpu[2]) / delivered, 3) if delivered else None
     report["stillOpenAtEnd"] = sum(r["still_open"] for r in results)
     report["socketErrors"] = dict(sum((Counter(r["errors"]) for r in results), Counter()))
-    report["closeCodes"] = {str(k): v for k, v in sum((Counter(r["close_codes"]) for r in results), Counter()).items()}
+    report["closeCodes"] = {
+        str(k): v for k, v in sum((Counter(r["close_codes"]) for r in results), Counter()).items()
+    }
     report["completionStatuses"] = dict(Counter(str(c.status) for c in done))
     return report, done

@@ -90,8 +90,10 @@ def one_by_one(client: redis.Redis, ids: list[str]) -> None:
 def report(label: str, samples: list[float]) -> None:
     ordered = sorted(samples)
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-    print(f"{label:<58} p50 {statistics.median(ordered):7.2f} ms   p99 {p99:7.2f} ms   "
-          f"mean {statistics.fmean(ordered):7.2f} ms   n={len(ordered)}")
+    print(
+        f"{label:<58} p50 {statistics.median(ordered):7.2f} ms   p99 {p99:7.2f} ms   "
+        f"mean {statistics.fmean(ordered):7.2f} ms   n={len(ordered)}"
+    )
 
 
 def main() -> None:
@@ -108,15 +110,23 @@ def main() -> None:
         ids = fill(client, options.players, rng)
         chosen = rng.sample(ids, options.friends + 1)
         friends.sorted_set_standings(client, ZSET, MAP, chosen)  # load the script
-        report(f"Lua script, {len(chosen)} players (1 round trip)",
-               timed(options.calls, lambda: friends.sorted_set_standings(client, ZSET, MAP, chosen)))
+        report(
+            f"Lua script, {len(chosen)} players (1 round trip)",
+            timed(options.calls, lambda: friends.sorted_set_standings(client, ZSET, MAP, chosen)),
+        )
         standings = friends.sorted_set_standings(client, ZSET, MAP, chosen)
-        report("  + ranking among friends (Python)",
-               timed(options.calls, lambda: friends.rank_among(list(standings.values()))))
-        report("pipelined HMGET / ZSCORE / ZCOUNT (3 round trips)",
-               timed(options.calls, lambda: pipelined(client, chosen)))
-        report(f"one command at a time ({3 * len(chosen)} round trips)",
-               timed(max(3, options.calls // 50), lambda: one_by_one(client, chosen)))
+        report(
+            "  + ranking among friends (Python)",
+            timed(options.calls, lambda: friends.rank_among(list(standings.values()))),
+        )
+        report(
+            "pipelined HMGET / ZSCORE / ZCOUNT (3 round trips)",
+            timed(options.calls, lambda: pipelined(client, chosen)),
+        )
+        report(
+            f"one command at a time ({3 * len(chosen)} round trips)",
+            timed(max(3, options.calls // 50), lambda: one_by_one(client, chosen)),
+        )
         print(f"redis memory used: {client.info('memory')['used_memory_human']}")
     finally:
         if not options.keep:

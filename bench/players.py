@@ -26,8 +26,15 @@ class Player:
 
 
 def create(env: dict[str, str], prefix: str, count: int) -> list[Player]:
-    output = subprocess.run([sys.executable, __file__, prefix, str(count)], cwd=ROOT, env=env, check=True,
-                            capture_output=True, text=True, timeout=300).stdout
+    output = subprocess.run(
+        [sys.executable, __file__, prefix, str(count)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    ).stdout
     return [Player(**row) for row in json.loads(output.strip().splitlines()[-1])]
 
 

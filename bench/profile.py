@@ -38,17 +38,37 @@ def main() -> int:
         server.start()
         server.wait_ready(path="/readyz")
         pid = server.pids()[-1]
-        spy = subprocess.Popen([str(BIN / "py-spy"), "record", "-f", "raw", "-o", str(out), "--pid", str(pid),
-                                "--duration", str(int(args.seconds)), "--nonblocking", "--gil"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        spy = subprocess.Popen(
+            [
+                str(BIN / "py-spy"),
+                "record",
+                "-f",
+                "raw",
+                "-o",
+                str(out),
+                "--pid",
+                str(pid),
+                "--duration",
+                str(int(args.seconds)),
+                "--nonblocking",
+                "--gil",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         make = lambda _i: loadgen.get(args.path, f"{HOST}:{server.port}")  # noqa: E731
-        result = asyncio.run(loadgen.closed_loop(HOST, server.port, make, connections=args.connections,
-                                                 seconds=args.seconds + 1))
+        result = asyncio.run(
+            loadgen.closed_loop(
+                HOST, server.port, make, connections=args.connections, seconds=args.seconds + 1
+            )
+        )
         spy.wait(timeout=60)
         print(loadgen.describe(result))
     finally:
         server.stop()
-    subprocess.run([sys.executable, str(ROOT / "bench" / "profile_stacks.py"), str(out), "--top", "45"], check=False)
+    subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "profile_stacks.py"), str(out), "--top", "45"], check=False
+    )
     return 0
 
 

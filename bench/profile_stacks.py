@@ -1,7 +1,7 @@
 """Summarise a py-spy ``--format raw`` (collapsed stacks) file: the functions with the most samples.
 
-    py-spy record -f raw -o stacks.txt --pid PID --duration 10
-    .venv/bin/python bench/profile_stacks.py stacks.txt [--top 30] [--match scoreboard]
+py-spy record -f raw -o stacks.txt --pid PID --duration 10
+.venv/bin/python bench/profile_stacks.py stacks.txt [--top 30] [--match scoreboard]
 """
 
 from __future__ import annotations

@@ -34,16 +34,31 @@ def log_findings(log_dir: Path) -> dict[str, Any]:
     findings: dict[str, Any] = {}
     for log in sorted(log_dir.glob("*.log")):
         lines = log.read_text(errors="replace").splitlines()
-        flagged = [line for line in lines if any(k in line for k in ("ERROR", "Traceback", "CRITICAL", "[error]",
-                                                                      "[crit]", "[alert]", "[emerg]"))]
+        flagged = [
+            line
+            for line in lines
+            if any(
+                k in line
+                for k in ("ERROR", "Traceback", "CRITICAL", "[error]", "[crit]", "[alert]", "[emerg]")
+            )
+        ]
         findings[log.stem] = {"lines": len(lines), "flagged": len(flagged), "first": flagged[:5]}
     return findings
 
 
 def problems(out: dict[str, Any]) -> list[str]:
     found = []
-    for phase in ("trivial", "readCeiling", "reads", "flowMax", "flow70", "flowVerification", "pgbench",
-                  "boardReads", "boardWrites"):
+    for phase in (
+        "trivial",
+        "readCeiling",
+        "reads",
+        "flowMax",
+        "flow70",
+        "flowVerification",
+        "pgbench",
+        "boardReads",
+        "boardWrites",
+    ):
         out.setdefault(phase, None)
     out.setdefault("fanout", [])
     for phase in ("trivial", "readCeiling", "reads", "boardReads", "boardWrites"):
@@ -53,12 +68,18 @@ def problems(out: dict[str, Any]) -> list[str]:
             found.append(f"{phase}: {out[phase]['errors']} errors {out[phase]['statuses']}")
     for fan in out["fanout"]:
         if fan["sockets"] != fan["requested"] or fan["openFailures"]:
-            found.append(f"fan-out: {fan['sockets']}/{fan['requested']} sockets open, {fan['openFailures']} failed")
+            found.append(
+                f"fan-out: {fan['sockets']}/{fan['requested']} sockets open, {fan['openFailures']} failed"
+            )
         if fan["delivered"] != fan["expected"] or fan["broadcastChanges"] != fan["changes"]:
-            found.append(f"fan-out {fan['sockets']}: delivered {fan['delivered']}/{fan['expected']}, "
-                         f"{fan['broadcastChanges']}/{fan['changes']} changes broadcast")
+            found.append(
+                f"fan-out {fan['sockets']}: delivered {fan['delivered']}/{fan['expected']}, "
+                f"{fan['broadcastChanges']}/{fan['changes']} changes broadcast"
+            )
         if fan["stillOpenAtEnd"] != fan["sockets"]:
-            found.append(f"fan-out {fan['sockets']}: {fan['sockets'] - fan['stillOpenAtEnd']} sockets closed early")
+            found.append(
+                f"fan-out {fan['sockets']}: {fan['sockets'] - fan['stillOpenAtEnd']} sockets closed early"
+            )
     for phase in ("flowMax", "flow70"):
         if out[phase] and out[phase]["errors"]:
             found.append(f"{phase}: {out[phase]['errors']} failed flows {out[phase]['statuses']}")
@@ -77,8 +98,10 @@ def _cpu(cpu: dict[str, float]) -> str:
 
 
 def _row(label: str, rate: object, lat: dict[str, Any], errors: object, cpu: dict[str, float]) -> str:
-    return (f"{label:<13}{rate!s:>9} {lat.get('p50')!s:>7} {lat.get('p95', '')!s:>7} {lat.get('p99')!s:>7}  "
-            f"{errors!s:>6}  {_cpu(cpu)}")
+    return (
+        f"{label:<13}{rate!s:>9} {lat.get('p50')!s:>7} {lat.get('p95', '')!s:>7} {lat.get('p99')!s:>7}  "
+        f"{errors!s:>6}  {_cpu(cpu)}"
+    )
 
 
 def _board_rows(out: dict[str, Any]) -> list[str]:
@@ -88,7 +111,9 @@ def _board_rows(out: dict[str, Any]) -> list[str]:
     server = writes["serverTime"]
     return [
         _row(f"boards rd@{int(reads['offeredRate'])}", reads["rate"], reads, reads["errors"], reads["cpu"]),
-        _row(f"boards wr@{int(writes['offeredRate'])}", writes["rate"], writes, writes["errors"], writes["cpu"]),
+        _row(
+            f"boards wr@{int(writes['offeredRate'])}", writes["rate"], writes, writes["errors"], writes["cpu"]
+        ),
         f"  server time of a write (in-process, {server['n']} writes): p50 {server['p50']} p95 {server['p95']} ms,"
         f" {server['cpu']} ms CPU; board of {seeded.get('records', 0):,} records among {seeded.get('boards')} boards"
         f" (seeded in {seeded.get('total_s')} s); pages: limit 50 after random cursors",
@@ -104,9 +129,15 @@ def table(out: dict[str, Any]) -> str:
     ]
     pg = out.get("pgbench")
     if pg:
-        rows.append(_row("pgbench flow", pg.get("flowsPerSecond", "-"), {"p50": pg.get("latencyMs"), "p95": "",
-                                                                        "p99": ""}, pg.get("failed", "-"),
-                         pg.get("cpu", {})))
+        rows.append(
+            _row(
+                "pgbench flow",
+                pg.get("flowsPerSecond", "-"),
+                {"p50": pg.get("latencyMs"), "p95": "", "p99": ""},
+                pg.get("failed", "-"),
+                pg.get("cpu", {}),
+            )
+        )
     for key, label in (("trivial", "trivial view"), ("readCeiling", "read ceiling"), ("reads", "reads")):
         r = out.get(key)
         if r:
@@ -116,25 +147,43 @@ def table(out: dict[str, Any]) -> str:
     if fm and f7:
         rows.append(_row("flows max", fm["rate"], fm["complete"], fm["errors"], fm["cpu"]))
         rows.append(_row("flows @70%", f7["rate"], f7["complete"], f7["errors"], f7["cpu"]))
-        rows.append(f"{'  request':<13}{'':>9} {f7['request']['p50']!s:>7} {f7['request']['p95']!s:>7} "
-                    f"{f7['request']['p99']!s:>7}  (offered {f7['offeredRate']}/s; flow rows: latency of complete)")
+        rows.append(
+            f"{'  request':<13}{'':>9} {f7['request']['p50']!s:>7} {f7['request']['p95']!s:>7} "
+            f"{f7['request']['p99']!s:>7}  (offered {f7['offeredRate']}/s; flow rows: latency of complete)"
+        )
     for fan in out.get("fanout") or []:
         c, first = fan["fromCommit"], fan["firstChange"] or {}
-        rows.append(_row(f"fan-out {fan['requested']}", "", {"p50": c["p50"], "p95": "", "p99": c["p99"]},
-                         fan["expected"] - fan["delivered"], fan["cpu"]))
+        rows.append(
+            _row(
+                f"fan-out {fan['requested']}",
+                "",
+                {"p50": c["p50"], "p95": "", "p99": c["p99"]},
+                fan["expected"] - fan["delivered"],
+                fan["cpu"],
+            )
+        )
         rows.append(
             f"  opened {fan['sockets']}/{fan['requested']} in {fan['openSeconds']} s (failures "
             f"{fan['openFailures']}); delivered {fan['delivered']}/{fan['expected']}; from commit p50 {c['p50']}"
             f" p99 {c['p99']} max {c['max']} ms; first change p50 {first.get('p50')} p99 {first.get('p99')} ms;"
             f" from response p99 {fan['fromResponse']['p99']} ms; memory {fan['memoryPerSocketKiB']} KiB/socket;"
             f" app CPU {fan.get('cpuMsPerOpen')} ms/open, {fan.get('cpuMsPerDelivery')} ms/delivery,"
-            f" idle {fan.get('idleCpuPercent')} %")
+            f" idle {fan.get('idleCpuPercent')} %"
+        )
     rows.extend(_board_rows(out))
     v = out.get("flowVerification")
     if v:
-        share = round(100 * fm["rate"] / pg["flowsPerSecond"]) if pg and pg.get("flowsPerSecond") and fm["rate"] else "-"
-        rows.append(f"verified     {v['right']}/{v['checked']} flow players' scores read back right; "
-                    f"flows max = {share} % of the pgbench ceiling")
-    rows.append("latencies in ms; reads and flows from when each request was due (open loop), fan-out from the"
-                " commit (the board's server-side updatedAt, same clock)")
+        share = (
+            round(100 * fm["rate"] / pg["flowsPerSecond"])
+            if pg and pg.get("flowsPerSecond") and fm["rate"]
+            else "-"
+        )
+        rows.append(
+            f"verified     {v['right']}/{v['checked']} flow players' scores read back right; "
+            f"flows max = {share} % of the pgbench ceiling"
+        )
+    rows.append(
+        "latencies in ms; reads and flows from when each request was due (open loop), fan-out from the"
+        " commit (the board's server-side updatedAt, same clock)"
+    )
     return "\n".join(rows)

@@ -49,22 +49,55 @@ from bench.players import create  # noqa: E402
 from bench.servers import HOST, Daphne, Shape, Uvicorn  # noqa: E402
 
 RESULTS = ROOT / "bench-results"
-FULL = {"seconds": 8.0, "read_rate": 500.0, "fanout": [1000, 10000], "changes": 10, "flow_concurrency": 150,
-        "flow_players": 900, "pgbench_s": 10, "client_procs": 2, "boards": 1000, "board_records": 200_000,
-        "board_read_rate": 200.0, "board_write_rate": 100.0, "board_writes_in_process": 300, "board_seconds": 8.0}
-QUICK = {"seconds": 2.5, "read_rate": 150.0, "fanout": [200], "changes": 3, "flow_concurrency": 20,
-         "flow_players": 60, "pgbench_s": 2, "client_procs": 1, "boards": 20, "board_records": 5000,
-         "board_read_rate": 100.0, "board_write_rate": 50.0, "board_writes_in_process": 20, "board_seconds": 1.5}
+FULL = {
+    "seconds": 8.0,
+    "read_rate": 500.0,
+    "fanout": [1000, 10000],
+    "changes": 10,
+    "flow_concurrency": 150,
+    "flow_players": 900,
+    "pgbench_s": 10,
+    "client_procs": 2,
+    "boards": 1000,
+    "board_records": 200_000,
+    "board_read_rate": 200.0,
+    "board_write_rate": 100.0,
+    "board_writes_in_process": 300,
+    "board_seconds": 8.0,
+}
+QUICK = {
+    "seconds": 2.5,
+    "read_rate": 150.0,
+    "fanout": [200],
+    "changes": 3,
+    "flow_concurrency": 20,
+    "flow_players": 60,
+    "pgbench_s": 2,
+    "client_procs": 1,
+    "boards": 20,
+    "board_records": 5000,
+    "board_read_rate": 100.0,
+    "board_write_rate": 50.0,
+    "board_writes_in_process": 20,
+    "board_seconds": 1.5,
+}
 
 
 def machine() -> dict[str, Any]:
-    return {"nproc": os.cpu_count(), "cpu": cpu_model(), "python": platform.python_version(),
-            "loadavg": [round(v, 2) for v in os.getloadavg()]}
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu_model(),
+        "python": platform.python_version(),
+        "loadavg": [round(v, 2) for v in os.getloadavg()],
+    }
 
 
 def read_request(host: str):
-    paths = [f"/api/v1/leaderboard?period={p}&limit={n}" for p in ("all", "daily", "weekly", "monthly")
-             for n in (10, 100)]
+    paths = [
+        f"/api/v1/leaderboard?period={p}&limit={n}"
+        for p in ("all", "daily", "weekly", "monthly")
+        for n in (10, 100)
+    ]
     return lambda i: loadgen.get(paths[i % len(paths)], host)
 
 
@@ -100,26 +133,38 @@ async def http_phases(shape: Shape, cfg: dict[str, Any], out: dict[str, Any], me
         result = await loadgen.closed_loop(HOST, port, read_request(host), connections=32, seconds=seconds)
     out["readCeiling"] = {**loadgen.describe(result), "cpu": cpu.percent}
     with meter() as cpu:
-        result = await loadgen.open_loop(HOST, port, read_request(host), rate=cfg["read_rate"], seconds=seconds)
+        result = await loadgen.open_loop(
+            HOST, port, read_request(host), rate=cfg["read_rate"], seconds=seconds
+        )
     out["reads"] = {**loadgen.describe(result), "offeredRate": cfg["read_rate"], "cpu": cpu.percent}
 
 
-
-async def fanout_phase(shape: Shape, env: dict[str, str], cfg: dict[str, Any], out: dict[str, Any], meter) -> None:
+async def fanout_phase(
+    shape: Shape, env: dict[str, str], cfg: dict[str, Any], out: dict[str, Any], meter
+) -> None:
     print("[3/6] fan-out ...", flush=True)
     fan_players = create(env, "fan", 12)
     out["fanout"] = []
     for count in cfg["fanout"]:
         print(f"  {count} sockets at 1,000/s, {cfg['changes']} changes", flush=True)
         with meter() as cpu:
-            fan, _ = await phase_fanout.run(shape.http, shape.ws, fan_players, shape.pids(), sockets=count,
-                                            rate=1000.0, changes=cfg["changes"], procs=cfg["client_procs"],
-                                            spacing_s=1.25)
+            fan, _ = await phase_fanout.run(
+                shape.http,
+                shape.ws,
+                fan_players,
+                shape.pids(),
+                sockets=count,
+                rate=1000.0,
+                changes=cfg["changes"],
+                procs=cfg["client_procs"],
+                spacing_s=1.25,
+            )
         out["fanout"].append({**fan, "cpu": cpu.percent})
 
 
-
-async def flow_phases(shape: Shape, env: dict[str, str], cfg: dict[str, Any], out: dict[str, Any], meter) -> None:
+async def flow_phases(
+    shape: Shape, env: dict[str, str], cfg: dict[str, Any], out: dict[str, Any], meter
+) -> None:
     port, seconds = shape.proxy.port, cfg["seconds"]
     print("[4/6] flows: maximum rate, then 70 % of it ...", flush=True)
     pool = flows.Players(create(env, "flow", cfg["flow_players"]))
@@ -134,21 +179,50 @@ async def flow_phases(shape: Shape, env: dict[str, str], cfg: dict[str, Any], ou
     out["flowVerification"] = await report.verify_scores(shape.http, scored)
 
 
-async def boards_phase(shape: Shape, env: dict[str, str], cfg: dict[str, Any], out: dict[str, Any], meter) -> None:
+async def boards_phase(
+    shape: Shape, env: dict[str, str], cfg: dict[str, Any], out: dict[str, Any], meter
+) -> None:
     port, host, seconds = shape.proxy.port, f"{HOST}:{shape.proxy.port}", cfg["board_seconds"]
-    print(f"[5/6] boards: {cfg['boards']} boards, {cfg['board_records']:,} records in one, seeded ...", flush=True)
-    board = await asyncio.to_thread(phase_boards_api.seed, env, boards=cfg["boards"], records=cfg["board_records"],
-                                    samples=300, writes=cfg["board_writes_in_process"])
+    print(
+        f"[5/6] boards: {cfg['boards']} boards, {cfg['board_records']:,} records in one, seeded ...",
+        flush=True,
+    )
+    board = await asyncio.to_thread(
+        phase_boards_api.seed,
+        env,
+        boards=cfg["boards"],
+        records=cfg["board_records"],
+        samples=300,
+        writes=cfg["board_writes_in_process"],
+    )
     print("  pages after random cursors, then record writes ...", flush=True)
     with meter() as cpu:
-        result = await loadgen.open_loop(HOST, port, phase_boards_api.read_request(host, board["cursors"]),
-                                         rate=cfg["board_read_rate"], seconds=seconds)
-    out["boardReads"] = {**loadgen.describe(result), "offeredRate": cfg["board_read_rate"], "cpu": cpu.percent}
+        result = await loadgen.open_loop(
+            HOST,
+            port,
+            phase_boards_api.read_request(host, board["cursors"]),
+            rate=cfg["board_read_rate"],
+            seconds=seconds,
+        )
+    out["boardReads"] = {
+        **loadgen.describe(result),
+        "offeredRate": cfg["board_read_rate"],
+        "cpu": cpu.percent,
+    }
     with meter() as cpu:
-        result = await loadgen.open_loop(HOST, port, phase_boards_api.write_request(host, board["token"], board["users"]),
-                                         rate=cfg["board_write_rate"], seconds=seconds)
-    out["boardWrites"] = {**loadgen.describe(result), "offeredRate": cfg["board_write_rate"], "cpu": cpu.percent,
-                          "serverTime": board["serverTime"]}
+        result = await loadgen.open_loop(
+            HOST,
+            port,
+            phase_boards_api.write_request(host, board["token"], board["users"]),
+            rate=cfg["board_write_rate"],
+            seconds=seconds,
+        )
+    out["boardWrites"] = {
+        **loadgen.describe(result),
+        "offeredRate": cfg["board_write_rate"],
+        "cpu": cpu.percent,
+        "serverTime": board["serverTime"],
+    }
     out["boardSeed"] = {"boards": cfg["boards"], "records": cfg["board_records"], **board["seeded"]}
 
 
@@ -156,7 +230,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="every phase small (CI), under a minute")
     parser.add_argument("--max-seconds", type=float, default=600.0, help="hard limit on the phases")
-    parser.add_argument("--phases", default="http,fanout,flows,boards,pgbench", help="a subset, comma-separated")
+    parser.add_argument(
+        "--phases", default="http,fanout,flows,boards,pgbench", help="a subset, comma-separated"
+    )
     parser.add_argument("--sockets", default="", help="fan-out sizes, comma-separated (default 1000,10000)")
     parser.add_argument("--server", default="daphne", choices=["daphne", "uvicorn"], help="the app server")
     args = parser.parse_args()
@@ -166,8 +242,13 @@ def main() -> int:
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM unwinds like Ctrl-C
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     RESULTS.mkdir(exist_ok=True)
-    out: dict[str, Any] = {"startedAt": stamp, "machine": machine(), "quick": args.quick, "config": cfg,
-                           "raisedLimits": {k: BENCH_ENV[k] for k in BENCH_ENV if k.startswith("RATE_LIMIT")}}
+    out: dict[str, Any] = {
+        "startedAt": stamp,
+        "machine": machine(),
+        "quick": args.quick,
+        "config": cfg,
+        "raisedLimits": {k: BENCH_ENV[k] for k in BENCH_ENV if k.startswith("RATE_LIMIT")},
+    }
     started = time.perf_counter()
     env = server_env()
     reset_database(env)
@@ -176,8 +257,11 @@ def main() -> int:
     out["shape"] = f"nginx -> 2 {args.server}"
     out["redisDb"] = int(REDIS_URL.rsplit("/", 1)[1])
     with Shape(env, log_dir=log_dir, server=Uvicorn if args.server == "uvicorn" else Daphne) as shape:
-        print(f"production shape at {shape.http}: nginx -> {args.server} A :{shape.apps[0].port}, "
-              f"B :{shape.apps[1].port}", flush=True)
+        print(
+            f"production shape at {shape.http}: nginx -> {args.server} A :{shape.apps[0].port}, "
+            f"B :{shape.apps[1].port}",
+            flush=True,
+        )
         asyncio.run(asyncio.wait_for(phases(shape, env, cfg, out), args.max_seconds))
     out["serverLogs"] = report.log_findings(log_dir)
     out["loadAfter"] = [round(v, 2) for v in os.getloadavg()]

@@ -37,11 +37,18 @@ def main() -> int:
         subprocess.run([sys.executable, "manage.py", *step], cwd=ROOT, env=env, check=True)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
-        with Shape(env, port=port, processes=int(env.get("WEB_PROCESSES", "2")),
-                   listen_host=env.get("HOST", "127.0.0.1")) as shape:
-            print(f"serving on http://{env.get('HOST', '127.0.0.1')}:{port} (nginx) -> "
-                  + ", ".join(f"daphne {a.name} :{a.port}" for a in shape.apps) + "; Ctrl-C stops everything",
-                  flush=True)
+        with Shape(
+            env,
+            port=port,
+            processes=int(env.get("WEB_PROCESSES", "2")),
+            listen_host=env.get("HOST", "127.0.0.1"),
+        ) as shape:
+            print(
+                f"serving on http://{env.get('HOST', '127.0.0.1')}:{port} (nginx) -> "
+                + ", ".join(f"daphne {a.name} :{a.port}" for a in shape.apps)
+                + "; Ctrl-C stops everything",
+                flush=True,
+            )
             while all(p.process and p.process.poll() is None for p in (shape.proxy, *shape.apps)):
                 time.sleep(0.5)
             print("a process of the shape exited: stopping the others", file=sys.stderr)

@@ -38,8 +38,9 @@ class Server:
 
     kind = "process"
 
-    def __init__(self, env: dict[str, str], *, port: int | None = None, name: str = "",
-                 log: Path | None = None) -> None:
+    def __init__(
+        self, env: dict[str, str], *, port: int | None = None, name: str = "", log: Path | None = None
+    ) -> None:
         self.env, self.port, self.log = env, port or free_port(), log
         self.name = name or f"{self.kind}:{self.port}"
         self.process: subprocess.Popen | None = None
@@ -61,7 +62,9 @@ class Server:
         if self.pid is None:
             return []
         children = Path(f"/proc/{self.pid}/task/{self.pid}/children")
-        return [self.pid, *(int(p) for p in children.read_text().split())] if children.exists() else [self.pid]
+        return (
+            [self.pid, *(int(p) for p in children.read_text().split())] if children.exists() else [self.pid]
+        )
 
     def command(self) -> list[str]:
         raise NotImplementedError
@@ -69,8 +72,14 @@ class Server:
     def start(self) -> Server:
         output = open(self.log, "ab") if self.log else subprocess.DEVNULL  # noqa: SIM115
         try:
-            self.process = subprocess.Popen(self.command(), cwd=ROOT, env=self.env, stdout=output,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
+            self.process = subprocess.Popen(
+                self.command(),
+                cwd=ROOT,
+                env=self.env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         finally:
             if self.log:
                 output.close()
@@ -111,17 +120,37 @@ class Daphne(Server):
         # A handshake not answered within --websocket_connect_timeout (daphne: 5 s) is dropped
         # without a response. Behind nginx, which forwards only whole request headers, only
         # this process's own backlog can make it slow: under a storm, wait rather than drop.
-        return [str(BIN / "daphne"), "-v", "0", "-e", f"tcp:port={self.port}:interface={HOST}:backlog={BACKLOG}",
-                "--websocket_connect_timeout", "20", "--application-close-timeout", "5",
-                "scoreboard_project.asgi:application"]
+        return [
+            str(BIN / "daphne"),
+            "-v",
+            "0",
+            "-e",
+            f"tcp:port={self.port}:interface={HOST}:backlog={BACKLOG}",
+            "--websocket_connect_timeout",
+            "20",
+            "--application-close-timeout",
+            "5",
+            "scoreboard_project.asgi:application",
+        ]
 
 
 class Uvicorn(Server):
     kind = "uvicorn"
 
     def command(self) -> list[str]:
-        return [str(BIN / "uvicorn"), "scoreboard_project.asgi:application", "--host", HOST, "--port",
-                str(self.port), "--no-access-log", "--log-level", "warning", "--ws-ping-interval", "20"]
+        return [
+            str(BIN / "uvicorn"),
+            "scoreboard_project.asgi:application",
+            "--host",
+            HOST,
+            "--port",
+            str(self.port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+            "--ws-ping-interval",
+            "20",
+        ]
 
 
 class Gunicorn(Server):
@@ -134,8 +163,20 @@ class Gunicorn(Server):
         self.threads = threads
 
     def command(self) -> list[str]:
-        return [str(BIN / "gunicorn"), "scoreboard_project.wsgi:application", "-b", f"{HOST}:{self.port}",
-                "-k", "gthread", "--threads", str(self.threads), "-w", "1", "--log-level", "warning"]
+        return [
+            str(BIN / "gunicorn"),
+            "scoreboard_project.wsgi:application",
+            "-b",
+            f"{HOST}:{self.port}",
+            "-k",
+            "gthread",
+            "--threads",
+            str(self.threads),
+            "-w",
+            "1",
+            "--log-level",
+            "warning",
+        ]
 
 
 def nginx_binary() -> str | None:
@@ -203,8 +244,14 @@ http {{
 class Nginx(Server):
     kind = "nginx"
 
-    def __init__(self, upstreams: list[Server], *, port: int | None = None, listen_host: str = HOST,
-                 log: Path | None = None) -> None:
+    def __init__(
+        self,
+        upstreams: list[Server],
+        *,
+        port: int | None = None,
+        listen_host: str = HOST,
+        log: Path | None = None,
+    ) -> None:
         super().__init__({"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, port=port, name="nginx", log=log)
         self.upstreams, self.listen_host = upstreams, listen_host
         self.run_dir = Path(tempfile.mkdtemp(prefix="scoreboard-nginx-"))
@@ -216,8 +263,15 @@ class Nginx(Server):
         user = "user root;\n" if os.geteuid() == 0 else ""
         # A proxied socket holds two connections, and one worker may accept most of a storm:
         # each worker can hold 12,000 sockets (24,000 connections) by itself.
-        return NGINX_CONF.format(user=user, workers=2, files=50000, connections=24000, run=self.run_dir, servers=servers,
-                                 listen=f"{self.listen_host}:{self.port}")
+        return NGINX_CONF.format(
+            user=user,
+            workers=2,
+            files=50000,
+            connections=24000,
+            run=self.run_dir,
+            servers=servers,
+            listen=f"{self.listen_host}:{self.port}",
+        )
 
     def command(self) -> list[str]:
         binary = nginx_binary()
@@ -235,8 +289,16 @@ class Nginx(Server):
 class Shape:
     """The production shape: ``processes`` daphne processes behind nginx on ``port``."""
 
-    def __init__(self, env: dict[str, str], *, port: int | None = None, processes: int = 2,
-                 log_dir: Path | None = None, server: type[Server] = Daphne, listen_host: str = HOST) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        *,
+        port: int | None = None,
+        processes: int = 2,
+        log_dir: Path | None = None,
+        server: type[Server] = Daphne,
+        listen_host: str = HOST,
+    ) -> None:
         def log(name: str) -> Path | None:
             return log_dir / f"{name}.log" if log_dir else None
 
@@ -272,8 +334,9 @@ class Shape:
             raise
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
         self.stop()
 
     def stop(self) -> None:

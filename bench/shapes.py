@@ -35,8 +35,10 @@ def make_server(shape: str, env: dict[str, str], threads: int) -> Server:
     if shape == "wsgi":
         return Daphne({**env, "HTTP_HANDLER": "wsgi", "WSGI_THREADS": str(threads)}, name="wsgi")
     if shape == "nofast":
-        return Daphne({**env, "HTTP_HANDLER": "wsgi", "WSGI_THREADS": str(threads), "LEADERBOARD_FAST_READS": "false"},
-                      name="nofast")
+        return Daphne(
+            {**env, "HTTP_HANDLER": "wsgi", "WSGI_THREADS": str(threads), "LEADERBOARD_FAST_READS": "false"},
+            name="nofast",
+        )
     if shape == "uvicorn":
         return Uvicorn({**env, "HTTP_HANDLER": "wsgi", "WSGI_THREADS": str(threads)}, name="uvicorn")
     if shape == "gunicorn":
@@ -48,8 +50,9 @@ async def measure(server: Server, path: str, args: argparse.Namespace) -> dict[s
     make = lambda _i: loadgen.get(path, f"{HOST}:{server.port}")  # noqa: E731
     await loadgen.closed_loop(HOST, server.port, make, connections=args.connections, seconds=1.0)  # warm-up
     with CpuMeter({"server": server.pids()}) as meter:
-        result = await loadgen.closed_loop(HOST, server.port, make, connections=args.connections,
-                                           seconds=args.seconds)
+        result = await loadgen.closed_loop(
+            HOST, server.port, make, connections=args.connections, seconds=args.seconds
+        )
     row = loadgen.describe(result)
     cpu_ms = round(10 * meter.percent["server"] / row["rate"], 2) if row["rate"] else None
     return {**row, "cpu": meter.percent["server"], "cpuMs": cpu_ms}
@@ -64,7 +67,9 @@ def main() -> int:
     parser.add_argument("--shapes", default="asgi,wsgi,gunicorn")
     args = parser.parse_args()
     env = fresh_demo_stores()
-    print(f"{'round':5s} {'shape':9s} {'path':12s} {'req/s':>7s} {'p50':>6s} {'p99':>6s} {'err':>4s} {'cpu%':>5s} {'ms CPU/req':>10s}")
+    print(
+        f"{'round':5s} {'shape':9s} {'path':12s} {'req/s':>7s} {'p50':>6s} {'p99':>6s} {'err':>4s} {'cpu%':>5s} {'ms CPU/req':>10s}"
+    )
     for rnd in range(1, args.rounds + 1):
         for shape in args.shapes.split(","):
             server = make_server(shape, env, args.threads)
@@ -73,8 +78,11 @@ def main() -> int:
                 server.wait_ready(path="/readyz")
                 for label, path in PATHS.items():
                     row = asyncio.run(measure(server, path, args))
-                    print(f"{rnd:<5d} {shape:9s} {label:12s} {row['rate']!s:>7s} {row['p50']!s:>6s} "
-                          f"{row['p99']!s:>6s} {row['errors']!s:>4s} {row['cpu']!s:>5s} {row['cpuMs']!s:>10s}", flush=True)
+                    print(
+                        f"{rnd:<5d} {shape:9s} {label:12s} {row['rate']!s:>7s} {row['p50']!s:>6s} "
+                        f"{row['p99']!s:>6s} {row['errors']!s:>4s} {row['cpu']!s:>5s} {row['cpuMs']!s:>10s}",
+                        flush=True,
+                    )
             finally:
                 server.stop()
     return 0

@@ -25,8 +25,16 @@ def _uuid_or_none(value: str) -> uuid.UUID | None:
 @admin.register(ScoreHistory)
 class ScoreHistoryAdmin(ReadOnlyAdmin):
     list_display = (
-        "created_at", "player", "kind", "increment", "previous_score", "new_score", "action_type",
-        "reference", "reverses_link", "short_hash",
+        "created_at",
+        "player",
+        "kind",
+        "increment",
+        "previous_score",
+        "new_score",
+        "action_type",
+        "reference",
+        "reverses_link",
+        "short_hash",
     )
     list_filter = ("kind", "action_type", "created_at")
     search_fields = ("user__username", "=user__id", "reference", "=action_id")

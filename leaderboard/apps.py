@@ -12,8 +12,11 @@ class LeaderboardConfig(AppConfig):
         from .broadcast import broadcaster, hub
 
         register_rank_provider(lambda user: ranking.rank_for_score(user, user.score))
-        hub.use_snapshot_sources(global_state=broadcaster.current_state, board_state=board_live.current_state,
-                                boards_newer=board_live.newer_states)
+        hub.use_snapshot_sources(
+            global_state=broadcaster.current_state,
+            board_state=board_live.current_state,
+            boards_newer=board_live.newer_states,
+        )
 
         from scoreboard_project import metrics
 

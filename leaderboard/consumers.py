@@ -74,7 +74,8 @@ class LeaderboardConsumer(LazyChannelConsumer):
             return
         if self.scope.get("user") is None:
             allowed, self.lease_holder = await acquire_anonymous_lease(
-                scope_client_ip(self.scope), self.client_id, ws_limits.socket_lease_ms())
+                scope_client_ip(self.scope), self.client_id, ws_limits.socket_lease_ms()
+            )
             if not allowed:
                 await self.shut(4429)
                 return
@@ -121,7 +122,9 @@ class LeaderboardConsumer(LazyChannelConsumer):
         self.started = True
         hub = get_hub()
         self.hub_client = HubClient(
-            self.dialect.name, subscribed=self.dialect.subscribed_on_connect, on_overflow=self.too_slow,
+            self.dialect.name,
+            subscribed=self.dialect.subscribed_on_connect,
+            on_overflow=self.too_slow,
             board=self.board,
         )
         await hub.register(self.hub_client)  # before the snapshot: no update can fall in between
@@ -151,7 +154,9 @@ class LeaderboardConsumer(LazyChannelConsumer):
                 return True
             if len(self.board_clients) >= MAX_BOARDS_PER_SOCKET or not await board_exists(key):
                 return False
-            client = self.board_clients[key] = HubClient(self.dialect.name, on_overflow=self.too_slow, board=key)
+            client = self.board_clients[key] = HubClient(
+                self.dialect.name, on_overflow=self.too_slow, board=key
+            )
             await get_hub().register(client)
             self.tasks.append(asyncio.create_task(self.write_updates(client)))
         client.subscribed = subscribed

@@ -16,7 +16,9 @@ from .exceptions import UnknownChannel
 class Socket(Protocol):
     """What a dialect needs of its socket (``consumers.LeaderboardConsumer``)."""
 
-    async def send(self, text_data: str | None = None, bytes_data: bytes | None = None, close: bool = False) -> None: ...
+    async def send(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, close: bool = False
+    ) -> None: ...
 
     async def subscribe_board(self, key: str, subscribed: bool) -> bool: ...
 
@@ -63,12 +65,24 @@ class ScoreboardDialect:
             await consumer.send(text_data=dumps({"type": "pong", "timestamp": _now_iso()}))
         elif kind in ("subscribe", "unsubscribe"):
             channel = content.get("channel", "leaderboard")
-            board = "global" if channel == "leaderboard" else (
-                channel[len("leaderboard:"):] if isinstance(channel, str) and channel.startswith("leaderboard:") else None
+            board = (
+                "global"
+                if channel == "leaderboard"
+                else (
+                    channel[len("leaderboard:") :]
+                    if isinstance(channel, str) and channel.startswith("leaderboard:")
+                    else None
+                )
             )
             if not board or not await consumer.subscribe_board(board, kind == "subscribe"):
-                await consumer.send(text_data=dumps({"type": "error", "data": {
-                    "code": UnknownChannel.code, "message": UnknownChannel.message}}))
+                await consumer.send(
+                    text_data=dumps(
+                        {
+                            "type": "error",
+                            "data": {"code": UnknownChannel.code, "message": UnknownChannel.message},
+                        }
+                    )
+                )
 
 
 LIVE = LiveDialect()

@@ -9,5 +9,7 @@ class UnknownChannel(ApplicationError):
     """Sent as an ``error`` message on /ws/scoreboard; the socket stays open."""
 
     code, status, message = (
-        "UNKNOWN_CHANNEL", 400, "Channels are 'leaderboard' and 'leaderboard:{key}' of an existing board.",
+        "UNKNOWN_CHANNEL",
+        400,
+        "Channels are 'leaderboard' and 'leaderboard:{key}' of an existing board.",
     )

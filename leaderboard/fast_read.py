@@ -85,7 +85,9 @@ def _accepts_json(accept: bytes | None) -> bool:
     """DRF's negotiation picks the JSON renderer (the only one) for this Accept."""
     if accept is None:
         return True
-    return any(part.split(";", 1)[0].strip().lower() in _JSON_ACCEPTS for part in accept.decode("latin-1").split(","))
+    return any(
+        part.split(";", 1)[0].strip().lower() in _JSON_ACCEPTS for part in accept.decode("latin-1").split(",")
+    )
 
 
 def _is_secure(scope, forwarded: bytes | None, peer: str, secure_value: str | None) -> bool:
@@ -111,8 +113,11 @@ def plan(scope, conf: Config) -> _Plan | None:
         return None
     if headers.get(b"content-length", b"0") != b"0" or not _accepts_json(headers.get(b"accept")):
         return None
-    if db_breaker.is_open() or read_cache.reconciliation_due() or not host_allowed(headers.get(b"host"),
-                                                                                    conf.allowed_hosts):
+    if (
+        db_breaker.is_open()
+        or read_cache.reconciliation_due()
+        or not host_allowed(headers.get(b"host"), conf.allowed_hosts)
+    ):
         return None
     peer = (scope.get("client") or ("", 0))[0]
     secure = _is_secure(scope, headers.get(b"x-forwarded-proto"), peer, conf.secure_value)
@@ -142,21 +147,33 @@ class FastLeaderboardRead:
             await self.app(scope, receive, send)
             return
         now = limit_counter.clock()
-        windows = [limit_counter.Window(f"{IP.scope}:{chosen.client}", IP.period),
-                   limit_counter.Window(f"{READ.scope}:ip:{chosen.client}", READ.period)]
-        keys = [ready_key(chosen.bucket), conf.version_key,
-                *(f"{conf.rl_prefix}{w.name}:{w.index(now)}" for w in windows)]
+        windows = [
+            limit_counter.Window(f"{IP.scope}:{chosen.client}", IP.period),
+            limit_counter.Window(f"{READ.scope}:ip:{chosen.client}", READ.period),
+        ]
+        keys = [
+            ready_key(chosen.bucket),
+            conf.version_key,
+            *(f"{conf.rl_prefix}{w.name}:{w.index(now)}" for w in windows),
+        ]
         try:
-            answer = await _SCRIPT(conf.redis_url, keys,
-                                   [chosen.held.version, *(int(w.seconds_left(now) * 1000) + 1000 for w in windows)])
+            answer = await _SCRIPT(
+                conf.redis_url,
+                keys,
+                [chosen.held.version, *(int(w.seconds_left(now) * 1000) + 1000 for w in windows)],
+            )
         except (RedisReplyError, ConnectionError, OSError):
             answer = [0]
         if not answer[0]:
             await self.app(scope, receive, send)
             return
-        refused = [(w.seconds_left(now), name) for w, name, count, limit in
-                   zip(windows, (IP.scope, READ.scope), answer[1:], (conf.ip_limit, conf.read_limit),
-                       strict=True) if count > limit]
+        refused = [
+            (w.seconds_left(now), name)
+            for w, name, count, limit in zip(
+                windows, (IP.scope, READ.scope), answer[1:], (conf.ip_limit, conf.read_limit), strict=True
+            )
+            if count > limit
+        ]
         if refused:
             await self._refuse(chosen, conf, refused, send)
             return
@@ -182,8 +199,11 @@ class FastLeaderboardRead:
 
 
 def _response_headers(chosen: _Plan, conf: Config, length: int) -> list[tuple[bytes, bytes]]:
-    return [*(conf.secure_headers if chosen.secure else conf.plain_headers),
-            (b"x-request-id", chosen.request_id.encode()), (b"content-length", b"%d" % length)]
+    return [
+        *(conf.secure_headers if chosen.secure else conf.plain_headers),
+        (b"x-request-id", chosen.request_id.encode()),
+        (b"content-length", b"%d" % length),
+    ]
 
 
 _counters: dict[int, object] = {}

@@ -52,8 +52,10 @@ def static_headers(secure: bool) -> tuple[tuple[bytes, bytes], ...]:
         headers.append((b"strict-transport-security", sts.encode()))
     if settings.SECURE_CONTENT_TYPE_NOSNIFF:
         headers.append((b"x-content-type-options", b"nosniff"))
-    for name, value in ((b"referrer-policy", settings.SECURE_REFERRER_POLICY),
-                        (b"cross-origin-opener-policy", settings.SECURE_CROSS_ORIGIN_OPENER_POLICY)):
+    for name, value in (
+        (b"referrer-policy", settings.SECURE_REFERRER_POLICY),
+        (b"cross-origin-opener-policy", settings.SECURE_CROSS_ORIGIN_OPENER_POLICY),
+    ):
         if value:
             headers.append((name, (value if isinstance(value, str) else ",".join(value)).encode()))
     if settings.CONTENT_SECURITY_POLICY:
@@ -65,12 +67,28 @@ def static_headers(secure: bool) -> tuple[tuple[bytes, bytes], ...]:
 def _build_config() -> Config:
     header, secure_value = settings.SECURE_PROXY_SSL_HEADER or (PROTO_HEADER, None)
     url = settings.REDIS_URL or ""
-    enabled = (redis_pipe.usable(url) and ranking.redis_store_enabled() and settings.LEADERBOARD_PUBLIC
-               and not settings.DEBUG and not settings.USE_X_FORWARDED_HOST and not settings.DISALLOWED_USER_AGENTS
-               and header == PROTO_HEADER)  # else Django's own rules apply: let it judge
-    return Config(enabled, tuple(settings.ALLOWED_HOSTS), secure_value, bool(settings.SECURE_SSL_REDIRECT),
-                  static_headers(False), static_headers(True), POLICIES["ip.hour"].count,
-                  POLICIES["leaderboard.read"].count, url, read_cache.version_key(), redis_key("rl", ""))
+    enabled = (
+        redis_pipe.usable(url)
+        and ranking.redis_store_enabled()
+        and settings.LEADERBOARD_PUBLIC
+        and not settings.DEBUG
+        and not settings.USE_X_FORWARDED_HOST
+        and not settings.DISALLOWED_USER_AGENTS
+        and header == PROTO_HEADER
+    )  # else Django's own rules apply: let it judge
+    return Config(
+        enabled,
+        tuple(settings.ALLOWED_HOSTS),
+        secure_value,
+        bool(settings.SECURE_SSL_REDIRECT),
+        static_headers(False),
+        static_headers(True),
+        POLICIES["ip.hour"].count,
+        POLICIES["leaderboard.read"].count,
+        url,
+        read_cache.version_key(),
+        redis_key("rl", ""),
+    )
 
 
 _config: Config | None = None
@@ -93,8 +111,6 @@ def _forget_config(**_kwargs) -> None:
 
 
 setting_changed.connect(_forget_config)
-
-
 
 
 def host_allowed(host: bytes | None, allowed: tuple[str, ...]) -> bool:

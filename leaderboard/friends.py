@@ -61,8 +61,9 @@ return out
 _scripts: dict[int, Any] = {}
 
 
-def sorted_set_standings(client: redis.Redis, zset: str, member_map: str, user_ids: list[str], *,
-                         descending: bool = True) -> dict[str, Standing]:
+def sorted_set_standings(
+    client: redis.Redis, zset: str, member_map: str, user_ids: list[str], *, descending: bool = True
+) -> dict[str, Standing]:
     """The standings of ``user_ids`` on one sorted set, in a single round trip."""
     if not user_ids:
         return {}
@@ -72,7 +73,7 @@ def sorted_set_standings(client: redis.Redis, zset: str, member_map: str, user_i
     flat = script(keys=[zset, member_map], args=["desc" if descending else "asc", *user_ids], client=client)
     found: dict[str, Standing] = {}
     for index in range(0, len(flat), 4):
-        user_id, member, score, better = (_text(value) for value in flat[index:index + 4])
+        user_id, member, score, better = (_text(value) for value in flat[index : index + 4])
         _, updated_at_us = decode_member(member)
         found[user_id] = Standing(user_id, int(float(score)), updated_at_us, 1 + int(better))
     return found
@@ -97,11 +98,16 @@ def sql_standings(board: SqlBoard, user_ids: list[str]) -> dict[str, Standing]:
 
 def board_standings(board: Board, user_ids: list[str], *, descending: bool = True) -> dict[str, Standing]:
     if isinstance(board, RedisBoard):
-        return sorted_set_standings(board.client, board.keys.zset, board.keys.map, user_ids, descending=descending)
+        return sorted_set_standings(
+            board.client, board.keys.zset, board.keys.map, user_ids, descending=descending
+        )
     if isinstance(board, SqlBoard):
         return sql_standings(board, user_ids)
-    return {uid: Standing(uid, row.score, row.updated_at_us, row.rank)
-            for uid in user_ids if (row := board.standing(uid)) is not None}
+    return {
+        uid: Standing(uid, row.score, row.updated_at_us, row.rank)
+        for uid in user_ids
+        if (row := board.standing(uid)) is not None
+    }
 
 
 def rank_among(standings: list[Standing], *, descending: bool = True) -> list[tuple[int, Standing]]:
@@ -115,16 +121,20 @@ def rank_among(standings: list[Standing], *, descending: bool = True) -> list[tu
     return ranked
 
 
-def friend_records(players: list[User], standings: dict[str, Standing], *,
-                   descending: bool = True) -> list[FriendRecord]:
+def friend_records(
+    players: list[User], standings: dict[str, Standing], *, descending: bool = True
+) -> list[FriendRecord]:
     """The contract's records for the players found on the board."""
     by_id = {str(player.pk): player for player in players}
     return [
         {
-            "rank": rank, "board_rank": standing.board_rank, "user_id": standing.user_id,
+            "rank": rank,
+            "board_rank": standing.board_rank,
+            "user_id": standing.user_id,
             "username": by_id[standing.user_id].username,
             "display_name": by_id[standing.user_id].display_name or by_id[standing.user_id].username,
-            "score": standing.score, "metadata": None,
+            "score": standing.score,
+            "metadata": None,
             "updated_at": iso_z(from_micros(standing.updated_at_us)),
         }
         for rank, standing in rank_among(list(standings.values()), descending=descending)

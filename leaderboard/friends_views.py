@@ -28,13 +28,13 @@ from .shapes import FriendRecords
 GLOBAL = "global"
 
 
-
 class FriendsRecordsApi(APIView):
     permission_classes = [IsAuthenticated]
 
     class InputSerializer(serializers.Serializer):
         period = serializers.CharField(
-            default="current", max_length=64,
+            default="current",
+            max_length=64,
             help_text="`current` (the board's current period: all time on `global`); on `global` also "
             "`all`, `daily`, `weekly`, `monthly`; on a named board a period `id`",
         )
@@ -42,8 +42,10 @@ class FriendsRecordsApi(APIView):
     @extend_schema(
         parameters=[InputSerializer, OpenApiParameter("key", OpenApiTypes.STR, OpenApiParameter.PATH)],
         summary="The caller and the players they follow, ranked among themselves",
-        responses={200: envelope("FriendsRecordsResponse", FriendRecords),
-                   **errors(400, 401, 403, 404, 429, 503)},
+        responses={
+            200: envelope("FriendsRecordsResponse", FriendRecords),
+            **errors(400, 401, 403, 404, 429, 503),
+        },
     )
     def get(self, request, key: str):
         query = validated(self.InputSerializer, request.query_params)

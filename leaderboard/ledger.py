@@ -55,10 +55,18 @@ def _uuid_text(value: UUID | str | None) -> str:
 
 def canonical_bytes(previous: str, row: Fields) -> bytes:
     row_id, user_id, increment, kind, action_id, created_at = row
-    return "\n".join((
-        VERSION, previous, str(int(row_id)), _uuid_text(user_id), str(int(increment)), str(kind),
-        _uuid_text(action_id), str(micros(created_at)),
-    )).encode()
+    return "\n".join(
+        (
+            VERSION,
+            previous,
+            str(int(row_id)),
+            _uuid_text(user_id),
+            str(int(increment)),
+            str(kind),
+            _uuid_text(action_id),
+            str(micros(created_at)),
+        )
+    ).encode()
 
 
 def link(previous: str, row: Fields) -> str:
@@ -73,8 +81,14 @@ def chain(rows: Iterable[Fields], previous: str = GENESIS) -> Iterator[tuple[int
         yield row[0], previous
 
 
-def backfill(history_model, user_model, *, using: str = "default", user_ids: list | None = None,
-             batch_players: int = 2000) -> int:
+def backfill(
+    history_model,
+    user_model,
+    *,
+    using: str = "default",
+    user_ids: list | None = None,
+    batch_players: int = 2000,
+) -> int:
     """Hash the chains of ``user_ids`` (every player when None) from their first row and set
     each ``ledger_head``: for the data migration (historical models) and bulk imports.
     Answers the rows hashed. On PostgreSQL a whole-ledger backfill streams the rows once and
@@ -89,7 +103,7 @@ def backfill(history_model, user_model, *, using: str = "default", user_ids: lis
         user_ids = list(rows_of.values_list("user_id", flat=True).distinct())
     done = 0
     for start in range(0, len(user_ids), batch_players):
-        batch = user_ids[start:start + batch_players]
+        batch = user_ids[start : start + batch_players]
         rows = rows_of.filter(user_id__in=batch).order_by("user_id", "id").values_list(*FIELDS)
         hashes: list[tuple[int, str]] = []
         heads: dict = {}
@@ -142,14 +156,20 @@ def _backfill_postgres(connection, table: str, user_table: str, chunk: int = 50_
         if user is not None:
             heads[user] = previous
         rows.close()
-        logger.info("ledger backfill: %d rows read, hashed and copied in %.1f s", done, time.perf_counter() - started)
+        logger.info(
+            "ledger backfill: %d rows read, hashed and copied in %.1f s", done, time.perf_counter() - started
+        )
         cursor.execute("ALTER TABLE ledger_backfill ADD PRIMARY KEY (id)")
         cursor.execute("ANALYZE ledger_backfill")
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")  # the index rebuilds of the rewrite
-        cursor.execute("CREATE FUNCTION pg_temp.ledger_hash_of(bigint) RETURNS varchar LANGUAGE sql STABLE "
-                       "AS 'SELECT hash FROM pg_temp.ledger_backfill WHERE id = $1'")
-        cursor.execute(f"ALTER TABLE {table} ALTER COLUMN hash TYPE varchar(64) "
-                       f"USING coalesce(pg_temp.ledger_hash_of(id), '')")
+        cursor.execute(
+            "CREATE FUNCTION pg_temp.ledger_hash_of(bigint) RETURNS varchar LANGUAGE sql STABLE "
+            "AS 'SELECT hash FROM pg_temp.ledger_backfill WHERE id = $1'"
+        )
+        cursor.execute(
+            f"ALTER TABLE {table} ALTER COLUMN hash TYPE varchar(64) "
+            f"USING coalesce(pg_temp.ledger_hash_of(id), '')"
+        )
         logger.info("ledger backfill: table rewritten at %.1f s", time.perf_counter() - started)
         cursor.execute("DROP FUNCTION pg_temp.ledger_hash_of(bigint)")
         cursor.execute("DROP TABLE ledger_backfill")
@@ -170,11 +190,14 @@ def _write(connection, table: str, column: str, key_type: str, pairs: list[tuple
             )
         else:
             keys = [key.hex if isinstance(key, UUID) else key for key, _ in pairs]
-            cursor.executemany(f"UPDATE {table} SET {column} = %s WHERE id = %s",
-                               [(value, key) for key, (_, value) in zip(keys, pairs, strict=True)])
+            cursor.executemany(
+                f"UPDATE {table} SET {column} = %s WHERE id = %s",
+                [(value, key) for key, (_, value) in zip(keys, pairs, strict=True)],
+            )
 
 
 # --- checking the chains ------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Broken:
@@ -205,16 +228,22 @@ def check_player(user_id, username: str, head: str, rows: Iterable[tuple]) -> Br
         if link(previous, fields) != stored:
             reason = "its hash does not follow from the rows before it (edited, reordered or a row removed)"
             if last is not None and last[8] != row[7]:
-                reason = (f"its previous score {row[7]} is not row #{last[0]}'s new score {last[8]}: "
-                          f"a row between them was removed or edited")
+                reason = (
+                    f"its previous score {row[7]} is not row #{last[0]}'s new score {last[8]}: "
+                    f"a row between them was removed or edited"
+                )
             elif last is None and row[7] != 0:
                 reason = f"its previous score is {row[7]}, not 0: an earlier row was removed"
             return Broken(str(user_id), username, row[0], reason)
         previous, last = stored, row
     if previous != head:
         after = f"after row #{last[0]}" if last else "of the player"
-        return Broken(str(user_id), username, None,
-                      f"the player's recorded head does not match the last row: a row {after} was removed")
+        return Broken(
+            str(user_id),
+            username,
+            None,
+            f"the player's recorded head does not match the last row: a row {after} was removed",
+        )
     return None
 
 
@@ -222,8 +251,11 @@ def _rows_by_player(user_ids: list) -> dict:
     from .models import ScoreHistory
 
     grouped: dict = {}
-    rows = (ScoreHistory.objects.filter(user_id__in=user_ids).order_by("user_id", "id")
-            .values_list(*FIELDS, "hash", "previous_score", "new_score"))
+    rows = (
+        ScoreHistory.objects.filter(user_id__in=user_ids)
+        .order_by("user_id", "id")
+        .values_list(*FIELDS, "hash", "previous_score", "new_score")
+    )
     for row in rows.iterator(chunk_size=20_000):
         grouped.setdefault(row[1], []).append(row)
     return grouped

@@ -35,9 +35,17 @@ def compute_root(day: date) -> tuple[str, int, int]:
     from .models import ScoreHistory
 
     end = day_end(day)
-    last_row = ScoreHistory.objects.filter(user=OuterRef("pk"), created_at__lt=end).order_by("-id").values("hash")[:1]
-    heads = (User.objects.annotate(head=Subquery(last_row)).filter(head__isnull=False)
-             .order_by("id").values_list("id", "head"))
+    last_row = (
+        ScoreHistory.objects.filter(user=OuterRef("pk"), created_at__lt=end)
+        .order_by("-id")
+        .values("hash")[:1]
+    )
+    heads = (
+        User.objects.annotate(head=Subquery(last_row))
+        .filter(head__isnull=False)
+        .order_by("id")
+        .values_list("id", "head")
+    )
     digest = hashlib.sha256(f"{ROOT_VERSION}\n{day.isoformat()}\n".encode())
     players = 0
     for user_id, head in heads.iterator(chunk_size=5000):
@@ -55,7 +63,9 @@ def record_root(day: date):
     if existing:
         return existing
     root, players, rows = compute_root(day)
-    entry, _ = LedgerRoot.objects.get_or_create(day=day, defaults={"root": root, "players": players, "rows": rows})
+    entry, _ = LedgerRoot.objects.get_or_create(
+        day=day, defaults={"root": root, "players": players, "rows": rows}
+    )
     return entry
 
 

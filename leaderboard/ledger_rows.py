@@ -24,12 +24,12 @@ _TIME_FIELD = User._meta.get_field("score_updated_at")
 # The player's score and chain head, and the next ledger row id, under the player's row lock.
 _LOCK_SQL = {
     "postgresql": f"SELECT score, ledger_head, nextval(pg_get_serial_sequence('{_TABLE}', 'id')), score_updated_at "
-                  f"FROM {User._meta.db_table} WHERE id = %s FOR UPDATE",
+    f"FROM {User._meta.db_table} WHERE id = %s FOR UPDATE",
     # SQLite transactions here are IMMEDIATE (settings): one writer at a time, so the
     # AUTOINCREMENT sequence + 1 is the id the next INSERT would take.
     "sqlite": f"SELECT score, ledger_head, COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '{_TABLE}'), 0) + 1, "
-              f"score_updated_at "
-              f"FROM {User._meta.db_table} WHERE id = %s",
+    f"score_updated_at "
+    f"FROM {User._meta.db_table} WHERE id = %s",
 }
 
 
@@ -38,8 +38,12 @@ def lock_player(user: User) -> tuple[int, str, int | None, datetime | None]:
     row locked until commit."""
     sql = _LOCK_SQL.get(connection.vendor)
     if sql is None:
-        row = (User.objects.select_for_update().filter(pk=user.pk)
-               .values_list("score", "ledger_head", "score_updated_at").get())
+        row = (
+            User.objects.select_for_update()
+            .filter(pk=user.pk)
+            .values_list("score", "ledger_head", "score_updated_at")
+            .get()
+        )
         return row[0], row[1], None, row[2]
     with connection.cursor() as cursor:
         cursor.execute(sql, [user.pk.hex if connection.vendor == "sqlite" else user.pk])
@@ -63,11 +67,16 @@ def _move_sql(*, chained: bool, counts_actions: bool) -> str:
     return f"UPDATE {User._meta.db_table} SET {', '.join(sets)} WHERE id = %s"
 
 
-_MOVE_SQL = {(chained, counts): _move_sql(chained=chained, counts_actions=counts)
-             for chained in (False, True) for counts in (False, True)}
+_MOVE_SQL = {
+    (chained, counts): _move_sql(chained=chained, counts_actions=counts)
+    for chained in (False, True)
+    for counts in (False, True)
+}
 
 
-def move_score(*, user: User, increment: int, now: datetime, counts_actions: bool, digest: str | None) -> None:
+def move_score(
+    *, user: User, increment: int, now: datetime, counts_actions: bool, digest: str | None
+) -> None:
     """The player's score, action count, times and chain head, in one UPDATE (under ``lock_player``).
 
     The statement the ORM's ``update(score=F("score") + ...)`` builds, written once: compiling
@@ -75,8 +84,10 @@ def move_score(*, user: User, increment: int, now: datetime, counts_actions: boo
     """
     if connection.vendor not in _LOCK_SQL:
         User.objects.filter(pk=user.pk).update(
-            score=F("score") + increment, total_actions=F("total_actions") + (1 if counts_actions else 0),
-            score_updated_at=now, **({"ledger_head": digest} if digest is not None else {}),
+            score=F("score") + increment,
+            total_actions=F("total_actions") + (1 if counts_actions else 0),
+            score_updated_at=now,
+            **({"ledger_head": digest} if digest is not None else {}),
             **({"last_action_at": now} if counts_actions else {}),
         )
         return
@@ -93,8 +104,9 @@ def move_score(*, user: User, increment: int, now: datetime, counts_actions: boo
 
 def chain_after_insert(entry: ScoreHistory, head: str) -> None:
     """A database that cannot reserve ids: hash the row after its INSERT."""
-    entry.hash = ledger.link(head, (entry.pk, entry.user_id, entry.increment, entry.kind, entry.action_id,
-                                    entry.created_at))
+    entry.hash = ledger.link(
+        head, (entry.pk, entry.user_id, entry.increment, entry.kind, entry.action_id, entry.created_at)
+    )
     ScoreHistory.objects.filter(pk=entry.pk).update(hash=entry.hash)
     User.objects.filter(pk=entry.user_id).update(ledger_head=entry.hash)
 
@@ -110,9 +122,19 @@ def ledger_chain_lock(user: User) -> tuple[str, int | None]:
 
 
 def board_row(
-    *, user: User, increment: int, board: Leaderboard, period_start: datetime | None, previous: int,
-    at: datetime, action_type: str = "", reference: str = "", completed_by: User | None = None, note: str = "",
-    fed_by: ScoreHistory | None = None, chain: tuple[str, int | None] | None = None,
+    *,
+    user: User,
+    increment: int,
+    board: Leaderboard,
+    period_start: datetime | None,
+    previous: int,
+    at: datetime,
+    action_type: str = "",
+    reference: str = "",
+    completed_by: User | None = None,
+    note: str = "",
+    fed_by: ScoreHistory | None = None,
+    chain: tuple[str, int | None] | None = None,
 ) -> ScoreHistory:
     """A named board's ledger row (``kind=board``), written inside the record writer's
     transaction (``boards/services.record_write``, which holds the record's row lock and
@@ -124,9 +146,20 @@ def board_row(
         kind = ScoreHistory.Kind.BOARD
         digest = ledger.link(head, (entry_id, user.pk, increment, kind, None, at)) if entry_id else head
         entry = ScoreHistory(
-            id=entry_id, user=user, kind=kind, board=board, board_period_start=period_start,
-            action_type=action_type, reference=reference, increment=increment, previous_score=previous,
-            new_score=previous + increment, completed_by=completed_by, note=note, created_at=at, fed_by=fed_by,
+            id=entry_id,
+            user=user,
+            kind=kind,
+            board=board,
+            board_period_start=period_start,
+            action_type=action_type,
+            reference=reference,
+            increment=increment,
+            previous_score=previous,
+            new_score=previous + increment,
+            completed_by=completed_by,
+            note=note,
+            created_at=at,
+            fed_by=fed_by,
             hash=digest if entry_id else "",
         )
         entry.save(force_insert=True)  # the post_save receiver updates the board's set on commit

@@ -36,7 +36,11 @@ class ScoreHistory(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
     )
     completed_by = models.ForeignKey(
-        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         help_text="who completed it: the player, or a game server on the player's behalf; "
         "for a void, the moderator",
     )
@@ -48,12 +52,19 @@ class ScoreHistory(models.Model):
     )
     board_period_start = models.DateTimeField(null=True, blank=True)
     fed_by = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="fed_boards",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="fed_boards",
         help_text="a board row: the completion (or void) whose points it carries",
     )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     hash = models.CharField(
-        max_length=64, blank=True, default="", editable=False,
+        max_length=64,
+        blank=True,
+        default="",
+        editable=False,
         help_text="SHA-256 chained over the player's previous row (see leaderboard/ledger.py)",
     )
 

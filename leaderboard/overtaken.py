@@ -73,15 +73,27 @@ return {better, at_new, table.concat(out, ' ')}
 _scripts: dict[int, Any] = {}
 
 
-def passed_in_sorted_set(client: redis.Redis, zset: str, *, scorer_id: str, old_score: int, new_score: int,
-                         old_member: str = "", descending: bool = True, limit: int = LIMIT) -> list[Passed]:
+def passed_in_sorted_set(
+    client: redis.Redis,
+    zset: str,
+    *,
+    scorer_id: str,
+    old_score: int,
+    new_score: int,
+    old_member: str = "",
+    descending: bool = True,
+    limit: int = LIMIT,
+) -> list[Passed]:
     """The players a move from ``old_score`` to ``new_score`` passed, nearest first, with their
     ranks now (the scorer's new member must already be in the set)."""
     script = _scripts.get(id(client))
     if script is None:
         script = _scripts[id(client)] = client.register_script(_PASSED)
-    flat = script(keys=[zset], args=[old_score, new_score, old_member, "desc" if descending else "asc", limit],
-                  client=client)
+    flat = script(
+        keys=[zset],
+        args=[old_score, new_score, old_member, "desc" if descending else "asc", limit],
+        client=client,
+    )
     better, at_new = int(flat[0]), int(flat[1])
     passed: list[Passed] = []
     ahead_of_group = better + at_new  # the scorer is counted in at_new
@@ -103,14 +115,28 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def passed_in_sql(board: SqlBoard, *, scorer_id: str, old_score: int, new_score: int,
-                  old_time: datetime | None, limit: int = LIMIT) -> list[Passed]:
+def passed_in_sql(
+    board: SqlBoard,
+    *,
+    scorer_id: str,
+    old_score: int,
+    new_score: int,
+    old_time: datetime | None,
+    limit: int = LIMIT,
+) -> list[Passed]:
     s, t = board.score_field, board.time_field
     between = Q(**{f"{s}__gt": old_score, f"{s}__lt": new_score})
     if old_time is not None:
-        between |= Q(**{s: old_score, f"{t}__lt": old_time}) | Q(**{s: old_score, t: old_time, "id__lt": scorer_id})
-    rows = (board._players().filter(between).exclude(pk=scorer_id)
-            .order_by(f"-{s}", t, "id").values_list("id", s)[:limit])
+        between |= Q(**{s: old_score, f"{t}__lt": old_time}) | Q(
+            **{s: old_score, t: old_time, "id__lt": scorer_id}
+        )
+    rows = (
+        board._players()
+        .filter(between)
+        .exclude(pk=scorer_id)
+        .order_by(f"-{s}", t, "id")
+        .values_list("id", s)[:limit]
+    )
     passed: list[Passed] = []
     ranks: dict[int, int] = {}
     for user_id, score in rows:
@@ -121,17 +147,25 @@ def passed_in_sql(board: SqlBoard, *, scorer_id: str, old_score: int, new_score:
     return passed
 
 
-def passed_players(board, *, scorer_id: str, old_score: int, new_score: int,
-                   old_time: datetime | None) -> list[Passed]:
+def passed_players(
+    board, *, scorer_id: str, old_score: int, new_score: int, old_time: datetime | None
+) -> list[Passed]:
     if new_score <= old_score:
         return []
     if isinstance(board, RedisBoard):
         old_member = member_for(scorer_id, to_micros(old_time)) if old_time is not None else ""
-        return passed_in_sorted_set(board.client, board.keys.zset, scorer_id=scorer_id, old_score=old_score, new_score=new_score,
-                                    old_member=old_member)
+        return passed_in_sorted_set(
+            board.client,
+            board.keys.zset,
+            scorer_id=scorer_id,
+            old_score=old_score,
+            new_score=new_score,
+            old_member=old_member,
+        )
     if isinstance(board, SqlBoard):
-        return passed_in_sql(board, scorer_id=scorer_id, old_score=old_score, new_score=new_score,
-                             old_time=old_time)
+        return passed_in_sql(
+            board, scorer_id=scorer_id, old_score=old_score, new_score=new_score, old_time=old_time
+        )
     return []
 
 
@@ -142,11 +176,19 @@ def notify_overtaken(*, board: str, by: User, passed: list[Passed]) -> None:
     if not passed:
         return
     try:
-        channel.group_send(LEADERBOARD_GROUP, {
-            "type": OVERTAKEN, "board": board,
-            "by": {"userId": str(by.pk), "username": by.username, "displayName": by.display_name or by.username},
-            "passed": [[p.user_id, p.rank, p.score] for p in passed],
-        })
+        channel.group_send(
+            LEADERBOARD_GROUP,
+            {
+                "type": OVERTAKEN,
+                "board": board,
+                "by": {
+                    "userId": str(by.pk),
+                    "username": by.username,
+                    "displayName": by.display_name or by.username,
+                },
+                "passed": [[p.user_id, p.rank, p.score] for p in passed],
+            },
+        )
     except channel.ERRORS:
         logger.warning("%d overtaken events not sent: Redis unreachable", len(passed))
 
@@ -155,6 +197,10 @@ def global_score_rose(*, user: User, old_score: int, new_score: int, old_time: d
     """Called on commit, after the ranking has the new score: the global board's passed players."""
     if new_score <= old_score or not user.is_ranked:
         return
-    passed = ranking.read("all", lambda board: passed_players(
-        board, scorer_id=str(user.pk), old_score=old_score, new_score=new_score, old_time=old_time))
+    passed = ranking.read(
+        "all",
+        lambda board: passed_players(
+            board, scorer_id=str(user.pk), old_score=old_score, new_score=new_score, old_time=old_time
+        ),
+    )
     notify_overtaken(board="global", by=user, passed=passed)

@@ -25,8 +25,10 @@ PAGE_SIZE = 10
 def _rows(records: list[RecordData]) -> list[dict[str, Any]]:
     """A named board's records (camelCase, as its API writes them) in the rows the template
     reads: the keys of the global board's ``Entry``."""
-    return [{"rank": r["rank"], "user_id": r["userId"], "display_name": r["displayName"], "score": r["score"]}
-            for r in records]
+    return [
+        {"rank": r["rank"], "user_id": r["userId"], "display_name": r["displayName"], "score": r["score"]}
+        for r in records
+    ]
 
 
 @require_safe
@@ -35,13 +37,21 @@ def live_page(request: HttpRequest) -> HttpResponse:
     # visitors; the page's script shows it once it authenticates the socket with a token.
     private = not settings.LEADERBOARD_PUBLIC and not request.user.is_authenticated
     board = page_board(request.GET.get("board"))
-    entries = [] if private else (top_entries(PAGE_SIZE) if board is None else _rows(board_top(board.key, PAGE_SIZE)))
+    entries = (
+        []
+        if private
+        else (top_entries(PAGE_SIZE) if board is None else _rows(board_top(board.key, PAGE_SIZE)))
+    )
     now = timezone.now()
-    return render(request, "leaderboard/live.html", {
-        **picker_context(board, PAGE_SIZE),
-        "entries": entries,
-        "private": private,
-        "rendered_at": iso_z(now),
-        "rendered_at_display": now.astimezone(UTC).strftime("%d %b %Y, %H:%M:%S UTC"),
-        "page_size": PAGE_SIZE,
-    })
+    return render(
+        request,
+        "leaderboard/live.html",
+        {
+            **picker_context(board, PAGE_SIZE),
+            "entries": entries,
+            "private": private,
+            "rendered_at": iso_z(now),
+            "rendered_at_display": now.astimezone(UTC).strftime("%d %b %Y, %H:%M:%S UTC"),
+            "page_size": PAGE_SIZE,
+        },
+    )

@@ -47,8 +47,9 @@ def ranks_for_scores(user: User, scores: list[int]) -> list[int | None]:
         keys = Keys.of(window_for("all").bucket)
         try:
             client = get_redis()
-            answer = _script(client)(keys=[keys.zset, keys.map, keys.ready], args=[str(user.pk), *scores],
-                                     client=client)
+            answer = _script(client)(
+                keys=[keys.zset, keys.map, keys.ready], args=[str(user.pk), *scores], client=client
+            )
         except ranking.REDIS_ERRORS:
             answer = None
         if answer:

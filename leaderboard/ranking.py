@@ -70,7 +70,9 @@ def _reconcile_if_due(board: RedisBoard, window: Window) -> None:
     ranking_rebuilds._reconciled_at[window.bucket] = now
     listed, expected = board.total(), SqlBoard(window).total()
     if listed != expected:
-        logger.warning("Ranking %s lists %d players, the database %d: rebuilding", window.bucket, listed, expected)
+        logger.warning(
+            "Ranking %s lists %d players, the database %d: rebuilding", window.bucket, listed, expected
+        )
         board.mark_stale()
 
 
@@ -109,5 +111,3 @@ def last_change() -> str:
             pass
     latest = ranked_players().aggregate(latest=Max("score_updated_at"))["latest"]
     return iso_z(latest or datetime.now(UTC))
-
-

@@ -66,7 +66,9 @@ def _window_of_bucket(bucket: str) -> Window:
     if bucket == "all":
         return window_for("all")
     period, _, label = bucket.partition(":")
-    for candidate in (window_for(cast(Period, period), datetime.now(UTC) - timedelta(days=d)) for d in range(40)):
+    for candidate in (
+        window_for(cast(Period, period), datetime.now(UTC) - timedelta(days=d)) for d in range(40)
+    ):
         if candidate.bucket == bucket:
             return candidate
     return Window(period, None, None, bucket)  # type: ignore[arg-type]
@@ -98,11 +100,15 @@ def rebuild_board(window: Window, *, wait: bool = False) -> bool:
 
 def _relevant_rows(window: Window, since: datetime):
     """Ledger rows written since ``since`` that move this board."""
-    rows = ScoreHistory.objects.filter(created_at__gte=since, board__isnull=True).select_related("user", "reverses")
+    rows = ScoreHistory.objects.filter(created_at__gte=since, board__isnull=True).select_related(
+        "user", "reverses"
+    )
     relevant = []
     for row in rows:
         when = bucket_time(row)
-        if window.start is None or (when is not None and window.end is not None and window.start <= when < window.end):
+        if window.start is None or (
+            when is not None and window.end is not None and window.start <= when < window.end
+        ):
             relevant.append(row)
     return relevant
 
@@ -127,8 +133,10 @@ def _snapshot(window: Window, recent_since: datetime) -> tuple[list[tuple[str, i
 def _catch_up(board: RedisBoard, window: Window, since: datetime) -> None:
     """Writes that committed while the snapshot was read were skipped (no ready marker)."""
     if window.start is None:
-        for uid, score, moment in ranked_players().filter(score_updated_at__gte=since).values_list(
-            "id", "score", "score_updated_at"
+        for uid, score, moment in (
+            ranked_players()
+            .filter(score_updated_at__gte=since)
+            .values_list("id", "score", "score_updated_at")
         ):
             board.set_absolute(str(uid), score, to_micros(moment))
         return
@@ -139,7 +147,11 @@ def _catch_up(board: RedisBoard, window: Window, since: datetime) -> None:
 
 def increment_row(board: RedisBoard, row: ScoreHistory) -> None:
     is_action = row.kind == ScoreHistory.Kind.ACTION
-    when = row.created_at if is_action else (row.reverses.created_at if row.reverses is not None else row.created_at)
+    when = (
+        row.created_at
+        if is_action
+        else (row.reverses.created_at if row.reverses is not None else row.created_at)
+    )
     board.increment(str(row.user_id), row.increment, to_micros(when), row.id, touch=is_action)
 
 
@@ -151,5 +163,3 @@ def rebuild_all() -> list[str]:
         rebuild_board(window, wait=True)
         done.append(window.bucket)
     return done
-
-

@@ -51,7 +51,10 @@ def ranking_add_player(user: User) -> None:
     """A new player is ranked at once, with 0 on every period board."""
     if not redis_store_enabled() or not user.is_ranked:
         return
-    _guarded(window_for("all"), lambda b: b.set_absolute(str(user.pk), user.score, to_micros(user.score_updated_at)))
+    _guarded(
+        window_for("all"),
+        lambda b: b.set_absolute(str(user.pk), user.score, to_micros(user.score_updated_at)),
+    )
     for period in TIMED_PERIODS:
         window = window_for(period)
         _guarded(window, lambda b, w=window: b.add_if_absent(str(user.pk), 0, to_micros(w.start)))  # type: ignore[misc]  # a lambda with a default
@@ -102,8 +105,10 @@ def ranking_restore_player(user: User) -> list[str]:
             get_redis().srem(banned_key(), str(user.pk))
         except REDIS_ERRORS:
             logger.warning("Could not lift the ban of %s in Redis", user.pk)
-        _guarded(window_for("all"),
-                 lambda b: b.set_absolute(str(user.pk), user.score, to_micros(user.score_updated_at)))
+        _guarded(
+            window_for("all"),
+            lambda b: b.set_absolute(str(user.pk), user.score, to_micros(user.score_updated_at)),
+        )
         for period in TIMED_PERIODS:
             mark_stale(window_for(period))  # their period sums come back with the next rebuild
         bump_version()

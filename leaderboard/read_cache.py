@@ -66,8 +66,9 @@ def bump_version(pipe=None) -> None:
     try:
         get_redis().incr(version_key())
     except ranking.REDIS_ERRORS:
-        logger.warning("Leaderboard version not bumped: Redis unreachable (held responses expire in %.0f s)",
-                       MAX_AGE_S)
+        logger.warning(
+            "Leaderboard version not bumped: Redis unreachable (held responses expire in %.0f s)", MAX_AGE_S
+        )
 
 
 @dataclass(frozen=True)
@@ -105,8 +106,12 @@ def _build(period: Period, answer: list, started: float) -> bytes:
         user_id, moment = decode_member(flat[index])
         items.append((user_id, int(float(flat[index + 1])), moment))
     rows = assign_ranks(items, offset=0, first_rank=lambda _score: 1)
-    data = selectors.top_data(entries=selectors.entries_for(rows), last_updated=stamp or ranking.last_change(),
-                              period=period, total=total)
+    data = selectors.top_data(
+        entries=selectors.entries_for(rows),
+        last_updated=stamp or ranking.last_change(),
+        period=period,
+        total=total,
+    )
     metrics.leaderboard_query_time.observe(time.perf_counter() - started)
     return render(data)
 
@@ -141,8 +146,11 @@ def leaderboard_response(period: Period, limit: int) -> HttpResponse:
     keys = Keys.of(window.bucket)
     try:
         client = get_redis()
-        answer = _script(client)(keys=[keys.zset, keys.ready, version_key(), last_change_key()],
-                                 args=[held.version if held else "", limit], client=client)
+        answer = _script(client)(
+            keys=[keys.zset, keys.ready, version_key(), last_change_key()],
+            args=[held.version if held else "", limit],
+            client=client,
+        )
     except ranking.REDIS_ERRORS as exc:
         logger.warning("Leaderboard read falls back to the selectors: %s", exc)
         return _response(render(selectors.leaderboard_top(period=period, limit=limit)))

@@ -187,8 +187,10 @@ class RedisBoard:
         return 1 + higher
 
     def top(self, *, offset: int, limit: int) -> list[Row]:
-        raw = cast(list[tuple[str, float]],  # decode_responses: members are str
-                   self.client.zrevrange(self.keys.zset, offset, offset + limit - 1, withscores=True))
+        raw = cast(
+            list[tuple[str, float]],  # decode_responses: members are str
+            self.client.zrevrange(self.keys.zset, offset, offset + limit - 1, withscores=True),
+        )
         items = [(*_split(member), int(score)) for member, score in raw]
         return assign_ranks(
             [(uid, score, ts) for uid, ts, score in items], offset=offset, first_rank=self.rank_for
@@ -204,7 +206,9 @@ class RedisBoard:
         return Row(user_id, int(float(score)), ts, int(position), 1 + int(higher))
 
     # --- writes -------------------------------------------------------------------------
-    def set_absolute(self, user_id: str, score: int, updated_at_us: int, *, require_ready: bool = True) -> bool:
+    def set_absolute(
+        self, user_id: str, score: int, updated_at_us: int, *, require_ready: bool = True
+    ) -> bool:
         return bool(
             scripts(self.client).set_absolute(
                 keys=[self.keys.zset, self.keys.map, self.keys.ready, banned_key()],
@@ -217,8 +221,15 @@ class RedisBoard:
         return bool(
             scripts(self.client).increment(
                 keys=[self.keys.zset, self.keys.map, self.keys.ready, self.keys.applied, banned_key()],
-                args=[user_id, amount, member_for(user_id, updated_at_us), entry_id, int(time.time()),
-                      APPLIED_RETENTION_S, "1" if touch else "0"],
+                args=[
+                    user_id,
+                    amount,
+                    member_for(user_id, updated_at_us),
+                    entry_id,
+                    int(time.time()),
+                    APPLIED_RETENTION_S,
+                    "1" if touch else "0",
+                ],
                 client=self.client,
             )
         )
@@ -233,7 +244,11 @@ class RedisBoard:
         )
 
     def remove(self, user_id: str) -> bool:
-        return bool(scripts(self.client).remove(keys=[self.keys.zset, self.keys.map], args=[user_id], client=self.client))
+        return bool(
+            scripts(self.client).remove(
+                keys=[self.keys.zset, self.keys.map], args=[user_id], client=self.client
+            )
+        )
 
     def mark_stale(self) -> None:
         self.client.delete(self.keys.ready)
@@ -249,7 +264,9 @@ class RedisBoard:
         pipe = self.client.pipeline(transaction=False)
         load_chunk = scripts(self.client).load_chunk
         for start in range(0, len(rows), 10_000):
-            lines = "\n".join(f"{uid} {score} {member_for(uid, ts)}" for uid, score, ts in rows[start : start + 10_000])
+            lines = "\n".join(
+                f"{uid} {score} {member_for(uid, ts)}" for uid, score, ts in rows[start : start + 10_000]
+            )
             load_chunk(keys=[tmp_zset, tmp_map], args=[lines], client=pipe)
         pipe.execute()
         pipe = self.client.pipeline(transaction=True)

@@ -46,7 +46,7 @@ class LeaderboardStreamSchemaView(APIView):
         summary="The top 10 as Server-Sent Events",
         description=(
             "`event: leaderboard:update` frames whose `data` is the WebSocket event's "
-            "(`{\"leaderboard\": [...top 10], \"updatedAt\"}`): one on connect, then one per change; "
+            '(`{"leaderboard": [...top 10], "updatedAt"}`): one on connect, then one per change; '
             "a comment line every 15 s. `?board={key}` streams a named board (default `global`; "
             "404 for an unknown board). " + PUBLIC_NOTE
         ),

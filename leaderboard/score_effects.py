@@ -76,9 +76,16 @@ def row_committed(row: ScoreHistory) -> None:
     previous_rank, new_rank = _ranks[row] = count_ranks(row)
     # The ranking first, so the top 10 the broadcaster reads already holds this change.
     ranking_writes.ranking_record_change(row)
-    broadcaster.score_changed(ScoreEvent(
-        userId=str(user.pk), previousScore=row.previous_score, newScore=row.new_score, increment=row.increment,
-        previousRank=previous_rank, newRank=new_rank,
-    ))
-    overtaken.global_score_rose(user=user, old_score=row.previous_score, new_score=row.new_score,
-                                old_time=facts.previous_score_time)
+    broadcaster.score_changed(
+        ScoreEvent(
+            userId=str(user.pk),
+            previousScore=row.previous_score,
+            newScore=row.new_score,
+            increment=row.increment,
+            previousRank=previous_rank,
+            newRank=new_rank,
+        )
+    )
+    overtaken.global_score_rose(
+        user=user, old_score=row.previous_score, new_score=row.new_score, old_time=facts.previous_score_time
+    )

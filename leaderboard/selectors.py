@@ -24,11 +24,19 @@ def percentile(rank: int, total: int) -> float:
 
 
 def entries_for(rows: list[Row]) -> list[Entry]:
-    found = User.objects.filter(id__in=[row.user_id for row in rows]).values_list("id", "username", "display_name")
+    found = User.objects.filter(id__in=[row.user_id for row in rows]).values_list(
+        "id", "username", "display_name"
+    )
     names = {str(key): (username, display or username) for key, username, display in found}
     return [
-        Entry(rank=row.rank, user_id=row.user_id, username=names[row.user_id][0],
-              display_name=names[row.user_id][1], score=row.score, updated_at=iso_z(from_micros(row.updated_at_us)))
+        Entry(
+            rank=row.rank,
+            user_id=row.user_id,
+            username=names[row.user_id][0],
+            display_name=names[row.user_id][1],
+            score=row.score,
+            updated_at=iso_z(from_micros(row.updated_at_us)),
+        )
         for row in rows
         if row.user_id in names
     ]

@@ -68,15 +68,34 @@ def score_history_record(
         now = timezone.now()
         counts_actions = kind == ScoreHistory.Kind.ACTION
         digest = ledger.link(head, (entry_id, user.pk, increment, kind, action_id, now)) if entry_id else head
-        move_score(user=user, increment=increment, now=now, counts_actions=counts_actions,
-                   digest=digest if entry_id else None)
+        move_score(
+            user=user,
+            increment=increment,
+            now=now,
+            counts_actions=counts_actions,
+            digest=digest if entry_id else None,
+        )
         new_score = previous_score + increment
         entry = ScoreHistory(
-            id=entry_id, user=user, kind=kind, action_id=action_id, action_type=action_type, reference=reference,
-            once_per_reference=once_per_reference, increment=increment, previous_score=previous_score,
-            new_score=new_score, completion_time_ms=completion_time_ms, server_elapsed_ms=server_elapsed_ms,
-            proof=proof or {}, signature=signature, reverses=reverses, completed_by=completed_by,
-            note=note, created_at=now, hash=digest if entry_id else "",
+            id=entry_id,
+            user=user,
+            kind=kind,
+            action_id=action_id,
+            action_type=action_type,
+            reference=reference,
+            once_per_reference=once_per_reference,
+            increment=increment,
+            previous_score=previous_score,
+            new_score=new_score,
+            completion_time_ms=completion_time_ms,
+            server_elapsed_ms=server_elapsed_ms,
+            proof=proof or {},
+            signature=signature,
+            reverses=reverses,
+            completed_by=completed_by,
+            note=note,
+            created_at=now,
+            hash=digest if entry_id else "",
         )
         entry.save(force_insert=True)
         # Read on commit: the old score's tie-break, for the players this change passed.

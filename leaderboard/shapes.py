@@ -33,7 +33,9 @@ class LeaderboardTop(TypedDict):
 
 
 class LeaderboardAround(TypedDict):
-    leaderboard: Annotated[list[Entry], Doc("the caller's entry with up to `radius` entries before and after it")]
+    leaderboard: Annotated[
+        list[Entry], Doc("the caller's entry with up to `radius` entries before and after it")
+    ]
     me: Annotated[Entry, Doc("the caller's entry")]
 
 

@@ -32,7 +32,10 @@ def period_players(window: Window) -> QuerySet:
         score_history__created_at__lt=window.end,
     )
     return ranked_players().annotate(
-        ps=Coalesce(Sum("score_history__increment", filter=in_window & Q(score_history__reversed_by__isnull=True)), Value(0)),
+        ps=Coalesce(
+            Sum("score_history__increment", filter=in_window & Q(score_history__reversed_by__isnull=True)),
+            Value(0),
+        ),
         pu=Coalesce(Max("score_history__created_at", filter=in_window), Value(window.start)),
     )
 
@@ -91,7 +94,10 @@ class SqlBoard:
         """
         if connection.vendor != "postgresql":
             rows = self._players().values_list("id", self.score_field, self.time_field)
-            return [(str(uid), int(score), to_micros(moment)) for uid, score, moment in rows.iterator(chunk_size=5000)]
+            return [
+                (str(uid), int(score), to_micros(moment))
+                for uid, score, moment in rows.iterator(chunk_size=5000)
+            ]
         players = ranked_players().annotate(uid=Cast("id", TextField()))
         if self.all_time:
             rows = players.annotate(us=_micros(F("score_updated_at"))).values_list("uid", "score", "us")
@@ -100,7 +106,9 @@ class SqlBoard:
         start = to_micros(self.window.start)
         board = {uid: (uid, 0, start) for uid in players.values_list("uid", flat=True)}
         moved = (
-            ScoreHistory.objects.filter(kind="action", created_at__gte=self.window.start, created_at__lt=self.window.end)
+            ScoreHistory.objects.filter(
+                kind="action", created_at__gte=self.window.start, created_at__lt=self.window.end
+            )
             .values("user_id")
             .annotate(
                 uid=Cast("user_id", TextField()),

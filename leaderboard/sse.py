@@ -99,19 +99,25 @@ async def leaderboard_stream(request: HttpRequest) -> HttpResponseBase:
     if not await board_exists(board):
         return error_response(NotFound.code, "No such leaderboard.", NotFound.status)
     stream_id = uuid.uuid4().hex
-    allowed, holder = await acquire_anonymous_lease(client_ip(request), stream_id, ws_limits.stream_lease_ms())
+    allowed, holder = await acquire_anonymous_lease(
+        client_ip(request), stream_id, ws_limits.stream_lease_ms()
+    )
     if not allowed:
-        error = error_response(RateLimitExceeded.code, "Too many open streams from this address.",
-                               RateLimitExceeded.status,
-                               {"retryAfter": int(KEEP_ALIVE_S), "scope": "stream.anonymous.ip"})
+        error = error_response(
+            RateLimitExceeded.code,
+            "Too many open streams from this address.",
+            RateLimitExceeded.status,
+            {"retryAfter": int(KEEP_ALIVE_S), "scope": "stream.anonymous.ip"},
+        )
         error["Retry-After"] = str(int(KEEP_ALIVE_S))
         return error
     hub = get_hub()
     client = HubClient("sse", board=board)
     await hub.register(client)
     frames = await hub.snapshot(board)
-    response = StreamingHttpResponse(_events(client, frames["sse"], holder, stream_id),
-                                     content_type="text/event-stream")
+    response = StreamingHttpResponse(
+        _events(client, frames["sse"], holder, stream_id), content_type="text/event-stream"
+    )
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
     return response

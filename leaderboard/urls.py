@@ -9,7 +9,10 @@ urlpatterns = [
     path("leaderboard/stream", sse.leaderboard_stream, name="leaderboard-stream"),
     path("users/me/score", views.MyScoreGetApi.as_view(), name="my-score"),
     path("users/<str:user_id>/score", views.UserScoreGetApi.as_view(), name="user-score"),
-    path("leaderboards/<str:key>/records/friends", friends_views.FriendsRecordsApi.as_view(),
-         name="leaderboard-friends"),
+    path(
+        "leaderboards/<str:key>/records/friends",
+        friends_views.FriendsRecordsApi.as_view(),
+        name="leaderboard-friends",
+    ),
     path("", include("leaderboard.boards.urls")),
 ]

@@ -63,8 +63,10 @@ class LeaderboardGetApi(APIView):
         limit = QueryIntegerField(min_value=1, max_value=100, default=10)
 
     @extend_schema(
-        parameters=[InputSerializer], summary="The top of a leaderboard",
-        description=PUBLIC_NOTE, auth=PUBLIC_AUTH,
+        parameters=[InputSerializer],
+        summary="The top of a leaderboard",
+        description=PUBLIC_NOTE,
+        auth=PUBLIC_AUTH,
         responses={200: LEADERBOARD_RESPONSE, **errors(400, 401, 403, 429, 503)},
     )
     def get(self, request):
@@ -80,7 +82,8 @@ class LeaderboardAroundMeApi(APIView):
         radius = QueryIntegerField(min_value=0, max_value=50, default=5)
 
     @extend_schema(
-        parameters=[InputSerializer], summary="The caller and their neighbours",
+        parameters=[InputSerializer],
+        summary="The caller and their neighbours",
         responses={200: AROUND_ME_RESPONSE, **errors(400, 401, 403, 404, 429, 503)},
     )
     def get(self, request):
@@ -96,7 +99,8 @@ class MyScoreGetApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        parameters=[PeriodInput], summary="The caller's score, rank and percentile",
+        parameters=[PeriodInput],
+        summary="The caller's score, rank and percentile",
         responses={200: MY_SCORE_RESPONSE, **errors(400, 401, 403, 429, 503)},
     )
     def get(self, request):
@@ -105,8 +109,13 @@ class MyScoreGetApi(APIView):
         user = request.user
         standing = selectors.player_standing(user=user, period=query["period"])
         data: MyScore = {
-            "user_id": str(user.pk), "username": user.username, "display_name": user.display_name or user.username,
-            "score": user.score, "rank": None, "percentile": None, "total_actions": user.total_actions,
+            "user_id": str(user.pk),
+            "username": user.username,
+            "display_name": user.display_name or user.username,
+            "score": user.score,
+            "rank": None,
+            "percentile": None,
+            "total_actions": user.total_actions,
         }
         return ok({**data, **standing} if standing else data)
 
@@ -115,8 +124,10 @@ class UserScoreGetApi(APIView):
     permission_classes = [LeaderboardReadable]
 
     @extend_schema(
-        parameters=[PeriodInput, USER_ID_PATH], summary="A player's score, rank and percentile",
-        description=PUBLIC_NOTE, auth=PUBLIC_AUTH,
+        parameters=[PeriodInput, USER_ID_PATH],
+        summary="A player's score, rank and percentile",
+        description=PUBLIC_NOTE,
+        auth=PUBLIC_AUTH,
         responses={200: PLAYER_SCORE_RESPONSE, **errors(400, 401, 403, 404, 429, 503)},
     )
     def get(self, request, user_id: str):

@@ -93,7 +93,9 @@ def _keys(holder: str) -> tuple[str, str]:
 def _acquire(holder: str, conn_id: str, max_open: int, max_new: int, lease_ms: int) -> bool:
     now, window_ms = _now_ms(), CAPS["ws.user.new"].window * 1000
     if redis_configured():
-        verdict = get_redis().eval(_ACQUIRE, 2, *_keys(holder), now, conn_id, max_open, max_new, lease_ms, window_ms)
+        verdict = get_redis().eval(
+            _ACQUIRE, 2, *_keys(holder), now, conn_id, max_open, max_new, lease_ms, window_ms
+        )
         return int(verdict) == 0
     open_key, new_key = _keys(holder)
     with _local_lock:
@@ -137,8 +139,9 @@ def ip_holder(ip: str) -> str:
 
 
 def _acquire_user(user_id: str, conn_id: str) -> bool:
-    return _acquire(user_holder(user_id), conn_id, cap_count("ws.user.open"), cap_count("ws.user.new"),
-                    socket_lease_ms())
+    return _acquire(
+        user_holder(user_id), conn_id, cap_count("ws.user.open"), cap_count("ws.user.new"), socket_lease_ms()
+    )
 
 
 def _acquire_anonymous(ip: str, conn_id: str, lease_ms: int) -> bool:
@@ -163,16 +166,18 @@ def _pipe_url() -> str:
 
 async def _acquire_piped(holder: str, conn_id: str, max_open: int, max_new: int, lease_ms: int) -> bool:
     now, window_ms = _now_ms(), CAPS["ws.user.new"].window * 1000
-    verdict = await _acquire_script(_pipe_url(), list(_keys(holder)),
-                                    [now, conn_id, max_open, max_new, lease_ms, window_ms])
+    verdict = await _acquire_script(
+        _pipe_url(), list(_keys(holder)), [now, conn_id, max_open, max_new, lease_ms, window_ms]
+    )
     return int(verdict) == 0
 
 
 async def acquire_user(user_id: str, conn_id: str) -> bool:
     if not _piped():
         return await _acquire_user_in_thread(user_id, conn_id)
-    return await _acquire_piped(user_holder(user_id), conn_id, cap_count("ws.user.open"), cap_count("ws.user.new"),
-                                socket_lease_ms())
+    return await _acquire_piped(
+        user_holder(user_id), conn_id, cap_count("ws.user.open"), cap_count("ws.user.new"), socket_lease_ms()
+    )
 
 
 async def acquire_anonymous(ip: str, conn_id: str, lease_ms: int) -> bool:
@@ -207,8 +212,9 @@ async def acquire_anonymous_lease(ip: str, conn_id: str, lease_ms: int) -> tuple
         return await acquire_anonymous(ip, conn_id, lease_ms), ip_holder(ip)
     except REDIS_ERRORS:
         allowed = CAPS["stream.anonymous.ip"].fail == OPEN
-        logger.warning("Redis unreachable: the anonymous cap is not counted (fails %s)",
-                       CAPS["stream.anonymous.ip"].fail)
+        logger.warning(
+            "Redis unreachable: the anonymous cap is not counted (fails %s)", CAPS["stream.anonymous.ip"].fail
+        )
         return allowed, ""
 
 

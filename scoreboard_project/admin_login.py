@@ -28,7 +28,8 @@ def admin_login(request: HttpRequest, extra_context=None) -> HttpResponse:
         except RateLimitExceeded as exc:
             response = HttpResponse(
                 f"Too many login attempts; try again in {exc.retry_after} seconds.\n",
-                status=429, content_type="text/plain; charset=utf-8",
+                status=429,
+                content_type="text/plain; charset=utf-8",
             )
             response["Retry-After"] = str(exc.retry_after)
             return response

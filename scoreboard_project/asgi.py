@@ -34,8 +34,12 @@ def _http_app():
 
     if settings.HTTP_HANDLER == "asgi":
         return django_asgi_app
-    return WsgiInAsgi(get_wsgi_application(), django_asgi_app, streaming=("/api/v1/leaderboard/stream",),
-                      max_body=settings.MAX_BODY_BYTES)
+    return WsgiInAsgi(
+        get_wsgi_application(),
+        django_asgi_app,
+        streaming=("/api/v1/leaderboard/stream",),
+        max_body=settings.MAX_BODY_BYTES,
+    )
 
 
 http_app = _http_app()

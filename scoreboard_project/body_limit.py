@@ -21,10 +21,12 @@ from django.conf import settings
 
 from .errors import PayloadTooLarge
 
-TOO_LARGE_BODY = json.dumps({
-    "success": False,
-    "error": {"code": PayloadTooLarge.code, "message": PayloadTooLarge.message},
-}).encode()
+TOO_LARGE_BODY = json.dumps(
+    {
+        "success": False,
+        "error": {"code": PayloadTooLarge.code, "message": PayloadTooLarge.message},
+    }
+).encode()
 
 
 def too_large_response_bytes() -> bytes:
@@ -47,10 +49,17 @@ def declared_length(headers) -> int | None:
 
 
 async def send_too_large(send) -> None:
-    await send({"type": "http.response.start", "status": 413, "headers": [
-        (b"content-type", b"application/json"), (b"content-length", str(len(TOO_LARGE_BODY)).encode()),
-        (b"connection", b"close"),
-    ]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(TOO_LARGE_BODY)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": TOO_LARGE_BODY})
 
 

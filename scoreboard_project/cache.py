@@ -46,8 +46,12 @@ def _encode(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} cannot be cached as JSON")
 
 
-_DECODERS: dict[str, Callable[[Any], Any]] = {"dt": dt.datetime.fromisoformat, "date": dt.date.fromisoformat, "uuid": uuid.UUID,
-             "dec": decimal.Decimal}
+_DECODERS: dict[str, Callable[[Any], Any]] = {
+    "dt": dt.datetime.fromisoformat,
+    "date": dt.date.fromisoformat,
+    "uuid": uuid.UUID,
+    "dec": decimal.Decimal,
+}
 
 
 def _decode(obj: dict) -> Any:
@@ -93,7 +97,9 @@ class SharedPoolRedisCacheClient(RedisCacheClient):
     def get_many(self, keys):
         values = self.get_client(None).mget(keys)
         missing = object()
-        found = {k: self._loads_or_miss(k, v, missing) for k, v in zip(keys, values, strict=True) if v is not None}
+        found = {
+            k: self._loads_or_miss(k, v, missing) for k, v in zip(keys, values, strict=True) if v is not None
+        }
         return {k: v for k, v in found.items() if v is not missing}
 
     def _loads_or_miss(self, key, value, default):

@@ -39,8 +39,13 @@ def camel_rows(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return [dict(zip(_camel_names(tuple(row)), row.values(), strict=True)) for row in rows]
 
 
-def camelize(data: Any, *, ignore_fields: Collection[str] | None = None, ignore_keys: Collection[str] | None = None,
-             **_options: object) -> Any:
+def camelize(
+    data: Any,
+    *,
+    ignore_fields: Collection[str] | None = None,
+    ignore_keys: Collection[str] | None = None,
+    **_options: object,
+) -> Any:
     """What ``djangorestframework_camel_case.util.camelize`` returns (same keys, values and
     ``ignore_fields`` / ``ignore_keys``), in plain dicts and with ``camel_key``: it runs on
     every REST answer."""

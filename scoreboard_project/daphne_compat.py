@@ -107,7 +107,11 @@ def refuse_large_bodies() -> None:
 
     original_process = WebRequest.process
     gotLength.refuses_large_bodies = True
-    WebRequest.gotLength, WebRequest.handleContentChunk, WebRequest.process = gotLength, handleContentChunk, process
+    WebRequest.gotLength, WebRequest.handleContentChunk, WebRequest.process = (
+        gotLength,
+        handleContentChunk,
+        process,
+    )
 
 
 class _Later:

@@ -72,7 +72,9 @@ def env_float(name: str, default: float, *, minimum: float = 0.0, maximum: float
         number = float(value.strip())
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be a number, not {value!r}") from None
-    if number != number or number < minimum or (maximum is not None and number > maximum):  # NaN, out of range
+    if (
+        number != number or number < minimum or (maximum is not None and number > maximum)
+    ):  # NaN, out of range
         bound = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
         raise ImproperlyConfigured(f"{name} must be {bound}, not {value!r}")
     return number

@@ -91,7 +91,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     if isinstance(exc, AuthenticationRefused):
         exc = exc.error
     if isinstance(exc, ApplicationError):
-        return Response(error_body(exc.code, exc.message, exc.details), status=exc.status, headers=exc.headers)
+        return Response(
+            error_body(exc.code, exc.message, exc.details), status=exc.status, headers=exc.headers
+        )
     if isinstance(exc, (InvalidToken, TokenError)):
         return Response(
             error_body(TokenInvalid.code, "The token is invalid or expired."),

@@ -39,8 +39,10 @@ class StrictIntegerField(serializers.IntegerField):
     default_error_messages = {"not_an_integer": "Must be a whole number."}
 
     def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int | float) or (
-            isinstance(data, float) and not data.is_integer()
+        if (
+            isinstance(data, bool)
+            or not isinstance(data, int | float)
+            or (isinstance(data, float) and not data.is_integer())
         ):
             self.fail("not_an_integer")
         return super().to_internal_value(int(data))

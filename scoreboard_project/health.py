@@ -48,5 +48,6 @@ def readyz(request: HttpRequest) -> JsonResponse:
         checks["redis"] = "ok" if _redis_ok() else "down"
     if all(state == "ok" for state in checks.values()):
         return JsonResponse({"success": True, "data": {"status": "ready", "checks": checks}})
-    return error_response(ServiceUnavailable.code, "A backing service is down.", ServiceUnavailable.status,
-                          {"checks": checks})
+    return error_response(
+        ServiceUnavailable.code, "A backing service is down.", ServiceUnavailable.status, {"checks": checks}
+    )

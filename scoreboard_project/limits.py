@@ -51,20 +51,32 @@ class Policy:
 
 
 # --- The table: counted limits (fixed windows, limit_counter) ---------------------------------
-POLICIES: dict[str, Policy] = {p.scope: p for p in (
-    Policy("ip.hour", "RATE_LIMIT_IP_PER_HOUR", 3600, OPEN, "client IP (role system exempt)"),
-    Policy("leaderboard.read", "RATE_LIMIT_LEADERBOARD_PER_MINUTE", 60, OPEN, "account, else client IP"),
-    Policy("score.me", "RATE_LIMIT_SCORE_PER_MINUTE", 60, OPEN, "account"),
-    Policy("actions.request.minute", "RATE_LIMIT_REQUESTS_PER_MINUTE", 60, CLOSED, "account"),
-    Policy("actions.complete.second", "RATE_LIMIT_ACTIONS_PER_SECOND", 1, CLOSED, "the token's owner"),
-    Policy("actions.complete.minute", "RATE_LIMIT_ACTIONS_PER_MINUTE", 60, CLOSED, "the token's owner"),
-    Policy("actions.complete.hour", "RATE_LIMIT_ACTIONS_PER_HOUR", 3600, CLOSED, "the token's owner"),
-    Policy("actions.complete.day", "RATE_LIMIT_ACTIONS_PER_DAY", 86400, CLOSED, "the token's owner"),
-    Policy("auth.login", "RATE_LIMIT_LOGIN_PER_15_MINUTES", 900, CLOSED,
-           "(client IP, ASCII-folded lower-case username); /auth/login and /admin/login/ together"),
-)}
-COMPLETION_SCOPES = ("actions.complete.second", "actions.complete.minute", "actions.complete.hour",
-                     "actions.complete.day")
+POLICIES: dict[str, Policy] = {
+    p.scope: p
+    for p in (
+        Policy("ip.hour", "RATE_LIMIT_IP_PER_HOUR", 3600, OPEN, "client IP (role system exempt)"),
+        Policy("leaderboard.read", "RATE_LIMIT_LEADERBOARD_PER_MINUTE", 60, OPEN, "account, else client IP"),
+        Policy("score.me", "RATE_LIMIT_SCORE_PER_MINUTE", 60, OPEN, "account"),
+        Policy("actions.request.minute", "RATE_LIMIT_REQUESTS_PER_MINUTE", 60, CLOSED, "account"),
+        Policy("actions.complete.second", "RATE_LIMIT_ACTIONS_PER_SECOND", 1, CLOSED, "the token's owner"),
+        Policy("actions.complete.minute", "RATE_LIMIT_ACTIONS_PER_MINUTE", 60, CLOSED, "the token's owner"),
+        Policy("actions.complete.hour", "RATE_LIMIT_ACTIONS_PER_HOUR", 3600, CLOSED, "the token's owner"),
+        Policy("actions.complete.day", "RATE_LIMIT_ACTIONS_PER_DAY", 86400, CLOSED, "the token's owner"),
+        Policy(
+            "auth.login",
+            "RATE_LIMIT_LOGIN_PER_15_MINUTES",
+            900,
+            CLOSED,
+            "(client IP, ASCII-folded lower-case username); /auth/login and /admin/login/ together",
+        ),
+    )
+}
+COMPLETION_SCOPES = (
+    "actions.complete.second",
+    "actions.complete.minute",
+    "actions.complete.hour",
+    "actions.complete.day",
+)
 
 
 @dataclass(frozen=True)
@@ -79,12 +91,19 @@ class Cap:
 
 
 # --- The table: caps on open sockets and streams (leaderboard/ws_limits) -----------------------
-CAPS: dict[str, Cap] = {c.scope: c for c in (
-    Cap("ws.user.open", "WS_MAX_CONNECTIONS_PER_USER", CLOSED, "account (sockets; close 4429)"),
-    Cap("ws.user.new", "WS_NEW_CONNECTIONS_PER_5_MINUTES", CLOSED, "account (close 4429)", window=300),
-    Cap("stream.anonymous.ip", "WS_MAX_ANONYMOUS_PER_IP", OPEN,
-        "client IP: anonymous sockets (close 4429) and SSE streams (429)"),
-)}
+CAPS: dict[str, Cap] = {
+    c.scope: c
+    for c in (
+        Cap("ws.user.open", "WS_MAX_CONNECTIONS_PER_USER", CLOSED, "account (sockets; close 4429)"),
+        Cap("ws.user.new", "WS_NEW_CONNECTIONS_PER_5_MINUTES", CLOSED, "account (close 4429)", window=300),
+        Cap(
+            "stream.anonymous.ip",
+            "WS_MAX_ANONYMOUS_PER_IP",
+            OPEN,
+            "client IP: anonymous sockets (close 4429) and SSE streams (429)",
+        ),
+    )
+}
 
 # --- The table: in-process limits (no store, so no fail mode) ----------------------------------
 WS_MAX_MESSAGE_BYTES = 4096  # a bigger client message closes the socket (1009)
@@ -136,8 +155,11 @@ class LimitScopeMiddleware:
 def _plain_429(exc: RateLimitExceeded):
     from django.http import HttpResponse
 
-    response = HttpResponse(f"Too many requests; try again in {exc.retry_after} seconds.\n", status=429,
-                            content_type="text/plain; charset=utf-8")
+    response = HttpResponse(
+        f"Too many requests; try again in {exc.retry_after} seconds.\n",
+        status=429,
+        content_type="text/plain; charset=utf-8",
+    )
     response["Retry-After"] = str(exc.retry_after)
     return response
 
@@ -166,8 +188,11 @@ def enforce(hits: list[Hit]) -> None:
             raise ServiceUnavailable("Rate limits cannot be checked right now; try again shortly.") from exc
         logger.warning("Limits %s fail open: the store is unavailable", [p.scope for p, _ in hits])
         return
-    refused = [(w.seconds_left(now), policy.scope)
-               for (policy, _), w, n in zip(hits, windows, counts, strict=True) if n > policy.count]
+    refused = [
+        (w.seconds_left(now), policy.scope)
+        for (policy, _), w, n in zip(hits, windows, counts, strict=True)
+        if n > policy.count
+    ]
     if refused:
         for _, scope in refused:
             metrics.rate_limit_violations.labels(scope=scope).inc()
@@ -207,15 +232,28 @@ DEFERRED = "deferred"
 _READS = {"leaderboard", "scoreboard-top", "leaderboard-around-me", "user-score"}
 # The named boards' reads (their POST/PATCH are a game server's or an admin's writes): counted
 # here with the per-IP limit, one Redis call, so ``check_leaderboard_read`` has nothing left.
-_BOARD_READS = {"leaderboards", "leaderboard-detail", "leaderboard-records", "leaderboard-records-around-me",
-                "leaderboard-periods", "leaderboard-friends"}
+_BOARD_READS = {
+    "leaderboards",
+    "leaderboard-detail",
+    "leaderboard-records",
+    "leaderboard-records-around-me",
+    "leaderboard-periods",
+    "leaderboard-friends",
+}
 ENDPOINTS: dict[str | None, Any] = {  # url name -> a rule (request -> hits), or DEFERRED
     **{name: lambda r: [(POLICIES["leaderboard.read"], _reader_key(r))] for name in _READS},
-    **{name: lambda r: [(POLICIES["leaderboard.read"], _reader_key(r))] if r.method in ("GET", "HEAD") else []
-       for name in _BOARD_READS},
+    **{
+        name: lambda r: (
+            [(POLICIES["leaderboard.read"], _reader_key(r))] if r.method in ("GET", "HEAD") else []
+        )
+        for name in _BOARD_READS
+    },
     "my-score": lambda r: [(POLICIES["score.me"], str(_user_of(r).pk))],
-    "actions-request": DEFERRED, "actions-initialize": DEFERRED,
-    "actions-complete": DEFERRED, "scoreboard-update": DEFERRED, "auth-login": DEFERRED,
+    "actions-request": DEFERRED,
+    "actions-initialize": DEFERRED,
+    "actions-complete": DEFERRED,
+    "scoreboard-update": DEFERRED,
+    "auth-login": DEFERRED,
 }
 
 

@@ -24,4 +24,3 @@ class RequestIdFilter(logging.Filter):
         if cleaned != message:
             record.msg, record.args = cleaned, None
         return True
-

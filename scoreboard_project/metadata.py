@@ -7,4 +7,7 @@ from rest_framework.metadata import BaseMetadata
 
 class EnvelopeMetadata(BaseMetadata):
     def determine_metadata(self, request, view) -> dict:
-        return {"success": True, "data": {"name": view.get_view_name(), "allowed_methods": view.allowed_methods}}
+        return {
+            "success": True,
+            "data": {"name": view.get_view_name(), "allowed_methods": view.allowed_methods},
+        }

@@ -35,13 +35,15 @@ api_requests = Counter("api_requests", "HTTP API requests answered", ["method", 
 score_updates = Counter("score_updates", "Scores changed by completed actions or moderation", ["kind"])
 websocket_connections = Gauge("websocket_connections", "Open WebSocket connections in this process")
 action_completion_time = Histogram(
-    "action_completion_time", "Seconds spent completing an action (server side)",
+    "action_completion_time",
+    "Seconds spent completing an action (server side)",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
 rate_limit_violations = Counter("rate_limit_violations", "Requests refused by a rate limit", ["scope"])
 anti_cheat_flags = Counter("anti_cheat_flags", "Anomaly flags raised", ["reason"])
 leaderboard_query_time = Histogram(
-    "leaderboard_query_time", "Seconds spent reading the leaderboard",
+    "leaderboard_query_time",
+    "Seconds spent reading the leaderboard",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25),
 )
 
@@ -71,7 +73,11 @@ def _networks(entries: tuple[str, ...]):
 def metrics_allowed(request: HttpRequest) -> bool:
     token = settings.METRICS_TOKEN
     header = request.headers.get("Authorization", "")
-    if token and header.startswith("Bearer ") and hmac.compare_digest(header[7:].strip().encode(), token.encode()):
+    if (
+        token
+        and header.startswith("Bearer ")
+        and hmac.compare_digest(header[7:].strip().encode(), token.encode())
+    ):
         return True
     try:
         ip = ipaddress.ip_address(client_ip(request))
@@ -86,4 +92,3 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
     if not metrics_allowed(request):
         return error_response(NotFound.code, NotFound.message, NotFound.status)
     return HttpResponse(generate_latest(), content_type=CONTENT_TYPE_LATEST)
-

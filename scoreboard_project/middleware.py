@@ -27,8 +27,10 @@ SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
 
 _STATUS_CODES = {
     400: (ValidationFailed.code, "Bad request."),
-    **{error.status: (error.code, error.message) for error in (
-        NotAuthenticated, Forbidden, NotFound, MethodNotAllowed, PayloadTooLarge, InternalError)},
+    **{
+        error.status: (error.code, error.message)
+        for error in (NotAuthenticated, Forbidden, NotFound, MethodNotAllowed, PayloadTooLarge, InternalError)
+    },
 }
 
 
@@ -69,7 +71,9 @@ class BodySizeLimitMiddleware:
         try:
             too_big = int(declared) > limit
         except ValueError:
-            return error_response(ValidationFailed.code, "Content-Length is not a number.", ValidationFailed.status)
+            return error_response(
+                ValidationFailed.code, "Content-Length is not a number.", ValidationFailed.status
+            )
         if not too_big and request.method in ("POST", "PUT", "PATCH", "DELETE"):
             try:
                 too_big = len(request.body) > limit
@@ -110,4 +114,3 @@ class EnvelopeFallbackMiddleware:
             return None
         logger.exception("Unhandled error on %s %s", request.method, request.path, exc_info=exception)
         return error_response(InternalError.code, InternalError.message, InternalError.status)
-

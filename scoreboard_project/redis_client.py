@@ -46,8 +46,12 @@ def shared_pool(url: str | None = None) -> redis.ConnectionPool:
             pool = _pools.get(key)
             if pool is None:
                 pool = redis.ConnectionPool.from_url(
-                    url, socket_connect_timeout=1, socket_timeout=2, health_check_interval=30,
-                    decode_responses=True, max_connections=MAX_CONNECTIONS,
+                    url,
+                    socket_connect_timeout=1,
+                    socket_timeout=2,
+                    health_check_interval=30,
+                    decode_responses=True,
+                    max_connections=MAX_CONNECTIONS,
                     # bytes that are not UTF-8 (a planted pickle) read as text that no
                     # JSON reader accepts, instead of failing inside the parser
                     encoding_errors="replace",

@@ -44,7 +44,7 @@ def parse(buffer: bytes, at: int = 0):
     end = buffer.find(b"\r\n", at)
     if end < 0:
         return None
-    kind, line = buffer[at:at + 1], buffer[at + 1:end]
+    kind, line = buffer[at : at + 1], buffer[at + 1 : end]
     if kind == b":":
         return int(line), end + 2
     if kind == b"+":
@@ -57,7 +57,7 @@ def parse(buffer: bytes, at: int = 0):
             return None, end + 2
         if len(buffer) < end + 2 + size + 2:
             return None
-        return buffer[end + 2:end + 2 + size].decode("utf-8", "replace"), end + 4 + size
+        return buffer[end + 2 : end + 2 + size].decode("utf-8", "replace"), end + 4 + size
     if kind == b"*":
         count, items, at = int(line), [], end + 2
         for _ in range(max(count, 0)):
@@ -67,7 +67,7 @@ def parse(buffer: bytes, at: int = 0):
             item, at = found
             items.append(item)
         return (items if count >= 0 else None), at
-    raise ConnectionError(f"unexpected reply from Redis: {buffer[at:at + 20]!r}")
+    raise ConnectionError(f"unexpected reply from Redis: {buffer[at : at + 20]!r}")
 
 
 class _Protocol(asyncio.Protocol):
@@ -150,11 +150,15 @@ class RedisPipe:
 
     async def _connect(self) -> _Protocol:
         loop = asyncio.get_running_loop()
-        _, protocol = await asyncio.wait_for(loop.create_connection(_Protocol, self.host, self.port), TIMEOUT_S)
+        _, protocol = await asyncio.wait_for(
+            loop.create_connection(_Protocol, self.host, self.port), TIMEOUT_S
+        )
         self._protocol = protocol
         setup = []
         if self.password is not None:
-            setup.append(self._send(protocol, "AUTH", *((self.username,) if self.username else ()), self.password))
+            setup.append(
+                self._send(protocol, "AUTH", *((self.username,) if self.username else ()), self.password)
+            )
         if self.db:
             setup.append(self._send(protocol, "SELECT", self.db))
         for reply in setup:

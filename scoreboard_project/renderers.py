@@ -26,5 +26,6 @@ class JSONRenderer(CamelCaseJSONRenderer):
     encoder_class = TimeEncoder
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
-        return PlainJSONRenderer.render(self, camelize(data, **self.json_underscoreize), accepted_media_type,
-                                        renderer_context)
+        return PlainJSONRenderer.render(
+            self, camelize(data, **self.json_underscoreize), accepted_media_type, renderer_context
+        )

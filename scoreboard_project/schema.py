@@ -23,7 +23,9 @@ class BearerAuthenticationScheme(OpenApiAuthenticationExtension):
 ERROR_ENVELOPE = serializer_for(ErrorEnvelope)()
 
 
-def envelope(name: str, data: type | serializers.Serializer | dict[str, serializers.Field]) -> serializers.Serializer:
+def envelope(
+    name: str, data: type | serializers.Serializer | dict[str, serializers.Field]
+) -> serializers.Serializer:
     """``{"success": true, "data": <data>}`` as a named component; ``data`` may be a shape
     (``scoreboard_project.shapes``), a serializer or the fields of an inline one."""
     if isinstance(data, type) and is_shape(data):

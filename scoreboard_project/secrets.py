@@ -48,7 +48,11 @@ def weak_secrets(provided: dict[str, str]) -> list[str]:
         for index, part in enumerate(parts, start=1):
             size = len(part.encode())
             if size < MIN_SECRET_BYTES:
-                which = f"secret {index} of {len(parts)} (commas separate secrets)" if len(parts) > 1 else "the secret"
+                which = (
+                    f"secret {index} of {len(parts)} (commas separate secrets)"
+                    if len(parts) > 1
+                    else "the secret"
+                )
                 problems.append(f"{name}: {which} is {size} bytes")
     return problems
 

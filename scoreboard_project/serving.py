@@ -29,13 +29,14 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 AsgiApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
+
 def _environ(scope: Scope, body: bytes) -> dict[str, Any]:
     server = scope.get("server") or ("localhost", 80)
     client = scope.get("client") or ("", 0)
     path = scope["path"]
     root = scope.get("root_path", "")
     if root and path.startswith(root):
-        path = path[len(root):]
+        path = path[len(root) :]
     environ: dict[str, Any] = {
         "REQUEST_METHOD": scope["method"],
         "SCRIPT_NAME": root.encode().decode("latin-1"),
@@ -90,8 +91,15 @@ def _call(app: WsgiApp, environ: dict[str, Any]) -> tuple[int, list[tuple[bytes,
 class WsgiInAsgi:
     """ASGI app: plain HTTP -> ``wsgi_app`` on ``threads`` persistent threads; the rest -> ``asgi_app``."""
 
-    def __init__(self, wsgi_app: WsgiApp, asgi_app: AsgiApp, *, streaming: tuple[str, ...],
-                 max_body: int, threads: int | None = None) -> None:
+    def __init__(
+        self,
+        wsgi_app: WsgiApp,
+        asgi_app: AsgiApp,
+        *,
+        streaming: tuple[str, ...],
+        max_body: int,
+        threads: int | None = None,
+    ) -> None:
         self.wsgi_app = wsgi_app
         self.asgi_app = asgi_app
         self.streaming = streaming
@@ -107,8 +115,9 @@ class WsgiInAsgi:
         if body is None:
             return  # the client went away
         loop = asyncio.get_running_loop()
-        status, headers, content = await loop.run_in_executor(self.executor, _call, self.wsgi_app,
-                                                              _environ(scope, body))
+        status, headers, content = await loop.run_in_executor(
+            self.executor, _call, self.wsgi_app, _environ(scope, body)
+        )
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": content})
 

@@ -43,7 +43,15 @@ CSRF_TRUSTED_ORIGINS = [
 CORS_ALLOWED_ORIGINS = CSRF_TRUSTED_ORIGINS
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_EXPOSE_HEADERS = ["Retry-After", "X-Request-ID"]
-CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS", "POST", "PATCH", "PUT", "DELETE"]  # every method the API serves
+CORS_ALLOW_METHODS = [
+    "GET",
+    "HEAD",
+    "OPTIONS",
+    "POST",
+    "PATCH",
+    "PUT",
+    "DELETE",
+]  # every method the API serves
 
 INSTALLED_APPS = [
     "daphne",
@@ -304,10 +312,13 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 HTTPS_ONLY = env_bool("HTTPS_ONLY", False)
 CONTENT_SECURITY_POLICY = ""
 if HTTPS_ONLY:  # HSTS, Secure cookies, redirect, CSP, CSRF origins: see https_only_settings
-    globals().update(https_only_settings(
-        allowed_hosts=ALLOWED_HOSTS, csrf_trusted_origins=CSRF_TRUSTED_ORIGINS,
-        hsts_seconds=env_int("HSTS_SECONDS", 31536000),
-    ))
+    globals().update(
+        https_only_settings(
+            allowed_hosts=ALLOWED_HOSTS,
+            csrf_trusted_origins=CSRF_TRUSTED_ORIGINS,
+            hsts_seconds=env_int("HSTS_SECONDS", 31536000),
+        )
+    )
 
 LOGGING = {
     "version": 1,
@@ -319,8 +330,10 @@ LOGGING = {
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
     },
-    "root": {"handlers": ["console"], "level": env_choice(
-        "LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))},
+    "root": {
+        "handlers": ["console"],
+        "level": env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")),
+    },
     "loggers": {
         "django.server": {"level": "WARNING"},
         # daphne logs each request path; the ?token= of a WebSocket URL must never reach a log.

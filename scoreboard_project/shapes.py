@@ -44,8 +44,12 @@ UUIDText = Annotated[str, _Text.UUID]  # a UUID as its text
 TimeText = Annotated[str, _Text.TIME]  # an ISO-8601 UTC time as its text ("...Z")
 
 _SCALARS: dict[Any, type[serializers.Field]] = {
-    bool: serializers.BooleanField, int: serializers.IntegerField, float: serializers.FloatField,
-    str: serializers.CharField, datetime: serializers.DateTimeField, UUID: serializers.UUIDField,
+    bool: serializers.BooleanField,
+    int: serializers.IntegerField,
+    float: serializers.FloatField,
+    str: serializers.CharField,
+    datetime: serializers.DateTimeField,
+    UUID: serializers.UUIDField,
 }
 _TEXT = {_Text.UUID: serializers.UUIDField, _Text.TIME: serializers.DateTimeField}
 _generated: dict[type, type[serializers.Serializer]] = {}

@@ -46,7 +46,9 @@ def https_origins(hosts: Iterable[str]) -> list[str]:
     return origins
 
 
-def https_only_settings(*, allowed_hosts: list[str], csrf_trusted_origins: list[str], hsts_seconds: int) -> dict:
+def https_only_settings(
+    *, allowed_hosts: list[str], csrf_trusted_origins: list[str], hsts_seconds: int
+) -> dict:
     """The settings HTTPS_ONLY=true turns on (``manage.py check --deploy`` is clean with them)."""
     return {
         "SECURE_SSL_REDIRECT": True,

@@ -29,7 +29,10 @@ def pins(path: Path) -> dict[str, str]:
 
 def main() -> int:
     problems = []
-    for source, lock in (("requirements.txt", "requirements.lock"), ("requirements-dev.txt", "requirements-dev.lock")):
+    for source, lock in (
+        ("requirements.txt", "requirements.lock"),
+        ("requirements-dev.txt", "requirements-dev.lock"),
+    ):
         locked = pins(ROOT / lock)
         wanted = pins(ROOT / source)
         if source == "requirements-dev.txt":

@@ -62,8 +62,14 @@ def module_graph(root: Path = ROOT) -> Graph:
                 continue
             for wanted in _imported(node, name, is_package):
                 # The longest known module the name starts with: ``from x import sub`` is x.sub.
-                target = next((".".join(wanted.split(".")[:n]) for n in range(wanted.count(".") + 1, 0, -1)
-                               if ".".join(wanted.split(".")[:n]) in files), None)
+                target = next(
+                    (
+                        ".".join(wanted.split(".")[:n])
+                        for n in range(wanted.count(".") + 1, 0, -1)
+                        if ".".join(wanted.split(".")[:n]) in files
+                    ),
+                    None,
+                )
                 if target is None or target == name:
                     continue
                 graph[name].add(target)
@@ -127,8 +133,12 @@ def cycles(graph: Graph) -> list[list[str]]:
 
 def entry_point_importers(graph: Graph) -> list[str]:
     """Modules that import a composition root (none may)."""
-    return sorted(f"{module} -> {target}" for module, targets in graph.items()
-                  for target in targets if target in ENTRY_POINTS and module not in ENTRY_POINTS)
+    return sorted(
+        f"{module} -> {target}"
+        for module, targets in graph.items()
+        for target in targets
+        if target in ENTRY_POINTS and module not in ENTRY_POINTS
+    )
 
 
 def render(graph: Graph) -> str:
@@ -137,7 +147,9 @@ def render(graph: Graph) -> str:
         lines.append(f"  {app} -> {', '.join(sorted(targets)) or '(nothing)'}")
     for app in APPS:
         lines.append(f"\nInside {app}:")
-        for module in sorted(m for m in graph if app_of(m) == app or (app == "scoreboard_project" and m in ENTRY_POINTS)):
+        for module in sorted(
+            m for m in graph if app_of(m) == app or (app == "scoreboard_project" and m in ENTRY_POINTS)
+        ):
             inside = sorted(t for t in graph[module] if t.split(".")[0] == app)
             if inside:
                 lines.append(f"  {module} -> {', '.join(inside)}")

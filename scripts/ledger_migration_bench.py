@@ -43,9 +43,13 @@ FROM generate_series(0, %(rows)s - 1) AS n
 
 
 def manage(database_url: str, *args: str) -> float:
-    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "bench-secret-key-not-for-production",
-           "JWT_SECRET": "bench-jwt-secret-not-for-production-0123456789",
-           "ACTION_TOKEN_SECRETS": "bench-action-secret-one"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "bench-secret-key-not-for-production",
+        "JWT_SECRET": "bench-jwt-secret-not-for-production-0123456789",
+        "ACTION_TOKEN_SECRETS": "bench-action-secret-one",
+    }
     env.pop("REDIS_URL", None)
     started = time.perf_counter()
     subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True)
@@ -58,8 +62,11 @@ def main() -> None:
     parser.add_argument("--players", type=int, default=50_000)
     parser.add_argument("--database", default="sb_h14_bench")
     parser.add_argument("--skip-verify", action="store_true")
-    parser.add_argument("--reuse", action="store_true",
-                        help="keep the database of the last run: migrate it back before the hash, then time again")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the database of the last run: migrate it back before the hash, then time again",
+    )
     options = parser.parse_args()
     database_url = f"{HOST}/{options.database}"
     if options.reuse:
@@ -85,8 +92,10 @@ def main() -> None:
 
 def measure(database_url: str, options: argparse.Namespace) -> None:
     took = manage(database_url, "migrate", "--noinput", "-v0")
-    print(f"migrate (ledger_head + hash columns, hashing every row): {took:.1f} s "
-          f"({options.rows / took:,.0f} rows/s)")
+    print(
+        f"migrate (ledger_head + hash columns, hashing every row): {took:.1f} s "
+        f"({options.rows / took:,.0f} rows/s)"
+    )
     if not options.skip_verify:
         took = manage(database_url, "verify_ledger", "--no-progress")
         print(f"verify_ledger: {took:.1f} s")

@@ -37,8 +37,12 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(autouse=True)
 def _fast_hashing_and_clean_stores(settings) -> Iterator[None]:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.ANTICHEAT_BASELINE_REFRESH_SECONDS = 0  # no background thread; tests refresh baselines themselves
-    settings.LEDGER_DAILY_ROOTS = False  # no background root thread; tests/leaderboard/test_ledger*.py turn it on
+    settings.ANTICHEAT_BASELINE_REFRESH_SECONDS = (
+        0  # no background thread; tests refresh baselines themselves
+    )
+    settings.LEDGER_DAILY_ROOTS = (
+        False  # no background root thread; tests/leaderboard/test_ledger*.py turn it on
+    )
     cache.clear()  # rate-limit windows, rankings and broadcast state start empty
     db_breaker.reset()  # a test that made the database fail leaves no open breaker behind
     local_counter.reset()  # the embedded default's limit windows
@@ -75,7 +79,9 @@ def moderator(db) -> User:
     from django.contrib.auth.models import Permission
 
     user = make_player("moderator", is_staff=True)
-    user.user_permissions.add(Permission.objects.get(content_type__app_label="anticheat", codename="moderate"))
+    user.user_permissions.add(
+        Permission.objects.get(content_type__app_label="anticheat", codename="moderate")
+    )
     return user
 
 

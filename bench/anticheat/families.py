@@ -47,8 +47,13 @@ class Human(Family):
     def __init__(self, rng: random.Random, *, fast: bool = False, pace: float = 1.0) -> None:
         factor = rng.uniform(1.4, 1.8) if fast else rng.uniform(1.8, 3.5)
         sigma = rng.uniform(0.35, 0.6) if fast else rng.uniform(0.3, 0.7)
-        super().__init__("human (fast)" if fast else "human", False, rng, pace,
-                         {"medianMs": MIN_MS * factor, "sigma": sigma, "thinkS": rng.uniform(2, 8)})
+        super().__init__(
+            "human (fast)" if fast else "human",
+            False,
+            rng,
+            pace,
+            {"medianMs": MIN_MS * factor, "sigma": sigma, "thinkS": rng.uniform(2, 8)},
+        )
 
     def duration_ms(self) -> float:
         while True:
@@ -76,8 +81,13 @@ class Metronome(Family):
     irregular gaps so that its rhythm looks human."""
 
     def __init__(self, rng: random.Random, pace: float = 1.0) -> None:
-        super().__init__("bot: fixed duration", True, rng, pace,
-                         {"targetMs": MIN_MS * rng.uniform(1.5, 4.0), "jitter": rng.uniform(0.0, 0.05)})
+        super().__init__(
+            "bot: fixed duration",
+            True,
+            rng,
+            pace,
+            {"targetMs": MIN_MS * rng.uniform(1.5, 4.0), "jitter": rng.uniform(0.0, 0.05)},
+        )
 
     def duration_ms(self) -> float:
         jitter = self.params["jitter"]
@@ -88,13 +98,23 @@ class Clockwork(Family):
     """Human-like random durations, but completes on a fixed beat (every 7-15 s)."""
 
     def __init__(self, rng: random.Random, pace: float = 1.0) -> None:
-        super().__init__("bot: fixed rhythm", True, rng, pace,
-                         {"medianMs": MIN_MS * rng.uniform(1.5, 3.5), "sigma": rng.uniform(0.3, 0.6)})
+        super().__init__(
+            "bot: fixed rhythm",
+            True,
+            rng,
+            pace,
+            {"medianMs": MIN_MS * rng.uniform(1.5, 3.5), "sigma": rng.uniform(0.3, 0.6)},
+        )
         self.period_s = max(5.0, pace * rng.uniform(7.0, 15.0))  # 9 beats a minute at most
 
     def duration_ms(self) -> float:
-        return max(MIN_MS + 30, min(lognormal(self.rng, self.params["medianMs"], self.params["sigma"]),
-                                    self.period_s * 1000 - 2500))
+        return max(
+            MIN_MS + 30,
+            min(
+                lognormal(self.rng, self.params["medianMs"], self.params["sigma"]),
+                self.period_s * 1000 - 2500,
+            ),
+        )
 
 
 class FixedClaim(Family):
@@ -102,8 +122,13 @@ class FixedClaim(Family):
     clock rule tolerates (claims ahead of the server); the others wait a random while."""
 
     def __init__(self, rng: random.Random, pace: float = 1.0) -> None:
-        super().__init__("bot: hard-coded claim", True, rng, pace,
-                         {"claimMs": int(MIN_MS * rng.uniform(1.5, 4.0)), "cutsShort": rng.random() < 0.5})
+        super().__init__(
+            "bot: hard-coded claim",
+            True,
+            rng,
+            pace,
+            {"claimMs": int(MIN_MS * rng.uniform(1.5, 4.0)), "cutsShort": rng.random() < 0.5},
+        )
 
     def duration_ms(self) -> float:
         claim = self.params["claimMs"]
@@ -121,8 +146,13 @@ class Mimic(Family):
     docs/anticheat.md."""
 
     def __init__(self, rng: random.Random, pace: float = 1.0) -> None:
-        super().__init__("bot: human mimic (fast)", True, rng, pace,
-                         {"medianMs": MIN_MS * rng.uniform(1.1, 1.4), "sigma": rng.uniform(0.15, 0.35)})
+        super().__init__(
+            "bot: human mimic (fast)",
+            True,
+            rng,
+            pace,
+            {"medianMs": MIN_MS * rng.uniform(1.1, 1.4), "sigma": rng.uniform(0.15, 0.35)},
+        )
 
     def duration_ms(self) -> float:
         while True:

@@ -44,7 +44,9 @@ class Outcome:
 
 
 def checksum(proof_key: str, action_id: str, completion_time: int) -> str:
-    return hmac.new(bytes.fromhex(proof_key), f"{action_id}:{completion_time}".encode(), hashlib.sha256).hexdigest()
+    return hmac.new(
+        bytes.fromhex(proof_key), f"{action_id}:{completion_time}".encode(), hashlib.sha256
+    ).hexdigest()
 
 
 class Pacer:
@@ -71,7 +73,9 @@ class Pacer:
         self.sent.append(at)
 
 
-async def register(api: httpx.AsyncClient, base: str, outcome: Outcome, tag: str, gate: asyncio.Semaphore) -> str:
+async def register(
+    api: httpx.AsyncClient, base: str, outcome: Outcome, tag: str, gate: asyncio.Semaphore
+) -> str:
     """A new account (a few at a time: password hashing is deliberately slow)."""
     name = f"p{tag}{uuid.uuid4().hex[:10]}"
     body = {"username": name, "email": f"{name}@example.com", "password": f"pw-{uuid.uuid4().hex}"}
@@ -87,8 +91,18 @@ async def register(api: httpx.AsyncClient, base: str, outcome: Outcome, tag: str
     return data["token"]
 
 
-async def play(api: httpx.AsyncClient, bases: list[str], outcome: Outcome, token: str, *, actions: int,
-               start_delay: float, deadline: float, per_minute: int, per_hour: int) -> None:
+async def play(
+    api: httpx.AsyncClient,
+    bases: list[str],
+    outcome: Outcome,
+    token: str,
+    *,
+    actions: int,
+    start_delay: float,
+    deadline: float,
+    per_minute: int,
+    per_hour: int,
+) -> None:
     family = outcome.family
     headers = {"Authorization": f"Bearer {token}"}
     pacer = Pacer(per_minute, per_hour)
@@ -107,11 +121,19 @@ async def play(api: httpx.AsyncClient, bases: list[str], outcome: Outcome, token
         await one_action(api, bases, headers, outcome, duration, pacer, complete_at=beat)
 
 
-async def one_action(api: httpx.AsyncClient, bases: list[str], headers: dict, outcome: Outcome, duration: float,
-                     pacer: Pacer, complete_at: float | None = None) -> None:
+async def one_action(
+    api: httpx.AsyncClient,
+    bases: list[str],
+    headers: dict,
+    outcome: Outcome,
+    duration: float,
+    pacer: Pacer,
+    complete_at: float | None = None,
+) -> None:
     family, rng = outcome.family, outcome.family.rng
-    issued = await api.post(f"{rng.choice(bases)}/api/v1/actions/request", json={"actionType": ACTION_TYPE},
-                            headers=headers)
+    issued = await api.post(
+        f"{rng.choice(bases)}/api/v1/actions/request", json={"actionType": ACTION_TYPE}, headers=headers
+    )
     received = time.monotonic()
     if issued.status_code != 201:
         await refused(issued, outcome, "request")
@@ -121,8 +143,11 @@ async def one_action(api: httpx.AsyncClient, bases: list[str], headers: dict, ou
     await asyncio.sleep(max(0.0, send_at - time.monotonic()))
     measured = (time.monotonic() - received) * 1000
     claim = family.claim(measured, duration)
-    body = {"actionToken": data["actionToken"], "actionId": data["actionId"],
-            "proof": {"completionTime": claim, "checksum": checksum(data["proofKey"], data["actionId"], claim)}}
+    body = {
+        "actionToken": data["actionToken"],
+        "actionId": data["actionId"],
+        "proof": {"completionTime": claim, "checksum": checksum(data["proofKey"], data["actionId"], claim)},
+    }
     pacer.record(time.monotonic())
     done = await api.post(f"{rng.choice(bases)}/api/v1/actions/complete", json=body, headers=headers)
     if done.status_code == 200:
@@ -153,30 +178,56 @@ async def read_flags(api: httpx.AsyncClient, base: str, admin_token: str, outcom
         if not mine:
             continue
         outcome.reasons = {flag["reason"] for flag in mine}
-        history = (await api.get(f"{base}/api/v1/admin/users/{outcome.user_id}/history", headers=headers)).json()
+        history = (
+            await api.get(f"{base}/api/v1/admin/users/{outcome.user_id}/history", headers=headers)
+        ).json()
         action_of = {row["id"]: row["actionId"] for row in history["data"]["history"]}
-        positions = [outcome.action_ids.index(action_of[f["scoreHistoryId"]]) + 1 for f in mine
-                     if action_of.get(f["scoreHistoryId"]) in outcome.action_ids]
+        positions = [
+            outcome.action_ids.index(action_of[f["scoreHistoryId"]]) + 1
+            for f in mine
+            if action_of.get(f["scoreHistoryId"]) in outcome.action_ids
+        ]
         outcome.first_flag_at = min(positions) if positions else 0
 
 
-async def run_population(families: list[Family], bases: list[str], admin_token: str, *, bot_actions: int,
-                         human_actions: int, max_seconds: float, per_minute: int = 9, per_hour: int = 95,
-                         spread_start_s: float = 20.0) -> list[Outcome]:
+async def run_population(
+    families: list[Family],
+    bases: list[str],
+    admin_token: str,
+    *,
+    bot_actions: int,
+    human_actions: int,
+    max_seconds: float,
+    per_minute: int = 9,
+    per_hour: int = 95,
+    spread_start_s: float = 20.0,
+) -> list[Outcome]:
     outcomes = [Outcome(family) for family in families]
     limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
     async with httpx.AsyncClient(timeout=30, limits=limits) as api:
         gate = asyncio.Semaphore(4)
-        tokens = await asyncio.gather(*(
-            register(api, bases[i % len(bases)], outcome, "b" if outcome.family.bot else "h", gate)
-            for i, outcome in enumerate(outcomes)
-        ))
+        tokens = await asyncio.gather(
+            *(
+                register(api, bases[i % len(bases)], outcome, "b" if outcome.family.bot else "h", gate)
+                for i, outcome in enumerate(outcomes)
+            )
+        )
         deadline = time.monotonic() + max_seconds
-        await asyncio.gather(*(
-            play(api, bases, outcome, token, actions=bot_actions if outcome.family.bot else human_actions,
-                 start_delay=random.uniform(0, spread_start_s), deadline=deadline,
-                 per_minute=per_minute, per_hour=per_hour)
-            for outcome, token in zip(outcomes, tokens, strict=True)
-        ))
+        await asyncio.gather(
+            *(
+                play(
+                    api,
+                    bases,
+                    outcome,
+                    token,
+                    actions=bot_actions if outcome.family.bot else human_actions,
+                    start_delay=random.uniform(0, spread_start_s),
+                    deadline=deadline,
+                    per_minute=per_minute,
+                    per_hour=per_hour,
+                )
+                for outcome, token in zip(outcomes, tokens, strict=True)
+            )
+        )
         await read_flags(api, bases[0], admin_token, outcomes)
     return outcomes

@@ -39,8 +39,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--human-actions", type=int, default=30)
     parser.add_argument("--seed", type=int, default=int(time.time()))
     parser.add_argument("--max-seconds", type=float, default=900)
-    parser.add_argument("--database", default=os.environ.get("ANTICHEAT_BENCH_DATABASE", "scoreboard_anticheat_bench"))
-    parser.add_argument("--redis-url", default=os.environ.get("ANTICHEAT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"))
+    parser.add_argument(
+        "--database", default=os.environ.get("ANTICHEAT_BENCH_DATABASE", "scoreboard_anticheat_bench")
+    )
+    parser.add_argument(
+        "--redis-url", default=os.environ.get("ANTICHEAT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+    )
     return parser.parse_args()
 
 
@@ -52,23 +56,38 @@ def main() -> int:
     args = parse_args()
     families = population(bots=args.bots, humans=args.humans, mimics=args.mimics, seed=args.seed)
     print(f"anticheat-bench: {len(families)} players, seed {args.seed}, machine: {machine()}", flush=True)
-    print(f"raised for the bench (all traffic from 127.0.0.1): {RAISED}; per-user limits: defaults", flush=True)
+    print(
+        f"raised for the bench (all traffic from 127.0.0.1): {RAISED}; per-user limits: defaults", flush=True
+    )
     started = time.monotonic()
     # The baselines refresh every 30 s here (default 300) so that a 10-minute run sees some.
-    with AnticheatStack(database=args.database, redis_url=args.redis_url, log_dir=ROOT / "bench-results",
-                        extra_env={"ANTICHEAT_BASELINE_REFRESH_SECONDS": "30"}) as stack:
-        outcomes = asyncio.run(run_population(
-            families, stack.bases, stack.admin_token, bot_actions=args.bot_actions,
-            human_actions=args.human_actions, max_seconds=args.max_seconds,
-        ))
+    with AnticheatStack(
+        database=args.database,
+        redis_url=args.redis_url,
+        log_dir=ROOT / "bench-results",
+        extra_env={"ANTICHEAT_BASELINE_REFRESH_SECONDS": "30"},
+    ) as stack:
+        outcomes = asyncio.run(
+            run_population(
+                families,
+                stack.bases,
+                stack.admin_token,
+                bot_actions=args.bot_actions,
+                human_actions=args.human_actions,
+                max_seconds=args.max_seconds,
+            )
+        )
     print(render(outcomes))
     print(f"wall time {time.monotonic() - started:.0f} s")
     results = ROOT / "bench-results"
     results.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    (results / f"anticheat-{stamp}.json").write_text(json.dumps(
-        {"seed": args.seed, "machine": machine(), "rows": rows(outcomes), "summary": summary(outcomes)}, indent=2,
-    ))
+    (results / f"anticheat-{stamp}.json").write_text(
+        json.dumps(
+            {"seed": args.seed, "machine": machine(), "rows": rows(outcomes), "summary": summary(outcomes)},
+            indent=2,
+        )
+    )
     return 0
 
 

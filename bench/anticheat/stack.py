@@ -29,12 +29,16 @@ def server_env(database: str, redis_url: str, extra: dict[str, str]) -> dict[str
     basics = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ")
     return {
         **{k: os.environ[k] for k in basics if k in os.environ},
-        "DATABASE_URL": f"postgres://postgres@{HOST}:5432/{database}", "REDIS_URL": redis_url,
+        "DATABASE_URL": f"postgres://postgres@{HOST}:5432/{database}",
+        "REDIS_URL": redis_url,
         "SECRET_KEY": "anticheat-bench-secret-key-0123456789-0123456789",
         "JWT_SECRET": "anticheat-bench-jwt-secret-0123456789-0123456789",
         "ACTION_TOKEN_SECRETS": "anticheat-bench-one-0123456789-0123456789,anticheat-bench-two-0123456789-0123456789",
-        "LOG_LEVEL": "WARNING", "DEBUG": "false", "DB_POOL_MAX_SIZE": "8",
-        **RAISED, **extra,
+        "LOG_LEVEL": "WARNING",
+        "DEBUG": "false",
+        "DB_POOL_MAX_SIZE": "8",
+        **RAISED,
+        **extra,
     }
 
 
@@ -43,7 +47,9 @@ class AnticheatStack:
         self.database, self.redis_url = database, redis_url
         self.env = server_env(database, redis_url, extra_env)
         log_dir.mkdir(parents=True, exist_ok=True)
-        self.servers = [Daphne(self.env, name=n, log=log_dir / f"anticheat-daphne-{n}.log") for n in ("A", "B")]
+        self.servers = [
+            Daphne(self.env, name=n, log=log_dir / f"anticheat-daphne-{n}.log") for n in ("A", "B")
+        ]
         self.admin_token = ""
 
     @property
@@ -52,14 +58,27 @@ class AnticheatStack:
 
     def __enter__(self) -> AnticheatStack:
         pg = ["-h", HOST, "-U", "postgres"]
-        subprocess.run([shutil.which("dropdb") or "dropdb", *pg, "--if-exists", "--force", self.database], check=True)
+        subprocess.run(
+            [shutil.which("dropdb") or "dropdb", *pg, "--if-exists", "--force", self.database], check=True
+        )
         subprocess.run([shutil.which("createdb") or "createdb", *pg, self.database], check=True)
         manage = [sys.executable, "manage.py"]
         subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=self.env, check=True)
         password = f"mod-{uuid.uuid4().hex}"
-        subprocess.run([*manage, "createsuperuser", "--noinput", "--username", "bench-moderator",
-                        "--email", "moderator@example.com"], cwd=ROOT, check=True,
-                       env={**self.env, "DJANGO_SUPERUSER_PASSWORD": password})
+        subprocess.run(
+            [
+                *manage,
+                "createsuperuser",
+                "--noinput",
+                "--username",
+                "bench-moderator",
+                "--email",
+                "moderator@example.com",
+            ],
+            cwd=ROOT,
+            check=True,
+            env={**self.env, "DJANGO_SUPERUSER_PASSWORD": password},
+        )
         client = redis.Redis.from_url(self.redis_url)
         try:
             client.flushdb()  # only the bench's own DB
@@ -73,14 +92,18 @@ class AnticheatStack:
         except BaseException:
             self.stop()
             raise
-        login = httpx.post(f"{self.bases[0]}/api/v1/auth/login",
-                           json={"username": "bench-moderator", "password": password}, timeout=30)
+        login = httpx.post(
+            f"{self.bases[0]}/api/v1/auth/login",
+            json={"username": "bench-moderator", "password": password},
+            timeout=30,
+        )
         login.raise_for_status()
         self.admin_token = login.json()["data"]["token"]
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
         self.stop()
 
     def stop(self) -> None:

@@ -21,8 +21,17 @@ EDITABLE = ("name", "operator", "sort_order", "action_types", "reset_schedule", 
 class LeaderboardForm(forms.ModelForm):
     class Meta:
         model = Leaderboard
-        fields = ("key", "name", "operator", "sort_order", "action_types", "reset_schedule", "timezone",
-                  "starts_at", "ends_at")
+        fields = (
+            "key",
+            "name",
+            "operator",
+            "sort_order",
+            "action_types",
+            "reset_schedule",
+            "timezone",
+            "starts_at",
+            "ends_at",
+        )
 
     def clean_key(self) -> str:
         key = self.cleaned_data["key"]
@@ -51,8 +60,14 @@ class LeaderboardForm(forms.ModelForm):
     def clean(self) -> dict:
         data = cast(dict[str, Any], super().clean())  # ModelForm.clean() returns cleaned_data
         board = self.instance
-        if board.pk and board.has_records and any(
-            data.get(name) != getattr(board, name) for name in services.LOCKED_WHEN_RECORDED if name in data
+        if (
+            board.pk
+            and board.has_records
+            and any(
+                data.get(name) != getattr(board, name)
+                for name in services.LOCKED_WHEN_RECORDED
+                if name in data
+            )
         ):
             raise forms.ValidationError("operator and sort order cannot change once the board has a record.")
         if data.get("action_types") and data.get("operator") != Leaderboard.Operator.INCR:
@@ -65,7 +80,16 @@ class LeaderboardForm(forms.ModelForm):
 @admin.register(Leaderboard)
 class LeaderboardAdmin(admin.ModelAdmin):
     form = LeaderboardForm
-    list_display = ("key", "name", "operator", "sort_order", "reset_schedule", "timezone", "starts_at", "ends_at")
+    list_display = (
+        "key",
+        "name",
+        "operator",
+        "sort_order",
+        "reset_schedule",
+        "timezone",
+        "starts_at",
+        "ends_at",
+    )
     search_fields = ("key", "name")
     list_filter = ("operator", "sort_order")
 
@@ -76,12 +100,19 @@ class LeaderboardAdmin(admin.ModelAdmin):
         data = form.cleaned_data
         if change:
             board = Leaderboard.objects.get(pk=obj.pk)
-            saved = services.board_update(board=board, **{name: data[name] for name in EDITABLE if name in data})
+            saved = services.board_update(
+                board=board, **{name: data[name] for name in EDITABLE if name in data}
+            )
         else:
             saved = services.board_create(
-                key=data["key"], name=data["name"], operator=data["operator"],
-                **{name: data[name] for name in EDITABLE + ("starts_at",) if name in data
-                   and name not in ("name", "operator")},
+                key=data["key"],
+                name=data["name"],
+                operator=data["operator"],
+                **{
+                    name: data[name]
+                    for name in EDITABLE + ("starts_at",)
+                    if name in data and name not in ("name", "operator")
+                },
             )
         obj.pk = saved.pk
 

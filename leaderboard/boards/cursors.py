@@ -39,7 +39,9 @@ def _sign(board_key: str, period_id: str, body: str) -> str:
 
 
 def cursor_encode(*, board_key: str, period_id: str, after: Position) -> str:
-    body = _b64(json.dumps([after.rank_score, after.updated_at_us, after.user_id], separators=(",", ":")).encode())
+    body = _b64(
+        json.dumps([after.rank_score, after.updated_at_us, after.user_id], separators=(",", ":")).encode()
+    )
     return f"{body}.{_sign(board_key, period_id, body)}"
 
 
@@ -52,7 +54,12 @@ def cursor_decode(cursor: str, *, board_key: str, period_id: str) -> Position:
         rank_score, micros, user_id = json.loads(_unb64(body))
     except (ValueError, TypeError) as exc:
         raise refused from exc
-    if not (isinstance(rank_score, int) and isinstance(micros, int) and isinstance(user_id, str)
-            and len(user_id) == 36 and set(user_id) <= _UUID_HEX):
+    if not (
+        isinstance(rank_score, int)
+        and isinstance(micros, int)
+        and isinstance(user_id, str)
+        and len(user_id) == 36
+        and set(user_id) <= _UUID_HEX
+    ):
         raise refused
     return Position(rank_score, micros, user_id)

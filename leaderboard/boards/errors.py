@@ -10,7 +10,11 @@ class BoardExists(ApplicationError):
 
 
 class BoardHasRecords(ApplicationError):
-    code, status, message = "BOARD_HAS_RECORDS", 409, "operator and sortOrder cannot change once the board has a record."
+    code, status, message = (
+        "BOARD_HAS_RECORDS",
+        409,
+        "operator and sortOrder cannot change once the board has a record.",
+    )
 
 
 class BoardClosed(ApplicationError):

@@ -28,9 +28,14 @@ def board_friends_records(*, user: User, key: str, period: str = "current") -> l
     standings = {uid: replace(found, score=target.score_of(found.score)) for uid, found in standings.items()}
     assert target.board is not None and target.period is not None  # a named board (global is served apart)
     records = friend_records(players, standings, descending=not target.board.ascending)
-    metadata = {str(user_id): value for user_id, value in LeaderboardRecord.objects.filter(
-        board=target.board, period_start=target.period.start, user_id__in=list(standings),
-    ).values_list("user_id", "metadata")}
+    metadata = {
+        str(user_id): value
+        for user_id, value in LeaderboardRecord.objects.filter(
+            board=target.board,
+            period_start=target.period.start,
+            user_id__in=list(standings),
+        ).values_list("user_id", "metadata")
+    }
     for record in records:
         record["metadata"] = metadata.get(record["user_id"], {})
     return records

@@ -65,8 +65,9 @@ def _build(board: str, entries: list[RecordData], before: BoardState | None, seq
     updated_at = iso_z(datetime.now(UTC))
     previous = previous_scores(entries, before, ScoreHistory.objects.filter(board__key=board))
     live = dumps({"board": board, "leaderboard": entries, "updatedAt": updated_at, "seq": seq})
-    scoreboard = dumps({"board": board, "leaderboard": with_changes(entries, previous),
-                        "updatedAt": updated_at, "seq": seq})
+    scoreboard = dumps(
+        {"board": board, "leaderboard": with_changes(entries, previous), "updatedAt": updated_at, "seq": seq}
+    )
     return BoardState(seq=seq, updatedAt=updated_at, entries=entries, live=live, scoreboard=scoreboard)  # type: ignore[typeddict-item]
 
 
@@ -85,8 +86,16 @@ def publish_if_changed(board: str) -> bool:
         return False
     state = _build(board, entries, before, _next_seq(board))
     cache.set(_key(board, "last"), state, timeout=_LAST_TTL_S)
-    channel.group_send(LEADERBOARD_GROUP, {"type": "hub.board", "board": board, "seq": state["seq"],
-                                           "live": state["live"], "scoreboard": state["scoreboard"]})
+    channel.group_send(
+        LEADERBOARD_GROUP,
+        {
+            "type": "hub.board",
+            "board": board,
+            "seq": state["seq"],
+            "live": state["live"],
+            "scoreboard": state["scoreboard"],
+        },
+    )
     return True
 
 
@@ -112,8 +121,11 @@ def newer_states(known: dict[str, int]) -> list[tuple[str, BoardState]]:
     if not behind:
         return []
     states = cache.get_many([_key(board, "last") for board in behind])
-    return [(board, state) for board in behind
-            if (state := states.get(_key(board, "last"))) is not None and state["seq"] > known[board]]
+    return [
+        (board, state)
+        for board in behind
+        if (state := states.get(_key(board, "last"))) is not None and state["seq"] > known[board]
+    ]
 
 
 def board_changed(board: Leaderboard | str) -> None:

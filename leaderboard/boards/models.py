@@ -27,7 +27,9 @@ class Leaderboard(models.Model):
     name = models.CharField(max_length=100)
     operator = models.CharField(max_length=4, choices=Operator.choices)
     sort_order = models.CharField(max_length=4, choices=SortOrder.choices, default=SortOrder.DESC)
-    action_types = models.JSONField(default=list, blank=True, help_text="completions of these types feed an incr board")
+    action_types = models.JSONField(
+        default=list, blank=True, help_text="completions of these types feed an incr board"
+    )
     reset_schedule = models.CharField(
         max_length=100, blank=True, default="", help_text="5-field cron, in `timezone`; empty: never resets"
     )
@@ -59,7 +61,9 @@ class Leaderboard(models.Model):
 
     def is_open(self, at) -> bool:
         """Writes are accepted in ``[starts_at, ends_at)``, to the microsecond."""
-        return (self.starts_at is None or at >= self.starts_at) and (self.ends_at is None or at < self.ends_at)
+        return (self.starts_at is None or at >= self.starts_at) and (
+            self.ends_at is None or at < self.ends_at
+        )
 
 
 class LeaderboardPeriod(models.Model):
@@ -100,7 +104,11 @@ class LeaderboardRecord(models.Model):
         indexes = [
             # Board order: better first, who got there first, then user id (keyset pages).
             models.Index(
-                "board", "period_start", models.F("rank_score").desc(), "reached_at", "user",
+                "board",
+                "period_start",
+                models.F("rank_score").desc(),
+                "reached_at",
+                "user",
                 name="leaderboard_record_order_idx",
             ),
             models.Index(fields=["user"], name="leaderboard_record_user_idx"),

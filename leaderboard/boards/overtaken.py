@@ -18,10 +18,12 @@ from .sql_pages import SqlRanking
 
 
 def _passed_in_sql(source: SqlRanking, *, user_id: str, old: int, new: int) -> list[Passed]:
-    rows = (source.queryset.filter(**{f"{source.score}__gt": old, f"{source.score}__lt": new})
-            .exclude(**{source.user: user_id})
-            .order_by(f"-{source.score}", source.time, source.user)
-            .values_list(source.user, source.score)[:LIMIT])
+    rows = (
+        source.queryset.filter(**{f"{source.score}__gt": old, f"{source.score}__lt": new})
+        .exclude(**{source.user: user_id})
+        .order_by(f"-{source.score}", source.time, source.user)
+        .values_list(source.user, source.score)[:LIMIT]
+    )
     ranks: dict[int, int] = {}
     passed = []
     for passed_id, rank_score in rows:
@@ -31,8 +33,9 @@ def _passed_in_sql(source: SqlRanking, *, user_id: str, old: int, new: int) -> l
     return passed
 
 
-def board_record_rose(*, board: Leaderboard, target: Target, user: User, old_rank_score: int | None,
-                      new_rank_score: int) -> None:
+def board_record_rose(
+    *, board: Leaderboard, target: Target, user: User, old_rank_score: int | None, new_rank_score: int
+) -> None:
     """Called on commit, after the board's set has the write. A first record passes nobody:
     the player was not on the board before."""
     if old_rank_score is None or new_rank_score <= old_rank_score or not user.is_ranked:
@@ -41,8 +44,13 @@ def board_record_rose(*, board: Leaderboard, target: Target, user: User, old_ran
 
     def query(source) -> list[Passed]:
         if isinstance(source, RedisBoard):
-            return passed_in_sorted_set(source.client, source.keys.zset, scorer_id=user_id,
-                                        old_score=old_rank_score, new_score=new_rank_score)
+            return passed_in_sorted_set(
+                source.client,
+                source.keys.zset,
+                scorer_id=user_id,
+                old_score=old_rank_score,
+                new_score=new_rank_score,
+            )
         return _passed_in_sql(source, user_id=user_id, old=old_rank_score, new=new_rank_score)
 
     passed = [Passed(p.user_id, board.score_of(p.score), p.rank) for p in target.read(query)]

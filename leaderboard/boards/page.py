@@ -43,6 +43,7 @@ def picker_context(board: Leaderboard | None, page_size: int) -> dict[str, Any]:
         "board_name": "Global" if board is None else board.name,
         "board_choices": choices,
         "ws_path": "/ws/leaderboard/live" + ("" if board is None else f"?board={quote(key)}"),
-        "api_url": f"/api/v1/leaderboard?limit={page_size}" if board is None
+        "api_url": f"/api/v1/leaderboard?limit={page_size}"
+        if board is None
         else f"/api/v1/leaderboards/{quote(key)}/records?limit={page_size}",
     }

@@ -24,7 +24,11 @@ def period_at(board: Leaderboard, at: datetime) -> PeriodWindow:
     if found is not None and found.start <= at and (found.end is None or at < found.end):
         return found
     window = window_at(
-        schedule=board.reset_schedule, zone=board.timezone, anchor=board.period_anchor, ends_at=board.ends_at, at=at
+        schedule=board.reset_schedule,
+        zone=board.timezone,
+        anchor=board.period_anchor,
+        ends_at=board.ends_at,
+        at=at,
     )
     if window.start <= at and (window.end is None or at < window.end):
         with _lock:
@@ -47,6 +51,11 @@ def period_window(board: Leaderboard, start: datetime) -> PeriodWindow:
     row = LeaderboardPeriod.objects.filter(board=board, starts_at=start).values_list("ends_at", flat=True)
     for end in row:
         return PeriodWindow(start, end)
-    computed = window_at(schedule=board.reset_schedule, zone=board.timezone, anchor=board.period_anchor,
-                         ends_at=board.ends_at, at=start)
+    computed = window_at(
+        schedule=board.reset_schedule,
+        zone=board.timezone,
+        anchor=board.period_anchor,
+        ends_at=board.ends_at,
+        at=start,
+    )
     return computed if computed.start == start else PeriodWindow(start, None)

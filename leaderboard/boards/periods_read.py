@@ -47,7 +47,9 @@ def _period_data(key: str, board, row: LeaderboardPeriod) -> FinishedPeriod:
     ranking = target.sql()
     rows, total = ranking.page_after(None, 3)
     return {
-        "id": period_id(row.starts_at), "startsAt": iso_z(row.starts_at),
-        "endsAt": iso_z(row.ends_at) if row.ends_at else None, "totalPlayers": total,
+        "id": period_id(row.starts_at),
+        "startsAt": iso_z(row.starts_at),
+        "endsAt": iso_z(row.ends_at) if row.ends_at else None,
+        "totalPlayers": total,
         "top": records_for(target, rows),
     }

@@ -48,8 +48,9 @@ def board_row_committed(row: ScoreHistory, standing: BoardStanding | None) -> No
         ).first()
         if record is None:
             return
-        standing = BoardStanding(period_window(board, record.period_start), record.rank_score, record.reached_at,
-                                 True, None)
+        standing = BoardStanding(
+            period_window(board, record.period_start), record.rank_score, record.reached_at, True, None
+        )
     if standing.changed and row.user.is_ranked:
         store.write(board.pk, standing.period, str(row.user_id), standing.rank_score, standing.reached_at)
         target = Target(board.key, board, standing.period)
@@ -63,8 +64,13 @@ def board_row_committed(row: ScoreHistory, standing: BoardStanding | None) -> No
             _ranks[row] = ranks_for(target, wanted, exclude_user_id=str(row.user_id))
         if min(_ranks.get(row) or [TOP]) <= TOP:
             board_changed(board)
-        board_record_rose(board=board, target=target, user=row.user,
-                          old_rank_score=standing.old_rank_score, new_rank_score=standing.rank_score)
+        board_record_rose(
+            board=board,
+            target=target,
+            user=row.user,
+            old_rank_score=standing.old_rank_score,
+            new_rank_score=standing.rank_score,
+        )
 
 
 def committed_board_ranks(row: ScoreHistory) -> list[int] | None:

@@ -27,21 +27,27 @@ Found = dict[str, dict[str, Any]]  # user id -> NAME_FIELDS and "metadata"
 
 def _sql(board: bool) -> str:
     user = User._meta
-    names = ", ".join(f"u.{connection.ops.quote_name(cast(Field, user.get_field(f)).column)}" for f in NAME_FIELDS)
+    names = ", ".join(
+        f"u.{connection.ops.quote_name(cast(Field, user.get_field(f)).column)}" for f in NAME_FIELDS
+    )
     if not board:
         return f"SELECT u.id::text, '{{}}', {names} FROM {user.db_table} u WHERE u.id = ANY(%s::uuid[])"
     record = LeaderboardRecord._meta
-    return (f"SELECT r.user_id::text, r.metadata::text, {names} FROM {record.db_table} r "
-            f"JOIN {user.db_table} u ON u.id = r.user_id "
-            "WHERE r.board_id = %s AND r.period_start = %s AND r.user_id = ANY(%s::uuid[])")
+    return (
+        f"SELECT r.user_id::text, r.metadata::text, {names} FROM {record.db_table} r "
+        f"JOIN {user.db_table} u ON u.id = r.user_id "
+        "WHERE r.board_id = %s AND r.period_start = %s AND r.user_id = ANY(%s::uuid[])"
+    )
 
 
 def _plain(board_id: int | None, period_start: datetime | None, ids: list[str]) -> Found:
     params: list[Any] = [ids] if board_id is None else [board_id, period_start, ids]
     with connection.cursor() as cursor:
         cursor.execute(_sql(board_id is not None), params)
-        return {row[0]: {"metadata": _loads(row[1]), **dict(zip(NAME_FIELDS, row[2:], strict=True))}
-                for row in cursor.fetchall()}
+        return {
+            row[0]: {"metadata": _loads(row[1]), **dict(zip(NAME_FIELDS, row[2:], strict=True))}
+            for row in cursor.fetchall()
+        }
 
 
 def _loads(text: str) -> Any:
@@ -53,12 +59,15 @@ def _loads(text: str) -> Any:
 
 def _orm(board_id: int | None, period_start: datetime | None, ids: list[str]) -> Found:
     if board_id is None:
-        return {str(r["id"]): {**r, "metadata": {}} for r in User.objects.filter(id__in=ids).values("id", *NAME_FIELDS)}
+        return {
+            str(r["id"]): {**r, "metadata": {}}
+            for r in User.objects.filter(id__in=ids).values("id", *NAME_FIELDS)
+        }
     return {
         str(r["user_id"]): {**r, **{f: r[f"user__{f}"] for f in NAME_FIELDS}}
-        for r in LeaderboardRecord.objects.filter(board_id=board_id, period_start=cast(datetime, period_start),
-                                                  user_id__in=ids)
-        .values("user_id", "metadata", *(f"user__{f}" for f in NAME_FIELDS))
+        for r in LeaderboardRecord.objects.filter(
+            board_id=board_id, period_start=cast(datetime, period_start), user_id__in=ids
+        ).values("user_id", "metadata", *(f"user__{f}" for f in NAME_FIELDS))
     }
 
 

@@ -27,8 +27,10 @@ _FIELDS = [field.attname for field in LeaderboardRecord._meta.concrete_fields]
 _RETURNING = "r.id, r.board_id, r.period_start, r.user_id, r.score, r.rank_score, r.reached_at, r.metadata::text, r.updated_at"
 # The operator on the locked score (``old.score``) and the submitted one (%(score)s).
 _RULES: dict[tuple[str, bool], str] = {
-    (Leaderboard.Operator.SET, False): "%(score)s", (Leaderboard.Operator.SET, True): "%(score)s",
-    (Leaderboard.Operator.INCR, False): "old.score + %(score)s", (Leaderboard.Operator.INCR, True): "old.score + %(score)s",
+    (Leaderboard.Operator.SET, False): "%(score)s",
+    (Leaderboard.Operator.SET, True): "%(score)s",
+    (Leaderboard.Operator.INCR, False): "old.score + %(score)s",
+    (Leaderboard.Operator.INCR, True): "old.score + %(score)s",
     (Leaderboard.Operator.BEST, False): "GREATEST(old.score, %(score)s)",
     (Leaderboard.Operator.BEST, True): "LEAST(old.score, %(score)s)",
 }
@@ -40,8 +42,11 @@ def _update_sql(operator: str, ascending: bool, metadata: str) -> str:
     key = (operator, ascending, metadata)
     sql = _statements.get(key)
     if sql is None:
-        meta = {"keep": "r.metadata", "set": "%(metadata)s::jsonb",
-                "if_changed": "CASE WHEN a.score <> a.previous THEN %(metadata)s::jsonb ELSE r.metadata END"}[metadata]
+        meta = {
+            "keep": "r.metadata",
+            "set": "%(metadata)s::jsonb",
+            "if_changed": "CASE WHEN a.score <> a.previous THEN %(metadata)s::jsonb ELSE r.metadata END",
+        }[metadata]
         sql = _statements[key] = f"""
             WITH old AS (
                 SELECT id, score FROM {_TABLE}
@@ -62,14 +67,27 @@ _INSERT = f"""
     RETURNING NULL, {_RETURNING}"""
 
 
-def record_apply(*, board: Leaderboard, period: PeriodWindow, user: User, score: int,
-                 metadata: dict[str, Any] | None, at: datetime) -> tuple[LeaderboardRecord, int | None]:
+def record_apply(
+    *,
+    board: Leaderboard,
+    period: PeriodWindow,
+    user: User,
+    score: int,
+    metadata: dict[str, Any] | None,
+    at: datetime,
+) -> tuple[LeaderboardRecord, int | None]:
     """The record after the write and its score before (None for a first record). Call
     inside the write's transaction, under the player's ledger chain lock."""
     if connection.vendor != "postgresql":
         return _record_apply_orm(board=board, period=period, user=user, score=score, metadata=metadata, at=at)
-    params: dict[str, Any] = {"board": board.pk, "period": period.start, "user": user.pk, "score": score, "at": at,
-              "metadata": None if metadata is None else orjson.dumps(metadata).decode()}
+    params: dict[str, Any] = {
+        "board": board.pk,
+        "period": period.start,
+        "user": user.pk,
+        "score": score,
+        "at": at,
+        "metadata": None if metadata is None else orjson.dumps(metadata).decode(),
+    }
     if metadata is None:
         mode = "keep"
     else:
@@ -78,8 +96,10 @@ def record_apply(*, board: Leaderboard, period: PeriodWindow, user: User, score:
         cursor.execute(_update_sql(board.operator, board.ascending, mode), params)
         row = cursor.fetchone()
         if row is None:  # no record yet in this period: the first one holds the score as given
-            cursor.execute(_INSERT, {**params, "rank_score": board.rank_score(score),
-                                     "metadata": params["metadata"] or "{}"})
+            cursor.execute(
+                _INSERT,
+                {**params, "rank_score": board.rank_score(score), "metadata": params["metadata"] or "{}"},
+            )
             row = cursor.fetchone()
             if row is None:  # inserted meanwhile by a writer that does not hold the chain lock
                 cursor.execute(_update_sql(board.operator, board.ascending, mode), params)
@@ -91,9 +111,18 @@ def record_apply(*, board: Leaderboard, period: PeriodWindow, user: User, score:
     return record, previous
 
 
-def _record_apply_orm(*, board: Leaderboard, period: PeriodWindow, user: User, score: int,
-                      metadata: dict[str, Any] | None, at: datetime) -> tuple[LeaderboardRecord, int | None]:
-    lookup = LeaderboardRecord.objects.select_for_update().filter(board=board, period_start=period.start, user=user)
+def _record_apply_orm(
+    *,
+    board: Leaderboard,
+    period: PeriodWindow,
+    user: User,
+    score: int,
+    metadata: dict[str, Any] | None,
+    at: datetime,
+) -> tuple[LeaderboardRecord, int | None]:
+    lookup = LeaderboardRecord.objects.select_for_update().filter(
+        board=board, period_start=period.start, user=user
+    )
     record = lookup.first()
     first = record is None and _insert_first(board, period, user)
     if record is None:
@@ -123,7 +152,12 @@ def _insert_first(board: Leaderboard, period: PeriodWindow, user: User) -> bool:
     try:
         with transaction.atomic():
             LeaderboardRecord.objects.create(
-                board=board, period_start=period.start, user=user, score=0, rank_score=0, reached_at=period.start
+                board=board,
+                period_start=period.start,
+                user=user,
+                score=0,
+                rank_score=0,
+                reached_at=period.start,
             )
     except IntegrityError:
         return False

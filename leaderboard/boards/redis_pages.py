@@ -63,9 +63,11 @@ def page_after(board: RedisBoard, after: Position | None, limit: int) -> tuple[l
     if script is None:
         script = _registered[id(board.client)] = board.client.register_script(_PAGE)
     scripts(board.client)  # the ranking scripts share the client: register once, here too
-    args: list[Any] = ["", "", limit] if after is None else [
-        after.rank_score, member_for(after.user_id, after.updated_at_us), limit
-    ]
+    args: list[Any] = (
+        ["", "", limit]
+        if after is None
+        else [after.rank_score, member_for(after.user_id, after.updated_at_us), limit]
+    )
     answer = script(keys=[board.keys.zset, board.keys.ready], args=args, client=board.client)
     if not answer:
         return None
@@ -99,14 +101,19 @@ def ranks_among_others(board: RedisBoard, user_id: str, rank_scores: list[int]) 
     script = _above_scripts.get(id(board.client))
     if script is None:
         script = _above_scripts[id(board.client)] = board.client.register_script(_ABOVE)
-    answer = script(keys=[board.keys.zset, board.keys.map, board.keys.ready], args=[user_id, *rank_scores],
-                    client=board.client)
+    answer = script(
+        keys=[board.keys.zset, board.keys.map, board.keys.ready],
+        args=[user_id, *rank_scores],
+        client=board.client,
+    )
     if not answer:
         return None
     mine, counts = answer
     own = None if not mine else float(mine)
-    return [1 + int(count) - (1 if own is not None and own > wanted else 0)
-            for count, wanted in zip(counts, rank_scores, strict=True)]
+    return [
+        1 + int(count) - (1 if own is not None and own > wanted else 0)
+        for count, wanted in zip(counts, rank_scores, strict=True)
+    ]
 
 
 # KEYS: zset, map. ARGV: user id, radius. The player's neighbourhood in one call:

@@ -41,7 +41,9 @@ def periods_roll(board_id: int, now: datetime | None = None) -> bool:
         if board is None:
             return False
         current = period_at(board, now)
-        ended = list(LeaderboardPeriod.objects.filter(board=board, finished_at__isnull=True, ends_at__lte=now))
+        ended = list(
+            LeaderboardPeriod.objects.filter(board=board, finished_at__isnull=True, ends_at__lte=now)
+        )
         has_current = LeaderboardPeriod.objects.filter(board=board, starts_at=current.start).exists()
         if not ended and has_current:
             return False
@@ -71,10 +73,18 @@ def _backfill(board: Leaderboard, *, before: datetime, now: datetime) -> None:
     if latest is not None:
         starts = starts.filter(period_start__gt=latest)
     for start in sorted(set(starts.values_list("period_start", flat=True)) - known):
-        window = window_at(schedule=board.reset_schedule, zone=board.timezone, anchor=board.period_anchor,
-                           ends_at=board.ends_at, at=start)
+        window = window_at(
+            schedule=board.reset_schedule,
+            zone=board.timezone,
+            anchor=board.period_anchor,
+            ends_at=board.ends_at,
+            at=start,
+        )
         LeaderboardPeriod.objects.create(
-            board=board, starts_at=start, ends_at=window.end, finished_at=now,
+            board=board,
+            starts_at=start,
+            ends_at=window.end,
+            finished_at=now,
             total_players=store.ranked_records(board.pk, start).count(),
         )
 
@@ -83,7 +93,9 @@ def roll_due(now: datetime | None = None) -> int:
     """Every board whose open period has ended: roll it. The number this call rolled."""
     now = now or clock.now()
     due = set(
-        LeaderboardPeriod.objects.filter(finished_at__isnull=True, ends_at__lte=now).values_list("board_id", flat=True)
+        LeaderboardPeriod.objects.filter(finished_at__isnull=True, ends_at__lte=now).values_list(
+            "board_id", flat=True
+        )
     )
     return sum(periods_roll(board_id, now) for board_id in sorted(due))
 
@@ -91,7 +103,9 @@ def roll_due(now: datetime | None = None) -> int:
 def next_due() -> datetime | None:
     return (
         LeaderboardPeriod.objects.filter(finished_at__isnull=True, ends_at__isnull=False)
-        .order_by("ends_at").values_list("ends_at", flat=True).first()
+        .order_by("ends_at")
+        .values_list("ends_at", flat=True)
+        .first()
     )
 
 

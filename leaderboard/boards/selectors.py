@@ -63,7 +63,9 @@ class Target:
         if self.board is None:
             return SqlRanking(ranked_players(), "score", "score_updated_at", "id")
         assert self.period is not None  # a named board always has a period
-        return SqlRanking(store.ranked_records(self.board.pk, self.period.start), "rank_score", "reached_at", "user_id")
+        return SqlRanking(
+            store.ranked_records(self.board.pk, self.period.start), "rank_score", "reached_at", "user_id"
+        )
 
     def fast(self, *, checked: bool = True) -> RedisBoard | None:
         if self.board is None:
@@ -89,8 +91,12 @@ class Target:
         if fast is not None:
             try:
                 found = page_after(fast, after, limit)
-                if (found is None and self.board is not None and self.period is not None
-                        and store.rebuild(self.board.pk, self.period)):
+                if (
+                    found is None
+                    and self.board is not None
+                    and self.period is not None
+                    and store.rebuild(self.board.pk, self.period)
+                ):
                     found = page_after(fast, after, limit)
                 if found is not None:
                     return found
@@ -121,32 +127,47 @@ def target_for(key: str, period: str = "current") -> Target:
     if start is None:
         raise ValidationFailed(details={"period": ["Expected `current` or a period id."]})
     current = period_at(board, clock.now())
-    known = start == current.start or (start < current.start and (
-        LeaderboardPeriod.objects.filter(board=board, starts_at=start).exists()
-        or LeaderboardRecord.objects.filter(board=board, period_start=start).exists()
-    ))
+    known = start == current.start or (
+        start < current.start
+        and (
+            LeaderboardPeriod.objects.filter(board=board, starts_at=start).exists()
+            or LeaderboardRecord.objects.filter(board=board, period_start=start).exists()
+        )
+    )
     if not known:
         raise NotFound("No such period.")
     return Target(key, board, period_window(board, start))
 
 
 def _global_data() -> BoardData:
-    codes = list(apps.get_model("actions", "ActionType").objects.filter(enabled=True).values_list("code", flat=True))
+    codes = list(
+        apps.get_model("actions", "ActionType").objects.filter(enabled=True).values_list("code", flat=True)
+    )
     target = Target(GLOBAL_KEY, None, None)
     return {
-        "key": GLOBAL_KEY, "name": "Global", "operator": Leaderboard.Operator.INCR,
-        "sortOrder": Leaderboard.SortOrder.DESC, "actionTypes": codes,
-        "resetSchedule": None, "timezone": "UTC", "startsAt": None, "endsAt": None,
-        "totalPlayers": target.read(lambda r: r.total()), "period": target.period_data(),
+        "key": GLOBAL_KEY,
+        "name": "Global",
+        "operator": Leaderboard.Operator.INCR,
+        "sortOrder": Leaderboard.SortOrder.DESC,
+        "actionTypes": codes,
+        "resetSchedule": None,
+        "timezone": "UTC",
+        "startsAt": None,
+        "endsAt": None,
+        "totalPlayers": target.read(lambda r: r.total()),
+        "period": target.period_data(),
     }
 
 
 def board_data(board: Leaderboard, *, total: int | None = None) -> BoardData:
     target = Target(board.key, board, period_at(board, clock.now()))
     return {
-        "key": board.key, "name": board.name, "operator": Leaderboard.Operator(board.operator),
+        "key": board.key,
+        "name": board.name,
+        "operator": Leaderboard.Operator(board.operator),
         "sortOrder": Leaderboard.SortOrder(board.sort_order),
-        "actionTypes": list(board.action_types), "resetSchedule": board.reset_schedule or None,
+        "actionTypes": list(board.action_types),
+        "resetSchedule": board.reset_schedule or None,
         "timezone": board.timezone,
         "startsAt": iso_z(board.starts_at) if board.starts_at else None,
         "endsAt": iso_z(board.ends_at) if board.ends_at else None,
@@ -161,25 +182,38 @@ def board_detail(key: str) -> BoardData:
 
 def boards_list() -> BoardList:
     boards = list(Leaderboard.objects.all())
-    totals = store.current_totals([(b.pk, period_at(b, clock.now())) for b in boards],
-                                  {b.pk for b in boards if not b.has_records})
+    totals = store.current_totals(
+        [(b.pk, period_at(b, clock.now())) for b in boards], {b.pk for b in boards if not b.has_records}
+    )
     return {"leaderboards": [_global_data(), *(board_data(b, total=totals[b.pk]) for b in boards)]}
 
 
 # --- records ------------------------------------------------------------------------------
 def records_for(target: Target, rows: list[Row]) -> list[RecordData]:
     """The contract's records for ``rows``, in their order (one query)."""
-    found = names_and_metadata(None if target.board is None else target.board.pk,
-                               None if target.period is None else target.period.start, [row.user_id for row in rows])
+    found = names_and_metadata(
+        None if target.board is None else target.board.pk,
+        None if target.period is None else target.period.start,
+        [row.user_id for row in rows],
+    )
     return [
-        {"rank": row.rank, "userId": row.user_id, "username": found[row.user_id]["username"],
-         "displayName": display_name_of(found[row.user_id]), "score": target.score_of(row.score),
-         "metadata": found[row.user_id]["metadata"], "updatedAt": iso_z(from_micros(row.updated_at_us))}
-        for row in rows if row.user_id in found
+        {
+            "rank": row.rank,
+            "userId": row.user_id,
+            "username": found[row.user_id]["username"],
+            "displayName": display_name_of(found[row.user_id]),
+            "score": target.score_of(row.score),
+            "metadata": found[row.user_id]["metadata"],
+            "updatedAt": iso_z(from_micros(row.updated_at_us)),
+        }
+        for row in rows
+        if row.user_id in found
     ]
 
 
-def records_page(*, key: str, period: str = "current", cursor: str | None = None, limit: int = 50) -> RecordsPage:
+def records_page(
+    *, key: str, period: str = "current", cursor: str | None = None, limit: int = 50
+) -> RecordsPage:
     target = target_for(key, period)
     after = cursor_decode(cursor, board_key=key, period_id=target.period_id) if cursor else None
 
@@ -187,10 +221,17 @@ def records_page(*, key: str, period: str = "current", cursor: str | None = None
     next_cursor = None
     if len(rows) == limit:
         last = rows[-1]
-        next_cursor = cursor_encode(board_key=key, period_id=target.period_id,
-                                    after=Position(last.score, last.updated_at_us, last.user_id))
-    return {"records": records_for(target, rows), "nextCursor": next_cursor, "totalPlayers": total,
-            "period": target.period_data()}
+        next_cursor = cursor_encode(
+            board_key=key,
+            period_id=target.period_id,
+            after=Position(last.score, last.updated_at_us, last.user_id),
+        )
+    return {
+        "records": records_for(target, rows),
+        "nextCursor": next_cursor,
+        "totalPlayers": total,
+        "period": target.period_data(),
+    }
 
 
 def records_around(*, key: str, user: User, period: str = "current", radius: int = 5) -> RecordsAround | None:

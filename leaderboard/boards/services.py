@@ -113,9 +113,18 @@ class RecordWrite:
 
 
 def record_write(
-    *, board: Leaderboard, user: User, score: int, metadata: dict[str, Any] | None = None,
-    at: datetime | None = None, action_type: str = "", reference: str = "", completed_by: User | None = None,
-    period: PeriodWindow | None = None, fed_by: Any = None, note: str = "",
+    *,
+    board: Leaderboard,
+    user: User,
+    score: int,
+    metadata: dict[str, Any] | None = None,
+    at: datetime | None = None,
+    action_type: str = "",
+    reference: str = "",
+    completed_by: User | None = None,
+    period: PeriodWindow | None = None,
+    fed_by: Any = None,
+    note: str = "",
 ) -> RecordWrite:
     """Apply ``score`` to ``user``'s record in the current period (or ``period``: a void
     goes where the points it reverses went, whatever the season). Call inside or outside a
@@ -133,7 +142,9 @@ def record_write(
             # on to drop a write that reaches it late.
             at = max(at, clock.now())
         # The record's row lock and the operator, in one statement (``record_sql``).
-        record, previous = record_apply(board=board, period=period, user=user, score=score, metadata=metadata, at=at)
+        record, previous = record_apply(
+            board=board, period=period, user=user, score=score, metadata=metadata, at=at
+        )
         new = record.score
         changed = previous is None or new != previous
         if not board.has_records:
@@ -141,14 +152,29 @@ def record_write(
             # The row may be this process' shared copy (``definitions``): told once committed.
             transaction.on_commit(lambda: setattr(board, "has_records", True))
         entry = board_row(
-            user=user, increment=new - (previous or 0), board=board, period_start=period.start,
-            previous=previous or 0, at=at, action_type=action_type, reference=reference,
-            completed_by=completed_by, fed_by=fed_by, note=note, chain=chain,
+            user=user,
+            increment=new - (previous or 0),
+            board=board,
+            period_start=period.start,
+            previous=previous or 0,
+            at=at,
+            action_type=action_type,
+            reference=reference,
+            completed_by=completed_by,
+            fed_by=fed_by,
+            note=note,
+            chain=chain,
         )
         old_rank_score = None if previous is None else board.rank_score(previous)
         # Read on commit by the row's side effects (score_effects -> receivers.board_row_committed).
-        score_effects.note_written(entry, score_effects.WrittenFacts(board_standing=BoardStanding(
-            period, record.rank_score, record.reached_at, changed, old_rank_score)))
+        score_effects.note_written(
+            entry,
+            score_effects.WrittenFacts(
+                board_standing=BoardStanding(
+                    period, record.rank_score, record.reached_at, changed, old_rank_score
+                )
+            ),
+        )
     return RecordWrite(board, period, record, previous, changed, entry)
 
 
@@ -170,18 +196,26 @@ def record_submit(
         raise NotFound("No such player on the leaderboards.", details={"userId": ["unknown or not ranked"]})
     at = clock.now()
     uid = str(player.pk)
-    written = record_write(board=board, user=player, score=score, metadata=metadata, at=at, completed_by=caller)
+    written = record_write(
+        board=board, user=player, score=score, metadata=metadata, at=at, completed_by=caller
+    )
     record = written.record
     # Counted among the others, so it holds whether or not the set has the write yet.
     previous = written.previous_score
     wanted = [record.rank_score] + ([] if previous is None else [board.rank_score(previous)])
     ranks = committed_board_ranks(written.entry) or ranks_for(
-        Target(key, board, written.period), wanted, exclude_user_id=uid)
+        Target(key, board, written.period), wanted, exclude_user_id=uid
+    )
     return {
-        "rank": ranks[0], "userId": uid, "username": player.username,
+        "rank": ranks[0],
+        "userId": uid,
+        "username": player.username,
         "displayName": display_name_of({field: getattr(player, field) for field in NAME_FIELDS}),
-        "score": record.score, "metadata": record.metadata, "updatedAt": iso_z(record.reached_at),
-        "previousScore": written.previous_score, "previousRank": None if previous is None else ranks[1],
+        "score": record.score,
+        "metadata": record.metadata,
+        "updatedAt": iso_z(record.reached_at),
+        "previousScore": written.previous_score,
+        "previousRank": None if previous is None else ranks[1],
     }
 
 
@@ -190,8 +224,14 @@ def feeds_reverse(*, original: Any, void: Any) -> None:
     in its own period (the record loses the points, a ledger row says so)."""
     for row in original.fed_boards.filter(kind="board").select_related("board", "user"):
         record_write(
-            board=row.board, user=row.user, score=-row.increment, period=period_window(row.board, row.board_period_start),
-            action_type=row.action_type, reference=row.reference, completed_by=void.completed_by, fed_by=void,
+            board=row.board,
+            user=row.user,
+            score=-row.increment,
+            period=period_window(row.board, row.board_period_start),
+            action_type=row.action_type,
+            reference=row.reference,
+            completed_by=void.completed_by,
+            fed_by=void,
             note=f"reverses ledger row {row.pk}",
         )
 
@@ -217,7 +257,13 @@ def boards_fed_by(action_type: str) -> list[int]:
 
 
 def completion_feed(
-    *, user: User, action_type: str, points: int, at: datetime, board_ids: list[int], reference: str = "",
+    *,
+    user: User,
+    action_type: str,
+    points: int,
+    at: datetime,
+    board_ids: list[int],
+    reference: str = "",
     source: Any = None,
 ) -> None:
     """Inside the completion's transaction: add ``points`` to every open incr board of
@@ -226,5 +272,12 @@ def completion_feed(
         return
     for board in Leaderboard.objects.filter(pk__in=board_ids).order_by("pk"):
         if board.is_open(at) and action_type in board.action_types:
-            record_write(board=board, user=user, score=points, at=at, action_type=action_type, reference=reference,
-                         fed_by=source)
+            record_write(
+                board=board,
+                user=user,
+                score=points,
+                at=at,
+                action_type=action_type,
+                reference=reference,
+                fed_by=source,
+            )

@@ -27,7 +27,10 @@ class SqlRanking:
         return self.queryset.order_by(f"-{self.score}", self.time, self.user)
 
     def _items(self, queryset: QuerySet) -> list[tuple[str, int, int]]:
-        return [(str(u), int(s), to_micros(t)) for u, s, t in queryset.values_list(self.user, self.score, self.time)]
+        return [
+            (str(u), int(s), to_micros(t))
+            for u, s, t in queryset.values_list(self.user, self.score, self.time)
+        ]
 
     def total(self) -> int:
         return self.queryset.count()
@@ -39,7 +42,7 @@ class SqlRanking:
         return 1 + higher.count()
 
     def top(self, *, offset: int, limit: int) -> list[Row]:
-        items = self._items(self._ordered()[offset: offset + limit])
+        items = self._items(self._ordered()[offset : offset + limit])
         return assign_ranks(items, offset=offset, first_rank=self.rank_for)
 
     def _ahead(self, position: Position) -> Q:
@@ -68,4 +71,6 @@ class SqlRanking:
             return None
         position = Position(int(found[0]), to_micros(found[1]), user_id)
         ahead = self.queryset.filter(self._ahead(position)).count() - 1
-        return Row(user_id, position.rank_score, position.updated_at_us, ahead, self.rank_for(position.rank_score))
+        return Row(
+            user_id, position.rank_score, position.updated_at_us, ahead, self.rank_for(position.rank_score)
+        )

@@ -73,7 +73,8 @@ def rebuild(board_id: int, period: PeriodWindow, *, wait: bool = False) -> bool:
         rows = [
             (str(uid), int(rank_score), to_micros(reached))
             for uid, rank_score, reached in ranked_records(board_id, period.start)
-            .values_list("user_id", "rank_score", "reached_at").iterator(chunk_size=5000)
+            .values_list("user_id", "rank_score", "reached_at")
+            .iterator(chunk_size=5000)
         ]
         board.load(rows, [])
         # Writes that committed while the snapshot was read found no ready marker and were
@@ -86,7 +87,8 @@ def rebuild(board_id: int, period: PeriodWindow, *, wait: bool = False) -> bool:
             uid = str(uid)
             scripts(board.client).set_absolute(
                 keys=[board.keys.zset, board.keys.map, board.keys.ready, banned_key()],
-                args=[uid, int(rank_score), member_for(uid, to_micros(reached)), "1"], client=pipe,
+                args=[uid, int(rank_score), member_for(uid, to_micros(reached)), "1"],
+                client=pipe,
             )
             if index % 2000 == 1999:
                 pipe.execute()
@@ -115,7 +117,9 @@ def _mark_stale(board_id: int, period: PeriodWindow) -> None:
         logger.warning("Board %s period %s is stale and Redis is unreachable", board_id, period.id)
 
 
-def current_totals(sets: list[tuple[int, PeriodWindow]], empty: AbstractSet[int] = frozenset()) -> dict[int, int]:
+def current_totals(
+    sets: list[tuple[int, PeriodWindow]], empty: AbstractSet[int] = frozenset()
+) -> dict[int, int]:
     """Players on each (board, period): 0 for the ``empty`` boards (no record ever), one
     Redis round trip for the others, one SQL query for those whose set is not ready."""
     totals: dict[int, int] = dict.fromkeys(empty, 0)
@@ -139,7 +143,9 @@ def current_totals(sets: list[tuple[int, PeriodWindow]], empty: AbstractSet[int]
         counted: dict[int, int] = {}
         for board_id, start, count in (
             LeaderboardRecord.objects.filter(RANKED, board_id__in=list(starts))
-            .values_list("board_id", "period_start").annotate(n=Count("id")).values_list("board_id", "period_start", "n")
+            .values_list("board_id", "period_start")
+            .annotate(n=Count("id"))
+            .values_list("board_id", "period_start", "n")
         ):
             if starts[board_id].start == start:
                 counted[board_id] = count
@@ -151,7 +157,9 @@ def _player_sets(user: User) -> list[tuple[Leaderboard, PeriodWindow]]:
     boards = {board.pk: board for board in Leaderboard.objects.filter(records__user=user).distinct()}
     return [
         (boards[board_id], period_window(boards[board_id], start))
-        for board_id, start in LeaderboardRecord.objects.filter(user=user).values_list("board_id", "period_start")
+        for board_id, start in LeaderboardRecord.objects.filter(user=user).values_list(
+            "board_id", "period_start"
+        )
     ]
 
 

@@ -33,7 +33,9 @@ from .inputs import (
 from .periods_read import periods_page
 from .resets import ensure_reset_clock
 
-KEY_PATH = OpenApiParameter("key", str, OpenApiParameter.PATH, description="the board's key (`global`: built in)")
+KEY_PATH = OpenApiParameter(
+    "key", str, OpenApiParameter.PATH, description="the board's key (`global`: built in)"
+)
 
 
 class BoardManager(BasePermission):
@@ -42,7 +44,9 @@ class BoardManager(BasePermission):
     message = "Only roles admin and system may manage leaderboards."
 
     def has_permission(self, request, view) -> bool:  # noqa: ARG002 - DRF's signature
-        return bool(request.user and getattr(request.user, "role", None) in (Role.ADMIN.value, Role.SYSTEM.value))
+        return bool(
+            request.user and getattr(request.user, "role", None) in (Role.ADMIN.value, Role.SYSTEM.value)
+        )
 
 
 class GameServer(BasePermission):
@@ -93,14 +97,22 @@ class LeaderboardsApi(BoardsApi):
     def get_permissions(self):
         return [BoardManager()] if self.request.method == "POST" else [LeaderboardReadable()]
 
-    @extend_schema(operation_id="v1_leaderboards_list", summary="Every leaderboard", description=PUBLIC_NOTE, auth=PUBLIC_AUTH,
-                   responses={200: schema.BOARDS_RESPONSE, **errors(401, 403, 429)})
+    @extend_schema(
+        operation_id="v1_leaderboards_list",
+        summary="Every leaderboard",
+        description=PUBLIC_NOTE,
+        auth=PUBLIC_AUTH,
+        responses={200: schema.BOARDS_RESPONSE, **errors(401, 403, 429)},
+    )
     def get(self, request):
         check_leaderboard_read(request)
         return ok(selectors.boards_list())
 
-    @extend_schema(request=BoardCreateInput, summary="Create a leaderboard (role admin or system)",
-                   responses={201: schema.BOARD_RESPONSE, **errors(400, 401, 403, 409)})
+    @extend_schema(
+        request=BoardCreateInput,
+        summary="Create a leaderboard (role admin or system)",
+        responses={201: schema.BOARD_RESPONSE, **errors(400, 401, 403, 409)},
+    )
     def post(self, request):
         board = services.board_create(**validated(BoardCreateInput, request.data))
         return ok(selectors.board_data(board), status=201)
@@ -112,15 +124,23 @@ class LeaderboardApi(BoardsApi):
     def get_permissions(self):
         return [BoardManager()] if self.request.method == "PATCH" else [LeaderboardReadable()]
 
-    @extend_schema(parameters=[KEY_PATH], summary="One leaderboard", description=PUBLIC_NOTE, auth=PUBLIC_AUTH,
-                   responses={200: schema.BOARD_RESPONSE, **errors(401, 403, 404, 429)})
+    @extend_schema(
+        parameters=[KEY_PATH],
+        summary="One leaderboard",
+        description=PUBLIC_NOTE,
+        auth=PUBLIC_AUTH,
+        responses={200: schema.BOARD_RESPONSE, **errors(401, 403, 404, 429)},
+    )
     def get(self, request, key: str):
         check_leaderboard_read(request)
         return ok(selectors.board_detail(key))
 
-    @extend_schema(parameters=[KEY_PATH], request=BoardUpdateInput,
-                   summary="Edit a leaderboard (role admin or system)",
-                   responses={200: schema.BOARD_RESPONSE, **errors(400, 401, 403, 404, 409)})
+    @extend_schema(
+        parameters=[KEY_PATH],
+        request=BoardUpdateInput,
+        summary="Edit a leaderboard (role admin or system)",
+        responses={200: schema.BOARD_RESPONSE, **errors(400, 401, 403, 404, 409)},
+    )
     def patch(self, request, key: str):
         if key == selectors.GLOBAL_KEY:
             raise Forbidden("The built-in global board cannot be edited.")
@@ -137,33 +157,55 @@ class RecordsApi(BoardsApi):
     def get_permissions(self):
         return [GameServer()] if self.request.method == "POST" else [LeaderboardReadable()]
 
-    @extend_schema(parameters=[KEY_PATH, RecordsQuery], summary="A page of a leaderboard's records",
-                   description="Keyset pages: pass `nextCursor` as `cursor`. " + PUBLIC_NOTE, auth=PUBLIC_AUTH,
-                   responses={200: schema.RECORDS_RESPONSE, **errors(400, 401, 403, 404, 429)})
+    @extend_schema(
+        parameters=[KEY_PATH, RecordsQuery],
+        summary="A page of a leaderboard's records",
+        description="Keyset pages: pass `nextCursor` as `cursor`. " + PUBLIC_NOTE,
+        auth=PUBLIC_AUTH,
+        responses={200: schema.RECORDS_RESPONSE, **errors(400, 401, 403, 404, 429)},
+    )
     def get(self, request, key: str):
         query = validated(RecordsQuery, request.query_params)
         check_leaderboard_read(request)
-        return ok(selectors.records_page(key=key, period=query["period"], cursor=query.get("cursor"),
-                                         limit=query["limit"]))
+        return ok(
+            selectors.records_page(
+                key=key, period=query["period"], cursor=query.get("cursor"), limit=query["limit"]
+            )
+        )
 
-    @extend_schema(parameters=[KEY_PATH], request=RecordWriteInput,
-                   summary="Submit a record (role system); the board's operator applies",
-                   responses={200: schema.RECORD_WRITE_RESPONSE, **errors(400, 401, 403, 404, 409)})
+    @extend_schema(
+        parameters=[KEY_PATH],
+        request=RecordWriteInput,
+        summary="Submit a record (role system); the board's operator applies",
+        responses={200: schema.RECORD_WRITE_RESPONSE, **errors(400, 401, 403, 404, 409)},
+    )
     def post(self, request, key: str):
         data = validated(RecordWriteInput, request.data)
-        return ok(services.record_submit(key=key, user_id=data["user_id"], score=data["score"],
-                                         metadata=data["metadata"], caller=request.user))
+        return ok(
+            services.record_submit(
+                key=key,
+                user_id=data["user_id"],
+                score=data["score"],
+                metadata=data["metadata"],
+                caller=request.user,
+            )
+        )
 
 
 class RecordsAroundMeApi(BoardsApi):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(parameters=[KEY_PATH, AroundQuery], summary="The caller's record and their neighbours",
-                   responses={200: schema.AROUND_RESPONSE, **errors(400, 401, 403, 404, 429)})
+    @extend_schema(
+        parameters=[KEY_PATH, AroundQuery],
+        summary="The caller's record and their neighbours",
+        responses={200: schema.AROUND_RESPONSE, **errors(400, 401, 403, 404, 429)},
+    )
     def get(self, request, key: str):
         query = validated(AroundQuery, request.query_params)
         check_leaderboard_read(request)
-        data = selectors.records_around(key=key, user=request.user, period=query["period"], radius=query["radius"])
+        data = selectors.records_around(
+            key=key, user=request.user, period=query["period"], radius=query["radius"]
+        )
         if data is None:
             raise NotFound("You have no record on this leaderboard.")
         return ok(data)
@@ -172,9 +214,13 @@ class RecordsAroundMeApi(BoardsApi):
 class PeriodsApi(BoardsApi):
     permission_classes = [LeaderboardReadable]
 
-    @extend_schema(parameters=[KEY_PATH, PeriodsQuery], summary="Finished periods, newest first, with their top 3",
-                   description=PUBLIC_NOTE, auth=PUBLIC_AUTH,
-                   responses={200: schema.PERIODS_RESPONSE, **errors(400, 401, 403, 404, 429)})
+    @extend_schema(
+        parameters=[KEY_PATH, PeriodsQuery],
+        summary="Finished periods, newest first, with their top 3",
+        description=PUBLIC_NOTE,
+        auth=PUBLIC_AUTH,
+        responses={200: schema.PERIODS_RESPONSE, **errors(400, 401, 403, 404, 429)},
+    )
     def get(self, request, key: str):
         query = validated(PeriodsQuery, request.query_params)
         check_leaderboard_read(request)

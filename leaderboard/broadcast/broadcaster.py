@@ -73,7 +73,9 @@ def disconnect_banned_user(user_id: UUID) -> None:
     try:
         channel.group_send(user_group(user_id), {"type": "player.banned"})
     except ERRORS:
-        logger.warning("Ban of %s not broadcast: Redis unreachable (their next auth check refuses them)", user_id)
+        logger.warning(
+            "Ban of %s not broadcast: Redis unreachable (their next auth check refuses them)", user_id
+        )
 
 
 def disconnect_revoked_user(user_id: UUID) -> None:
@@ -82,8 +84,9 @@ def disconnect_revoked_user(user_id: UUID) -> None:
     try:
         channel.group_send(user_group(user_id), {"type": "player.revoked"})
     except ERRORS:
-        logger.warning("Revocation of %s not broadcast: Redis unreachable (their next auth check refuses them)",
-                       user_id)
+        logger.warning(
+            "Revocation of %s not broadcast: Redis unreachable (their next auth check refuses them)", user_id
+        )
 
 
 # --- the top 10 ---------------------------------------------------------------------------
@@ -146,13 +149,16 @@ def _same_board(before: BoardState | None, entries: list[selectors.Entry]) -> bo
     if before is None:
         return False
     key = [(e["user_id"], e["score"], e["rank"], e["username"], e["display_name"]) for e in entries]
-    return key == [(e["user_id"], e["score"], e["rank"], e["username"], e["display_name"])
-                   for e in before["entries"]]
+    return key == [
+        (e["user_id"], e["score"], e["rank"], e["username"], e["display_name"]) for e in before["entries"]
+    ]
 
 
 def _build_state(entries: list[selectors.Entry], before: BoardState | None, seq: int) -> BoardState:
     updated_at = iso_z(datetime.now(UTC))
-    previous = previous_scores(entries, before, ScoreHistory.objects.filter(board__isnull=True), user_key="user_id")
+    previous = previous_scores(
+        entries, before, ScoreHistory.objects.filter(board__isnull=True), user_key="user_id"
+    )
     wire = camel_rows(entries)  # once per update: every socket and stream gets these bytes
     live = dumps({"leaderboard": wire, "updatedAt": updated_at, "seq": seq})
     scoreboard = dumps({"leaderboard": with_changes(wire, previous), "updatedAt": updated_at, "seq": seq})
@@ -168,8 +174,10 @@ def publish_if_changed(*, force: bool = False) -> bool:
         return False
     state = _build_state(entries, before, store.next_seq())
     store.save(state)
-    channel.group_send(LEADERBOARD_GROUP, {"type": "hub.board", "seq": state["seq"], "live": state["live"],
-                                           "scoreboard": state["scoreboard"]})
+    channel.group_send(
+        LEADERBOARD_GROUP,
+        {"type": "hub.board", "seq": state["seq"], "live": state["live"], "scoreboard": state["scoreboard"]},
+    )
     if before:
         _notify_pushed_down(before["entries"], entries)
     return True
@@ -203,6 +211,10 @@ def _notify_pushed_down(before: list[selectors.Entry], after: list[selectors.Ent
         else:
             new_rank, score = current["rank"], current["score"]
         if score == old["score"] and new_rank > old["rank"]:
-            change = RankChange(userId=old["user_id"], previousRank=old["rank"], newRank=new_rank, score=score)
-            channel.group_send(user_group(old["user_id"]),
-                               {"type": "player.rank", "scoreboard_rank": rank_change_frame(change)})
+            change = RankChange(
+                userId=old["user_id"], previousRank=old["rank"], newRank=new_rank, score=score
+            )
+            channel.group_send(
+                user_group(old["user_id"]),
+                {"type": "player.rank", "scoreboard_rank": rank_change_frame(change)},
+            )

@@ -34,8 +34,9 @@ class Prepared:
     def get(self, dialect: str):
         found = self._made.get(dialect)
         if found is None:
-            found = self._made[dialect] = PreparedMessage(self.frames[dialect].encode(), isBinary=False,
-                                                          applyMask=False, doNotCompress=True)
+            found = self._made[dialect] = PreparedMessage(
+                self.frames[dialect].encode(), isBinary=False, applyMask=False, doNotCompress=True
+            )
         return found
 
 
@@ -58,7 +59,13 @@ class DirectWriter:
         if pending > max_unsent:
             return SLOW
         sock = getattr(transport, "socket", None)
-        if pending or protocol.send_queue or sock is None or transport.disconnecting or getattr(transport, "TLS", False):
+        if (
+            pending
+            or protocol.send_queue
+            or sock is None
+            or transport.disconnecting
+            or getattr(transport, "TLS", False)
+        ):
             protocol.sendPreparedMessage(message)
             return SENT
         # Nothing is waiting in twisted for this socket, so the kernel has every earlier

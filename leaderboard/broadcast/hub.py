@@ -43,8 +43,12 @@ _board_state: Callable[[str], Any] | None = None
 _boards_newer: Callable[[dict[str, int]], list[tuple[str, Any]]] | None = None
 
 
-def use_snapshot_sources(*, global_state: Callable[[], BoardState], board_state: Callable[[str], Any],
-                         boards_newer: Callable[[dict[str, int]], list[tuple[str, Any]]]) -> None:
+def use_snapshot_sources(
+    *,
+    global_state: Callable[[], BoardState],
+    board_state: Callable[[str], Any],
+    boards_newer: Callable[[dict[str, int]], list[tuple[str, Any]]],
+) -> None:
     global _global_state, _board_state, _boards_newer
     _global_state, _board_state, _boards_newer = global_state, board_state, boards_newer
 
@@ -55,8 +59,14 @@ PersonalSink = Callable[[dict[str, str]], Awaitable[None]]  # writes a frame per
 class HubClient:
     """A socket or stream registered with the hub."""
 
-    def __init__(self, dialect: str, *, subscribed: bool = True, on_overflow: Callable[[], None] | None = None,
-                 board: str = GLOBAL_BOARD):
+    def __init__(
+        self,
+        dialect: str,
+        *,
+        subscribed: bool = True,
+        on_overflow: Callable[[], None] | None = None,
+        board: str = GLOBAL_BOARD,
+    ):
         self.dialect = dialect  # "live", "scoreboard" or "sse": the key of its frame
         self.board = board  # the board whose top 10 it gets: "global" or a named board's key
         self.subscribed = subscribed
@@ -252,8 +262,14 @@ class Hub:
         assert boards_newer is not None, "use_snapshot_sources() runs in the app's ready()"
         for board, state in await sync_to_async(boards_newer, thread_sensitive=False)(known):
             logger.info("Hub: missed update(s) of board %s; sending its current top 10", board)
-            await self.deliver({"board": board, "seq": state["seq"], "live": state["live"],
-                                "scoreboard": state["scoreboard"]})
+            await self.deliver(
+                {
+                    "board": board,
+                    "seq": state["seq"],
+                    "live": state["live"],
+                    "scoreboard": state["scoreboard"],
+                }
+            )
 
 
 _hubs: dict[asyncio.AbstractEventLoop, Hub] = {}

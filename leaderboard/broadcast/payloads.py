@@ -44,20 +44,41 @@ def dumps(value: object) -> str:
 
 def score_frames(event: ScoreEvent) -> dict[str, str]:
     """The scorer's own frames, per dialect (rank_change only when the rank moved)."""
-    live = dumps({"event": "score:update", "data": {
-        "userId": event["userId"], "oldScore": event["previousScore"], "newScore": event["newScore"],
-        "increment": event["increment"], "newRank": event["newRank"],
-    }})
-    scoreboard = dumps({"type": "score_update", "data": {
-        "userId": event["userId"], "previousScore": event["previousScore"], "newScore": event["newScore"],
-        "scoreIncrement": event["increment"], "newRank": event["newRank"], "previousRank": event["previousRank"],
-    }})
+    live = dumps(
+        {
+            "event": "score:update",
+            "data": {
+                "userId": event["userId"],
+                "oldScore": event["previousScore"],
+                "newScore": event["newScore"],
+                "increment": event["increment"],
+                "newRank": event["newRank"],
+            },
+        }
+    )
+    scoreboard = dumps(
+        {
+            "type": "score_update",
+            "data": {
+                "userId": event["userId"],
+                "previousScore": event["previousScore"],
+                "newScore": event["newScore"],
+                "scoreIncrement": event["increment"],
+                "newRank": event["newRank"],
+                "previousRank": event["previousRank"],
+            },
+        }
+    )
     frames = {"live": live, "scoreboard": scoreboard}
     if event["previousRank"] != event["newRank"]:
-        frames["scoreboard_rank"] = rank_change_frame(RankChange(
-            userId=event["userId"], previousRank=event["previousRank"], newRank=event["newRank"],
-            score=event["newScore"],
-        ))
+        frames["scoreboard_rank"] = rank_change_frame(
+            RankChange(
+                userId=event["userId"],
+                previousRank=event["previousRank"],
+                newRank=event["newRank"],
+                score=event["newScore"],
+            )
+        )
     return frames
 
 
@@ -78,8 +99,10 @@ def board_frames(state: BoardState) -> dict[str, str]:
 def with_changes(entries: Sequence[Mapping[str, Any]], before: dict[str, int]) -> list[dict[str, Any]]:
     """/ws/scoreboard entries (as on the wire: camelCase) with ``change``, the score moved
     since the previous update."""
-    return [{**entry, "change": f"{entry['score'] - before.get(entry['userId'], entry['score']):+d}"}
-            for entry in entries]
+    return [
+        {**entry, "change": f"{entry['score'] - before.get(entry['userId'], entry['score']):+d}"}
+        for entry in entries
+    ]
 
 
 class OvertakenBy(TypedDict):
@@ -92,5 +115,7 @@ def overtaken_frames(*, board: str, by: OvertakenBy, rank: int, score: int) -> d
     """One passed player's ``rank:overtaken`` / ``overtaken`` frames (docs/api.md, Players):
     their rank grew by exactly one with the change that passed them."""
     data = {"board": board, "by": by, "previousRank": rank - 1, "rank": rank, "score": score}
-    return {"live": dumps({"event": "rank:overtaken", "data": data}),
-            "scoreboard": dumps({"type": "overtaken", "data": data})}
+    return {
+        "live": dumps({"event": "rank:overtaken", "data": data}),
+        "scoreboard": dumps({"type": "overtaken", "data": data}),
+    }

@@ -37,6 +37,8 @@ return value
 
 def _seq_floor() -> int:
     return int(time.time() * 1_000_000)
+
+
 _LAST_TTL_S = 86_400
 
 
@@ -139,8 +141,13 @@ def shared_state() -> SharedState:
     return RedisState() if redis_configured() else LocalState()
 
 
-def previous_scores(entries: Sequence[Mapping[str, Any]], before: BoardState | None, ledger: QuerySet, *,
-                    user_key: str = "userId") -> dict[str, int]:
+def previous_scores(
+    entries: Sequence[Mapping[str, Any]],
+    before: BoardState | None,
+    ledger: QuerySet,
+    *,
+    user_key: str = "userId",
+) -> dict[str, int]:
     """Each entry's score at the previous update (the ``change`` of the scoreboard dialect):
     a newcomer's from its rows of ``ledger`` (the board's ledger rows) since then.
 
@@ -155,7 +162,9 @@ def previous_scores(entries: Sequence[Mapping[str, Any]], before: BoardState | N
         since = datetime.fromisoformat(before["updatedAt"])
         moved = dict(
             ledger.filter(user_id__in=newcomers, created_at__gt=since)
-            .values_list("user_id").annotate(total=Sum("increment")).values_list("user_id", "total")
+            .values_list("user_id")
+            .annotate(total=Sum("increment"))
+            .values_list("user_id", "total")
         )
         for e in entries:
             if e[user_key] in newcomers:

@@ -81,7 +81,11 @@ def test_it_keeps_a_moderator_from_granting_a_player_powers(client, modo, alice,
     assert response.status_code == 302
     alice.refresh_from_db()
     assert alice.email == "new@example.com"  # the moderator may edit a player...
-    assert (alice.is_staff, alice.is_superuser, alice.is_service_account) == (False, False, False)  # ...not powers
+    assert (alice.is_staff, alice.is_superuser, alice.is_service_account) == (
+        False,
+        False,
+        False,
+    )  # ...not powers
     page = client.get(change_url(bob)).content.decode()
     assert 'name="is_superuser"' not in page and 'name="groups"' not in page
 
@@ -92,8 +96,10 @@ def test_it_keeps_a_moderator_off_accounts_with_powers(client, modo, root, game_
     account = {"root": root, "other_moderator": other, "game_server": game_server}[target]
     client.force_login(modo)
 
-    password_change = client.post(f"/admin/accounts/user/{account.pk}/password/",
-                                  {"password1": "Takeover-passphrase-1", "password2": "Takeover-passphrase-1"})
+    password_change = client.post(
+        f"/admin/accounts/user/{account.pk}/password/",
+        {"password1": "Takeover-passphrase-1", "password2": "Takeover-passphrase-1"},
+    )
     change = client.post(change_url(account), {"username": account.username, "is_active": ""})
 
     assert password_change.status_code == 403 and change.status_code == 403
@@ -118,21 +124,32 @@ def test_it_lets_a_superuser_grant_powers_to_others_but_not_change_their_own(cli
 def test_it_still_lets_a_moderator_ban_from_the_admin(client, modo, alice):
     client.force_login(modo)
 
-    response = client.post("/admin/accounts/user/", {
-        "action": "ban_selected", "_selected_action": [str(alice.pk)], "index": "0",
-        "apply": "Yes", "reason": "botting",
-    })
+    response = client.post(
+        "/admin/accounts/user/",
+        {
+            "action": "ban_selected",
+            "_selected_action": [str(alice.pk)],
+            "index": "0",
+            "apply": "Yes",
+            "reason": "botting",
+        },
+    )
 
     assert response.status_code == 302
     alice.refresh_from_db()
     assert alice.status == "banned"
 
 
-@pytest.mark.parametrize(("url", "status"), [
-    ("/admin/anticheat/flag/", 200), ("/admin/anticheat/auditentry/", 200),
-    ("/admin/leaderboard/scorehistory/", 200), ("/admin/accounts/user/", 200),
-    ("/admin/auth/group/", 403),  # the group's powers are a superuser's to hand out
-])
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        ("/admin/anticheat/flag/", 200),
+        ("/admin/anticheat/auditentry/", 200),
+        ("/admin/leaderboard/scorehistory/", 200),
+        ("/admin/accounts/user/", 200),
+        ("/admin/auth/group/", 403),  # the group's powers are a superuser's to hand out
+    ],
+)
 def test_it_opens_the_moderators_workspace_to_the_group(client, modo, url, status):
     client.force_login(modo)
 

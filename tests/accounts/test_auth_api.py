@@ -93,8 +93,14 @@ def test_it_logs_in_with_the_contract_fields(api_client, alice):
     assert response.status_code == 200
     data = response.json()["data"]
     assert set(data) == {"token", "refreshToken", "expiresAt", "user"}
-    assert data["user"] == {"id": str(alice.id), "username": "alice", "displayName": "alice", "score": 0, "rank": 1,
-                            "role": "user"}
+    assert data["user"] == {
+        "id": str(alice.id),
+        "username": "alice",
+        "displayName": "alice",
+        "score": 0,
+        "rank": 1,
+        "role": "user",
+    }
 
 
 def test_it_answers_unknown_user_and_wrong_password_identically(api_client, alice):

@@ -27,17 +27,37 @@ def test_it_sets_a_display_name_and_answers_the_user(client_for, alice):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("name", ["Сергей", "李小龙", "محمد علي", "🎮 Pro-Gamer!", "Ωμέγα_42", "x", "a" * 32,
-                                  "e\u0301" * 32, XSS])
+@pytest.mark.parametrize(
+    "name", ["Сергей", "李小龙", "محمد علي", "🎮 Pro-Gamer!", "Ωμέγα_42", "x", "a" * 32, "e\u0301" * 32, XSS]
+)
 def test_it_accepts_letters_of_any_script_digits_punctuation_and_symbols(client_for, alice, name):
     response = _patch(client_for(alice), {"displayName": name})
     assert response.status_code == 200, response.content
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("name", ["", "   ", "a" * 33, f"{RLO}evil", "a\u202db", "a\u2066b\u2069", "a\u200bb",
-                                  "a\u200fb", "a\x00b", "line\nbreak", "tab\there", "a\u2028b", "\ue000",
-                                  123, None, ["x"], {"x": 1}])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "",
+        "   ",
+        "a" * 33,
+        f"{RLO}evil",
+        "a\u202db",
+        "a\u2066b\u2069",
+        "a\u200bb",
+        "a\u200fb",
+        "a\x00b",
+        "line\nbreak",
+        "tab\there",
+        "a\u2028b",
+        "\ue000",
+        123,
+        None,
+        ["x"],
+        {"x": 1},
+    ],
+)
 def test_it_refuses_control_format_and_bidi_characters_and_bad_lengths(client_for, alice, name):
     response = _patch(client_for(alice), {"displayName": name})
     assert response.status_code == 400, (name, response.content)
@@ -59,9 +79,15 @@ def test_it_changes_nothing_without_a_display_name_and_needs_a_token(client_for,
 
 @pytest.mark.django_db
 def test_it_shows_the_username_in_the_user_object_when_no_name_is_set(api_client):
-    response = api_client.post("/api/v1/auth/register", {
-        "username": "newbie", "email": "newbie@example.com", "password": "correct-horse-battery-9",
-    }, format="json")
+    response = api_client.post(
+        "/api/v1/auth/register",
+        {
+            "username": "newbie",
+            "email": "newbie@example.com",
+            "password": "correct-horse-battery-9",
+        },
+        format="json",
+    )
     assert response.status_code == 201
     assert response.json()["data"]["user"]["displayName"] == "newbie"
 
@@ -98,27 +124,42 @@ def test_it_escapes_display_names_in_the_admin(admin_client, client_for, alice):
 
 
 @pytest.mark.django_db
-def test_it_lets_a_moderator_reset_an_offensive_name_from_the_admin(admin_client, admin_user, client_for, alice):
+def test_it_lets_a_moderator_reset_an_offensive_name_from_the_admin(
+    admin_client, admin_user, client_for, alice
+):
     _patch(client_for(alice), {"displayName": "Offensive"})
-    response = admin_client.post("/admin/accounts/user/", {
-        "action": "reset_display_name_selected", "_selected_action": [str(alice.pk)], "apply": "1",
-        "reason": "offensive name",
-    }, REMOTE_ADDR="198.51.100.7")
+    response = admin_client.post(
+        "/admin/accounts/user/",
+        {
+            "action": "reset_display_name_selected",
+            "_selected_action": [str(alice.pk)],
+            "apply": "1",
+            "reason": "offensive name",
+        },
+        REMOTE_ADDR="198.51.100.7",
+    )
     assert response.status_code == 302
     alice.refresh_from_db()
     assert alice.display_name == ""
     entry = AuditEntry.objects.get(event="display_name_reset")
     assert (entry.actor, entry.subject, entry.reason) == (admin_user, alice, "offensive name")
     assert entry.details == {"previousDisplayName": "Offensive"}
-    assert client_for(alice).patch("/api/v1/users/me", {}, format="json").json()["data"]["user"]["displayName"] == "alice"
+    assert (
+        client_for(alice).patch("/api/v1/users/me", {}, format="json").json()["data"]["user"]["displayName"]
+        == "alice"
+    )
 
 
 @pytest.mark.django_db
 def test_it_asks_for_a_reason_before_a_reset(admin_client, alice):
     User.objects.filter(pk=alice.pk).update(display_name="Offensive")
-    response = admin_client.post("/admin/accounts/user/", {
-        "action": "reset_display_name_selected", "_selected_action": [str(alice.pk)],
-    })
+    response = admin_client.post(
+        "/admin/accounts/user/",
+        {
+            "action": "reset_display_name_selected",
+            "_selected_action": [str(alice.pk)],
+        },
+    )
     assert response.status_code == 200 and b"reason" in response.content.lower()
     alice.refresh_from_db()
     assert alice.display_name == "Offensive" and not AuditEntry.objects.exists()

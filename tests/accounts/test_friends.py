@@ -33,7 +33,9 @@ def test_it_follows_lists_and_unfollows(client_for, alice, bob):
     for _ in range(2):  # unfollowing twice is no error
         response = client.delete(f"/api/v1/users/me/friends/{bob.pk}")
         assert response.status_code == 200 and response.json()["data"] == {}
-    assert [f["username"] for f in client.get("/api/v1/users/me/friends").json()["data"]["friends"]] == ["carol"]
+    assert [f["username"] for f in client.get("/api/v1/users/me/friends").json()["data"]["friends"]] == [
+        "carol"
+    ]
 
 
 def test_it_refuses_unknown_banned_and_non_players_and_oneself(client_for, alice, moderator, game_server):
@@ -67,7 +69,9 @@ def _followees(count: int) -> list[User]:
 
 def test_it_follows_at_most_500(client_for, alice):
     followees = _followees(MAX_FRIENDS + 1)
-    Follow.objects.bulk_create([Follow(follower=alice, followee=user) for user in followees[:MAX_FRIENDS - 1]])
+    Follow.objects.bulk_create(
+        [Follow(follower=alice, followee=user) for user in followees[: MAX_FRIENDS - 1]]
+    )
     client = client_for(alice)
     assert _put(client, followees[MAX_FRIENDS - 1].pk).status_code == 200
     response = _put(client, followees[MAX_FRIENDS].pk)
@@ -82,7 +86,9 @@ def test_it_holds_the_limit_when_follows_race(alice):
     from accounts.friends import friend_add
 
     followees = _followees(MAX_FRIENDS + 4)
-    Follow.objects.bulk_create([Follow(follower=alice, followee=user) for user in followees[:MAX_FRIENDS - 1]])
+    Follow.objects.bulk_create(
+        [Follow(follower=alice, followee=user) for user in followees[: MAX_FRIENDS - 1]]
+    )
     outcomes = race(5, lambda i: friend_add(user=alice, friend_id=followees[MAX_FRIENDS - 1 + i].pk))
     assert sum(outcome is None for outcome in outcomes) == 1, outcomes
     assert all(isinstance(outcome, FriendLimitReached) for outcome in outcomes if outcome is not None)

@@ -87,7 +87,8 @@ def test_it_does_not_revoke_on_a_password_hash_upgrade_at_login(alice, settings)
     pair = login()
     # A new preferred hasher: the next login re-hashes the same password, which is no change.
     settings.PASSWORD_HASHERS = [
-        "tests.accounts.test_revocation.QuickPBKDF2Hasher", "django.contrib.auth.hashers.MD5PasswordHasher",
+        "tests.accounts.test_revocation.QuickPBKDF2Hasher",
+        "django.contrib.auth.hashers.MD5PasswordHasher",
     ]
     login()
     alice.refresh_from_db()
@@ -105,9 +106,14 @@ def test_it_revokes_on_a_password_set_through_the_admin(alice, client):
     pair = login()
     client.force_login(root)
 
-    response = client.post(f"/admin/accounts/user/{alice.pk}/password/",
-                           {"password1": "Another-long-passphrase-3", "password2": "Another-long-passphrase-3",
-                            "usable_password": "true"})
+    response = client.post(
+        f"/admin/accounts/user/{alice.pk}/password/",
+        {
+            "password1": "Another-long-passphrase-3",
+            "password2": "Another-long-passphrase-3",
+            "usable_password": "true",
+        },
+    )
 
     assert response.status_code == 302, response.content
     assert_token_invalid(me(pair["token"]))
@@ -170,7 +176,8 @@ def test_it_ends_a_session_at_its_maximum_age_whatever_the_refreshes(alice, sett
 
     # 601 s later (the server's clock moved on, the token's own exp aside): the session is over.
     LoginSession.objects.filter(user=alice).update(
-        created_at=F("created_at") - timedelta(seconds=601), expires_at=F("expires_at") - timedelta(seconds=601)
+        created_at=F("created_at") - timedelta(seconds=601),
+        expires_at=F("expires_at") - timedelta(seconds=601),
     )
     assert_token_invalid(refresh(rotated["refreshToken"]))
 

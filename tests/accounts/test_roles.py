@@ -25,21 +25,26 @@ def fresh(user: User) -> User:
 
 def test_it_creates_the_moderators_group_with_the_moderation_permission():
     group = Group.objects.get(name="Moderators")
-    granted = {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.select_related("content_type")}
+    granted = {
+        f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.select_related("content_type")
+    }
 
     assert {"anticheat.moderate", "accounts.change_user", "anticheat.change_flag"} <= granted
 
 
-@pytest.mark.parametrize(("fields", "grant", "role"), [
-    ({}, None, "user"),
-    ({"is_staff": True}, None, "user"),                     # plain staff is a player as far as the API goes
-    ({}, "permission", "user"),                             # the permission without staff status
-    ({"is_staff": True}, "permission", "admin"),
-    ({"is_staff": True}, "group", "admin"),
-    ({"is_superuser": True}, None, "admin"),
-    ({"is_staff": True, "is_superuser": True}, None, "admin"),
-    ({"is_service_account": True, "is_staff": True}, "group", "system"),
-])
+@pytest.mark.parametrize(
+    ("fields", "grant", "role"),
+    [
+        ({}, None, "user"),
+        ({"is_staff": True}, None, "user"),  # plain staff is a player as far as the API goes
+        ({}, "permission", "user"),  # the permission without staff status
+        ({"is_staff": True}, "permission", "admin"),
+        ({"is_staff": True}, "group", "admin"),
+        ({"is_superuser": True}, None, "admin"),
+        ({"is_staff": True, "is_superuser": True}, None, "admin"),
+        ({"is_service_account": True, "is_staff": True}, "group", "system"),
+    ],
+)
 def test_it_derives_the_role_from_status_and_permission(fields, grant, role, api_client):
     user = make_player("someone", **fields)
     if grant == "permission":

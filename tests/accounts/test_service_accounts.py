@@ -25,7 +25,9 @@ def test_it_prints_a_system_token_for_a_game_server():
 
     user = User.objects.get(username="arena-server-1")
     assert printed["userId"] == str(user.id)
-    claims = jwt.decode(printed["token"], settings.JWT_SECRET, algorithms=["HS256"], audience="scoreboard-api")
+    claims = jwt.decode(
+        printed["token"], settings.JWT_SECRET, algorithms=["HS256"], audience="scoreboard-api"
+    )
     assert claims["role"] == "system" and claims["userId"] == str(user.id)
     assert user.role == "system" and not user.has_usable_password()
 

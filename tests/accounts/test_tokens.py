@@ -151,6 +151,9 @@ def test_it_refuses_a_token_the_moment_it_expires(api_client, alice):
     assert call_with(just_expired).json()["error"]["code"] == "TOKEN_INVALID"
     refresh_claims = jwt.decode(issue_token_pair(alice).refresh, options={"verify_signature": False})
     refresh_claims["exp"] = int(time.time()) - 1
-    response = api_client.post(REFRESH, {"refreshToken": jwt.encode(refresh_claims, settings.JWT_SECRET,
-                                                                    algorithm="HS256")}, format="json")
+    response = api_client.post(
+        REFRESH,
+        {"refreshToken": jwt.encode(refresh_claims, settings.JWT_SECRET, algorithm="HS256")},
+        format="json",
+    )
     assert response.status_code == 401 and response.json()["error"]["code"] == "TOKEN_INVALID"

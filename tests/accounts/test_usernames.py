@@ -11,13 +11,16 @@ LOGIN = "/api/v1/auth/login"
 REGISTER = "/api/v1/auth/register"
 
 
-@pytest.mark.parametrize("look_alike", [
-    "jwt_u\u017fer",       # LATIN SMALL LETTER LONG S: upper() is "S"
-    "jwt_\u0075ser\u200b",  # a zero-width space
-    "\u212awt_user",       # KELVIN SIGN: lower() is "k"
-    "jwt_us\u0435r",       # CYRILLIC SMALL LETTER IE
-    "JWT_USER\u0131",     # dotless i
-])
+@pytest.mark.parametrize(
+    "look_alike",
+    [
+        "jwt_u\u017fer",  # LATIN SMALL LETTER LONG S: upper() is "S"
+        "jwt_\u0075ser\u200b",  # a zero-width space
+        "\u212awt_user",  # KELVIN SIGN: lower() is "k"
+        "jwt_us\u0435r",  # CYRILLIC SMALL LETTER IE
+        "JWT_USER\u0131",  # dotless i
+    ],
+)
 def test_it_refuses_a_look_alike_login_name(api_client, look_alike):
     make_player("jwt_user")
     make_player("kwt_user")

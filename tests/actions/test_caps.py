@@ -21,7 +21,9 @@ NEXT_DAY = datetime(2026, 11, 30, 0, 0, 5, tzinfo=UTC)
 
 
 def request(client, action_type: str = "COMPLETE_QUEST", reference: str = ""):
-    return client.post("/api/v1/actions/request", {"actionType": action_type, "reference": reference}, format="json")
+    return client.post(
+        "/api/v1/actions/request", {"actionType": action_type, "reference": reference}, format="json"
+    )
 
 
 def test_it_caps_a_type_per_player_per_utc_day(alice, bob, client_for, many_completions):
@@ -62,8 +64,9 @@ def test_it_applies_a_raised_limit_at_once(alice, client_for, many_completions):
 
 @pytest.mark.django_db(transaction=True)
 def test_it_holds_the_cap_under_concurrent_requests(client_for, many_completions):
-    ActionType.objects.create(code="DAILY_CHEST", points=50, min_duration_ms=1000, max_duration_ms=60000,
-                              daily_limit=5)
+    ActionType.objects.create(
+        code="DAILY_CHEST", points=50, min_duration_ms=1000, max_duration_ms=60000, daily_limit=5
+    )
     alice = make_player("alice")
     clients = [client_for(alice) for _ in range(16)]
     statuses = race(16, lambda i: request(clients[i], "DAILY_CHEST", f"r{i}").status_code)
@@ -77,7 +80,9 @@ def test_it_refuses_a_reference_the_type_does_not_list(alice, client_for, many_c
     refused = request(client, "COMPLETE_LEVEL", "level-99")
     assert refused.status_code == 400 and error_of(refused)["code"] == "UNKNOWN_REFERENCE"
     assert request(client, "COMPLETE_LEVEL").status_code == 400  # no reference is not a listed one
-    alias = client.post("/api/v1/actions/initialize", {"actionType": "COMPLETE_LEVEL", "actionId": "x"}, format="json")
+    alias = client.post(
+        "/api/v1/actions/initialize", {"actionType": "COMPLETE_LEVEL", "actionId": "x"}, format="json"
+    )
     assert alias.status_code == 400 and error_of(alias)["code"] == "UNKNOWN_REFERENCE"
     assert request_token(client, "COMPLETE_LEVEL", reference="level-2")["actionId"]
     assert not ActionToken.objects.filter(reference__in=["level-99", "", "x"]).exists()
@@ -85,14 +90,25 @@ def test_it_refuses_a_reference_the_type_does_not_list(alice, client_for, many_c
 
 def test_it_publishes_caps_and_references(api_client):
     ActionType.objects.filter(code="COMPLETE_LEVEL").update(references=["level-1"])
-    types = {t["actionType"]: t for t in api_client.get("/api/v1/actions/types").json()["data"]["actionTypes"]}
-    assert types["COMPLETE_LEVEL"]["references"] == ["level-1"] and types["COMPLETE_LEVEL"]["dailyLimit"] is None
+    types = {
+        t["actionType"]: t for t in api_client.get("/api/v1/actions/types").json()["data"]["actionTypes"]
+    }
+    assert (
+        types["COMPLETE_LEVEL"]["references"] == ["level-1"] and types["COMPLETE_LEVEL"]["dailyLimit"] is None
+    )
     assert types["COMPLETE_QUEST"]["dailyLimit"] == 20 and types["COMPLETE_QUEST"]["references"] is None
 
 
 def form(**changes) -> ActionTypeForm:
-    data = {"code": "NEW_TYPE", "points": 10, "min_duration_ms": 1000, "max_duration_ms": 5000, "enabled": True,
-            "daily_limit": "", "references": ""}
+    data = {
+        "code": "NEW_TYPE",
+        "points": 10,
+        "min_duration_ms": 1000,
+        "max_duration_ms": 5000,
+        "enabled": True,
+        "daily_limit": "",
+        "references": "",
+    }
     return ActionTypeForm(data={**data, **changes})
 
 

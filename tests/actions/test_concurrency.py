@@ -96,19 +96,33 @@ def test_it_gives_one_200_to_two_processes_racing_on_one_token(client_for, test_
         **test_env,
         # the children share this test's database and Redis; limits raised so the database decides
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "RATE_LIMIT_ACTIONS_PER_SECOND": "1000", "RATE_LIMIT_ACTIONS_PER_MINUTE": "1000",
-        "RATE_LIMIT_ACTIONS_PER_HOUR": "1000", "RATE_LIMIT_ACTIONS_PER_DAY": "1000",
-        "RACE_USER": str(alice.pk), "RACE_TOKEN": issued["actionToken"], "RACE_ACTION": issued["actionId"],
-        "RACE_TIME": "2000", "RACE_START": str(time.time() + 4),
-        "RACE_CHECKSUM": proof_checksum(proof_key=issued["proofKey"], action_id=issued["actionId"],
-                                        completion_time_ms=2000),
+        "RATE_LIMIT_ACTIONS_PER_SECOND": "1000",
+        "RATE_LIMIT_ACTIONS_PER_MINUTE": "1000",
+        "RATE_LIMIT_ACTIONS_PER_HOUR": "1000",
+        "RATE_LIMIT_ACTIONS_PER_DAY": "1000",
+        "RACE_USER": str(alice.pk),
+        "RACE_TOKEN": issued["actionToken"],
+        "RACE_ACTION": issued["actionId"],
+        "RACE_TIME": "2000",
+        "RACE_START": str(time.time() + 4),
+        "RACE_CHECKSUM": proof_checksum(
+            proof_key=issued["proofKey"], action_id=issued["actionId"], completion_time_ms=2000
+        ),
         "PYTHONPATH": str(ROOT),
     }
     if db.get("PASSWORD"):
-        env["DATABASE_URL"] = f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+        env["DATABASE_URL"] = (
+            f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+        )
     children = [
-        subprocess.Popen([sys.executable, "-c", CHILD], env=env, cwd=ROOT, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", CHILD],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for _ in range(2)
     ]
     outputs = [child.communicate(timeout=60) for child in children]

@@ -21,7 +21,9 @@ def test_it_purges_only_long_expired_tokens(alice, client_for, many_completions)
     out = StringIO()
     call_command("purge_expired_tokens", stdout=out)
     assert "Deleted 1 " in out.getvalue()
-    assert list(ActionToken.objects.values_list("pk", flat=True)) == [ActionToken.objects.get(pk=fresh["actionId"]).pk]
+    assert list(ActionToken.objects.values_list("pk", flat=True)) == [
+        ActionToken.objects.get(pk=fresh["actionId"]).pk
+    ]
 
 
 def test_it_purges_expired_refresh_tokens_too(alice):

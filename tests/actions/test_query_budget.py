@@ -27,8 +27,9 @@ def _warm_up(client) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_completes_an_action_in_at_most_eight_statements(client_for, many_completions,
-                                                           django_assert_max_num_queries):
+def test_it_completes_an_action_in_at_most_eight_statements(
+    client_for, many_completions, django_assert_max_num_queries
+):
     """Every statement the service sends, transaction control included.
 
     The claim (UPDATE ... RETURNING), then the ledger transaction: BEGIN, the score
@@ -43,7 +44,9 @@ def test_it_completes_an_action_in_at_most_eight_statements(client_for, many_com
     proof = proof_for(issued, 2100)
     with django_assert_max_num_queries(BUDGET + OVERTAKEN_LOOKUP):
         done = services.action_complete(
-            user=alice, token=issued["actionToken"], action_id=uuid.UUID(issued["actionId"]),
+            user=alice,
+            token=issued["actionToken"],
+            action_id=uuid.UUID(issued["actionId"]),
             proof=services.Proof(proof["completionTime"], proof["checksum"]),
         )
     assert done.change.new_score == 200 and done.flags == []

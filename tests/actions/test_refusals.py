@@ -95,16 +95,20 @@ def test_it_keeps_authoritative_types_for_game_servers(alice, client_for):
     assert ActionToken.objects.get(pk=issued["actionId"]).used_at is None  # not burned
 
 
-@pytest.mark.parametrize("completion_time, aged, proof, reason", [
-    (1500, 5, {"completionTime": 1500, "checksum": "0" * 64}, "checksum"),
-    (None, 5, None, "missing"),
-    (1500, 5, {"completionTime": 1500}, "missing"),
-    (999, 5, "auto", "too_fast"),
-    (300001, 400, "auto", "too_slow"),
-    (9000, 5, "auto", "clock"),
-])
-def test_it_refuses_a_bad_proof_and_burns_the_token(alice, client_for, completion_time, aged, proof, reason,
-                                                      many_completions):
+@pytest.mark.parametrize(
+    "completion_time, aged, proof, reason",
+    [
+        (1500, 5, {"completionTime": 1500, "checksum": "0" * 64}, "checksum"),
+        (None, 5, None, "missing"),
+        (1500, 5, {"completionTime": 1500}, "missing"),
+        (999, 5, "auto", "too_fast"),
+        (300001, 400, "auto", "too_slow"),
+        (9000, 5, "auto", "clock"),
+    ],
+)
+def test_it_refuses_a_bad_proof_and_burns_the_token(
+    alice, client_for, completion_time, aged, proof, reason, many_completions
+):
     client = client_for(alice)
     issued = request_token(client)
     age_action(issued["actionId"], aged)
@@ -130,8 +134,9 @@ def test_it_ignores_fields_a_client_must_not_set(alice, bob, client_for, many_co
     issued = request_token(client, score=10**6, points=10**6, userId=str(bob.pk))
     assert issued["expectedScore"] == 100
     age_action(issued["actionId"], 5)
-    response = complete_token(client, issued, 2000, score=10**6, scoreIncrement=10**6, points=10**6,
-                              newScore=10**6)
+    response = complete_token(
+        client, issued, 2000, score=10**6, scoreIncrement=10**6, points=10**6, newScore=10**6
+    )
     assert response.status_code == 200
     assert response.json()["data"]["newScore"] == 100
     alice.refresh_from_db()
@@ -149,8 +154,9 @@ def test_it_scores_a_quest_once_per_reference(alice, client_for, many_completion
     response = complete_token(client, second)
     assert token_error(response)[:2] == (409, "ACTION_ALREADY_COMPLETED")
     assert ActionToken.objects.get(pk=second["actionId"]).used_at is None  # refused, not burned
-    again = client.post("/api/v1/actions/request", {"actionType": "COMPLETE_QUEST", "reference": "dragon"},
-                        format="json")
+    again = client.post(
+        "/api/v1/actions/request", {"actionType": "COMPLETE_QUEST", "reference": "dragon"}, format="json"
+    )
     assert token_error(again)[:2] == (409, "ACTION_ALREADY_COMPLETED")
     assert request_token(client, "COMPLETE_QUEST", reference="castle")
     alice.refresh_from_db()
@@ -162,19 +168,26 @@ def test_it_lets_the_database_settle_a_race_on_one_reference(alice, many_complet
     from unittest import mock
 
     from actions import services
+    from actions.scoring import Proof
+    from scoreboard_project.errors import ApplicationError
 
-    client_issued = [services.action_request(user=alice, action_type="COMPLETE_QUEST", reference="r")
-                     for _ in range(2)]
+    client_issued = [
+        services.action_request(user=alice, action_type="COMPLETE_QUEST", reference="r") for _ in range(2)
+    ]
     for issued in client_issued:
         age_action(str(issued.action_id), 5)
     results = []
-    with mock.patch("actions.services._already_scored", return_value=False):
+    with mock.patch("actions.scoring.already_scored", return_value=False):
         for issued in client_issued:
             try:
-                services.action_complete(user=alice, token=issued.action_token, action_id=issued.action_id,
-                                         proof=services.Proof(1500, checksum_for(issued, 1500)))
+                services.action_complete(
+                    user=alice,
+                    token=issued.action_token,
+                    action_id=issued.action_id,
+                    proof=Proof(1500, checksum_for(issued, 1500)),
+                )
                 results.append("ok")
-            except services.ApplicationError as exc:
+            except ApplicationError as exc:
                 results.append(exc.code)
     assert results == ["ok", "ACTION_ALREADY_COMPLETED"]
     assert ScoreHistory.objects.filter(user=alice).count() == 1
@@ -187,12 +200,30 @@ def test_it_lets_the_database_settle_a_race_on_one_reference(alice, many_complet
         ({"actionToken": "t", "actionId": 5}, "actionId"),
         ({"actionToken": "t", "actionId": "not-a-uuid"}, "actionId"),
         ({"actionToken": "t", "actionId": "00000000-0000-4000-8000-000000000000", "proof": "x"}, "proof"),
-        ({"actionToken": "t", "actionId": "00000000-0000-4000-8000-000000000000",
-          "proof": {"completionTime": "1500", "checksum": "ab"}}, "proof"),
-        ({"actionToken": "t", "actionId": "00000000-0000-4000-8000-000000000000",
-          "proof": {"completionTime": 1500.5, "checksum": "ab"}}, "proof"),
-        ({"actionToken": "t", "actionId": "00000000-0000-4000-8000-000000000000",
-          "proof": {"completionTime": True, "checksum": "ab"}}, "proof"),
+        (
+            {
+                "actionToken": "t",
+                "actionId": "00000000-0000-4000-8000-000000000000",
+                "proof": {"completionTime": "1500", "checksum": "ab"},
+            },
+            "proof",
+        ),
+        (
+            {
+                "actionToken": "t",
+                "actionId": "00000000-0000-4000-8000-000000000000",
+                "proof": {"completionTime": 1500.5, "checksum": "ab"},
+            },
+            "proof",
+        ),
+        (
+            {
+                "actionToken": "t",
+                "actionId": "00000000-0000-4000-8000-000000000000",
+                "proof": {"completionTime": True, "checksum": "ab"},
+            },
+            "proof",
+        ),
     ],
 )
 def test_it_refuses_wrong_types_in_a_completion(alice, client_for, body, field):
@@ -215,9 +246,14 @@ def test_it_refuses_an_upper_casechecksum_for(alice, client_for):
     issued = request_token(client)
     age_action(issued["actionId"], 5)
     proof = proof_for(issued, 2000)
-    response = client.post("/api/v1/actions/complete", {
-        "actionToken": issued["actionToken"], "actionId": issued["actionId"],
-        "proof": {**proof, "checksum": proof["checksum"].upper()},
-    }, format="json")
+    response = client.post(
+        "/api/v1/actions/complete",
+        {
+            "actionToken": issued["actionToken"],
+            "actionId": issued["actionId"],
+            "proof": {**proof, "checksum": proof["checksum"].upper()},
+        },
+        format="json",
+    )
     assert response.status_code == 422
     assert response.json()["error"]["details"]["reason"] == "checksum"

@@ -38,7 +38,11 @@ def test_it_refuses_an_immediate_completion_with_a_valid_proof(alice, client_for
 def test_it_refuses_an_immediate_completion_without_a_proof_on_the_alias(alice, client_for):
     client = client_for(alice)
     issued = request_token(client)
-    assert token_error(complete_token(client, issued, None, path=UPDATE)) == (422, "INVALID_PROOF", "too_fast")
+    assert token_error(complete_token(client, issued, None, path=UPDATE)) == (
+        422,
+        "INVALID_PROOF",
+        "too_fast",
+    )
     assert_nothing_scored(issued, alice)
 
 
@@ -118,11 +122,17 @@ def test_it_times_a_completion_from_its_arrival_not_from_when_a_worker_got_to_it
     issued = services.action_request(user=alice, action_type="COMPLETE_LEVEL")
     age_action(str(issued.action_id), 3)  # a worker gets to it 3 s after the token was issued...
     created = ActionToken.objects.get(pk=issued.action_id).created_at
-    proof = services.Proof(900, proof_checksum(proof_key=issued.proof_key, action_id=issued.action_id,
-                                               completion_time_ms=900))
+    proof = services.Proof(
+        900, proof_checksum(proof_key=issued.proof_key, action_id=issued.action_id, completion_time_ms=900)
+    )
     with pytest.raises(InvalidProof) as refused:  # ...but it arrived 0.9 s after
-        services.action_complete(user=alice, token=issued.action_token, action_id=issued.action_id, proof=proof,
-                                 received_at=created + timedelta(milliseconds=900))
+        services.action_complete(
+            user=alice,
+            token=issued.action_token,
+            action_id=issued.action_id,
+            proof=proof,
+            received_at=created + timedelta(milliseconds=900),
+        )
     assert refused.value.reason == "too_fast" and refused.value.details["elapsedMs"] == 900
 
 

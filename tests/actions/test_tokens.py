@@ -15,8 +15,12 @@ from actions.tokens import key_id_for, token_sign, token_verify
 def sign(**overrides) -> tuple[str, str]:
     now = timezone.now()
     fields = {
-        "user_id": uuid.uuid4(), "action_id": uuid.uuid4(), "action_type": "COMPLETE_LEVEL", "points": 100,
-        "issued_at": now, "expires_at": now + timedelta(seconds=300),
+        "user_id": uuid.uuid4(),
+        "action_id": uuid.uuid4(),
+        "action_type": "COMPLETE_LEVEL",
+        "points": 100,
+        "issued_at": now,
+        "expires_at": now + timedelta(seconds=300),
     }
     return token_sign(**{**fields, **overrides})
 
@@ -33,7 +37,11 @@ def test_it_round_trips_the_claims(settings):
     token, kid = sign(user_id=user_id, action_id=action_id)
     claims = token_verify(token, now=timezone.now())
     assert (claims.user_id, claims.action_id, claims.points, claims.action_type) == (
-        user_id, action_id, 100, "COMPLETE_LEVEL")
+        user_id,
+        action_id,
+        100,
+        "COMPLETE_LEVEL",
+    )
     assert kid == claims.key_id == key_id_for("first-secret")
     assert "first-secret" not in token
 

@@ -21,8 +21,14 @@ def test_it_lists_the_action_types(api_client):
     assert response.status_code == 200
     types = {t["actionType"]: t for t in response.json()["data"]["actionTypes"]}
     assert types["COMPLETE_LEVEL"] == {
-        "actionType": "COMPLETE_LEVEL", "points": 100, "minDurationMs": 1000, "maxDurationMs": 300000,
-        "repeatable": True, "authoritative": False, "dailyLimit": None, "references": None,
+        "actionType": "COMPLETE_LEVEL",
+        "points": 100,
+        "minDurationMs": 1000,
+        "maxDurationMs": 300000,
+        "repeatable": True,
+        "authoritative": False,
+        "dailyLimit": None,
+        "references": None,
     }
     assert types["DEFEAT_BOSS"]["authoritative"] is True
     assert types["COMPLETE_QUEST"]["repeatable"] is False
@@ -60,13 +66,16 @@ def test_it_refuses_an_unknown_or_disabled_type(alice, client_for):
     assert error_of(response)["code"] == "UNKNOWN_ACTION_TYPE"
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"actionType": "COMPLETE_LEVEL", "reference": "x" * 101}, "reference"),
-    ({"actionType": "COMPLETE_LEVEL", "metadata": ["not", "an", "object"]}, "metadata"),
-    ({"actionType": "COMPLETE_LEVEL", "metadata": {"blob": "x" * 4100}}, "metadata"),
-    ({"actionType": 12}, None),
-    ({}, "actionType"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"actionType": "COMPLETE_LEVEL", "reference": "x" * 101}, "reference"),
+        ({"actionType": "COMPLETE_LEVEL", "metadata": ["not", "an", "object"]}, "metadata"),
+        ({"actionType": "COMPLETE_LEVEL", "metadata": {"blob": "x" * 4100}}, "metadata"),
+        ({"actionType": 12}, None),
+        ({}, "actionType"),
+    ],
+)
 def test_it_names_the_fields_of_a_bad_request(alice, client_for, body, field):
     response = client_for(alice).post("/api/v1/actions/request", body, format="json")
     if field is None:  # a number is coerced to the string "12": an unknown type
@@ -88,8 +97,14 @@ def test_it_completes_an_action(alice, bob, client_for):
     assert response.status_code == 200, response.content
     data = response.json()["data"]
     assert data == {
-        "actionId": issued["actionId"], "scoreIncrement": 100, "previousScore": 0, "newScore": 100,
-        "rank": 1, "previousRank": 2, "rankChange": 1, "message": data["message"],
+        "actionId": issued["actionId"],
+        "scoreIncrement": 100,
+        "previousScore": 0,
+        "newScore": 100,
+        "rank": 1,
+        "previousRank": 2,
+        "rankChange": 1,
+        "message": data["message"],
     }
     alice.refresh_from_db()
     assert alice.score == 100 and alice.total_actions == 1
@@ -102,13 +117,16 @@ def test_it_completes_an_action(alice, bob, client_for):
 
 def test_it_initializes_through_the_alias(alice, bob, client_for, many_completions):
     client = client_for(alice)
-    response = client.post("/api/v1/actions/initialize",
-                           {"actionType": "COMPLETE_LEVEL", "actionId": "lvl-7", "userId": str(alice.pk)},
-                           format="json")
+    response = client.post(
+        "/api/v1/actions/initialize",
+        {"actionType": "COMPLETE_LEVEL", "actionId": "lvl-7", "userId": str(alice.pk)},
+        format="json",
+    )
     assert response.status_code == 201
     assert ActionToken.objects.get(pk=response.json()["data"]["actionId"]).reference == "lvl-7"
-    foreign = client.post("/api/v1/actions/initialize",
-                          {"actionType": "COMPLETE_LEVEL", "userId": str(bob.pk)}, format="json")
+    foreign = client.post(
+        "/api/v1/actions/initialize", {"actionType": "COMPLETE_LEVEL", "userId": str(bob.pk)}, format="json"
+    )
     assert foreign.status_code == 403
     assert error_of(foreign)["code"] == "FORBIDDEN"
 
@@ -124,7 +142,11 @@ def test_it_updates_the_scoreboard_through_the_alias(alice, bob, client_for, man
     data = response.json()["data"]
     assert data["userId"] == str(alice.pk) and data["newScore"] == 100 and data["rank"] == 2
     board = data["leaderboard"]
-    assert [(e["username"], e["rank"], e["score"]) for e in board] == [("bob", 1, 300), ("carol", 2, 100), ("alice", 2, 100)]
+    assert [(e["username"], e["rank"], e["score"]) for e in board] == [
+        ("bob", 1, 300),
+        ("carol", 2, 100),
+        ("alice", 2, 100),
+    ]
     assert set(board[0]) == {"rank", "userId", "username", "displayName", "score", "updatedAt"}
 
 
@@ -143,12 +165,22 @@ def test_it_audits_refused_completions(alice, bob, client_for):
     issued = request_token(client_for(alice))
     response = client_for(bob).post(
         "/api/v1/actions/complete",
-        {"actionToken": issued["actionToken"], "actionId": issued["actionId"], "proof": proof_for(issued, 1500)},
-        format="json", REMOTE_ADDR="198.51.100.7",
+        {
+            "actionToken": issued["actionToken"],
+            "actionId": issued["actionId"],
+            "proof": proof_for(issued, 1500),
+        },
+        format="json",
+        REMOTE_ADDR="198.51.100.7",
     )
     assert response.status_code == 403
     entry = AuditEntry.objects.get(event="completion_refused")
-    assert (entry.code, entry.actor, entry.subject, entry.client_ip) == ("TOKEN_USER_MISMATCH", bob, alice, "198.51.100.7")
+    assert (entry.code, entry.actor, entry.subject, entry.client_ip) == (
+        "TOKEN_USER_MISMATCH",
+        bob,
+        alice,
+        "198.51.100.7",
+    )
 
 
 def test_it_refuses_a_token_whose_row_is_gone(alice, client_for):
@@ -186,7 +218,9 @@ def test_it_answers_503_when_the_database_fails_mid_completion(alice, client_for
     client = client_for(alice)
     issued = request_token(client)
     age_action(issued["actionId"], 5)
-    with mock.patch("actions.services.token_claim", side_effect=OperationalError("server closed the connection")):
+    with mock.patch(
+        "actions.services.token_claim", side_effect=OperationalError("server closed the connection")
+    ):
         response = complete_token(client, issued)
     assert response.status_code == 503
     assert error_of(response)["code"] == "SERVICE_UNAVAILABLE"
@@ -208,8 +242,13 @@ def test_it_measures_metadata_in_utf8_bytes(alice, client_for):
     assert len(json.dumps(fits, separators=(",", ":"), ensure_ascii=False).encode()) == 4096
     too_big = {"k": "é" * ((4096 - 8) // 2) + "x"}
 
-    assert client.post("/api/v1/actions/request", {"actionType": "COMPLETE_LEVEL", "metadata": fits},
-                       format="json").status_code == 201
-    refused = client.post("/api/v1/actions/request", {"actionType": "COMPLETE_LEVEL", "metadata": too_big},
-                          format="json")
+    assert (
+        client.post(
+            "/api/v1/actions/request", {"actionType": "COMPLETE_LEVEL", "metadata": fits}, format="json"
+        ).status_code
+        == 201
+    )
+    refused = client.post(
+        "/api/v1/actions/request", {"actionType": "COMPLETE_LEVEL", "metadata": too_big}, format="json"
+    )
     assert refused.status_code == 400 and "metadata" in refused.json()["error"]["details"]

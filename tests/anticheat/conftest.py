@@ -15,10 +15,18 @@ from tests.helpers.players import make_player
 def side_effects(monkeypatch) -> SideEffects:
     """Ranking and broadcast calls recorded instead of made (asked for by the tests that check them)."""
     seen = SideEffects()
-    monkeypatch.setattr(ranking_writes, "ranking_remove_player", lambda user: seen.calls.append(("remove", user.pk)) or [])
-    monkeypatch.setattr(ranking_writes, "ranking_restore_player", lambda user: seen.calls.append(("restore", user.pk)) or [])
-    monkeypatch.setattr(broadcaster, "schedule_leaderboard_broadcast", lambda: seen.calls.append(("broadcast", None)))
-    monkeypatch.setattr(broadcaster, "disconnect_banned_user", lambda uid: seen.calls.append(("disconnect", uid)))
+    monkeypatch.setattr(
+        ranking_writes, "ranking_remove_player", lambda user: seen.calls.append(("remove", user.pk)) or []
+    )
+    monkeypatch.setattr(
+        ranking_writes, "ranking_restore_player", lambda user: seen.calls.append(("restore", user.pk)) or []
+    )
+    monkeypatch.setattr(
+        broadcaster, "schedule_leaderboard_broadcast", lambda: seen.calls.append(("broadcast", None))
+    )
+    monkeypatch.setattr(
+        broadcaster, "disconnect_banned_user", lambda uid: seen.calls.append(("disconnect", uid))
+    )
     return seen
 
 

@@ -33,11 +33,13 @@ def test_it_recomputes_baselines_on_demand(db, settings):
     for i in range(3):
         player = make_player(f"regular{i}")
         for j in range(10):
-            score_history_record(user=player, increment=100, action_type="COMPLETE_LEVEL",
-                                 server_elapsed_ms=3000 + 10 * j)
+            score_history_record(
+                user=player, increment=100, action_type="COMPLETE_LEVEL", server_elapsed_ms=3000 + 10 * j
+            )
     make_player("lonely")
-    score_history_record(user=make_player("quester"), increment=250, action_type="COMPLETE_QUEST",
-                         server_elapsed_ms=5000)
+    score_history_record(
+        user=make_player("quester"), increment=250, action_type="COMPLETE_QUEST", server_elapsed_ms=5000
+    )
     out = StringIO()
     call_command("anticheat_baselines", stdout=out)
     assert "COMPLETE_LEVEL: 3 players, median 3045 ms" in out.getvalue()

@@ -36,13 +36,16 @@ def no_rhythm(settings):
 
 
 def test_it_flags_a_bot_pinned_at_the_minimum_and_bans_it_at_the_threshold(
-        alice, client_for, many_completions, no_rhythm, django_capture_on_commit_callbacks):
+    alice, client_for, many_completions, no_rhythm, django_capture_on_commit_callbacks
+):
     no_rhythm.ANOMALY_DETECTION_THRESHOLD = 5
     client = client_for(alice)
     rng = random.Random(11)
-    with mock.patch("leaderboard.ranking_writes.ranking_remove_player"), \
-            mock.patch("leaderboard.broadcast.broadcaster.disconnect_banned_user"), \
-            django_capture_on_commit_callbacks(execute=True):
+    with (
+        mock.patch("leaderboard.ranking_writes.ranking_remove_player"),
+        mock.patch("leaderboard.broadcast.broadcaster.disconnect_banned_user"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         for n in range(1, 17):
             assert play(client, 1000 + rng.randint(20, 100)).status_code == 200  # flagged, never blocked
             if n < 10:
@@ -56,7 +59,9 @@ def test_it_flags_a_bot_pinned_at_the_minimum_and_bans_it_at_the_threshold(
     assert Flag.objects.filter(user=alice, status="open").count() >= 5
     flags = list(Flag.objects.filter(user=alice, reason="near_minimum_timing").order_by("id"))
     evidence = flags[0].evidence
-    assert evidence["nearMinimum"] >= 8 and evidence["ceilingMs"] == 1250 and len(evidence["durationsMs"]) == 10
+    assert (
+        evidence["nearMinimum"] >= 8 and evidence["ceilingMs"] == 1250 and len(evidence["durationsMs"]) == 10
+    )
     assert all(d >= 1000 for d in evidence["durationsMs"])  # the server's measures, not claims
     assert f"{evidence['nearMinimum']} of the last 10 server-measured durations" in evidence["rule"]
     assert flags[0].score_history.server_elapsed_ms == evidence["durationsMs"][0]
@@ -79,8 +84,9 @@ def test_it_leaves_a_human_like_player_alone(alice, client_for, many_completions
     assert not Flag.objects.exists()
 
 
-def test_it_shows_the_rule_and_numbers_to_moderators(alice, admin_user, client, client_for, many_completions,
-                                                     no_rhythm):
+def test_it_shows_the_rule_and_numbers_to_moderators(
+    alice, admin_user, client, client_for, many_completions, no_rhythm
+):
     player = client_for(alice)
     for _ in range(10):
         assert play(player, 2600 + random.randint(0, 40)).status_code == 200  # +-1 %: low spread
@@ -107,8 +113,13 @@ def test_it_never_blocks_a_score_on_a_detector_error(alice, client_for):
 def established(name: str, median_ms: int, count: int = 10) -> User:
     player = make_player(name)
     for i in range(count):
-        score_history_record(user=player, increment=100, action_type="COMPLETE_LEVEL",
-                             completion_time_ms=None, server_elapsed_ms=median_ms + 10 * (i - count // 2))
+        score_history_record(
+            user=player,
+            increment=100,
+            action_type="COMPLETE_LEVEL",
+            completion_time_ms=None,
+            server_elapsed_ms=median_ms + 10 * (i - count // 2),
+        )
     return player
 
 
@@ -138,7 +149,9 @@ def test_it_has_no_baseline_below_the_minimum_number_of_players(settings):
     assert baseline_compute("COMPLETE_LEVEL") is None
 
 
-def test_it_flags_a_player_far_faster_than_the_baseline(alice, client_for, many_completions, no_rhythm, settings):
+def test_it_flags_a_player_far_faster_than_the_baseline(
+    alice, client_for, many_completions, no_rhythm, settings
+):
     settings.ANTICHEAT_BASELINE_MIN_PLAYERS = 5
     for i in range(6):
         established(f"regular{i}", 20_000 + 3000 * i)

@@ -68,8 +68,10 @@ def test_it_flags_a_hard_coded_completion_time():
 def test_it_does_not_flag_an_honest_clients_small_steady_offset():
     rng = random.Random(6)
     # Loopback: the claim is the server's measure less 3 ms, every time. Honest; not a signature.
-    steps = [(rng.uniform(6.5, 30), round(d) + 3, round(d)) for d in
-             (MIN_MS * 2.5 * 2.718 ** rng.gauss(0, 0.5) + 200 for _ in range(40))]
+    steps = [
+        (rng.uniform(6.5, 30), round(d) + 3, round(d))
+        for d in (MIN_MS * 2.5 * 2.718 ** rng.gauss(0, 0.5) + 200 for _ in range(40))
+    ]
     assert reasons(steps) == set()
 
 

@@ -55,13 +55,17 @@ def test_it_allows_one_completion_per_second(alice, client_for, many_completions
     assert complete_token(client, third).status_code == 200
 
 
-@pytest.mark.parametrize("setting, scope, period", [
-    ("RATE_LIMIT_ACTIONS_PER_MINUTE", "actions.complete.minute", 60),
-    ("RATE_LIMIT_ACTIONS_PER_HOUR", "actions.complete.hour", 3600),
-    ("RATE_LIMIT_ACTIONS_PER_DAY", "actions.complete.day", 86400),
-])
-def test_it_limits_completions_per_window(alice, client_for, many_completions, frozen_windows,
-                                          setting, scope, period):
+@pytest.mark.parametrize(
+    "setting, scope, period",
+    [
+        ("RATE_LIMIT_ACTIONS_PER_MINUTE", "actions.complete.minute", 60),
+        ("RATE_LIMIT_ACTIONS_PER_HOUR", "actions.complete.hour", 3600),
+        ("RATE_LIMIT_ACTIONS_PER_DAY", "actions.complete.day", 86400),
+    ],
+)
+def test_it_limits_completions_per_window(
+    alice, client_for, many_completions, frozen_windows, setting, scope, period
+):
     setattr(many_completions, setting, 3)
     client = client_for(alice)
     tokens = [aged_token(client) for _ in range(4)]
@@ -74,8 +78,9 @@ def test_it_limits_completions_per_window(alice, client_for, many_completions, f
     assert alice.score == 200
 
 
-def test_it_counts_a_game_servers_completions_against_the_player(alice, bob, game_server, client_for,
-                                                                 many_completions, frozen_windows):
+def test_it_counts_a_game_servers_completions_against_the_player(
+    alice, bob, game_server, client_for, many_completions, frozen_windows
+):
     many_completions.RATE_LIMIT_ACTIONS_PER_MINUTE = 2
     alice_client, server = client_for(alice), client_for(game_server)
     tokens = [aged_token(alice_client) for _ in range(3)]
@@ -98,11 +103,13 @@ def test_it_limits_action_requests_per_user(alice, bob, client_for, many_complet
 def test_it_limits_requests_per_client_ip_whatever_the_forwarded_header(api_client, settings, frozen_windows):
     settings.RATE_LIMIT_IP_PER_HOUR = 3
     for i in range(3):
-        response = api_client.get("/api/v1/actions/types", REMOTE_ADDR="203.0.113.9",
-                                  HTTP_X_FORWARDED_FOR=f"198.51.100.{i}")
+        response = api_client.get(
+            "/api/v1/actions/types", REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR=f"198.51.100.{i}"
+        )
         assert response.status_code == 200
-    response = api_client.get("/api/v1/actions/types", REMOTE_ADDR="203.0.113.9",
-                              HTTP_X_FORWARDED_FOR="198.51.100.77")
+    response = api_client.get(
+        "/api/v1/actions/types", REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR="198.51.100.77"
+    )
     assert limited(response, "ip.hour") <= 3600
     assert api_client.get("/api/v1/actions/types", REMOTE_ADDR="203.0.113.10").status_code == 200
 
@@ -111,13 +118,15 @@ def test_it_believes_a_trusted_proxys_forwarded_header(api_client, settings, fro
     settings.RATE_LIMIT_IP_PER_HOUR = 2
     settings.TRUSTED_PROXIES = ["10.0.0.1"]
     for i in range(5):  # five clients behind one proxy: each has its own allowance
-        response = api_client.get("/api/v1/actions/types", REMOTE_ADDR="10.0.0.1",
-                                  HTTP_X_FORWARDED_FOR=f"198.51.100.{i}")
+        response = api_client.get(
+            "/api/v1/actions/types", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=f"198.51.100.{i}"
+        )
         assert response.status_code == 200
     for _ in range(2):
         api_client.get("/api/v1/actions/types", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.200")
-    response = api_client.get("/api/v1/actions/types", REMOTE_ADDR="10.0.0.1",
-                              HTTP_X_FORWARDED_FOR="198.51.100.200")
+    response = api_client.get(
+        "/api/v1/actions/types", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.200"
+    )
     limited(response, "ip.hour")
 
 
@@ -168,8 +177,9 @@ def test_it_counts_requests_refused_before_the_throttles(api_client, alice, sett
     """A missing or bad token is refused before DRF throttles; it still counts against the IP."""
     settings.RATE_LIMIT_IP_PER_HOUR = 3
     for headers in ({}, {"HTTP_AUTHORIZATION": "Bearer not-a-jwt"}, {}):
-        response = api_client.post("/api/v1/actions/request", {}, format="json", REMOTE_ADDR="203.0.113.20",
-                                   **headers)
+        response = api_client.post(
+            "/api/v1/actions/request", {}, format="json", REMOTE_ADDR="203.0.113.20", **headers
+        )
         assert response.status_code == 401
     response = api_client.post("/api/v1/actions/request", {}, format="json", REMOTE_ADDR="203.0.113.20")
     limited(response, "ip.hour")

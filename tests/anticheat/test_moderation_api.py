@@ -57,14 +57,29 @@ def test_it_refuses_anonymous_callers_with_401(bob, api_client):
 
 def test_it_bans_a_player(alice, moderator, mod_client):
     response = mod_client.post(
-        f"/api/v1/admin/users/{alice.id}/ban", {"reason": "wallhack"}, format="json", REMOTE_ADDR="203.0.113.9"
+        f"/api/v1/admin/users/{alice.id}/ban",
+        {"reason": "wallhack"},
+        format="json",
+        REMOTE_ADDR="203.0.113.9",
     )
     assert response.status_code == 200
     user = response.json()["data"]["user"]
-    assert user == {"id": str(alice.id), "username": "alice", "displayName": "alice", "score": 0, "rank": None, "role": "user",
-                    "status": "banned"}
+    assert user == {
+        "id": str(alice.id),
+        "username": "alice",
+        "displayName": "alice",
+        "score": 0,
+        "rank": None,
+        "role": "user",
+        "status": "banned",
+    }
     audit = AuditEntry.objects.get()
-    assert (audit.actor, audit.subject, audit.reason, audit.client_ip) == (moderator, alice, "wallhack", "203.0.113.9")
+    assert (audit.actor, audit.subject, audit.reason, audit.client_ip) == (
+        moderator,
+        alice,
+        "wallhack",
+        "203.0.113.9",
+    )
 
 
 def test_it_stops_the_banned_players_tokens_at_once(alice, client_for, mod_client):
@@ -93,14 +108,18 @@ def test_it_answers_ban_twice_with_the_banned_user(alice, mod_client):
 
 
 def test_it_refuses_to_ban_a_staff_account(admin_user, moderator, client_for):
-    response = client_for(admin_user).post(f"/api/v1/admin/users/{moderator.id}/ban", {"reason": "x"}, format="json")
+    response = client_for(admin_user).post(
+        f"/api/v1/admin/users/{moderator.id}/ban", {"reason": "x"}, format="json"
+    )
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "CANNOT_BAN_STAFF"
     moderator.refresh_from_db()
     assert moderator.status == "active"
 
 
-@pytest.mark.parametrize("body", [{}, {"reason": ""}, {"reason": "   "}, {"reason": "x" * 501}, {"reason": 12.5e300}])
+@pytest.mark.parametrize(
+    "body", [{}, {"reason": ""}, {"reason": "   "}, {"reason": "x" * 501}, {"reason": 12.5e300}]
+)
 def test_it_requires_a_valid_reason(alice, mod_client, body):
     response = mod_client.post(f"/api/v1/admin/users/{alice.id}/ban", body, format="json")
     assert response.status_code == 400
@@ -112,15 +131,20 @@ def test_it_requires_a_valid_reason(alice, mod_client, body):
 
 
 def test_it_answers_invalid_json_with_400(alice, mod_client):
-    response = mod_client.post(f"/api/v1/admin/users/{alice.id}/ban", "{nope", content_type="application/json")
+    response = mod_client.post(
+        f"/api/v1/admin/users/{alice.id}/ban", "{nope", content_type="application/json"
+    )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "VALIDATION_ERROR"
 
 
 @pytest.mark.parametrize(
     ("user_id", "status", "code"),
-    [("6f1c9a52-0d4e-4b7e-9a53-2b1f0c8d7e41", 404, "NOT_FOUND"), ("not-a-uuid", 400, "VALIDATION_ERROR"),
-     ("1' OR '1'='1", 400, "VALIDATION_ERROR")],
+    [
+        ("6f1c9a52-0d4e-4b7e-9a53-2b1f0c8d7e41", 404, "NOT_FOUND"),
+        ("not-a-uuid", 400, "VALIDATION_ERROR"),
+        ("1' OR '1'='1", 400, "VALIDATION_ERROR"),
+    ],
 )
 def test_it_answers_404_for_unknown_users_and_400_for_bad_ids(mod_client, user_id, status, code, db):
     for path in ("ban", "unban"):
@@ -135,8 +159,12 @@ def test_it_answers_404_for_unknown_users_and_400_for_bad_ids(mod_client, user_i
 
 @pytest.mark.parametrize(
     ("flag_id", "status", "code"),
-    [("999999", 404, "NOT_FOUND"), ("abc", 400, "VALIDATION_ERROR"), ("-1", 400, "VALIDATION_ERROR"),
-     ("0", 400, "VALIDATION_ERROR")],
+    [
+        ("999999", 404, "NOT_FOUND"),
+        ("abc", 400, "VALIDATION_ERROR"),
+        ("-1", 400, "VALIDATION_ERROR"),
+        ("0", 400, "VALIDATION_ERROR"),
+    ],
 )
 def test_it_answers_404_for_unknown_flags_and_400_for_bad_ids(mod_client, flag_id, status, code, db):
     for verb in ("approve", "void"):
@@ -155,9 +183,15 @@ def test_it_lists_open_flags_by_default(alice, bob, moderator, mod_client):
     flags = response.json()["data"]["flags"]
     assert [f["id"] for f in flags][0] == old.pk and len(flags) == 2
     first = flags[0]
-    assert {"id", "userId", "username", "reason", "evidence", "scoreIncrement", "createdAt", "status"} <= set(first)
+    assert {"id", "userId", "username", "reason", "evidence", "scoreIncrement", "createdAt", "status"} <= set(
+        first
+    )
     assert (first["userId"], first["username"], first["scoreIncrement"], first["status"]) == (
-        str(alice.id), "alice", 100, "open")
+        str(alice.id),
+        "alice",
+        100,
+        "open",
+    )
     assert first["reason"] == "fast_completion"
     assert first["createdAt"].endswith("Z")
     approved = mod_client.get("/api/v1/admin/flags?status=approved").json()["data"]["flags"]
@@ -193,7 +227,11 @@ def test_it_voids_a_flag_and_user_score_and_ledger_agree(alice, moderator, mod_c
     ledger = ScoreHistory.objects.filter(user=alice).aggregate(total=Sum("increment"))["total"]
     assert alice.score == 250 == ledger
     reversal = ScoreHistory.objects.get(kind="void")
-    assert (reversal.increment, reversal.reverses_id, reversal.completed_by) == (-100, flag.score_history_id, moderator)
+    assert (reversal.increment, reversal.reverses_id, reversal.completed_by) == (
+        -100,
+        flag.score_history_id,
+        moderator,
+    )
     history = mod_client.get(f"/api/v1/admin/users/{alice.id}/history").json()["data"]["history"]
     assert history[0]["kind"] == "void" and history[0]["reverses"] == flag.score_history_id
 
@@ -256,6 +294,10 @@ def test_it_describes_the_moderation_api_in_the_schema(client, db):
     response = client.get("/api/schema/", HTTP_ACCEPT="application/json")
     assert response.status_code == 200
     paths = response.json()["paths"]
-    for path in ("/api/v1/admin/users/{userId}/ban", "/api/v1/admin/flags", "/api/v1/admin/flags/{flagId}/void",
-                 "/api/v1/admin/users/{userId}/history"):
+    for path in (
+        "/api/v1/admin/users/{userId}/ban",
+        "/api/v1/admin/flags",
+        "/api/v1/admin/flags/{flagId}/void",
+        "/api/v1/admin/users/{userId}/history",
+    ):
         assert path in paths, path

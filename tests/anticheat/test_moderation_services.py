@@ -30,7 +30,12 @@ def test_it_bans_a_player_and_asks_for_every_side_effect_on_commit(
     assert set(side_effects.names()) == {"remove", "broadcast", "disconnect"}
     assert ("disconnect", alice.id) in side_effects.calls
     entry = AuditEntry.objects.get(event=AuditEntry.Event.PLAYER_BANNED)
-    assert (entry.actor, entry.subject, entry.reason, entry.client_ip) == (moderator, alice, "aimbot", "10.0.0.1")
+    assert (entry.actor, entry.subject, entry.reason, entry.client_ip) == (
+        moderator,
+        alice,
+        "aimbot",
+        "10.0.0.1",
+    )
     assert entry.details["changed"] is True
 
 
@@ -62,7 +67,9 @@ def test_it_requires_a_short_reason_to_ban(alice, moderator, reason):
     assert alice.status == User.Status.ACTIVE
 
 
-def test_it_unbans_with_the_score_the_player_had(alice, moderator, side_effects, django_capture_on_commit_callbacks):
+def test_it_unbans_with_the_score_the_player_had(
+    alice, moderator, side_effects, django_capture_on_commit_callbacks
+):
     flag_for(alice, increment=300)
     moderation.player_ban(user=alice, actor=moderator, reason="suspicious")
     side_effects.calls.clear()
@@ -71,10 +78,14 @@ def test_it_unbans_with_the_score_the_player_had(alice, moderator, side_effects,
     assert user.status == User.Status.ACTIVE
     assert user.score == 300
     assert set(side_effects.names()) == {"restore", "broadcast"}
-    assert AuditEntry.objects.filter(event=AuditEntry.Event.PLAYER_UNBANNED, reason="appeal accepted").exists()
+    assert AuditEntry.objects.filter(
+        event=AuditEntry.Event.PLAYER_UNBANNED, reason="appeal accepted"
+    ).exists()
 
 
-def test_it_unbans_an_active_player_as_a_no_op(alice, moderator, side_effects, django_capture_on_commit_callbacks):
+def test_it_unbans_an_active_player_as_a_no_op(
+    alice, moderator, side_effects, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         user = moderation.player_unban(user=alice, actor=moderator, reason="nothing to do")
     assert user.status == User.Status.ACTIVE
@@ -105,7 +116,11 @@ def test_it_voids_a_flag_with_a_compensating_entry(
     alice.refresh_from_db()
     assert alice.score == 50 == ledger_sum(alice)
     reversal = ScoreHistory.objects.get(kind=ScoreHistory.Kind.VOID)
-    assert (reversal.increment, reversal.reverses, reversal.completed_by) == (-100, flag.score_history, moderator)
+    assert (reversal.increment, reversal.reverses, reversal.completed_by) == (
+        -100,
+        flag.score_history,
+        moderator,
+    )
     assert (reversal.previous_score, reversal.new_score) == (150, 50)
     assert ScoreHistory.objects.filter(pk=flag.score_history_id).exists()  # never deleted
     assert "broadcast" in side_effects.names()

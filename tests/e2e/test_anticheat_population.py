@@ -27,7 +27,9 @@ pytestmark = [pytest.mark.production_shape, pytest.mark.django_db(transaction=Tr
 @pytest.fixture
 def servers(transactional_db):
     env = child_server_env(
-        RATE_LIMIT_ACTIONS_PER_MINUTE="60", RATE_LIMIT_REQUESTS_PER_MINUTE="60", RATE_LIMIT_IP_PER_HOUR="1000000",
+        RATE_LIMIT_ACTIONS_PER_MINUTE="60",
+        RATE_LIMIT_REQUESTS_PER_MINUTE="60",
+        RATE_LIMIT_IP_PER_HOUR="1000000",
         LOG_LEVEL="WARNING",
     )
     with daphne_pair(env) as pair:
@@ -39,10 +41,18 @@ def test_it_flags_the_bots_and_leaves_the_humans_alone(servers):
     moderator = make_player("ci-moderator", is_staff=True, is_superuser=True)
     bases = [server.http for server in servers]
     families = population(bots=8, humans=12, mimics=0, seed=20261130, pace=0.25)
-    outcomes = asyncio.run(run_population(
-        families, bases, issue_token_pair(moderator).access, bot_actions=11, human_actions=11, max_seconds=100,
-        per_minute=50, spread_start_s=5,
-    ))
+    outcomes = asyncio.run(
+        run_population(
+            families,
+            bases,
+            issue_token_pair(moderator).access,
+            bot_actions=11,
+            human_actions=11,
+            max_seconds=100,
+            per_minute=50,
+            spread_start_s=5,
+        )
+    )
     print(render(outcomes))
     assert all(o.statuses.get("200") for o in outcomes)  # everyone played, through both processes
     totals = summary(outcomes)

@@ -26,8 +26,11 @@ from tests.helpers.players import make_player
 ROOT = Path(__file__).resolve().parents[2]
 BOARDS = 12
 pytestmark = [
-    pytest.mark.skipif(settings.USES_SQLITE, reason="two processes need a shared database: the embedded "
-                       "run's SQLite test database is in the memory of the test process"),
+    pytest.mark.skipif(
+        settings.USES_SQLITE,
+        reason="two processes need a shared database: the embedded "
+        "run's SQLite test database is in the memory of the test process",
+    ),
     pytest.mark.django_db(transaction=True),
 ]
 
@@ -59,13 +62,29 @@ def test_it_rolls_each_due_period_exactly_once_across_two_processes(monkeypatch,
     players = [make_player(name) for name in ("ann", "ben", "cat", "dan")]
     for board in boards:
         for score, player in enumerate(players):
-            services.record_write(board=board, user=player, score=10 * (score + 1), at=utc(2026, 5, 4, 12, 30))
+            services.record_write(
+                board=board, user=player, score=10 * (score + 1), at=utc(2026, 5, 4, 12, 30)
+            )
     due = clock["now"] = utc(2026, 5, 4, 13, 0, 0, 1000)
-    env = child_server_env(DJANGO_SETTINGS_MODULE="scoreboard_project.settings", PYTHONPATH=str(ROOT),
-                           BOARD_RESET_CLOCK="false", LOG_LEVEL="WARNING", DEBUG="false")
-    children = [subprocess.Popen([sys.executable, "-c", CHILD, due.isoformat()], env=env, cwd=ROOT, text=True,
-                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-                for _ in range(2)]
+    env = child_server_env(
+        DJANGO_SETTINGS_MODULE="scoreboard_project.settings",
+        PYTHONPATH=str(ROOT),
+        BOARD_RESET_CLOCK="false",
+        LOG_LEVEL="WARNING",
+        DEBUG="false",
+    )
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", CHILD, due.isoformat()],
+            env=env,
+            cwd=ROOT,
+            text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(2)
+    ]
     try:
         for child in children:
             assert child.stdout.readline().strip() == "ready", child.stderr.read()
@@ -83,11 +102,12 @@ def test_it_rolls_each_due_period_exactly_once_across_two_processes(monkeypatch,
     for board in boards:
         rows = list(LeaderboardPeriod.objects.filter(board=board).order_by("starts_at"))
         assert [(r.starts_at, r.ends_at) for r in rows] == [
-            (utc(2026, 5, 4, 12), utc(2026, 5, 4, 13)), (utc(2026, 5, 4, 13), utc(2026, 5, 4, 14))]
+            (utc(2026, 5, 4, 12), utc(2026, 5, 4, 13)),
+            (utc(2026, 5, 4, 13), utc(2026, 5, 4, 14)),
+        ]
         finished, current = rows
         assert finished.finished_at == due and finished.total_players == len(players)
         assert current.finished_at is None
     # The archive: the finished hour with its final top 3, listed once.
     periods = api_client.get("/api/v1/leaderboards/hourly-0/periods").json()["data"]["periods"]
     assert [(p["totalPlayers"], [r["score"] for r in p["top"]]) for p in periods] == [(4, [40, 30, 20])]
-

@@ -74,8 +74,10 @@ def _envelope_413(answer: bytes) -> None:
 
 
 def test_it_refuses_a_declared_30_mib_body_without_reading_it(server):
-    head = (b"POST /api/v1/auth/register HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-            b"Content-Length: %d\r\n\r\n" % (30 * MIB))
+    head = (
+        b"POST /api/v1/auth/register HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\n\r\n" % (30 * MIB)
+    )
     started = time.monotonic()
     answer, sent = _response_to(server.port, head, [b"{" + b" " * 1023])  # 1 KiB of the 30 MiB
     elapsed = time.monotonic() - started
@@ -85,8 +87,10 @@ def test_it_refuses_a_declared_30_mib_body_without_reading_it(server):
 
 
 def test_it_stops_reading_a_chunked_body_at_the_limit(server):
-    head = (b"POST /api/v1/auth/register HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-            b"Transfer-Encoding: chunked\r\n\r\n")
+    head = (
+        b"POST /api/v1/auth/register HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n"
+    )
     chunk = b"%x\r\n%s\r\n" % (16384, b" " * 16384)
     started = time.monotonic()
     answer, sent = _response_to(server.port, head, (chunk for _ in range(30 * 64)))  # up to 30 MiB
@@ -98,8 +102,12 @@ def test_it_stops_reading_a_chunked_body_at_the_limit(server):
 
 def test_it_still_takes_a_body_under_the_limit(server):
     body = json.dumps({"username": "x", "password": "y", "pad": "z" * 60_000})
-    response = httpx.post(f"{server.http}/api/v1/auth/login", content=body,
-                          headers={"Content-Type": "application/json"}, timeout=5)
+    response = httpx.post(
+        f"{server.http}/api/v1/auth/login",
+        content=body,
+        headers={"Content-Type": "application/json"},
+        timeout=5,
+    )
     assert response.status_code in (400, 401)  # read and judged by the view, not refused for size
 
 
@@ -107,8 +115,12 @@ async def test_it_serves_a_hundred_requests_on_a_handful_of_redis_connections(se
     """A daphne of its own on a throwaway redis-server: its connection count is exact."""
     alice = await sync_to_async(make_player)("alice")
     token = await sync_to_async(lambda: issue_token_pair(alice).access)()
-    env = child_server_env(REDIS_URL=throwaway_redis.url, RATE_LIMIT_LEADERBOARD_PER_MINUTE="1000",
-                           RATE_LIMIT_SCORE_PER_MINUTE="1000", RATE_LIMIT_REQUESTS_PER_MINUTE="1000")
+    env = child_server_env(
+        REDIS_URL=throwaway_redis.url,
+        RATE_LIMIT_LEADERBOARD_PER_MINUTE="1000",
+        RATE_LIMIT_SCORE_PER_MINUTE="1000",
+        RATE_LIMIT_REQUESTS_PER_MINUTE="1000",
+    )
     daphne = Daphne(env)
     await sync_to_async(daphne.start)()
     try:

@@ -102,7 +102,9 @@ def test_it_shows_reconnecting_when_the_server_dies_and_recovers(browser, transa
         server.kill()
         expect(page.locator("#connection")).to_have_attribute("data-state", "reconnecting", timeout=3000)
         expect(page.locator("#connection-text")).to_contain_text("Reconnecting")
-        off_loop(lambda: score_history_record(user=players[2], increment=700, completed_by=players[2]))  # while down
+        off_loop(
+            lambda: score_history_record(user=players[2], increment=700, completed_by=players[2])
+        )  # while down
         server = DaphneServer(server.env, port=server.port).start()
         expect(page.locator("#connection")).to_have_attribute("data-state", "live", timeout=15000)
         expect(page.locator("#rows tr").first.locator(".name")).to_have_text("player02", timeout=2000)

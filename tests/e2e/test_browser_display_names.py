@@ -14,8 +14,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.production_shape]
 XSS = "<img src=x onerror=alert(1)>"
 
 
-def test_it_shows_markup_as_text_on_the_live_page_before_and_after_a_live_update(browser, daphne_server,
-                                                                          transactional_db):
+def test_it_shows_markup_as_text_on_the_live_page_before_and_after_a_live_update(
+    browser, daphne_server, transactional_db
+):
     alice = make_player("alice", score=100)
     bob = make_player("bob", score=50)
     display_name_set(user=alice, display_name=XSS)

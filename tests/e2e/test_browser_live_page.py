@@ -31,8 +31,13 @@ XSS = "<img src=x onerror=alert(1)>"
 
 
 def entry(user: User, rank: int, score: int, username: str | None = None) -> dict[str, Any]:
-    return {"rank": rank, "userId": str(user.id), "username": username or user.username, "score": score,
-            "updatedAt": "2026-11-23T12:00:00Z"}
+    return {
+        "rank": rank,
+        "userId": str(user.id),
+        "username": username or user.username,
+        "score": score,
+        "updatedAt": "2026-11-23T12:00:00Z",
+    }
 
 
 @dataclass
@@ -61,13 +66,23 @@ class Harness:
 
 @pytest.fixture
 def players(db) -> dict[str, User]:
-    return {name: make_player(name, score=score) for name, score in (("alice", 300), ("bob", 200), ("carol", 100))}
+    return {
+        name: make_player(name, score=score) for name, score in (("alice", 300), ("bob", 200), ("carol", 100))
+    }
 
 
-def open_page(browser, *, token: str | None = None, javascript: bool = True, initial: dict | None = None,
-              viewport: dict | None = None) -> Harness:
+def open_page(
+    browser,
+    *,
+    token: str | None = None,
+    javascript: bool = True,
+    initial: dict | None = None,
+    viewport: dict | None = None,
+) -> Harness:
     html = Client().get("/").content
-    context = browser.new_context(java_script_enabled=javascript, viewport=viewport or {"width": 1100, "height": 800})
+    context = browser.new_context(
+        java_script_enabled=javascript, viewport=viewport or {"width": 1100, "height": 800}
+    )
     page = context.new_page()
     harness = Harness(page=page, initial=initial)
     page.on("dialog", lambda dialog: (harness.dialogs.append(dialog.message), dialog.dismiss()))
@@ -83,8 +98,15 @@ def open_page(browser, *, token: str | None = None, javascript: bool = True, ini
             route.fulfill(status=200, body=file.read_bytes(), content_type=mimetypes.guess_type(file.name)[0])
         elif path == "/api/v1/leaderboard":
             harness.api_calls += 1
-            body = {"success": True, "data": {"leaderboard": harness.api_leaderboard, "period": "all",
-                                              "lastUpdated": "2026-11-23T12:05:00Z", "totalPlayers": 3}}
+            body = {
+                "success": True,
+                "data": {
+                    "leaderboard": harness.api_leaderboard,
+                    "period": "all",
+                    "lastUpdated": "2026-11-23T12:05:00Z",
+                    "totalPlayers": 3,
+                },
+            }
             route.fulfill(status=200, body=json.dumps(body), content_type="application/json")
         else:
             route.fulfill(status=404, body="{}", content_type="application/json")
@@ -104,8 +126,14 @@ def open_page(browser, *, token: str | None = None, javascript: bool = True, ini
 @pytest.fixture
 def live(browser, players) -> Harness:
     a, b, c = players["alice"], players["bob"], players["carol"]
-    harness = open_page(browser, initial={"leaderboard": [entry(a, 1, 300), entry(b, 2, 200), entry(c, 3, 100)],
-                                          "updatedAt": "2026-11-23T12:00:00Z", "seq": 1})
+    harness = open_page(
+        browser,
+        initial={
+            "leaderboard": [entry(a, 1, 300), entry(b, 2, 200), entry(c, 3, 100)],
+            "updatedAt": "2026-11-23T12:00:00Z",
+            "seq": 1,
+        },
+    )
     harness.state().to_have_attribute("data-state", "live")
     yield harness
     harness.page.context.close()
@@ -132,12 +160,20 @@ def test_it_moves_rows_to_their_new_rank_and_highlights_changed_scores(live, pla
             if (t) window.__flips.push([change.target.dataset.userId, t]);
         })).observe(document.getElementById('rows'), {subtree: true, attributeFilter: ['style']});
     }""")
-    live.send("leaderboard:update", {"leaderboard": [entry(b, 1, 450), entry(a, 2, 300), entry(c, 3, 100)],
-                                     "updatedAt": "2026-11-23T12:00:01Z", "seq": 2})
+    live.send(
+        "leaderboard:update",
+        {
+            "leaderboard": [entry(b, 1, 450), entry(a, 2, 300), entry(c, 3, 100)],
+            "updatedAt": "2026-11-23T12:00:01Z",
+            "seq": 2,
+        },
+    )
     expect(bob_row.locator(".score")).to_have_text("450", timeout=1000)
     assert live.rows() == [["1", "bob", "450"], ["2", "alice", "300"], ["3", "carol", "100"]]
     expect(bob_row).to_have_class("changed")  # highlighted
-    assert "changed" not in (live.page.locator(f'#rows tr[data-user-id="{c.id}"]').get_attribute("class") or "")
+    assert "changed" not in (
+        live.page.locator(f'#rows tr[data-user-id="{c.id}"]').get_attribute("class") or ""
+    )
     # FLIP: each moved row starts where it was (inverted by a transform) and slides into place.
     flips = dict(live.page.evaluate("window.__flips"))
     assert set(flips) == {str(a.id), str(b.id)}
@@ -149,13 +185,31 @@ def test_it_moves_rows_to_their_new_rank_and_highlights_changed_scores(live, pla
 
 def test_it_drops_updates_older_than_the_last_seen_seq(live, players):
     a, b, c = players["alice"], players["bob"], players["carol"]
-    live.send("leaderboard:update", {"leaderboard": [entry(c, 1, 900), entry(a, 2, 300), entry(b, 3, 200)],
-                                     "updatedAt": "2026-11-23T12:00:05Z", "seq": 5})
+    live.send(
+        "leaderboard:update",
+        {
+            "leaderboard": [entry(c, 1, 900), entry(a, 2, 300), entry(b, 3, 200)],
+            "updatedAt": "2026-11-23T12:00:05Z",
+            "seq": 5,
+        },
+    )
     expect(live.page.locator("#rows tr").first.locator(".name")).to_have_text("carol", timeout=1000)
-    live.send("leaderboard:update", {"leaderboard": [entry(a, 1, 350), entry(b, 2, 200), entry(c, 3, 100)],
-                                     "updatedAt": "2026-11-23T12:00:04Z", "seq": 4})
-    live.send("leaderboard:update", {"leaderboard": [entry(c, 1, 950), entry(a, 2, 300), entry(b, 3, 200)],
-                                     "updatedAt": "2026-11-23T12:00:06Z", "seq": 6})
+    live.send(
+        "leaderboard:update",
+        {
+            "leaderboard": [entry(a, 1, 350), entry(b, 2, 200), entry(c, 3, 100)],
+            "updatedAt": "2026-11-23T12:00:04Z",
+            "seq": 4,
+        },
+    )
+    live.send(
+        "leaderboard:update",
+        {
+            "leaderboard": [entry(c, 1, 950), entry(a, 2, 300), entry(b, 3, 200)],
+            "updatedAt": "2026-11-23T12:00:06Z",
+            "seq": 6,
+        },
+    )
     expect(live.page.locator("#rows tr").first.locator(".score")).to_have_text("950", timeout=1000)
     assert live.page.evaluate("window.ScoreboardLive.lastSeq()") == 6
     assert ["2", "alice", "300"] in live.rows()  # the seq-4 state (alice 350) never showed
@@ -184,8 +238,11 @@ def test_it_backs_off_exponentially_with_jitter(live):
 def test_it_marks_the_viewers_own_row_and_authenticates_the_socket(browser, players):
     a, b = players["alice"], players["bob"]
     token = issue_token_pair(b).access
-    harness = open_page(browser, token=token, initial={"leaderboard": [entry(a, 1, 300), entry(b, 2, 200)],
-                                                       "updatedAt": "2026-11-23T12:00:00Z"})
+    harness = open_page(
+        browser,
+        token=token,
+        initial={"leaderboard": [entry(a, 1, 300), entry(b, 2, 200)], "updatedAt": "2026-11-23T12:00:00Z"},
+    )
     mine = harness.page.locator("#rows tr.me")
     expect(mine).to_have_count(1)
     expect(mine.locator(".name")).to_have_text("bob")
@@ -193,15 +250,18 @@ def test_it_marks_the_viewers_own_row_and_authenticates_the_socket(browser, play
     assert mine.get_attribute("aria-current") == "true"
     harness.page.wait_for_function("() => true")
     assert harness.received[0] == {"type": "auth", "token": token}
-    harness.send("score:update", {"userId": str(b.id), "oldScore": 200, "newScore": 260, "increment": 60,
-                                  "newRank": 2})
+    harness.send(
+        "score:update", {"userId": str(b.id), "oldScore": 200, "newScore": 260, "increment": 60, "newRank": 2}
+    )
     expect(harness.page.locator("#announcer")).to_contain_text("Your score is now 260")
     harness.page.context.close()
 
 
 def test_it_carries_on_as_a_guest_after_a_4401_close(browser, players):
     token = issue_token_pair(players["bob"]).access
-    harness = open_page(browser, token=token, initial={"leaderboard": [], "updatedAt": "2026-11-23T12:00:00Z"})
+    harness = open_page(
+        browser, token=token, initial={"leaderboard": [], "updatedAt": "2026-11-23T12:00:00Z"}
+    )
     harness.state().to_have_attribute("data-state", "live")
     harness.sockets[0].close(code=4401, reason="bad token")
     harness.state().to_have_attribute("data-state", "live", timeout=5000)
@@ -213,8 +273,10 @@ def test_it_carries_on_as_a_guest_after_a_4401_close(browser, players):
 
 def test_it_keeps_player_text_as_text_in_live_updates(live, players):
     a = players["alice"]
-    live.send("leaderboard:update", {"leaderboard": [entry(a, 1, 301, username=XSS)],
-                                     "updatedAt": "2026-11-23T12:00:01Z", "seq": 2})
+    live.send(
+        "leaderboard:update",
+        {"leaderboard": [entry(a, 1, 301, username=XSS)], "updatedAt": "2026-11-23T12:00:01Z", "seq": 2},
+    )
     expect(live.page.locator("#rows tr .name").first).to_have_text(XSS, timeout=1000)
     assert live.page.locator("#board img").count() == 0
     live.page.wait_for_timeout(200)
@@ -223,12 +285,25 @@ def test_it_keeps_player_text_as_text_in_live_updates(live, players):
 
 
 def test_it_looks_right_at_desktop_and_phone_width(browser, db):
-    names = ["nightowl", "speedrunner_99", "QuestQueen", "b.o.s.s", "pixel-pal", "mara", "the_long_username_of_doom",
-             "zed", "kiwi", "Orion"]
+    names = [
+        "nightowl",
+        "speedrunner_99",
+        "QuestQueen",
+        "b.o.s.s",
+        "pixel-pal",
+        "mara",
+        "the_long_username_of_doom",
+        "zed",
+        "kiwi",
+        "Orion",
+    ]
     users = [make_player(name, score=10000 - i * 735) for i, name in enumerate(names)]
     ARTIFACTS.mkdir(exist_ok=True)
-    initial = {"leaderboard": [entry(u, i + 1, 10000 - i * 735) for i, u in enumerate(users)],
-               "updatedAt": "2026-11-23T12:00:00Z", "seq": 1}
+    initial = {
+        "leaderboard": [entry(u, i + 1, 10000 - i * 735) for i, u in enumerate(users)],
+        "updatedAt": "2026-11-23T12:00:00Z",
+        "seq": 1,
+    }
     desktop = open_page(browser, token=issue_token_pair(users[3]).access, initial=initial)
     desktop.state().to_have_attribute("data-state", "live")
     desktop.page.wait_for_timeout(100)

@@ -21,7 +21,9 @@ pytestmark = [pytest.mark.production_shape, pytest.mark.django_db(transaction=Tr
 @pytest.fixture
 def chatty_server(django_db_setup, django_db_blocker):
     """A server with daphne's access log on and the app logging at DEBUG, into a file."""
-    server = started_with_log(Daphne, "daphne-token-log-check.log", child_server_env(LOG_LEVEL="DEBUG"), verbosity=2)
+    server = started_with_log(
+        Daphne, "daphne-token-log-check.log", child_server_env(LOG_LEVEL="DEBUG"), verbosity=2
+    )
     yield server
     server.stop()
 

@@ -32,8 +32,10 @@ async def test_it_tells_the_players_passed_on_both_processes_and_dialects(server
     bob = await sync_to_async(make_player)("bob", score=50)
     carol = await sync_to_async(make_player)("carol", score=80)
     bob_token, carol_token = await sync_to_async(lambda: [issue_token_pair(u).access for u in (bob, carol)])()
-    async with connect(f"{a.ws}/ws/leaderboard/live?token={carol_token}") as carol_on_a, \
-            connect(f"{b.ws}/ws/scoreboard?token={bob_token}") as bob_on_b:
+    async with (
+        connect(f"{a.ws}/ws/leaderboard/live?token={carol_token}") as carol_on_a,
+        connect(f"{b.ws}/ws/scoreboard?token={bob_token}") as bob_on_b,
+    ):
         assert json.loads(await carol_on_a.recv())["event"] == "leaderboard:initial"
         assert json.loads(await bob_on_b.recv())["type"] == "connected"
 

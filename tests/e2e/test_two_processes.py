@@ -33,19 +33,30 @@ async def test_it_delivers_a_change_to_sockets_on_both_processes(servers):
     alice = await sync_to_async(make_player)("alice")
     await sync_to_async(make_player)("bob")
     token = await sync_to_async(lambda: issue_token_pair(alice).access)()
-    async with connect(f"{b.ws}/ws/leaderboard/live", additional_headers={"Authorization": f"Bearer {token}"}) as on_b, \
-            connect(f"{a.ws}/ws/scoreboard") as on_a:
+    async with (
+        connect(
+            f"{b.ws}/ws/leaderboard/live", additional_headers={"Authorization": f"Bearer {token}"}
+        ) as on_b,
+        connect(f"{a.ws}/ws/scoreboard") as on_a,
+    ):
         assert json.loads(await on_b.recv())["event"] == "leaderboard:initial"
         assert json.loads(await on_a.recv())["type"] == "connected"
         await on_a.send(json.dumps({"type": "subscribe", "channel": "leaderboard"}))
         await next_message(on_a, lambda m: m["type"] == "leaderboard_update")
         await sync_to_async(score_history_record)(user=alice, increment=250)
         seen: dict[str, dict] = {}
-        await next_message(on_b, lambda m: bool(seen.setdefault(m["event"], m)) and
-                           {"score:update", "leaderboard:update"} <= set(seen))
+        await next_message(
+            on_b,
+            lambda m: (
+                bool(seen.setdefault(m["event"], m)) and {"score:update", "leaderboard:update"} <= set(seen)
+            ),
+        )
         update = seen["leaderboard:update"]
-        assert update["data"]["leaderboard"][0] == {**update["data"]["leaderboard"][0], "username": "alice",
-                                                    "score": 250}
+        assert update["data"]["leaderboard"][0] == {
+            **update["data"]["leaderboard"][0],
+            "username": "alice",
+            "score": 250,
+        }
         assert seen["score:update"]["data"]["newScore"] == 250
         other = await next_message(on_a, lambda m: m["type"] == "leaderboard_update")
         assert other["data"]["seq"] == update["data"]["seq"]
@@ -77,7 +88,10 @@ async def test_it_refuses_a_foreign_origin_with_http_403(servers):
 async def test_it_streams_server_sent_events_from_another_process(servers):
     a, _ = servers
     await sync_to_async(make_player)("carol")
-    async with httpx.AsyncClient(timeout=5) as client, client.stream("GET", f"{a.http}/api/v1/leaderboard/stream") as response:
+    async with (
+        httpx.AsyncClient(timeout=5) as client,
+        client.stream("GET", f"{a.http}/api/v1/leaderboard/stream") as response,
+    ):
         assert response.status_code == 200
         async for line in response.aiter_lines():
             if line.startswith("data: "):
@@ -106,5 +120,10 @@ async def test_it_delivers_a_completion_made_through_process_a_to_a_socket_on_pr
         await next_message(on_b, keep)
         top = seen["leaderboard:update"]["data"]["leaderboard"][0]
         assert (top["username"], top["score"]) == ("alice", done["newScore"]) == ("alice", 100)
-        assert seen["score:update"]["data"] == {"userId": str(alice.pk), "oldScore": 0, "newScore": 100, "increment": 100,
-                                    "newRank": 1}
+        assert seen["score:update"]["data"] == {
+            "userId": str(alice.pk),
+            "oldScore": 0,
+            "newScore": 100,
+            "increment": 100,
+            "newRank": 1,
+        }

@@ -29,8 +29,10 @@ def server(django_db_setup, django_db_blocker):
 async def test_it_serves_scoring_and_live_updates_under_uvicorn(server):
     alice = await sync_to_async(make_player)("alice")
     token = await sync_to_async(lambda: issue_token_pair(alice).access)()
-    async with connect(f"{server.ws}/ws/leaderboard/live?token={token}") as live, \
-            connect(f"{server.ws}/ws/scoreboard") as scoreboard:
+    async with (
+        connect(f"{server.ws}/ws/leaderboard/live?token={token}") as live,
+        connect(f"{server.ws}/ws/scoreboard") as scoreboard,
+    ):
         assert json.loads(await live.recv())["event"] == "leaderboard:initial"
         assert json.loads(await scoreboard.recv())["type"] == "connected"
         await sync_to_async(complete_over_http)(server.http, alice)

@@ -20,7 +20,9 @@ def token_error(response) -> tuple[int, str, str | None]:
 def checksum_for(issued, completion_time: int) -> str:
     from anticheat.proofs import proof_checksum
 
-    return proof_checksum(proof_key=issued.proof_key, action_id=issued.action_id, completion_time_ms=completion_time)
+    return proof_checksum(
+        proof_key=issued.proof_key, action_id=issued.action_id, completion_time_ms=completion_time
+    )
 
 
 def seed_action_types() -> None:
@@ -32,10 +34,17 @@ def seed_action_types() -> None:
     seed = importlib.import_module("actions.migrations.0002_seed_action_types")
     limits = importlib.import_module("actions.migrations.0004_seed_daily_limits").DEFAULT_DAILY_LIMITS
     for code, points, min_ms, max_ms, repeatable, authoritative in seed.DEFAULT_ACTION_TYPES:
-        ActionType.objects.get_or_create(code=code, defaults={
-            "points": points, "min_duration_ms": min_ms, "max_duration_ms": max_ms,
-            "repeatable": repeatable, "authoritative": authoritative, "daily_limit": limits.get(code),
-        })
+        ActionType.objects.get_or_create(
+            code=code,
+            defaults={
+                "points": points,
+                "min_duration_ms": min_ms,
+                "max_duration_ms": max_ms,
+                "repeatable": repeatable,
+                "authoritative": authoritative,
+                "daily_limit": limits.get(code),
+            },
+        )
 
 
 def request_token(client: APIClient, action_type: str = "COMPLETE_LEVEL", **extra) -> dict:
@@ -64,8 +73,14 @@ def proof_for(issued: dict, completion_time: int) -> dict:
     return {"completionTime": completion_time, "checksum": checksum}
 
 
-def complete_token(client: APIClient, issued: dict, completion_time: int | None = 1500, *,
-                   path: str = "/api/v1/actions/complete", **extra):
+def complete_token(
+    client: APIClient,
+    issued: dict,
+    completion_time: int | None = 1500,
+    *,
+    path: str = "/api/v1/actions/complete",
+    **extra,
+):
     """POST the completion of ``issued``, with a correct proof unless ``completion_time`` is None."""
     body = {"actionToken": issued["actionToken"], "actionId": issued["actionId"], **extra}
     if completion_time is not None and "proof" not in extra:

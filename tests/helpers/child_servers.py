@@ -50,7 +50,9 @@ def child_database_url() -> str:
     db = settings.DATABASES["default"]
     user = quote(db.get("USER") or "postgres")
     password = f":{quote(db['PASSWORD'])}" if db.get("PASSWORD") else ""
-    return f"postgres://{user}{password}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+    return (
+        f"postgres://{user}{password}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+    )
 
 
 def child_server_env(**extra: str) -> dict[str, str]:
@@ -96,8 +98,13 @@ def complete_over_http(base_url: str, player, *, action_type: str = "COMPLETE_LE
         assert issued.status_code == 201, issued.text
         issued = issued.json()["data"]
         age_action(issued["actionId"], 5)
-        done = api.post("/api/v1/actions/complete", json={
-            "actionToken": issued["actionToken"], "actionId": issued["actionId"], "proof": proof_for(issued, 2000),
-        })
+        done = api.post(
+            "/api/v1/actions/complete",
+            json={
+                "actionToken": issued["actionToken"],
+                "actionId": issued["actionId"],
+                "proof": proof_for(issued, 2000),
+            },
+        )
     assert done.status_code == 200, done.text
     return done.json()["data"]

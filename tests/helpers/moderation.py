@@ -19,13 +19,17 @@ class SideEffects:
         return [name for name, _ in self.calls]
 
 
-def flag_for(user: User, *, increment: int = 100, evidence: dict | None = None,
-             entry: ScoreHistory | None = None) -> Flag:
+def flag_for(
+    user: User, *, increment: int = 100, evidence: dict | None = None, entry: ScoreHistory | None = None
+) -> Flag:
     """A completion worth ``increment`` (through the ledger service) and a flag on it."""
     if entry is None:
-        entry = score_history_record(user=user, increment=increment, action_type="COMPLETE_LEVEL",
-                                     completed_by=user).entry
+        entry = score_history_record(
+            user=user, increment=increment, action_type="COMPLETE_LEVEL", completed_by=user
+        ).entry
     return Flag.objects.create(
-        user=user, score_history=entry, reason=Flag.Reason.FAST_COMPLETION,
+        user=user,
+        score_history=entry,
+        reason=Flag.Reason.FAST_COMPLETION,
         evidence=evidence if evidence is not None else {"completion_time_ms": 12, "usual_ms": 40000},
     )

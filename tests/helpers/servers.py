@@ -29,7 +29,12 @@ class Daphne:
     environment; its own process group, so a Ctrl-C of the caller does not reach it first."""
 
     def __init__(
-        self, env: dict[str, str], *, port: int | None = None, log: Path | None = None, verbosity: int = 0,
+        self,
+        env: dict[str, str],
+        *,
+        port: int | None = None,
+        log: Path | None = None,
+        verbosity: int = 0,
         name: str = "",
     ) -> None:
         self.port = port or free_port()
@@ -51,18 +56,38 @@ class Daphne:
 
     def command(self) -> list[str]:
         daphne = str(Path(sys.executable).with_name("daphne"))
-        return [daphne, "-v", str(self.verbosity), "-b", "127.0.0.1", "-p", str(self.port),
-                "scoreboard_project.asgi:application"]
+        return [
+            daphne,
+            "-v",
+            str(self.verbosity),
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "scoreboard_project.asgi:application",
+        ]
 
     def start(self, *, wait: bool = True) -> Daphne:
         command = self.command()
         if self.log:
             with open(self.log, "ab") as output:
-                self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=output,
-                                                stderr=subprocess.STDOUT, start_new_session=True)
+                self.process = subprocess.Popen(
+                    command,
+                    cwd=ROOT,
+                    env=self.env,
+                    stdout=output,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
         else:
-            self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL,
-                                            stderr=subprocess.DEVNULL, start_new_session=True)
+            self.process = subprocess.Popen(
+                command,
+                cwd=ROOT,
+                env=self.env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         if wait:
             self.wait_ready()
         return self
@@ -100,16 +125,32 @@ class Uvicorn(Daphne):
 
     def command(self) -> list[str]:
         uvicorn = str(Path(sys.executable).with_name("uvicorn"))
-        return [uvicorn, "scoreboard_project.asgi:application", "--host", "127.0.0.1", "--port", str(self.port)]
+        return [
+            uvicorn,
+            "scoreboard_project.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+        ]
 
 
 def child_env(database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({"DATABASE_URL": database_url, "REDIS_URL": redis_url, "DB_POOL_MIN_SIZE": "1",
-                "DB_POOL_MAX_SIZE": "5", **extra})
+    env.update(
+        {
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "DB_POOL_MIN_SIZE": "1",
+            "DB_POOL_MAX_SIZE": "5",
+            **extra,
+        }
+    )
     env.setdefault("SECRET_KEY", "e2e-secret-key-0123456789-0123456789")
     env.setdefault("JWT_SECRET", "e2e-jwt-secret-0123456789-0123456789")
-    env.setdefault("ACTION_TOKEN_SECRETS", "e2e-action-one-0123456789-0123456789,e2e-action-two-0123456789-0123456789")
+    env.setdefault(
+        "ACTION_TOKEN_SECRETS", "e2e-action-one-0123456789-0123456789,e2e-action-two-0123456789-0123456789"
+    )
     return env
 
 

@@ -18,13 +18,22 @@ MIN_MS = 1000
 START = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
-def row(i: int, at: datetime, server_ms: int, claimed_ms: int | None, action_type: str = "COMPLETE_LEVEL") -> dict:
-    return {"id": i, "action_type": action_type, "increment": 100, "completion_time_ms": claimed_ms,
-            "server_elapsed_ms": server_ms, "created_at": at}
+def row(
+    i: int, at: datetime, server_ms: int, claimed_ms: int | None, action_type: str = "COMPLETE_LEVEL"
+) -> dict:
+    return {
+        "id": i,
+        "action_type": action_type,
+        "increment": 100,
+        "completion_time_ms": claimed_ms,
+        "server_elapsed_ms": server_ms,
+        "created_at": at,
+    }
 
 
-def replay(steps: list[tuple[float, int, int | None]], *, baseline: Baseline | None = None,
-           history_size: int = 60) -> Iterator[list[Finding]]:
+def replay(
+    steps: list[tuple[float, int, int | None]], *, baseline: Baseline | None = None, history_size: int = 60
+) -> Iterator[list[Finding]]:
     """Feed (gap seconds before the completion, server ms, claimed ms) one by one; yield each verdict."""
     history: list[dict] = []
     at = START
@@ -62,8 +71,14 @@ def human(rng: random.Random, count: int = 40) -> list[tuple[float, int, int | N
     return steps
 
 
-def bot(rng: random.Random, duration: Callable[[], float], *, period: float | None = None,
-        claim: Callable[[float], int] | None = None, count: int = 30) -> list[tuple[float, int, int | None]]:
+def bot(
+    rng: random.Random,
+    duration: Callable[[], float],
+    *,
+    period: float | None = None,
+    claim: Callable[[float], int] | None = None,
+    count: int = 30,
+) -> list[tuple[float, int, int | None]]:
     steps = []
     for _ in range(count):
         d = duration()

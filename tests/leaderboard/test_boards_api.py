@@ -9,8 +9,14 @@ from tests.helpers.boards import admin_account, new_board, write
 
 pytestmark = pytest.mark.django_db
 
-BOARD = {"key": "speedrun", "name": "Speedrun", "operator": "best", "sortOrder": "asc",
-         "resetSchedule": "0 0 * * 1", "timezone": "Europe/Paris"}
+BOARD = {
+    "key": "speedrun",
+    "name": "Speedrun",
+    "operator": "best",
+    "sortOrder": "asc",
+    "resetSchedule": "0 0 * * 1",
+    "timezone": "Europe/Paris",
+}
 
 
 def test_it_creates_a_board_as_admin_and_as_a_game_server(client_for, game_server):
@@ -32,14 +38,31 @@ def test_it_refuses_players_and_anonymous_callers(client_for, alice, api_client)
     assert not Leaderboard.objects.exists()
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("resetSchedule", "0 0 * *"), ("resetSchedule", "61 0 * * *"), ("resetSchedule", "@daily"),
-    ("resetSchedule", "H 0 * * *"), ("timezone", "Mars/Olympus"), ("timezone", 7), ("key", "global"),
-    ("key", "Upper"), ("key", "x" * 65), ("key", ""), ("operator", "max"), ("sortOrder", "up"),
-    ("name", ""), ("actionTypes", ["NO_SUCH_TYPE"]), ("actionTypes", "COMPLETE_LEVEL"), ("endsAt", "soon"),
-])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("resetSchedule", "0 0 * *"),
+        ("resetSchedule", "61 0 * * *"),
+        ("resetSchedule", "@daily"),
+        ("resetSchedule", "H 0 * * *"),
+        ("timezone", "Mars/Olympus"),
+        ("timezone", 7),
+        ("key", "global"),
+        ("key", "Upper"),
+        ("key", "x" * 65),
+        ("key", ""),
+        ("operator", "max"),
+        ("sortOrder", "up"),
+        ("name", ""),
+        ("actionTypes", ["NO_SUCH_TYPE"]),
+        ("actionTypes", "COMPLETE_LEVEL"),
+        ("endsAt", "soon"),
+    ],
+)
 def test_it_names_the_bad_field(client_for, field, value):
-    response = client_for(admin_account()).post("/api/v1/leaderboards", {**BOARD, field: value}, format="json")
+    response = client_for(admin_account()).post(
+        "/api/v1/leaderboards", {**BOARD, field: value}, format="json"
+    )
     assert response.status_code == 400, response.content
     error = response.json()["error"]
     assert error["code"] == "VALIDATION_ERROR" and field in error["details"]
@@ -75,7 +98,9 @@ def test_it_lists_global_first_then_every_board(api_client, alice):
 def test_it_edits_a_board_and_keeps_operator_once_recorded(client_for, alice):
     client = client_for(admin_account())
     board = new_board("arena", operator="best")
-    changed = client.patch("/api/v1/leaderboards/arena", {"sortOrder": "asc", "name": "Arena 2"}, format="json")
+    changed = client.patch(
+        "/api/v1/leaderboards/arena", {"sortOrder": "asc", "name": "Arena 2"}, format="json"
+    )
     assert changed.status_code == 200 and changed.json()["data"]["sortOrder"] == "asc"
     write(board, alice, 10)
     refused = client.patch("/api/v1/leaderboards/arena", {"operator": "set"}, format="json")
@@ -93,21 +118,34 @@ def test_it_edits_a_board_and_keeps_operator_once_recorded(client_for, alice):
 def test_it_accepts_records_from_game_servers_only(client_for, alice, game_server):
     new_board("arena", operator="incr")
     body = {"userId": str(alice.pk), "score": 5, "metadata": {"map_name": "dust", "lap": 3}}
-    assert client_for(alice).post("/api/v1/leaderboards/arena/records", body, format="json").status_code == 403
+    assert (
+        client_for(alice).post("/api/v1/leaderboards/arena/records", body, format="json").status_code == 403
+    )
     response = client_for(game_server).post("/api/v1/leaderboards/arena/records", body, format="json")
     assert response.status_code == 200, response.content
     data = response.json()["data"]
     assert data["score"] == 5 and data["rank"] == 1 and data["previousScore"] is None
     assert data["previousRank"] is None and data["metadata"] == {"map_name": "dust", "lap": 3}
     assert data["displayName"] == data["username"] == "alice"
-    again = client_for(game_server).post("/api/v1/leaderboards/arena/records", body, format="json").json()["data"]
+    again = (
+        client_for(game_server).post("/api/v1/leaderboards/arena/records", body, format="json").json()["data"]
+    )
     assert (again["score"], again["previousScore"], again["previousRank"]) == (10, 5, 1)
 
 
-@pytest.mark.parametrize("body", [
-    {"userId": 12}, {"userId": "not-a-uuid", "score": 1}, {"score": None}, {"userId": None, "score": "1"},
-    {"score": 1.5}, {"score": 2**60}, {"metadata": []}, {"metadata": {"x": "y" * 1100}},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"userId": 12},
+        {"userId": "not-a-uuid", "score": 1},
+        {"score": None},
+        {"userId": None, "score": "1"},
+        {"score": 1.5},
+        {"score": 2**60},
+        {"metadata": []},
+        {"metadata": {"x": "y" * 1100}},
+    ],
+)
 def test_it_validates_record_bodies(client_for, alice, game_server, body):
     new_board("arena")
     full = {"userId": str(alice.pk), "score": 1, **body}
@@ -133,7 +171,9 @@ def test_it_refuses_to_make_a_fed_board_anything_but_incr(client_for):
     client = client_for(admin_account())
     refused = client.patch("/api/v1/leaderboards/levels", {"operator": "best"}, format="json")
     assert refused.status_code == 400 and "actionTypes" in refused.json()["error"]["details"]
-    cleared = client.patch("/api/v1/leaderboards/levels", {"operator": "best", "actionTypes": []}, format="json")
+    cleared = client.patch(
+        "/api/v1/leaderboards/levels", {"operator": "best", "actionTypes": []}, format="json"
+    )
     assert cleared.status_code == 200 and cleared.json()["data"]["operator"] == "best"
 
 
@@ -146,14 +186,19 @@ def test_it_keeps_record_metadata_keys_as_sent(client_for, alice, game_server):
     assert set(record) == {"rank", "userId", "username", "displayName", "score", "metadata", "updatedAt"}
 
 
-def test_it_counts_each_board_read_once_against_the_leaderboard_limit(api_client, client_for, game_server,
-                                                                      alice, settings):
+def test_it_counts_each_board_read_once_against_the_leaderboard_limit(
+    api_client, client_for, game_server, alice, settings
+):
     settings.RATE_LIMIT_LEADERBOARD_PER_MINUTE = 3
     new_board("arena")
     game = client_for(game_server)
     for score in (1, 2, 3, 4):  # a game server's writes are not reads: never counted
-        assert game.post("/api/v1/leaderboards/arena/records", {"userId": str(alice.pk), "score": score},
-                         format="json").status_code == 200
+        assert (
+            game.post(
+                "/api/v1/leaderboards/arena/records", {"userId": str(alice.pk), "score": score}, format="json"
+            ).status_code
+            == 200
+        )
     assert api_client.get("/api/v1/leaderboards").status_code == 200
     assert api_client.get("/api/v1/leaderboards/arena").status_code == 200
     assert api_client.get("/api/v1/leaderboards/arena/records").status_code == 200

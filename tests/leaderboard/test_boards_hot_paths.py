@@ -74,7 +74,7 @@ def test_it_writes_a_record_through_the_api_in_six_data_statements(api_client, m
     assert len(statements) == 6, statements
     [record] = [sql for sql in statements if "leaderboard_leaderboardrecord" in sql]
     assert "FOR UPDATE" in record and "UPDATE leaderboard_leaderboardrecord" in record
-    assert not any("leaderboard_leaderboard\"" in sql.split("FROM")[1] for sql in statements if "FROM" in sql)
+    assert not any('leaderboard_leaderboard"' in sql.split("FROM")[1] for sql in statements if "FROM" in sql)
     assert board.pk == Leaderboard.objects.get(key="arena").pk
 
 

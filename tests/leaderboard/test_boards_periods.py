@@ -54,7 +54,9 @@ def test_it_fires_a_repeated_wall_time_once_in_new_york():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_moves_writes_to_the_new_period_at_the_exact_instant_and_keeps_the_old_one(monkeypatch, api_client):
+def test_it_moves_writes_to_the_new_period_at_the_exact_instant_and_keeps_the_old_one(
+    monkeypatch, api_client
+):
     created = utc(2026, 3, 28, 12)
     clock = {"now": created}
     monkeypatch.setattr("leaderboard.boards.clock.now", lambda: clock["now"])
@@ -67,8 +69,11 @@ def test_it_moves_writes_to_the_new_period_at_the_exact_instant_and_keeps_the_ol
     clock["now"] = utc(2026, 3, 28, 23, 0, 0, 1000)
     current = selectors.records_page(key="daily")
     assert [r["username"] for r in current["records"]] == ["bob"]
-    assert current["period"] == {"id": period_id(utc(2026, 3, 28, 23)), "startsAt": "2026-03-28T23:00:00.000Z",
-                                 "endsAt": "2026-03-29T22:00:00.000Z"}
+    assert current["period"] == {
+        "id": period_id(utc(2026, 3, 28, 23)),
+        "startsAt": "2026-03-28T23:00:00.000Z",
+        "endsAt": "2026-03-29T22:00:00.000Z",
+    }
     assert resets.roll_due() == 1 and resets.roll_due() == 0
     finished = api_client.get("/api/v1/leaderboards/daily/periods").json()["data"]["periods"]
     assert len(finished) == 1 and finished[0]["totalPlayers"] == 1

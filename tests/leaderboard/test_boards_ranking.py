@@ -35,9 +35,16 @@ def scores(key: str) -> list[tuple[str, int, int]]:
     return [(r["username"], r["score"], r["rank"]) for r in data["records"]]
 
 
-@pytest.mark.parametrize(("operator", "order", "expected"), [
-    ("incr", "desc", 50), ("best", "desc", 30), ("best", "asc", 5), ("set", "desc", 15), ("set", "asc", 15),
-])
+@pytest.mark.parametrize(
+    ("operator", "order", "expected"),
+    [
+        ("incr", "desc", 50),
+        ("best", "desc", 30),
+        ("best", "asc", 5),
+        ("set", "desc", 15),
+        ("set", "asc", 15),
+    ],
+)
 def test_it_applies_the_operator(store, frozen, operator, order, expected):
     board = new_board("b", operator=operator, sort_order=order, starts_at=T)
     alice = make_player("alice")
@@ -58,8 +65,20 @@ def test_it_orders_desc_and_asc_with_the_same_tie_rule(store, frozen):
         write(desc, players[name], score, at=at(second))
         write(asc, players[name], score, at=at(second))
     p3_p5 = [n for _, n in sorted((str(players[n].pk), n) for n in ("p3", "p5"))]
-    assert scores("d") == [("p2", 300, 1), (p3_p5[0], 100, 2), (p3_p5[1], 100, 2), ("p1", 100, 2), ("p4", 50, 5)]
-    assert scores("a") == [("p4", 50, 1), (p3_p5[0], 100, 2), (p3_p5[1], 100, 2), ("p1", 100, 2), ("p2", 300, 5)]
+    assert scores("d") == [
+        ("p2", 300, 1),
+        (p3_p5[0], 100, 2),
+        (p3_p5[1], 100, 2),
+        ("p1", 100, 2),
+        ("p4", 50, 5),
+    ]
+    assert scores("a") == [
+        ("p4", 50, 1),
+        (p3_p5[0], 100, 2),
+        (p3_p5[1], 100, 2),
+        ("p1", 100, 2),
+        ("p2", 300, 5),
+    ]
 
 
 def test_it_keeps_who_reached_a_best_score_first(store, frozen):
@@ -95,19 +114,29 @@ def test_it_refuses_a_tampered_or_foreign_cursor(store, frozen, api_client):
         write(one, make_player(f"p{index}"), index, at=at(index))
     cursor = page(api_client, "one", limit=1)["nextCursor"]
     body, signature = cursor.split(".")
-    for bad, key in [(cursor, "two"), (body[:-2] + "AA." + signature, "one"), ("garbage", "one"), (cursor, "global")]:
+    for bad, key in [
+        (cursor, "two"),
+        (body[:-2] + "AA." + signature, "one"),
+        ("garbage", "one"),
+        (cursor, "global"),
+    ]:
         response = api_client.get(f"/api/v1/leaderboards/{key}/records", {"cursor": bad})
         assert response.status_code == 400, (key, response.content)
-        assert response.json()["error"]["code"] == "VALIDATION_ERROR" and "cursor" in response.json()["error"]["details"]
+        assert (
+            response.json()["error"]["code"] == "VALIDATION_ERROR"
+            and "cursor" in response.json()["error"]["details"]
+        )
 
 
 def test_it_caps_a_page_at_1000(store, frozen, api_client):
     board = new_board("b", operator="set", starts_at=T)
     users = User.objects.bulk_create([User(username=f"bulk{i:04d}", email="") for i in range(1001)])
-    LeaderboardRecord.objects.bulk_create([
-        LeaderboardRecord(board=board, period_start=T, user=u, score=i, rank_score=i, reached_at=T)
-        for i, u in enumerate(users)
-    ])
+    LeaderboardRecord.objects.bulk_create(
+        [
+            LeaderboardRecord(board=board, period_start=T, user=u, score=i, rank_score=i, reached_at=T)
+            for i, u in enumerate(users)
+        ]
+    )
     full = page(api_client, "b", limit=1000)
     assert len(full["records"]) == 1000 and full["totalPlayers"] == 1001 and full["nextCursor"]
     assert full["records"][0]["score"] == 1000 and full["records"][-1]["rank"] == 1000
@@ -123,7 +152,9 @@ def test_it_answers_around_me(store, frozen, client_for):
     players = [make_player(f"p{i}") for i in range(9)]
     for index, player in enumerate(players):
         write(board, player, 100 - index, at=at(index))
-    data = client_for(players[4]).get("/api/v1/leaderboards/b/records/around-me", {"radius": 2}).json()["data"]
+    data = (
+        client_for(players[4]).get("/api/v1/leaderboards/b/records/around-me", {"radius": 2}).json()["data"]
+    )
     assert [r["username"] for r in data["records"]] == ["p2", "p3", "p4", "p5", "p6"]
     assert data["me"]["rank"] == 5
     outsider = make_player("outsider")
@@ -152,12 +183,17 @@ def test_it_writes_one_ledger_row_per_board_write_and_leaves_the_global_score(st
     for second, score in enumerate([40, 10, 90]):
         write(board, alice, score, at=at(second))
     rows = list(ScoreHistory.objects.filter(board=board).order_by("created_at"))
-    assert [(r.kind, r.previous_score, r.new_score) for r in rows] == [("board", 0, 40), ("board", 40, 40),
-                                                                        ("board", 40, 90)]
+    assert [(r.kind, r.previous_score, r.new_score) for r in rows] == [
+        ("board", 0, 40),
+        ("board", 40, 40),
+        ("board", 40, 90),
+    ]
     assert all(r.board_period_start == T for r in rows)
     alice.refresh_from_db()
     assert alice.score == 0
-    assert (ScoreHistory.objects.filter(user=alice, board__isnull=True).aggregate(s=Sum("increment"))["s"] or 0) == 0
+    assert (
+        ScoreHistory.objects.filter(user=alice, board__isnull=True).aggregate(s=Sum("increment"))["s"] or 0
+    ) == 0
     # The board can be rebuilt from the ledger: the last row of each player holds the record.
     last = ScoreHistory.objects.filter(board=board, user=alice).order_by("-created_at").first()
     assert last.new_score == LeaderboardRecord.objects.get(board=board, user=alice).score

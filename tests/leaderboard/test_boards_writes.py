@@ -38,9 +38,12 @@ def test_it_feeds_incr_boards_listing_the_completed_type(store, client_for, many
     assert global_rows.aggregate(s=Sum("increment"))["s"] == alice.score
     board_rows = ScoreHistory.objects.filter(user=alice, board=levels).order_by("created_at")
     assert [(r.kind, r.action_type, r.new_score) for r in board_rows] == [
-        ("board", "COMPLETE_LEVEL", 100), ("board", "COMPLETE_LEVEL", 200)]
-    assert [r.created_at for r in board_rows] == list(global_rows.order_by("created_at").values_list(
-        "created_at", flat=True))
+        ("board", "COMPLETE_LEVEL", 100),
+        ("board", "COMPLETE_LEVEL", 200),
+    ]
+    assert [r.created_at for r in board_rows] == list(
+        global_rows.order_by("created_at").values_list("created_at", flat=True)
+    )
 
 
 def test_it_feeds_a_board_created_after_the_cache_was_filled(store, client_for, many_completions):
@@ -70,7 +73,9 @@ def test_it_sees_every_player_exactly_once_while_another_thread_writes(store):
                 board_now = Leaderboard.objects.get(pk=board.pk)
                 services.record_write(board=board_now, user=players[(count * 7) % 120], score=1)
                 if count % 10 == 0:
-                    services.record_write(board=board_now, user=make_player(f"new{count:03d}"), score=10**7 + count)
+                    services.record_write(
+                        board=board_now, user=make_player(f"new{count:03d}"), score=10**7 + count
+                    )
                 count += 1
         except BaseException as exc:  # noqa: BLE001 - reported by the main thread
             errors.append(exc)
@@ -158,4 +163,8 @@ def test_it_takes_a_voided_completions_points_off_the_boards_it_fed(store, clien
     assert LeaderboardRecord.objects.get(board=levels, user=alice).score == 100
     assert [r["score"] for r in selectors.records_page(key="levels")["records"]] == [100]
     reversal = ScoreHistory.objects.filter(board=levels).order_by("-created_at").first()
-    assert reversal.increment == -100 and reversal.fed_by.kind == "void" and reversal.fed_by.reverses_id == first.pk
+    assert (
+        reversal.increment == -100
+        and reversal.fed_by.kind == "void"
+        and reversal.fed_by.reverses_id == first.pk
+    )

@@ -33,8 +33,11 @@ def sent(monkeypatch) -> list[tuple[float, str, dict]]:
 
 def boards(calls) -> list[dict]:
     """The top 10s sent (the hubs' group also carries ``hub.overtaken``)."""
-    return [orjson.loads(message["live"]) for _, group, message in calls
-            if group == "leaderboard" and message["type"] == "hub.board"]
+    return [
+        orjson.loads(message["live"])
+        for _, group, message in calls
+        if group == "leaderboard" and message["type"] == "hub.board"
+    ]
 
 
 @pytest.fixture
@@ -49,11 +52,16 @@ def test_it_sends_the_first_change_at_once(ten_players, sent, monkeypatch, setti
     shared_state().close_window()
     committed: list[float] = []
     original = ranking_writes.ranking_record_change
-    monkeypatch.setattr(ranking_writes, "ranking_record_change",
-                        lambda entry: (committed.append(time.perf_counter()), original(entry)))
+    monkeypatch.setattr(
+        ranking_writes,
+        "ranking_record_change",
+        lambda entry: (committed.append(time.perf_counter()), original(entry)),
+    )
     sent.clear()
     score_history_record(user=ten_players[9], increment=500)
-    board_sends = [at for at, group, message in sent if group == "leaderboard" and message["type"] == "hub.board"]
+    board_sends = [
+        at for at, group, message in sent if group == "leaderboard" and message["type"] == "hub.board"
+    ]
     assert len(board_sends) == 1
     assert board_sends[0] - committed[0] < 0.05
     assert boards(sent)[0]["leaderboard"][0]["username"] == "p09"
@@ -72,8 +80,11 @@ def test_it_coalesces_ten_changes_in_300_ms_into_at_most_two_broadcasts(ten_play
     final = updates[-1]["leaderboard"]
     assert final[0] == {**final[0], "username": "p09", "score": 1010}
     assert updates[-1]["seq"] > (updates[0]["seq"] if len(updates) == 2 else 0)
-    personal = [message for _, group, message in sent if group.startswith("user_")
-                and message["type"] == "player.score"]
+    personal = [
+        message
+        for _, group, message in sent
+        if group.startswith("user_") and message["type"] == "player.score"
+    ]
     assert len(personal) == 10  # personal events are never coalesced away
 
 
@@ -96,8 +107,11 @@ def test_it_sends_no_update_when_the_top_10_does_not_change(ten_players, player,
 def test_it_tells_the_player_pushed_out_of_the_top_10(ten_players, player, sent, settings):
     settings.BROADCAST_INTERVAL_MS = 0
     _score_after_a_published_top(player("climber", 0, at=99), 2000, sent)
-    pushed = {orjson.loads(message["scoreboard_rank"])["data"]["userId"]: orjson.loads(message["scoreboard_rank"])
-              for _, _, message in sent if message["type"] == "player.rank"}
+    pushed = {
+        orjson.loads(message["scoreboard_rank"])["data"]["userId"]: orjson.loads(message["scoreboard_rank"])
+        for _, _, message in sent
+        if message["type"] == "player.rank"
+    }
     assert len(pushed) == 10  # everyone moved down one place
     last = pushed[str(ten_players[9].pk)]["data"]
     assert (last["previousRank"], last["newRank"]) == (10, 11)
@@ -119,7 +133,13 @@ def test_it_broadcasts_on_commit(alice, sent, django_capture_on_commit_callbacks
         score_history_record(user=alice, increment=100)
         assert sent == []  # nothing leaves before the commit
     score = next(orjson.loads(message["live"]) for _, _, message in sent if message["type"] == "player.score")
-    assert score["data"] == {"userId": str(alice.pk), "oldScore": 0, "newScore": 100, "increment": 100, "newRank": 1}
+    assert score["data"] == {
+        "userId": str(alice.pk),
+        "oldScore": 0,
+        "newScore": 100,
+        "increment": 100,
+        "newRank": 1,
+    }
     assert boards(sent)[0]["leaderboard"][0]["score"] == 100
 
 

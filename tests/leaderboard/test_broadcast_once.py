@@ -31,15 +31,24 @@ class Seen:
 
     def top_10s(self) -> Counter:
         """Top 10 messages sent, per board (``global`` or a named board's key)."""
-        return Counter(message.get("board", "global") for group, message in self.sent
-                       if group == "leaderboard" and message["type"] == "hub.board")
+        return Counter(
+            message.get("board", "global")
+            for group, message in self.sent
+            if group == "leaderboard" and message["type"] == "hub.board"
+        )
 
     def overtaken(self) -> list[dict]:
         """``overtaken`` messages: one per change, to the hubs' group, naming every player passed."""
-        return [message for group, message in self.sent if group == "leaderboard" and message["type"] == "hub.overtaken"]
+        return [
+            message
+            for group, message in self.sent
+            if group == "leaderboard" and message["type"] == "hub.overtaken"
+        ]
 
     def personal(self, kind: str) -> list[dict]:
-        return [message for group, message in self.sent if group.startswith("user_") and message["type"] == kind]
+        return [
+            message for group, message in self.sent if group.startswith("user_") and message["type"] == kind
+        ]
 
 
 @pytest.fixture
@@ -72,7 +81,9 @@ def board_with_alice(alice, bob, django_capture_on_commit_callbacks):
     return flagged
 
 
-def test_a_completion_schedules_its_top_10_once(alice, bob, client_for, seen, django_capture_on_commit_callbacks):
+def test_a_completion_schedules_its_top_10_once(
+    alice, bob, client_for, seen, django_capture_on_commit_callbacks
+):
     client = client_for(alice)
     issued = request_token(client)
     age_action(issued["actionId"], 5)
@@ -88,8 +99,9 @@ def test_a_completion_schedules_its_top_10_once(alice, bob, client_for, seen, dj
     assert orjson.loads(seen.personal("player.score")[0]["live"])["data"]["newRank"] == 1
 
 
-def test_a_void_schedules_its_top_10_once(alice, moderator, board_with_alice, seen,
-                                          django_capture_on_commit_callbacks):
+def test_a_void_schedules_its_top_10_once(
+    alice, moderator, board_with_alice, seen, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         moderation.flag_void(flag=board_with_alice, actor=moderator, note="impossible time")
     assert seen.scheduled == 1
@@ -97,8 +109,9 @@ def test_a_void_schedules_its_top_10_once(alice, moderator, board_with_alice, se
     assert len(seen.personal("player.score")) == 1
 
 
-def test_a_ban_schedules_each_top_10_once(alice, moderator, board_with_alice, seen,
-                                          django_capture_on_commit_callbacks):
+def test_a_ban_schedules_each_top_10_once(
+    alice, moderator, board_with_alice, seen, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         moderation.player_ban(user=alice, actor=moderator, reason="aimbot")
     assert seen.scheduled == 1
@@ -106,8 +119,9 @@ def test_a_ban_schedules_each_top_10_once(alice, moderator, board_with_alice, se
     assert [message["type"] for group, message in seen.sent if group.startswith("user_")] == ["player.banned"]
 
 
-def test_an_unban_schedules_each_top_10_once(alice, moderator, board_with_alice, seen,
-                                             django_capture_on_commit_callbacks):
+def test_an_unban_schedules_each_top_10_once(
+    alice, moderator, board_with_alice, seen, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         moderation.player_ban(user=alice, actor=moderator, reason="aimbot")
     seen.clear()
@@ -129,8 +143,9 @@ def test_a_named_board_write_schedules_that_board_once(alice, bob, seen, django_
     assert seen.overtaken() == []  # a first record passes nobody
 
 
-def test_a_write_passing_many_players_sends_one_overtaken_message(alice, bob, seen,
-                                                                  django_capture_on_commit_callbacks):
+def test_a_write_passing_many_players_sends_one_overtaken_message(
+    alice, bob, seen, django_capture_on_commit_callbacks
+):
     carol = make_player("carol")
     with django_capture_on_commit_callbacks(execute=True):
         arena = new_board("arena")
@@ -149,8 +164,11 @@ def _alice_completes_after_ten_leaders(alice, client_for, seen, capture, *, lowe
     """Ten players at ``lowest_leader`` points and up; then alice completes a 100-point action."""
     with capture(execute=True):
         for index in range(10):
-            score_history_record(user=make_player(f"leader{index}"), increment=lowest_leader + index,
-                                 action_type="COMPLETE_LEVEL")
+            score_history_record(
+                user=make_player(f"leader{index}"),
+                increment=lowest_leader + index,
+                action_type="COMPLETE_LEVEL",
+            )
     client = client_for(alice)
     issued = request_token(client)
     age_action(issued["actionId"], 5)
@@ -161,21 +179,25 @@ def _alice_completes_after_ten_leaders(alice, client_for, seen, capture, *, lowe
     return response.json()["data"]
 
 
-def test_a_completion_below_the_top_10_schedules_nothing(alice, client_for, seen,
-                                                         django_capture_on_commit_callbacks):
+def test_a_completion_below_the_top_10_schedules_nothing(
+    alice, client_for, seen, django_capture_on_commit_callbacks
+):
     """Ten players stay strictly above alice before and after: her row cannot move the top 10."""
-    data = _alice_completes_after_ten_leaders(alice, client_for, seen, django_capture_on_commit_callbacks,
-                                              lowest_leader=1000)
+    data = _alice_completes_after_ten_leaders(
+        alice, client_for, seen, django_capture_on_commit_callbacks, lowest_leader=1000
+    )
     assert (data["previousRank"], data["rank"]) == (11, 11)
     assert seen.scheduled == 0
     assert seen.top_10s() == {}
     assert len(seen.personal("player.score")) == 1  # her own event still goes at once
 
 
-def test_a_completion_into_the_top_10_from_below_is_sent(alice, client_for, seen,
-                                                         django_capture_on_commit_callbacks):
-    data = _alice_completes_after_ten_leaders(alice, client_for, seen, django_capture_on_commit_callbacks,
-                                              lowest_leader=50)
+def test_a_completion_into_the_top_10_from_below_is_sent(
+    alice, client_for, seen, django_capture_on_commit_callbacks
+):
+    data = _alice_completes_after_ten_leaders(
+        alice, client_for, seen, django_capture_on_commit_callbacks, lowest_leader=50
+    )
     assert (data["previousRank"], data["rank"]) == (11, 1)
     assert seen.scheduled == 1
     assert seen.top_10s() == {"global": 1}

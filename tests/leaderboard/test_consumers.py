@@ -94,12 +94,23 @@ async def test_it_authenticates_and_sends_the_scorer_their_events(alice, token, 
     await database_sync_to_async(score_history_record)(user=alice, increment=100)
     if path == LIVE:
         event = await wait_for_json(socket, lambda m: m.get("event") == "score:update")
-        assert event["data"] == {"userId": str(alice.pk), "oldScore": 0, "newScore": 100, "increment": 100,
-                                 "newRank": 1}
+        assert event["data"] == {
+            "userId": str(alice.pk),
+            "oldScore": 0,
+            "newScore": 100,
+            "increment": 100,
+            "newRank": 1,
+        }
     else:
         event = await wait_for_json(socket, lambda m: m.get("type") == "score_update")
-        assert event["data"] == {"userId": str(alice.pk), "previousScore": 0, "newScore": 100,
-                                 "scoreIncrement": 100, "newRank": 1, "previousRank": 1}
+        assert event["data"] == {
+            "userId": str(alice.pk),
+            "previousScore": 0,
+            "newScore": 100,
+            "scoreIncrement": 100,
+            "newRank": 1,
+            "previousRank": 1,
+        }
     await socket.disconnect()
 
 
@@ -160,11 +171,19 @@ async def test_it_closes_a_socket_that_floods_messages(alice):
     await socket.disconnect()
 
 
-@pytest.mark.parametrize("origin, accepted", [
-    (None, True), (b"http://localhost:8000", True), (b"https://game.example.com", True),
-    (b"http://game.example.com", True), (b"https://GAME.example.com:8443", True),
-    (b"https://evil.example.net", False), (b"https://game.example.com.evil.net", False), (b"null", False),
-])
+@pytest.mark.parametrize(
+    "origin, accepted",
+    [
+        (None, True),
+        (b"http://localhost:8000", True),
+        (b"https://game.example.com", True),
+        (b"http://game.example.com", True),
+        (b"https://GAME.example.com:8443", True),
+        (b"https://evil.example.net", False),
+        (b"https://game.example.com.evil.net", False),
+        (b"null", False),
+    ],
+)
 async def test_it_validates_the_origin(alice, settings, origin, accepted):
     settings.CORS_ORIGIN = ["https://game.example.com"]
     socket, connected, code = await open_socket(LIVE, headers=[(b"origin", origin)] if origin else [])
@@ -194,7 +213,9 @@ async def test_it_accepts_a_first_auth_message_on_a_private_leaderboard(alice, t
 
 
 @pytest.mark.parametrize("path, ping_key", [(LIVE, "event"), (SCOREBOARD, "type")])
-async def test_it_pings_an_idle_socket_and_keeps_a_listener_that_never_answers(alice, settings, path, ping_key):
+async def test_it_pings_an_idle_socket_and_keeps_a_listener_that_never_answers(
+    alice, settings, path, ping_key
+):
     settings.WS_HEARTBEAT_INTERVAL = 200
     socket, _, _ = await open_socket(path)
     await next_json(socket)
@@ -228,8 +249,12 @@ async def test_it_pushes_top_10_changes_to_both_dialects(alice, bob, token):
     update = await wait_for_json(live, lambda m: m.get("event") == "leaderboard:update")
     assert [e["username"] for e in update["data"]["leaderboard"]] == ["bob", "alice"]
     seen: dict[str, dict] = {}  # the board (hub) and the rank change (personal) may come in either order
-    await wait_for_json(scoreboard, lambda m: bool(seen.setdefault(m.get("type"), m)) and
-                        {"leaderboard_update", "rank_change"} <= seen.keys())
+    await wait_for_json(
+        scoreboard,
+        lambda m: (
+            bool(seen.setdefault(m.get("type"), m)) and {"leaderboard_update", "rank_change"} <= seen.keys()
+        ),
+    )
     board, pushed = seen["leaderboard_update"], seen["rank_change"]
     assert board["data"]["leaderboard"][0]["change"] == "+100"
     assert board["data"]["seq"] == update["data"]["seq"]
@@ -255,10 +280,12 @@ async def test_it_frees_the_connection_slot_of_a_consumer_that_failed(alice, tok
 
 
 async def test_it_asks_clients_to_come_back_when_the_channel_layer_is_down(settings, throwaway_redis):
-    settings.CHANNEL_LAYERS = {"default": {
-        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-        "CONFIG": {"hosts": [throwaway_redis.url], "prefix": "down-test"},
-    }}
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [throwaway_redis.url], "prefix": "down-test"},
+        }
+    }
     throwaway_redis.stop()
 
     socket = WebsocketCommunicator(application, LIVE)

@@ -20,8 +20,9 @@ class FakeProtocol:
         self.state = self.STATE_OPEN
         self.send_queue: list = []
         self.via_autobahn: list[bytes] = []
-        self.transport = SimpleNamespace(socket=sock, dataBuffer=b"", offset=0, _tempDataLen=0, disconnecting=False,
-                                         written=[])
+        self.transport = SimpleNamespace(
+            socket=sock, dataBuffer=b"", offset=0, _tempDataLen=0, disconnecting=False, written=[]
+        )
         self.transport.write = self.transport.written.append
 
     def sendPreparedMessage(self, message) -> None:  # noqa: N802 - autobahn's name

@@ -17,12 +17,18 @@ async def test_it_carries_the_display_name_on_both_dialects(alice, bob):
     live, connected, _ = await open_socket("/ws/leaderboard/live")
     assert connected
     initial = await next_json(live)
-    assert {e["username"]: e["displayName"] for e in initial["data"]["leaderboard"]} == {"alice": XSS, "bob": "bob"}
+    assert {e["username"]: e["displayName"] for e in initial["data"]["leaderboard"]} == {
+        "alice": XSS,
+        "bob": "bob",
+    }
     scoreboard, _, _ = await open_socket("/ws/scoreboard")
     await next_json(scoreboard)
     await scoreboard.send_json_to({"type": "subscribe", "channel": "leaderboard"})
     update = await wait_for_json(scoreboard, lambda m: m.get("type") == "leaderboard_update")
-    assert {e["username"]: e["displayName"] for e in update["data"]["leaderboard"]} == {"alice": XSS, "bob": "bob"}
+    assert {e["username"]: e["displayName"] for e in update["data"]["leaderboard"]} == {
+        "alice": XSS,
+        "bob": "bob",
+    }
     await live.disconnect()
     await scoreboard.disconnect()
 

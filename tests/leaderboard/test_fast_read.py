@@ -36,19 +36,43 @@ def apps(player):
     """(Django alone, the fast path in front of the same Django, the spy between them)."""
     player("alice", 300, at=1), player("bob", 200, at=2), player("carol", 100, at=3)
     ranking_rebuilds.rebuild_all()
-    django = WsgiInAsgi(get_wsgi_application(), django_asgi_app, streaming=("/api/v1/leaderboard/stream",),
-                        max_body=django_settings.MAX_BODY_BYTES, threads=2)
+    django = WsgiInAsgi(
+        get_wsgi_application(),
+        django_asgi_app,
+        streaming=("/api/v1/leaderboard/stream",),
+        max_body=django_settings.MAX_BODY_BYTES,
+        threads=2,
+    )
     spy = Spy(django)
     return django, FastLeaderboardRead(spy), spy
 
 
-def call(app, query: bytes = b"limit=10", headers=(), *, client="10.0.0.7", method="GET",
-         path="/api/v1/leaderboard", scheme="http", request_id=b"req-1", host=b"127.0.0.1"):
+def call(
+    app,
+    query: bytes = b"limit=10",
+    headers=(),
+    *,
+    client="10.0.0.7",
+    method="GET",
+    path="/api/v1/leaderboard",
+    scheme="http",
+    request_id=b"req-1",
+    host=b"127.0.0.1",
+):
     """(status, sorted headers, body) of one request; a fixed X-Request-ID unless None."""
     extra = [(b"x-request-id", request_id)] if request_id else []
-    scope = {"type": "http", "method": method, "path": path, "root_path": "", "query_string": query,
-             "headers": [(b"host", host), *headers, *extra], "server": ("127.0.0.1", 8001), "client": (client, 5555),
-             "http_version": "1.1", "scheme": scheme}
+    scope = {
+        "type": "http",
+        "method": method,
+        "path": path,
+        "root_path": "",
+        "query_string": query,
+        "headers": [(b"host", host), *headers, *extra],
+        "server": ("127.0.0.1", 8001),
+        "client": (client, 5555),
+        "http_version": "1.1",
+        "scheme": scheme,
+    }
     messages = [{"type": "http.request", "body": b"", "more_body": False}]
     sent: list[dict] = []
 
@@ -69,12 +93,15 @@ def hold(django, query: bytes = b"limit=10") -> None:
     call(django, query)
 
 
-@pytest.mark.parametrize(("query", "headers"), [
-    (b"", []),
-    (b"limit=10", [(b"accept", b"*/*")]),
-    (b"period=weekly&limit=2", [(b"accept", b"application/json, text/plain, */*")]),
-    (b"limit=100&period=all", [(b"user-agent", b"game/1.0"), (b"accept-encoding", b"gzip")]),
-])
+@pytest.mark.parametrize(
+    ("query", "headers"),
+    [
+        (b"", []),
+        (b"limit=10", [(b"accept", b"*/*")]),
+        (b"period=weekly&limit=2", [(b"accept", b"application/json, text/plain, */*")]),
+        (b"limit=100&period=all", [(b"user-agent", b"game/1.0"), (b"accept-encoding", b"gzip")]),
+    ],
+)
 def test_it_answers_exactly_what_django_answers(apps, query, headers):
     django, fast, spy = apps
     hold(django, query)
@@ -89,8 +116,9 @@ def test_the_alias_and_a_client_behind_the_trusted_proxy(apps, settings):
     hold(django)
     forwarded = [(b"x-forwarded-for", b"203.0.113.9"), (b"x-forwarded-proto", b"http")]
     for path in ("/api/v1/leaderboard", "/api/v1/scoreboard/top"):
-        assert call(fast, headers=forwarded, client="127.0.0.1", path=path) == \
-            call(django, headers=forwarded, client="127.0.0.1", path=path)
+        assert call(fast, headers=forwarded, client="127.0.0.1", path=path) == call(
+            django, headers=forwarded, client="127.0.0.1", path=path
+        )
     assert spy.calls == 0
 
 
@@ -128,21 +156,24 @@ def test_the_per_ip_hourly_limit_refuses_too(apps, settings, monkeypatch):
     assert call(fast) == expected and spy.calls == 0
 
 
-@pytest.mark.parametrize(("query", "headers", "method"), [
-    (b"limit=0", [], "GET"),
-    (b"limit=abc", [], "GET"),
-    (b"period=yearly", [], "GET"),
-    (b"limit=10&limit=20", [], "GET"),
-    (b"limit=%31%30", [], "GET"),
-    (b"foo=1", [], "GET"),
-    (b"limit=10", [(b"authorization", b"Bearer not-a-token")], "GET"),
-    (b"limit=10", [(b"accept", b"text/html")], "GET"),
-    (b"limit=10", [(b"origin", b"https://game.example.com")], "GET"),
-    (b"limit=10", [(b"cookie", b"sessionid=x")], "GET"),
-    (b"limit=10", [(b"content-length", b"2")], "GET"),
-    (b"limit=10", [], "HEAD"),
-    (b"limit=10", [], "OPTIONS"),
-])
+@pytest.mark.parametrize(
+    ("query", "headers", "method"),
+    [
+        (b"limit=0", [], "GET"),
+        (b"limit=abc", [], "GET"),
+        (b"period=yearly", [], "GET"),
+        (b"limit=10&limit=20", [], "GET"),
+        (b"limit=%31%30", [], "GET"),
+        (b"foo=1", [], "GET"),
+        (b"limit=10", [(b"authorization", b"Bearer not-a-token")], "GET"),
+        (b"limit=10", [(b"accept", b"text/html")], "GET"),
+        (b"limit=10", [(b"origin", b"https://game.example.com")], "GET"),
+        (b"limit=10", [(b"cookie", b"sessionid=x")], "GET"),
+        (b"limit=10", [(b"content-length", b"2")], "GET"),
+        (b"limit=10", [], "HEAD"),
+        (b"limit=10", [], "OPTIONS"),
+    ],
+)
 def test_anything_unusual_goes_to_django(apps, query, headers, method):
     django, fast, spy = apps
     hold(django)
@@ -158,7 +189,9 @@ def test_a_host_django_refuses_goes_to_django(apps):
     assert spy.calls == 1
 
 
-def test_an_outdated_held_response_goes_to_django_uncounted(apps, settings, django_capture_on_commit_callbacks):
+def test_an_outdated_held_response_goes_to_django_uncounted(
+    apps, settings, django_capture_on_commit_callbacks
+):
     settings.RATE_LIMIT_LEADERBOARD_PER_MINUTE = 3
     django, fast, spy = apps
     hold(django)  # 2 of 3

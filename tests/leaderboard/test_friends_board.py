@@ -29,10 +29,21 @@ def test_it_ranks_the_caller_and_friends_among_themselves(store, client_for, cir
     assert response.status_code == 200, response.content
     records = response.json()["data"]["records"]
     assert [(r["username"], r["rank"], r["boardRank"], r["score"]) for r in records] == [
-        ("bob", 1, 2, 500), ("erin", 1, 2, 500), ("alice", 3, 4, 300), ("carol", 4, 5, 100),
+        ("bob", 1, 2, 500),
+        ("erin", 1, 2, 500),
+        ("alice", 3, 4, 300),
+        ("carol", 4, 5, 100),
     ]
-    assert set(records[0]) == {"rank", "boardRank", "userId", "username", "displayName", "score", "metadata",
-                                "updatedAt"}
+    assert set(records[0]) == {
+        "rank",
+        "boardRank",
+        "userId",
+        "username",
+        "displayName",
+        "score",
+        "metadata",
+        "updatedAt",
+    }
     assert records[1]["displayName"] == "<b>Erin</b>" and records[0]["displayName"] == "bob"
     assert records[0]["updatedAt"].endswith("Z") and records[0]["metadata"] is None
 
@@ -92,7 +103,9 @@ def test_it_ranks_friends_on_a_named_board_in_its_sort_order(store, client_for, 
     assert response.status_code == 200, response.content
     records = response.json()["data"]["records"]
     assert [(r["username"], r["rank"], r["boardRank"], r["score"]) for r in records] == [
-        ("bob", 1, 2, 20), ("alice", 2, 3, 30), ("carol", 3, 4, 40),
+        ("bob", 1, 2, 20),
+        ("alice", 2, 3, 30),
+        ("carol", 3, 4, 40),
     ]
     assert records[2]["metadata"] == {"map": "dust"}
     bad = client_for(alice).get("/api/v1/leaderboards/speedrun/records/friends?period=nonsense")

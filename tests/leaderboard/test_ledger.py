@@ -41,7 +41,9 @@ def _raw(sql: str, params: list) -> None:
 @pytest.fixture
 def ledger_rows(alice, bob) -> list[ScoreHistory]:
     rows = [_score(alice, 100), _score(bob, 250), _score(alice, 500), _score(alice, 100)]
-    rows.append(score_history_record(user=alice, increment=-500, kind=ScoreHistory.Kind.VOID, reverses=rows[2]).entry)
+    rows.append(
+        score_history_record(user=alice, increment=-500, kind=ScoreHistory.Kind.VOID, reverses=rows[2]).entry
+    )
     return rows
 
 
@@ -63,10 +65,18 @@ def test_it_defines_one_canonical_encoding():
     from datetime import UTC, datetime
     from uuid import UUID
 
-    row = (7, UUID("00000000-0000-4000-8000-00000000000a"), -250, "void", None,
-           datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC))
+    row = (
+        7,
+        UUID("00000000-0000-4000-8000-00000000000a"),
+        -250,
+        "void",
+        None,
+        datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC),
+    )
     assert ledger.canonical_bytes(ledger.GENESIS, row) == (
-        b"sb-ledger-v1\n" + b"0" * 64 + b"\n7\n00000000-0000-4000-8000-00000000000a\n-250\nvoid\n\n1767323045678901"
+        b"sb-ledger-v1\n"
+        + b"0" * 64
+        + b"\n7\n00000000-0000-4000-8000-00000000000a\n-250\nvoid\n\n1767323045678901"
     )
     # The same row given with a string user id hashes the same.
     assert ledger.link(ledger.GENESIS, row) == ledger.link(ledger.GENESIS, (7, str(row[1]).upper(), *row[2:]))

@@ -20,28 +20,42 @@ from tests.helpers.sockets import next_json, open_socket
 def _passed(user: User, old: int, new: int, old_minutes: float):
     """As on commit: the store already has ``user`` at ``new``."""
     User.objects.filter(pk=user.pk).update(score=new, score_updated_at=T0 + timedelta(minutes=60))
-    return ranking.read("all", lambda board: passed_players(
-        board, scorer_id=str(user.pk), old_score=old, new_score=new, old_time=T0 + timedelta(minutes=old_minutes)))
+    return ranking.read(
+        "all",
+        lambda board: passed_players(
+            board,
+            scorer_id=str(user.pk),
+            old_score=old,
+            new_score=new,
+            old_time=T0 + timedelta(minutes=old_minutes),
+        ),
+    )
 
 
 def test_it_finds_the_players_passed_nearest_first_with_their_ranks(store, player):
     alice = player("alice", 100, at=5)
-    player("erin", 500, at=0)   # still ahead
+    player("erin", 500, at=0)  # still ahead
     player("frank", 400, at=0)  # at the new score first: still ahead
     player("carol", 300, at=2)
     player("dave", 300, at=3)
     player("bob", 200, at=1)
-    player("tied", 100, at=1)   # tied with alice's old score, reached it first: was ahead, is passed
+    player("tied", 100, at=1)  # tied with alice's old score, reached it first: was ahead, is passed
     player("later", 100, at=9)  # tied, reached it after alice: was behind already
     passed = _passed(alice, 100, 400, old_minutes=5)
     names = {str(uid): name for uid, name in User.objects.values_list("id", "username")}
-    assert [(names[p.user_id], p.rank, p.score) for p in passed] == [("carol", 4, 300), ("dave", 4, 300), ("bob", 6, 200), ("tied", 7, 100)]
+    assert [(names[p.user_id], p.rank, p.score) for p in passed] == [
+        ("carol", 4, 300),
+        ("dave", 4, 300),
+        ("bob", 6, 200),
+        ("tied", 7, 100),
+    ]
 
 
 def test_it_tells_at_most_100_the_nearest_first(store, player):
     alice = player("alice", 0, at=5)
-    User.objects.bulk_create([User(username=f"p{n:03d}", email="", score=n, score_updated_at=T0)
-                              for n in range(1, 151)])
+    User.objects.bulk_create(
+        [User(username=f"p{n:03d}", email="", score=n, score_updated_at=T0) for n in range(1, 151)]
+    )
     passed = _passed(alice, 0, 1000, old_minutes=5)
     assert len(passed) == LIMIT
     assert [p.score for p in passed] == list(range(150, 50, -1))
@@ -79,9 +93,11 @@ async def test_it_tells_both_dialects_never_coalesced(settings):
         to_bob = [m for m in await _drain(bob_socket) if m.get("type") == "overtaken"]
         # One event each: the second completion passed nobody.
         assert [m["data"] for m in to_carol] == [
-            {"board": "global", "by": by, "previousRank": 1, "rank": 2, "score": 80}]
+            {"board": "global", "by": by, "previousRank": 1, "rank": 2, "score": 80}
+        ]
         assert [m["data"] for m in to_bob] == [
-            {"board": "global", "by": by, "previousRank": 2, "rank": 3, "score": 50}]
+            {"board": "global", "by": by, "previousRank": 2, "rank": 3, "score": 50}
+        ]
     finally:
         await bob_socket.disconnect()
         await carol_socket.disconnect()
@@ -107,7 +123,8 @@ async def test_it_tells_the_players_passed_on_a_named_board(settings):
         to_bob = [m for m in await _drain(bob_socket) if m.get("event") == "rank:overtaken"]
         by = {"userId": str(alice.pk), "username": "alice", "displayName": "alice"}
         assert [m["data"] for m in to_bob] == [
-            {"board": "speedrun", "by": by, "previousRank": 2, "rank": 3, "score": 30_000}]
+            {"board": "speedrun", "by": by, "previousRank": 2, "rank": 3, "score": 30_000}
+        ]
     finally:
         await bob_socket.disconnect()
         await get_hub().stop()

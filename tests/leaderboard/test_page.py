@@ -19,7 +19,12 @@ def test_it_orders_entries_by_score_then_who_got_there_first(db):
     make_player("top", score=900)
     make_player("low", score=10)
     entries = top_entries(10)
-    assert [(e["username"], e["rank"]) for e in entries] == [("top", 1), ("early", 2), ("late", 2), ("low", 4)]
+    assert [(e["username"], e["rank"]) for e in entries] == [
+        ("top", 1),
+        ("early", 2),
+        ("late", 2),
+        ("low", 4),
+    ]
     assert set(entries[0]) == {"rank", "user_id", "username", "display_name", "score", "updated_at"}
     assert entries[0]["updated_at"].endswith("Z")
 
@@ -79,7 +84,11 @@ def test_it_reads_the_page_in_few_queries(client, db, django_assert_max_num_quer
 
 
 def test_it_serves_the_page_scripts_and_styles(client, db):
-    for path in ("/static/leaderboard/board.js", "/static/leaderboard/live.js", "/static/leaderboard/live.css"):
+    for path in (
+        "/static/leaderboard/board.js",
+        "/static/leaderboard/live.js",
+        "/static/leaderboard/live.css",
+    ):
         response = client.get(path)
         assert response.status_code == 200, path
 

@@ -100,7 +100,10 @@ def _score(user: User, points: int, *, days_ago: float = 0) -> ScoreHistory:
 
 
 def _period_scores(period: str) -> dict[str, int]:
-    return {entry["username"]: entry["score"] for entry in selectors.leaderboard_top(period=period, limit=100)["leaderboard"]}
+    return {
+        entry["username"]: entry["score"]
+        for entry in selectors.leaderboard_top(period=period, limit=100)["leaderboard"]
+    }
 
 
 def test_it_sums_each_period_from_the_ledger(store, player):
@@ -121,7 +124,9 @@ def test_it_leaves_voided_scores_out_of_periods(store, player):
     kept = _score(alice, 100)
     voided = _score(alice, 500)
     _score(bob, 300)
-    score_history_record(user=alice, increment=-voided.increment, kind=ScoreHistory.Kind.VOID, reverses=voided)
+    score_history_record(
+        user=alice, increment=-voided.increment, kind=ScoreHistory.Kind.VOID, reverses=voided
+    )
     assert kept.increment == 100
     assert _period_scores("daily") == {"alice": 100, "bob": 300}
     assert _period_scores("all") == {"alice": 100, "bob": 300}

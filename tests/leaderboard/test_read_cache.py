@@ -32,7 +32,9 @@ def test_it_serves_a_held_response_without_sql_or_rendering(api_client, board):
     with CaptureQueriesContext(connection) as queries:
         second = _get(api_client)
     assert second.content == first.content
-    assert [q["sql"] for q in queries.captured_queries if "leaderboard" in q["sql"] or "accounts_user" in q["sql"]] == []
+    assert [
+        q["sql"] for q in queries.captured_queries if "leaderboard" in q["sql"] or "accounts_user" in q["sql"]
+    ] == []
 
 
 def test_it_renders_what_the_selectors_would(api_client, board):
@@ -64,8 +66,10 @@ def test_a_ban_takes_the_player_off_the_held_response(api_client, board):
 def test_a_held_response_expires_even_if_a_version_bump_was_lost(api_client, board, monkeypatch):
     _get(api_client)
     _get(api_client)
-    get_redis().zadd(ranking.RedisBoard(ranking.window_for("all")).keys.zset,  # a write that bumped nothing
-                     {"0000000000000000ffffffffffffffffffffffffffffffff": 10**6})
+    get_redis().zadd(
+        ranking.RedisBoard(ranking.window_for("all")).keys.zset,  # a write that bumped nothing
+        {"0000000000000000ffffffffffffffffffffffffffffffff": 10**6},
+    )
     monkeypatch.setattr(read_cache, "MAX_AGE_S", 0.0)
     key = ("all", 10)
     before = read_cache._held[key]  # noqa: SLF001
@@ -78,6 +82,14 @@ def test_fast_query_parsing_agrees_with_the_serializer():
 
     assert fast_query({"period": "weekly", "limit": "100"}) == {"period": "weekly", "limit": 100}
     assert fast_query({}) == {"period": "all", "limit": 10}
-    for odd in ({"limit": "0"}, {"limit": "101"}, {"limit": "010"}, {"limit": "+5"}, {"limit": "５"},
-                {"period": "yearly"}, {"limit": "5", "extra": "1"}, {"limit": ""}):
+    for odd in (
+        {"limit": "0"},
+        {"limit": "101"},
+        {"limit": "010"},
+        {"limit": "+5"},
+        {"limit": "５"},
+        {"period": "yearly"},
+        {"limit": "5", "extra": "1"},
+        {"limit": ""},
+    ):
         assert fast_query(odd) is None  # left to the serializer, which answers or refuses as before

@@ -70,7 +70,10 @@ async def test_it_refuses_a_banned_caller_and_a_bad_token_with_their_codes(alice
     await database_sync_to_async(User.objects.filter(pk=alice.pk).update)(status=User.Status.BANNED)
     banned = Stream(headers=[(b"authorization", f"Bearer {token}".encode())])
     assert (await banned.start())["status"] == 403
-    assert json.loads(await banned.body())["error"] == {"code": "ACCOUNT_BANNED", "message": "This account is banned."}
+    assert json.loads(await banned.body())["error"] == {
+        "code": "ACCOUNT_BANNED",
+        "message": "This account is banned.",
+    }
     forged = Stream(headers=[(b"authorization", b"Bearer not-a-token")])
     assert (await forged.start())["status"] == 401
     assert json.loads(await forged.body())["error"]["code"] == "TOKEN_INVALID"

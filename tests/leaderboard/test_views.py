@@ -33,10 +33,17 @@ def test_it_serves_the_alias_with_the_same_data(api_client, board):
     assert first["data"]["period"] == "weekly"
 
 
-@pytest.mark.parametrize("query, field", [
-    ("limit=0", "limit"), ("limit=101", "limit"), ("limit=abc", "limit"), ("limit=2.5", "limit"),
-    ("period=yearly", "period"), ("limit=-1", "limit"),
-])
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ("limit=0", "limit"),
+        ("limit=101", "limit"),
+        ("limit=abc", "limit"),
+        ("limit=2.5", "limit"),
+        ("period=yearly", "period"),
+        ("limit=-1", "limit"),
+    ],
+)
 def test_it_refuses_bad_query_parameters(api_client, board, query, field):
     response = api_client.get(f"/api/v1/leaderboard?{query}")
     assert response.status_code == 400
@@ -67,8 +74,15 @@ def test_it_answers_my_score(client_for, board):
     response = client_for(bob).get("/api/v1/users/me/score")
     assert response.status_code == 200
     data = response.json()["data"]
-    assert data == {"userId": str(bob.pk), "username": "bob", "displayName": "bob", "score": 200, "rank": 2, "percentile": 50.0,
-                    "totalActions": 0}
+    assert data == {
+        "userId": str(bob.pk),
+        "username": "bob",
+        "displayName": "bob",
+        "score": 200,
+        "rank": 2,
+        "percentile": 50.0,
+        "totalActions": 0,
+    }
 
 
 def test_it_requires_a_token_for_my_score(api_client, board):
@@ -87,7 +101,14 @@ def test_it_limits_my_score_per_user(client_for, board, settings):
 def test_it_answers_a_players_score_publicly(api_client, board):
     carol = User.objects.get(username="carol")
     data = api_client.get(f"/api/v1/users/{carol.pk}/score?period=all").json()["data"]
-    assert data == {"userId": str(carol.pk), "username": "carol", "displayName": "carol", "score": 200, "rank": 2, "percentile": 50.0}
+    assert data == {
+        "userId": str(carol.pk),
+        "username": "carol",
+        "displayName": "carol",
+        "score": 200,
+        "rank": 2,
+        "percentile": 50.0,
+    }
 
 
 def test_it_answers_404_for_banned_and_unknown_players_and_400_for_bad_ids(api_client, board, player):
@@ -133,10 +154,13 @@ def test_it_refuses_a_limit_not_written_in_ascii_digits(api_client, board, limit
 
 def test_it_keeps_answering_reads_when_redis_stops(api_client, client_for, board, settings, throwaway_redis):
     settings.REDIS_URL = throwaway_redis.url
-    settings.CACHES = {"default": {
-        "BACKEND": "scoreboard_project.cache.RedisCache", "LOCATION": throwaway_redis.url,
-        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-    }}
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "scoreboard_project.cache.RedisCache",
+            "LOCATION": throwaway_redis.url,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
     throwaway_redis.stop()
     carol = User.objects.get(username="carol")
 

@@ -51,6 +51,11 @@ def test_it_writes_every_top_10_frame_like_the_rest_answer(api_client, board):
 
 def test_it_camelcases_keys_exactly_as_the_renderer_does():
     assert [camel_key(key) for key in ("user_id", "display_name", "updated_at", "rank", "total_players")] == [
-        "userId", "displayName", "updatedAt", "rank", "totalPlayers"]
+        "userId",
+        "displayName",
+        "updatedAt",
+        "rank",
+        "totalPlayers",
+    ]
     row = {"rank": 1, "user_id": "u", "display_name": "user_name stays", "score": 2}
     assert camel_rows([row]) == [{"rank": 1, "userId": "u", "displayName": "user_name stays", "score": 2}]

@@ -20,7 +20,9 @@ def _logged_out(user: User) -> str:
     pair = issue_token_pair(user)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {pair.access}")
-    assert client.post("/api/v1/auth/logout", {"refreshToken": pair.refresh}, format="json").status_code == 200
+    assert (
+        client.post("/api/v1/auth/logout", {"refreshToken": pair.refresh}, format="json").status_code == 200
+    )
     return pair.access
 
 
@@ -40,13 +42,21 @@ def _new_password(user: User) -> str:
 def _reused_session(user: User) -> str:
     pair = issue_token_pair(user)
     client = APIClient()
-    assert client.post("/api/v1/auth/refresh", {"refreshToken": pair.refresh}, format="json").status_code == 200
-    assert client.post("/api/v1/auth/refresh", {"refreshToken": pair.refresh}, format="json").status_code == 401
+    assert (
+        client.post("/api/v1/auth/refresh", {"refreshToken": pair.refresh}, format="json").status_code == 200
+    )
+    assert (
+        client.post("/api/v1/auth/refresh", {"refreshToken": pair.refresh}, format="json").status_code == 401
+    )
     return pair.access
 
 
-REVOKED = {"logged_out": _logged_out, "deactivated": _deactivated, "new_password": _new_password,
-           "reused_session": _reused_session}
+REVOKED = {
+    "logged_out": _logged_out,
+    "deactivated": _deactivated,
+    "new_password": _new_password,
+    "reused_session": _reused_session,
+}
 
 
 @pytest.mark.parametrize("how", ["header", "query", "message"])
@@ -55,7 +65,9 @@ async def test_it_closes_4401_for_a_revoked_token(alice, revoked, how):
     token = await database_sync_to_async(REVOKED[revoked])(alice)
     headers = [(b"authorization", f"Bearer {token}".encode())] if how == "header" else []
 
-    socket, connected, _ = await open_socket(f"{LIVE}?token={token}" if how == "query" else LIVE, headers=headers)
+    socket, connected, _ = await open_socket(
+        f"{LIVE}?token={token}" if how == "query" else LIVE, headers=headers
+    )
     assert connected
     if how == "message":
         await next_json(socket)

@@ -82,8 +82,12 @@ def literal_codes() -> set[str]:
                         codes.add(first.value)
                 elif isinstance(node, ast.Dict):
                     for key, value in zip(node.keys, node.values, strict=True):
-                        if (isinstance(key, ast.Constant) and key.value == "code"
-                                and isinstance(value, ast.Constant) and isinstance(value.value, str)):
+                        if (
+                            isinstance(key, ast.Constant)
+                            and key.value == "code"
+                            and isinstance(value, ast.Constant)
+                            and isinstance(value.value, str)
+                        ):
                             codes.add(value.value)
     return {code for code in codes if CODE.match(code)}
 
@@ -101,9 +105,15 @@ def test_it_is_linked_from_the_readme():
 
 
 def test_it_names_no_file_outside_the_repository():
-    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
-    texts = [name for name in tracked if name.endswith((".md", ".py", ".txt", ".toml", ".yml", ".yaml", ".sh", ".html"))
-             and name != "tests/scoreboard_project/test_api_guide.py"]
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    texts = [
+        name
+        for name in tracked
+        if name.endswith((".md", ".py", ".txt", ".toml", ".yml", ".yaml", ".sh", ".html"))
+        and name != "tests/scoreboard_project/test_api_guide.py"
+    ]
     outside = re.compile(r"shared/API\.md|\.\./shared|/work/shared|(?<![\w/])API\.md")
     offenders = [name for name in texts if outside.search((ROOT / name).read_text(errors="replace"))]
     assert offenders == []

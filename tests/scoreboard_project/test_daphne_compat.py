@@ -11,7 +11,9 @@ from scoreboard_project.daphne_compat import _LazyFormatter, patch_daphne
 def test_the_arguments_are_not_formatted_until_written():
     patch_daphne()
     patch_daphne()  # idempotent: not wrapped twice
-    assert isinstance(protocol.hltype, _LazyFormatter) and not isinstance(protocol.hltype.function, _LazyFormatter)
+    assert isinstance(protocol.hltype, _LazyFormatter) and not isinstance(
+        protocol.hltype.function, _LazyFormatter
+    )
     formatted: list[object] = []
 
     def expensive(value):
@@ -26,7 +28,9 @@ def test_the_arguments_are_not_formatted_until_written():
 def test_what_is_written_reads_as_before():
     patch_daphne()
     real_hltype = protocol.hltype.function
-    assert str(protocol.hltype(test_what_is_written_reads_as_before)) == real_hltype(test_what_is_written_reads_as_before)
+    assert str(protocol.hltype(test_what_is_written_reads_as_before)) == real_hltype(
+        test_what_is_written_reads_as_before
+    )
     assert str(websocket.hlval(42)) == websocket.hlval.function(42)
     assert str(protocol.pformat([("a", 1)])) == "[('a', 1)]"
     assert str(protocol.Timings()) == "{}"  # a __str__ still returns text

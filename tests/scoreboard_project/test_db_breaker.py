@@ -25,7 +25,9 @@ def test_it_opens_on_a_database_error():
 
 
 @pytest.mark.django_db
-def test_it_answers_503_at_once_while_a_probe_is_out_then_closes_on_its_answer(api_client, django_assert_num_queries):
+def test_it_answers_503_at_once_while_a_probe_is_out_then_closes_on_its_answer(
+    api_client, django_assert_num_queries
+):
     db_breaker.trip()
     assert db_breaker._probe.acquire(blocking=False)  # another request is probing the database
     try:

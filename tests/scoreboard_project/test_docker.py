@@ -31,7 +31,9 @@ def test_it_migrates_in_a_one_shot_service_of_the_web_image():
 def test_it_starts_every_web_service_after_the_migrations_succeeded():
     services = compose()["services"]
     image = services["migrate"]["image"]
-    web_services = [name for name, service in services.items() if service.get("image") == image and name != "migrate"]
+    web_services = [
+        name for name, service in services.items() if service.get("image") == image and name != "migrate"
+    ]
 
     assert web_services == ["web"]
     for name in web_services:

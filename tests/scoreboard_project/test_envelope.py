@@ -39,8 +39,9 @@ def test_it_reads_json_sent_with_another_content_type(api_client, alice):
 
 
 def test_it_refuses_a_json_array_body(api_client):
-    assert_envelope(api_client.generic("POST", LOGIN, "[1, 2]", content_type="application/json"), 400,
-                    "VALIDATION_ERROR")
+    assert_envelope(
+        api_client.generic("POST", LOGIN, "[1, 2]", content_type="application/json"), 400, "VALIDATION_ERROR"
+    )
 
 
 def test_it_wraps_missing_authentication(api_client):
@@ -63,8 +64,9 @@ def test_it_wraps_wrong_methods(api_client):
 
 def test_it_refuses_bodies_over_64_kib(api_client):
     huge = '{"username": "' + "x" * (65 * 1024) + '", "password": "p"}'
-    assert_envelope(api_client.generic("POST", LOGIN, huge, content_type="application/json"), 413,
-                    "PAYLOAD_TOO_LARGE")
+    assert_envelope(
+        api_client.generic("POST", LOGIN, huge, content_type="application/json"), 413, "PAYLOAD_TOO_LARGE"
+    )
 
 
 def test_it_accepts_a_body_just_under_the_limit(api_client):
@@ -130,6 +132,8 @@ def test_it_answers_head(api_client, path):
 
 
 def test_it_writes_every_time_with_milliseconds_and_z(client_for, alice):
-    response = client_for(alice).post("/api/v1/actions/request", {"actionType": "COMPLETE_LEVEL"}, format="json")
+    response = client_for(alice).post(
+        "/api/v1/actions/request", {"actionType": "COMPLETE_LEVEL"}, format="json"
+    )
     expires_at = response.json()["data"]["expiresAt"]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", expires_at), expires_at

@@ -41,8 +41,11 @@ def _admin_login(client_for, alice, api_client):
 
 
 def _register(client_for, alice, api_client):
-    return api_client.post("/api/v1/auth/register", {"username": "newcomer", "email": "n@example.com",
-                                                     "password": "another-horse-battery-7"}, format="json")
+    return api_client.post(
+        "/api/v1/auth/register",
+        {"username": "newcomer", "email": "n@example.com", "password": "another-horse-battery-7"},
+        format="json",
+    )
 
 
 # scope -> the requests that exercise it while Redis is down
@@ -54,8 +57,12 @@ CASES = {
     "auth.login": [_login, _admin_login],
     # the four completion windows: test_completion_fails_closed below
 }
-COMPLETION = {"actions.complete.second", "actions.complete.minute", "actions.complete.hour",
-              "actions.complete.day"}
+COMPLETION = {
+    "actions.complete.second",
+    "actions.complete.minute",
+    "actions.complete.hour",
+    "actions.complete.day",
+}
 
 
 def test_it_has_a_fail_mode_case_for_every_limit_in_the_table():
@@ -102,7 +109,9 @@ def test_the_socket_caps_fail_as_the_table_says(redis_down):
     allowed, _ = asyncio.run(acquire_anonymous_lease("192.0.2.9", "c1", 1000))
     assert allowed is (CAPS["stream.anonymous.ip"].fail == OPEN)
     assert CAPS["ws.user.open"].fail == CAPS["ws.user.new"].fail == CLOSED
-    with pytest.raises(Exception) as raised:  # the consumer closes the socket 1013 on this (leaderboard.consumers.sign_in)
+    with pytest.raises(
+        Exception
+    ) as raised:  # the consumer closes the socket 1013 on this (leaderboard.consumers.sign_in)
         ws_limits._acquire_user("some-user", "c2")
     from leaderboard.ranking import REDIS_ERRORS
 

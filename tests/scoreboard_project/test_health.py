@@ -33,8 +33,15 @@ def test_it_is_not_ready_when_redis_stops(api_client, settings, throwaway_redis)
 def test_it_serves_prometheus_metrics(api_client):
     api_client.get("/api/v1/nothing-here")
     text = api_client.get("/metrics").content.decode()
-    for name in ("api_requests_total", "score_updates", "websocket_connections", "action_completion_time",
-                 "rate_limit_violations", "anti_cheat_flags", "leaderboard_query_time"):
+    for name in (
+        "api_requests_total",
+        "score_updates",
+        "websocket_connections",
+        "action_completion_time",
+        "rate_limit_violations",
+        "anti_cheat_flags",
+        "leaderboard_query_time",
+    ):
         assert name in text
 
 

@@ -24,14 +24,17 @@ def imported_modules(path: Path) -> set[str]:
 def test_it_keeps_every_helper_module_in_tests_helpers():
     allowed = {"conftest.py", "__init__.py"}
     strays = [
-        str(path.relative_to(ROOT)) for path in TESTS.rglob("*.py")
+        str(path.relative_to(ROOT))
+        for path in TESTS.rglob("*.py")
         if HELPERS not in path.parents and path.name not in allowed and not path.name.startswith("test_")
     ]
     assert strays == []
 
 
 def test_it_defines_no_fixture_in_the_helpers():
-    offenders = [str(path.relative_to(ROOT)) for path in HELPERS.rglob("*.py") if "pytest.fixture" in path.read_text()]
+    offenders = [
+        str(path.relative_to(ROOT)) for path in HELPERS.rglob("*.py") if "pytest.fixture" in path.read_text()
+    ]
     assert offenders == []
 
 

@@ -65,12 +65,22 @@ def _flows(alice, client_for, api_client):
     yield "request", client.post("/api/v1/actions/request", {"actionType": "COMPLETE_LEVEL"}, format="json")
     yield "leaderboard", api_client.get("/api/v1/leaderboard")
     yield "my score", client.get("/api/v1/users/me/score")
-    yield "login", api_client.post("/api/v1/auth/login", {"username": "alice", "password": PASSWORD}, format="json")
+    yield (
+        "login",
+        api_client.post("/api/v1/auth/login", {"username": "alice", "password": PASSWORD}, format="json"),
+    )
     yield "bad token", api_client.get("/api/v1/users/me/score", HTTP_AUTHORIZATION="Bearer nope")
 
 
 def test_it_counts_every_limit_of_a_request_in_one_call(alice, client_for, api_client, limit_calls):
-    expected_windows = {"complete": 5, "request": 2, "leaderboard": 2, "my score": 2, "login": 2, "bad token": 1}
+    expected_windows = {
+        "complete": 5,
+        "request": 2,
+        "leaderboard": 2,
+        "my score": 2,
+        "login": 2,
+        "bad token": 1,
+    }
     for name, response in _flows(alice, client_for, api_client):
         if response is None:
             limit_calls.clear()

@@ -31,8 +31,9 @@ def test_concurrent_callers_get_their_own_replies_on_the_selected_database():
     async def scenario():
         pipe = RedisPipe(settings.REDIS_URL)
         try:
-            replies = await asyncio.gather(*(pipe.call("ECHO", f"n{i}") for i in range(200)),
-                                           pipe.call("GET", key))
+            replies = await asyncio.gather(
+                *(pipe.call("ECHO", f"n{i}") for i in range(200)), pipe.call("GET", key)
+            )
             with pytest.raises(RedisReplyError, match="NOSCRIPT"):
                 await pipe.call("EVALSHA", "0" * 40, 0)
             return replies, await pipe.call("INCR", key + ":n")

@@ -115,22 +115,42 @@ def test_it_describes_the_leaderboard_and_action_answers_in_camel_case(schema: d
     around = _data_schema(schema, _operation(schema, "/api/v1/leaderboard/around-me", "get"), "200")
     assert set(around["properties"]) == {"leaderboard", "me"}
     mine = _data_schema(schema, _operation(schema, "/api/v1/users/me/score", "get"), "200")
-    assert set(mine["properties"]) == {"userId", "username", "displayName", "score", "rank", "percentile", "totalActions"}
+    assert set(mine["properties"]) == {
+        "userId",
+        "username",
+        "displayName",
+        "score",
+        "rank",
+        "percentile",
+        "totalActions",
+    }
     theirs = _data_schema(schema, _operation(schema, "/api/v1/users/{userId}/score", "get"), "200")
     assert set(theirs["properties"]) == {"userId", "username", "displayName", "score", "rank", "percentile"}
 
     types = _data_schema(schema, _operation(schema, "/api/v1/actions/types", "get"), "200")
     type_ref = types["properties"]["actionTypes"]["items"]["$ref"]
     assert set(schema["components"]["schemas"][type_ref.rsplit("/", 1)[1]]["properties"]) == {
-        "actionType", "points", "minDurationMs", "maxDurationMs", "repeatable", "authoritative", "dailyLimit",
+        "actionType",
+        "points",
+        "minDurationMs",
+        "maxDurationMs",
+        "repeatable",
+        "authoritative",
+        "dailyLimit",
         "references",
     }
     issued = {"actionToken", "actionId", "expiresAt", "expectedScore", "proofKey"}
     for path in ("/api/v1/actions/request", "/api/v1/actions/initialize"):
         assert set(_data_schema(schema, _operation(schema, path, "post"), "201")["properties"]) == issued
     completion = {
-        "actionId", "scoreIncrement", "previousScore", "newScore",
-        "rank", "previousRank", "rankChange", "message",
+        "actionId",
+        "scoreIncrement",
+        "previousScore",
+        "newScore",
+        "rank",
+        "previousRank",
+        "rankChange",
+        "message",
     }
     complete = _data_schema(schema, _operation(schema, "/api/v1/actions/complete", "post"), "200")
     assert set(complete["properties"]) == completion
@@ -145,8 +165,11 @@ def test_it_describes_the_leaderboard_and_action_answers_in_camel_case(schema: d
         ("/api/v1/actions/request", "post", {"201", "400", "401", "403", "409", "413", "429", "503"}),
         ("/api/v1/actions/initialize", "post", {"201", "400", "401", "403", "409", "413", "429", "503"}),
         ("/api/v1/actions/complete", "post", {"200", "400", "401", "403", "409", "413", "422", "429", "503"}),
-        ("/api/v1/scoreboard/update", "post",
-         {"200", "400", "401", "403", "409", "413", "422", "429", "503"}),
+        (
+            "/api/v1/scoreboard/update",
+            "post",
+            {"200", "400", "401", "403", "409", "413", "422", "429", "503"},
+        ),
         ("/api/v1/leaderboard", "get", {"200", "400", "401", "403", "429", "503"}),
         ("/api/v1/scoreboard/top", "get", {"200", "400", "401", "403", "429", "503"}),
         ("/api/v1/leaderboard/around-me", "get", {"200", "400", "401", "403", "404", "429", "503"}),

@@ -17,13 +17,15 @@ pytestmark = pytest.mark.django_db
 
 
 def api_login(api_client, username: str, password: str = "wrong-password", ip: str = "198.51.100.1"):
-    return api_client.post("/api/v1/auth/login", {"username": username, "password": password}, format="json",
-                           REMOTE_ADDR=ip)
+    return api_client.post(
+        "/api/v1/auth/login", {"username": username, "password": password}, format="json", REMOTE_ADDR=ip
+    )
 
 
 def admin_login(username: str, password: str = "wrong-password", ip: str = "198.51.100.1"):
-    return Client().post("/admin/login/", {"username": username, "password": password, "next": "/admin/"},
-                         REMOTE_ADDR=ip)
+    return Client().post(
+        "/admin/login/", {"username": username, "password": password, "next": "/admin/"}, REMOTE_ADDR=ip
+    )
 
 
 def test_it_counts_the_admin_form_and_the_api_against_one_login_limit(api_client, moderator):
@@ -54,15 +56,22 @@ def test_it_counts_look_alike_login_names_against_the_ascii_name(api_client, spe
     assert api_login(api_client, spelling).status_code == 429  # no fresh allowance
 
 
-@pytest.mark.parametrize("remote, extra, allowed", [
-    ("127.0.0.1", {}, True),
-    ("::1", {}, True),
-    ("203.0.113.5", {}, False),
-    ("203.0.113.5", {"HTTP_AUTHORIZATION": "Bearer metrics-token-0123456789-0123456789"}, True),
-    ("203.0.113.5", {"HTTP_AUTHORIZATION": "Bearer wrong"}, False),
-    ("10.20.30.40", {}, True),  # inside 10.0.0.0/8
-    ("127.0.0.1", {"HTTP_X_FORWARDED_FOR": "203.0.113.9"}, False),  # a trusted proxy forwarding a stranger
-])
+@pytest.mark.parametrize(
+    "remote, extra, allowed",
+    [
+        ("127.0.0.1", {}, True),
+        ("::1", {}, True),
+        ("203.0.113.5", {}, False),
+        ("203.0.113.5", {"HTTP_AUTHORIZATION": "Bearer metrics-token-0123456789-0123456789"}, True),
+        ("203.0.113.5", {"HTTP_AUTHORIZATION": "Bearer wrong"}, False),
+        ("10.20.30.40", {}, True),  # inside 10.0.0.0/8
+        (
+            "127.0.0.1",
+            {"HTTP_X_FORWARDED_FOR": "203.0.113.9"},
+            False,
+        ),  # a trusted proxy forwarding a stranger
+    ],
+)
 def test_it_keeps_metrics_to_allowed_addresses_and_the_token(api_client, settings, remote, extra, allowed):
     settings.METRICS_ALLOWED_IPS = ["127.0.0.1", "::1", "10.0.0.0/8"]
     settings.METRICS_TOKEN = "metrics-token-0123456789-0123456789"
@@ -113,8 +122,14 @@ def test_it_round_trips_the_types_the_code_caches():
 
     from scoreboard_project.cache import JSONSerializer
 
-    value = {"at": dt.datetime(2026, 1, 2, 3, 4, 5, 6000, tzinfo=dt.UTC), "day": dt.date(2026, 1, 2),
-             "id": uuid.UUID(int=7), "points": Decimal("1.50"), "rows": [1, "two", None, 3.5], "n": 3}
+    value = {
+        "at": dt.datetime(2026, 1, 2, 3, 4, 5, 6000, tzinfo=dt.UTC),
+        "day": dt.date(2026, 1, 2),
+        "id": uuid.UUID(int=7),
+        "points": Decimal("1.50"),
+        "rows": [1, "two", None, 3.5],
+        "n": 3,
+    }
     serializer = JSONSerializer()
     assert serializer.loads(serializer.dumps(value)) == value
     assert serializer.dumps(41) == 41 and serializer.loads("42") == 42

@@ -24,10 +24,21 @@ async def _asgi_fallback(scope, receive, send):
 
 
 def _call(app, *, path="/api/v1/x", method="POST", headers=(), chunks=(b"",), query=b"a=1&b=%C3%A9"):
-    scope = {"type": "http", "method": method, "path": path, "root_path": "", "query_string": query,
-             "headers": list(headers), "server": ("127.0.0.1", 8080), "client": ("10.0.0.7", 5555),
-             "http_version": "1.1", "scheme": "http"}
-    messages = [{"type": "http.request", "body": c, "more_body": i < len(chunks) - 1} for i, c in enumerate(chunks)]
+    scope = {
+        "type": "http",
+        "method": method,
+        "path": path,
+        "root_path": "",
+        "query_string": query,
+        "headers": list(headers),
+        "server": ("127.0.0.1", 8080),
+        "client": ("10.0.0.7", 5555),
+        "http_version": "1.1",
+        "scheme": "http",
+    }
+    messages = [
+        {"type": "http.request", "body": c, "more_body": i < len(chunks) - 1} for i, c in enumerate(chunks)
+    ]
     sent = []
 
     async def receive():
@@ -43,9 +54,18 @@ def _call(app, *, path="/api/v1/x", method="POST", headers=(), chunks=(b"",), qu
 def test_it_hands_the_request_to_the_wsgi_app_and_sends_its_answer():
     seen: list = []
     app = WsgiInAsgi(_echo_app(seen), _asgi_fallback, streaming=("/stream",), max_body=100, threads=2)
-    sent = _call(app, path="/api/v1/é", headers=[(b"content-type", b"application/json"),
-                                                 (b"content-length", b"7"), (b"x-forwarded-for", b"1.2.3.4"),
-                                                 (b"accept", b"a"), (b"accept", b"b")], chunks=(b"{\"a\"", b":1}"))
+    sent = _call(
+        app,
+        path="/api/v1/é",
+        headers=[
+            (b"content-type", b"application/json"),
+            (b"content-length", b"7"),
+            (b"x-forwarded-for", b"1.2.3.4"),
+            (b"accept", b"a"),
+            (b"accept", b"b"),
+        ],
+        chunks=(b'{"a"', b":1}"),
+    )
     start, body = sent
     assert start["status"] == 201
     assert (b"x-seen", "/api/v1/é".encode().decode("latin-1").encode("latin-1")) in start["headers"]
@@ -88,12 +108,14 @@ def test_the_application_serves_plain_http_through_it(db):  # noqa: ARG001
     from scoreboard_project.asgi import application, http_app
 
     assert isinstance(http_app, WsgiInAsgi)  # under the arrival stamp and the body limit
-    start, body = _call(application, path="/healthz", method="GET", headers=[(b"host", b"127.0.0.1")],
-                        query=b"")
+    start, body = _call(
+        application, path="/healthz", method="GET", headers=[(b"host", b"127.0.0.1")], query=b""
+    )
     assert start["status"] == 200
     assert body["body"] == b'{"success": true, "data": {"status": "ok"}}'
-    start, body = _call(application, path="/api/v1/nowhere", method="GET", headers=[(b"host", b"127.0.0.1")],
-                        query=b"")
+    start, body = _call(
+        application, path="/api/v1/nowhere", method="GET", headers=[(b"host", b"127.0.0.1")], query=b""
+    )
     assert start["status"] == 404 and b'"NOT_FOUND"' in body["body"]
 
 
@@ -106,8 +128,13 @@ def test_the_arrival_stamp_reaches_a_request_served_through_wsgi():
     from scoreboard_project.serving import _environ
 
     stamp = datetime(2026, 11, 30, tzinfo=UTC).timestamp()
-    scope = {"type": "http", "method": "POST", "path": "/api/v1/actions/complete", "headers": [],
-             clock.ARRIVAL_KEY: stamp}
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/api/v1/actions/complete",
+        "headers": [],
+        clock.ARRIVAL_KEY: stamp,
+    }
     environ = _environ(scope, b"{}")
     assert environ[clock.ARRIVAL_KEY] == stamp
     assert clock.received_at(SimpleNamespace(META=environ)) == datetime.fromtimestamp(stamp, UTC)

@@ -17,12 +17,29 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_check(**env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in {
-        "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "JWT_SECRET", "ACTION_TOKEN_SECRETS", "DEBUG",
-        "ALLOW_DEBUG_IN_PRODUCTION", "HTTPS_ONLY"}}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in {
+            "DATABASE_URL",
+            "REDIS_URL",
+            "SECRET_KEY",
+            "JWT_SECRET",
+            "ACTION_TOKEN_SECRETS",
+            "DEBUG",
+            "ALLOW_DEBUG_IN_PRODUCTION",
+            "HTTPS_ONLY",
+        }
+    }
     clean.update(env)
     return subprocess.run(
-        [sys.executable, "manage.py", "check"], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -33,8 +50,11 @@ def test_it_refuses_production_without_its_secrets():
     assert "SECRET_KEY," not in result.stderr  # names only what is missing
 
 
-STRONG = {"SECRET_KEY": "s" * 50, "JWT_SECRET": "j" * 32,
-          "ACTION_TOKEN_SECRETS": "first-action-secret-0123456789abcdef,second-action-secret-0123456789abcd"}
+STRONG = {
+    "SECRET_KEY": "s" * 50,
+    "JWT_SECRET": "j" * 32,
+    "ACTION_TOKEN_SECRETS": "first-action-secret-0123456789abcdef,second-action-secret-0123456789abcd",
+}
 
 
 def test_it_starts_in_production_with_its_secrets():
@@ -49,15 +69,24 @@ def test_it_refuses_to_start_with_a_weak_production_secret():
     assert "JWT_SECRET: the secret is 15 bytes" in result.stderr and "weak-jwt-secret" not in result.stderr
 
 
-@pytest.mark.parametrize(("name", "value", "named"), [
-    ("SECRET_KEY", "short-secret-key", "SECRET_KEY: the secret is 16 bytes"),
-    ("JWT_SECRET", "j" * 31, "JWT_SECRET: the secret is 31 bytes"),
-    ("ACTION_TOKEN_SECRETS", "first-action-secret-0123456789abcdef,second", "secret 2 of 2"),
-    # One long secret that happens to hold a comma is two short ones.
-    ("ACTION_TOKEN_SECRETS", "0123456789abcdef,0123456789abcdefghijklmnop", "secret 1 of 2"),
-    ("ACTION_TOKEN_SECRETS", "first-action-secret-0123456789abcdef,", "secret 2 of 2 (commas separate secrets) is 0"),
-])
-def test_it_refuses_production_secrets_under_32_bytes_naming_the_variable(monkeypatch, tmp_path, name, value, named):
+@pytest.mark.parametrize(
+    ("name", "value", "named"),
+    [
+        ("SECRET_KEY", "short-secret-key", "SECRET_KEY: the secret is 16 bytes"),
+        ("JWT_SECRET", "j" * 31, "JWT_SECRET: the secret is 31 bytes"),
+        ("ACTION_TOKEN_SECRETS", "first-action-secret-0123456789abcdef,second", "secret 2 of 2"),
+        # One long secret that happens to hold a comma is two short ones.
+        ("ACTION_TOKEN_SECRETS", "0123456789abcdef,0123456789abcdefghijklmnop", "secret 1 of 2"),
+        (
+            "ACTION_TOKEN_SECRETS",
+            "first-action-secret-0123456789abcdef,",
+            "secret 2 of 2 (commas separate secrets) is 0",
+        ),
+    ],
+)
+def test_it_refuses_production_secrets_under_32_bytes_naming_the_variable(
+    monkeypatch, tmp_path, name, value, named
+):
     for variable, secret in {**STRONG, name: value}.items():
         monkeypatch.setenv(variable, secret)
 
@@ -67,18 +96,25 @@ def test_it_refuses_production_secrets_under_32_bytes_naming_the_variable(monkey
     message = str(refused.value)
     assert named in message and name in message
     assert all(part not in message for part in value.split(",") if part)  # never the secret itself
-    assert resolve_secrets(production=False, dev_file=tmp_path / "dev.json")[name] == value  # development: as given
+    assert (
+        resolve_secrets(production=False, dev_file=tmp_path / "dev.json")[name] == value
+    )  # development: as given
 
 
 def test_it_counts_bytes_not_characters(monkeypatch, tmp_path):
-    for variable, secret in {**STRONG, "JWT_SECRET": "\u00e9" * 16}.items():  # 16 characters, 32 bytes of UTF-8
+    for variable, secret in {
+        **STRONG,
+        "JWT_SECRET": "\u00e9" * 16,
+    }.items():  # 16 characters, 32 bytes of UTF-8
         monkeypatch.setenv(variable, secret)
 
     assert resolve_secrets(production=True, dev_file=tmp_path / "unused.json")["JWT_SECRET"] == "\u00e9" * 16
 
 
-@pytest.mark.parametrize("shape", [{"REDIS_URL": "redis://127.0.0.1:6379/15"},
-                                   {"DATABASE_URL": "postgres://postgres@127.0.0.1:1/none"}])
+@pytest.mark.parametrize(
+    "shape",
+    [{"REDIS_URL": "redis://127.0.0.1:6379/15"}, {"DATABASE_URL": "postgres://postgres@127.0.0.1:1/none"}],
+)
 def test_it_refuses_debug_on_the_production_shape_without_the_override(shape):
     refused = run_check(DEBUG="true", **shape, **STRONG)
     allowed = run_check(DEBUG="true", ALLOW_DEBUG_IN_PRODUCTION="true", **shape)  # development secrets too
@@ -127,10 +163,14 @@ def test_it_allows_cross_origin_calls_only_from_cors_origin(api_client, settings
     settings.CORS_ALLOWED_ORIGINS = ["https://game.example.com"]
 
     allowed = api_client.options(
-        "/api/v1/auth/login", HTTP_ORIGIN="https://game.example.com", HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST"
+        "/api/v1/auth/login",
+        HTTP_ORIGIN="https://game.example.com",
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
     )
     foreign = api_client.options(
-        "/api/v1/auth/login", HTTP_ORIGIN="https://evil.example.net", HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST"
+        "/api/v1/auth/login",
+        HTTP_ORIGIN="https://evil.example.net",
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
     )
 
     assert allowed["Access-Control-Allow-Origin"] == "https://game.example.com"
@@ -143,12 +183,15 @@ def test_it_refuses_to_start_with_an_unknown_leaderboard_store():
     assert "LEADERBOARD_STORE must be one of auto, sql, not 'memcached'" in result.stderr
 
 
-@pytest.mark.parametrize(("name", "choices", "value", "read"), [
-    ("LEADERBOARD_STORE", ("auto", "sql"), " SQL ", "sql"),
-    ("HTTP_HANDLER", ("wsgi", "asgi"), "asgi", "asgi"),
-    ("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"), "warning", "WARNING"),
-    ("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"), "", "INFO"),
-])
+@pytest.mark.parametrize(
+    ("name", "choices", "value", "read"),
+    [
+        ("LEADERBOARD_STORE", ("auto", "sql"), " SQL ", "sql"),
+        ("HTTP_HANDLER", ("wsgi", "asgi"), "asgi", "asgi"),
+        ("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"), "warning", "WARNING"),
+        ("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"), "", "INFO"),
+    ],
+)
 def test_it_reads_a_choice_without_case(monkeypatch, name, choices, value, read):
     from scoreboard_project.env import env_choice
 
@@ -156,11 +199,14 @@ def test_it_reads_a_choice_without_case(monkeypatch, name, choices, value, read)
     assert env_choice(name, "INFO" if name == "LOG_LEVEL" else choices[0], choices) == read
 
 
-@pytest.mark.parametrize(("name", "choices", "value"), [
-    ("LEADERBOARD_STORE", ("auto", "sql"), "redis"),
-    ("HTTP_HANDLER", ("wsgi", "asgi"), "uwsgi"),
-    ("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"), "verbose"),
-])
+@pytest.mark.parametrize(
+    ("name", "choices", "value"),
+    [
+        ("LEADERBOARD_STORE", ("auto", "sql"), "redis"),
+        ("HTTP_HANDLER", ("wsgi", "asgi"), "uwsgi"),
+        ("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"), "verbose"),
+    ],
+)
 def test_it_refuses_a_value_outside_the_choices(monkeypatch, name, choices, value):
     from scoreboard_project.env import env_choice
 

@@ -44,11 +44,20 @@ def test_it_maps_every_field_type():
     assert list(fields) == list(Outer.__annotations__)
     kinds = {name: type(field) for name, field in fields.items()}
     assert kinds == {
-        "count": serializers.IntegerField, "ratio": serializers.FloatField, "ok": serializers.BooleanField,
-        "name": serializers.CharField, "moment": serializers.DateTimeField, "key": serializers.UUIDField,
-        "rank": serializers.IntegerField, "role": serializers.ChoiceField, "period": serializers.ChoiceField,
-        "tags": serializers.ListField, "inner": serializer_for(Inner), "inners": serializers.ListSerializer,
-        "metadata": serializers.DictField, "evidence": serializers.JSONField,
+        "count": serializers.IntegerField,
+        "ratio": serializers.FloatField,
+        "ok": serializers.BooleanField,
+        "name": serializers.CharField,
+        "moment": serializers.DateTimeField,
+        "key": serializers.UUIDField,
+        "rank": serializers.IntegerField,
+        "role": serializers.ChoiceField,
+        "period": serializers.ChoiceField,
+        "tags": serializers.ListField,
+        "inner": serializer_for(Inner),
+        "inners": serializers.ListSerializer,
+        "metadata": serializers.DictField,
+        "evidence": serializers.JSONField,
     }
     assert list(fields["role"].choices) == ["user", "admin", "system"]
     assert list(fields["period"].choices) == ["all", "daily"]
@@ -61,7 +70,9 @@ def test_it_maps_every_field_type():
 def test_the_text_forms_keep_their_format_and_description():
     fields = serializer_for(Inner)().fields
     assert isinstance(fields["user_id"], serializers.UUIDField)
-    assert isinstance(fields["at"], serializers.DateTimeField) and fields["at"].help_text == "when it happened"
+    assert (
+        isinstance(fields["at"], serializers.DateTimeField) and fields["at"].help_text == "when it happened"
+    )
 
 
 def test_one_serializer_class_per_shape_named_after_it():

@@ -29,12 +29,19 @@ PRODUCTION = {
 
 
 def check_deploy(**env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in {
-        *PRODUCTION, "DEBUG", "HTTPS_ONLY", "ALLOW_DEBUG_IN_PRODUCTION", "HSTS_SECONDS"}}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {*PRODUCTION, "DEBUG", "HTTPS_ONLY", "ALLOW_DEBUG_IN_PRODUCTION", "HSTS_SECONDS"}
+    }
     clean.update(env)
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -95,7 +102,9 @@ def test_it_serves_the_admin_login_behind_a_tls_proxy_with_csrf(https_only):
     response = browser.post(
         "/admin/login/?next=/admin/",
         {"username": "root", "password": PASSWORD, "csrfmiddlewaretoken": cookie.value},
-        HTTP_ORIGIN=f"https://{HOST}", HTTP_REFERER=f"https://{HOST}/admin/login/", **via(PROXY),
+        HTTP_ORIGIN=f"https://{HOST}",
+        HTTP_REFERER=f"https://{HOST}/admin/login/",
+        **via(PROXY),
     )
 
     assert response.status_code == 302 and response["Location"] == "/admin/"
@@ -109,7 +118,9 @@ def test_it_sends_a_content_security_policy(https_only):
 
     assert "script-src 'self';" in page["Content-Security-Policy"]
     assert "frame-ancestors 'none'" in page["Content-Security-Policy"]
-    assert "script-src 'self' 'unsafe-inline'" in docs["Content-Security-Policy"]  # Swagger's inline boot script
+    assert (
+        "script-src 'self' 'unsafe-inline'" in docs["Content-Security-Policy"]
+    )  # Swagger's inline boot script
 
 
 @pytest.mark.django_db
@@ -122,5 +133,7 @@ def test_it_changes_nothing_without_https_only():
 
 def test_it_trusts_the_https_origins_of_the_allowed_hosts():
     assert https_origins([HOST, ".example.org", "*", "localhost"]) == [
-        f"https://{HOST}", "https://*.example.org", "https://localhost",
+        f"https://{HOST}",
+        "https://*.example.org",
+        "https://localhost",
     ]

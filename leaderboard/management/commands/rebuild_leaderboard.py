@@ -13,7 +13,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:  # noqa: ARG002
         if not ranking_rebuilds.redis_store_enabled():
-            self.stdout.write("REDIS_URL is not set: the leaderboards are read from the database; nothing to do.")
+            self.stdout.write(
+                "REDIS_URL is not set: the leaderboards are read from the database; nothing to do."
+            )
             return
         try:
             buckets = ranking_rebuilds.rebuild_all()

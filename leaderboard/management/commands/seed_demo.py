@@ -15,10 +15,42 @@ from leaderboard import ranking_rebuilds, services
 from leaderboard.models import ScoreHistory
 
 ACTIONS = [("COMPLETE_LEVEL", 100, 0.7), ("COMPLETE_QUEST", 250, 0.25), ("DEFEAT_BOSS", 500, 0.05)]
-ADJECTIVES = ["swift", "brave", "quiet", "lucky", "clever", "wild", "iron", "silver", "shadow", "bright",
-              "frost", "ember", "storm", "noble", "rapid", "misty"]
-NOUNS = ["fox", "wolf", "hawk", "otter", "tiger", "raven", "lynx", "panda", "viper", "falcon", "bear",
-         "comet", "knight", "ranger", "wizard", "pirate"]
+ADJECTIVES = [
+    "swift",
+    "brave",
+    "quiet",
+    "lucky",
+    "clever",
+    "wild",
+    "iron",
+    "silver",
+    "shadow",
+    "bright",
+    "frost",
+    "ember",
+    "storm",
+    "noble",
+    "rapid",
+    "misty",
+]
+NOUNS = [
+    "fox",
+    "wolf",
+    "hawk",
+    "otter",
+    "tiger",
+    "raven",
+    "lynx",
+    "panda",
+    "viper",
+    "falcon",
+    "bear",
+    "comet",
+    "knight",
+    "ranger",
+    "wizard",
+    "pirate",
+]
 
 
 class Command(BaseCommand):
@@ -38,17 +70,21 @@ class Command(BaseCommand):
         password = make_password("demo-player-password")  # one hash for all: seeding stays fast
         names = self._names(rng, players)
         with transaction.atomic():
-            users = User.objects.bulk_create([User(username=name, email=f"{name}@demo.invalid",
-                                                   password=password) for name in names])
+            users = User.objects.bulk_create(
+                [User(username=name, email=f"{name}@demo.invalid", password=password) for name in names]
+            )
             history: list[ScoreHistory] = []
             for user in users:
                 history.extend(self._ledger(rng, user, now))
             services.score_history_import(history, users)
-            User.objects.bulk_update(users, ["score", "total_actions", "score_updated_at", "last_action_at"],
-                                     batch_size=1000)
+            User.objects.bulk_update(
+                users, ["score", "total_actions", "score_updated_at", "last_action_at"], batch_size=1000
+            )
         if ranking_rebuilds.redis_store_enabled():
             ranking_rebuilds.rebuild_all()
-        self.stdout.write(self.style.SUCCESS(f"Seeded {len(users)} demo players and {len(history)} score changes."))
+        self.stdout.write(
+            self.style.SUCCESS(f"Seeded {len(users)} demo players and {len(history)} score changes.")
+        )
 
     def _names(self, rng: random.Random, count: int) -> list[str]:
         taken = set(User.objects.values_list("username", flat=True))
@@ -69,11 +105,19 @@ class Command(BaseCommand):
         rows, score = [], 0
         for moment in moments:
             action_type, points = self._pick(rng)
-            rows.append(ScoreHistory(
-                user=user, action_type=action_type, increment=points, previous_score=score,
-                new_score=score + points, created_at=moment, completion_time_ms=rng.randint(5000, 120000),
-                reference=f"demo-{rng.getrandbits(48):x}", note="seed_demo",
-            ))
+            rows.append(
+                ScoreHistory(
+                    user=user,
+                    action_type=action_type,
+                    increment=points,
+                    previous_score=score,
+                    new_score=score + points,
+                    created_at=moment,
+                    completion_time_ms=rng.randint(5000, 120000),
+                    reference=f"demo-{rng.getrandbits(48):x}",
+                    note="seed_demo",
+                )
+            )
             score += points
         user.score, user.total_actions = score, len(rows)
         user.score_updated_at = moments[-1] if moments else user.date_joined

@@ -33,14 +33,22 @@ class ProgressBar:
 
 
 class Command(BaseCommand):
-    help = ("Verify every player's ledger hash chain (exit 1 when any is broken); "
-            "--roots lists the daily roots, --seal records the missing ones of finished days.")
+    help = (
+        "Verify every player's ledger hash chain (exit 1 when any is broken); "
+        "--roots lists the daily roots, --seal records the missing ones of finished days."
+    )
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--roots", action="store_true",
-                            help="list the recorded daily roots, each checked against the ledger now")
-        parser.add_argument("--seal", action="store_true",
-                            help="record the root of every finished day of the last week that has none")
+        parser.add_argument(
+            "--roots",
+            action="store_true",
+            help="list the recorded daily roots, each checked against the ledger now",
+        )
+        parser.add_argument(
+            "--seal",
+            action="store_true",
+            help="record the root of every finished day of the last week that has none",
+        )
         parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 
     def handle(self, *args, roots: bool, seal: bool, no_progress: bool, **options) -> None:  # noqa: ARG002
@@ -59,7 +67,9 @@ class Command(BaseCommand):
             bar(report.rows, final=True)
         for broken in report.broken:
             self.stdout.write(f"broken: {broken}")
-        self.stdout.write(f"ledger: {report.rows} rows, {report.players} players, {len(report.broken)} broken")
+        self.stdout.write(
+            f"ledger: {report.rows} rows, {report.players} players, {len(report.broken)} broken"
+        )
         if report.broken:
             raise CommandError(f"{len(report.broken)} broken chain(s)", returncode=1)
 
@@ -71,7 +81,9 @@ class Command(BaseCommand):
             now_root, _, _ = ledger_roots.compute_root(entry.day)
             status = "ok" if now_root == entry.root else "CHANGED"
             changed += status != "ok"
-            self.stdout.write(f"{entry.day} {entry.root} players={entry.players} rows={entry.rows} "
-                              f"recorded={entry.recorded_at:%Y-%m-%dT%H:%M:%SZ} {status}")
+            self.stdout.write(
+                f"{entry.day} {entry.root} players={entry.players} rows={entry.rows} "
+                f"recorded={entry.recorded_at:%Y-%m-%dT%H:%M:%SZ} {status}"
+            )
         if changed:
             raise CommandError(f"{changed} root(s) no longer match the ledger", returncode=1)

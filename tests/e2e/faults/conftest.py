@@ -25,12 +25,18 @@ logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request would
 # Limits high enough that the load, not a limit, decides; fault tests that are about a
 # limit's behaviour pass their own values.
 LOAD_ENV = {
-    "RATE_LIMIT_ACTIONS_PER_SECOND": "100000", "RATE_LIMIT_ACTIONS_PER_MINUTE": "100000",
-    "RATE_LIMIT_ACTIONS_PER_HOUR": "100000", "RATE_LIMIT_ACTIONS_PER_DAY": "100000",
-    "RATE_LIMIT_REQUESTS_PER_MINUTE": "100000", "RATE_LIMIT_IP_PER_HOUR": "10000000",
-    "RATE_LIMIT_LEADERBOARD_PER_MINUTE": "100000", "RATE_LIMIT_SCORE_PER_MINUTE": "100000",
-    "ANOMALY_DETECTION_THRESHOLD": "1000000", "WS_MAX_ANONYMOUS_PER_IP": "100000",
-    "WS_NEW_CONNECTIONS_PER_5_MINUTES": "100000", "BROADCAST_INTERVAL_MS": "200",
+    "RATE_LIMIT_ACTIONS_PER_SECOND": "100000",
+    "RATE_LIMIT_ACTIONS_PER_MINUTE": "100000",
+    "RATE_LIMIT_ACTIONS_PER_HOUR": "100000",
+    "RATE_LIMIT_ACTIONS_PER_DAY": "100000",
+    "RATE_LIMIT_REQUESTS_PER_MINUTE": "100000",
+    "RATE_LIMIT_IP_PER_HOUR": "10000000",
+    "RATE_LIMIT_LEADERBOARD_PER_MINUTE": "100000",
+    "RATE_LIMIT_SCORE_PER_MINUTE": "100000",
+    "ANOMALY_DETECTION_THRESHOLD": "1000000",
+    "WS_MAX_ANONYMOUS_PER_IP": "100000",
+    "WS_NEW_CONNECTIONS_PER_5_MINUTES": "100000",
+    "BROADCAST_INTERVAL_MS": "200",
 }
 
 
@@ -44,8 +50,14 @@ def pg_cluster() -> Iterator[ThrowawayPostgres]:
         cluster.execute(f'CREATE DATABASE "{TEMPLATE}"')
         env = child_env(cluster.url(TEMPLATE), f"redis://127.0.0.1:{free_port()}/0")
         env.pop("REDIS_URL")  # migrations need no Redis
-        done = subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--noinput"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert done.returncode == 0, done.stderr[-3000:]
         yield cluster
     finally:

@@ -20,8 +20,17 @@ def test_it_loses_no_committed_score_when_a_process_is_killed_under_load(stores,
     dead: set[str] = set()
 
     async def scenario() -> float:
-        load = asyncio.create_task(run_load([a.http, b.http], players, seen, seconds=9, per_player=8, lanes=2,
-                                            alive=lambda base: base not in dead))
+        load = asyncio.create_task(
+            run_load(
+                [a.http, b.http],
+                players,
+                seen,
+                seconds=9,
+                per_player=8,
+                lanes=2,
+                alive=lambda base: base not in dead,
+            )
+        )
         await asyncio.sleep(3.5)
         a.process.kill()  # SIGKILL: no clean shutdown, requests in flight die with it
         dead.add(a.http)
@@ -36,5 +45,7 @@ def test_it_loses_no_committed_score_when_a_process_is_killed_under_load(stores,
     assert before[200] > 20, before
     assert after[200] > 20 and set(after) == {200}, f"the survivor must keep answering: {after}"
     report = check_all(stores.database_url, stores.redis_url, b.http, seen)
-    print(f"\nkill -9: {seen.ok()} scored, {sum(1 for s in seen.outcomes.values() if s == UNKNOWN)} "
-          f"unknown (in flight on the killed process), ranking settled in {report.ranking_settled_s:.2f} s")
+    print(
+        f"\nkill -9: {seen.ok()} scored, {sum(1 for s in seen.outcomes.values() if s == UNKNOWN)} "
+        f"unknown (in flight on the killed process), ranking settled in {report.ranking_settled_s:.2f} s"
+    )

@@ -34,8 +34,13 @@ def test_it_shows_every_socket_the_current_top_10_within_2_s_of_the_reconnect(st
             await watchers.open([f"{a.ws}/ws/leaderboard/live", f"{b.ws}/ws/leaderboard/live"], SOCKETS)
             assert group_subscribers(redis) == 2  # one hub per process
             async with httpx.AsyncClient(timeout=20) as client:
-                issued = (await client.post(f"{a.http}/api/v1/actions/request", json={"actionType": "COMPLETE_LEVEL"},
-                                            headers=players[0].headers)).json()["data"]
+                issued = (
+                    await client.post(
+                        f"{a.http}/api/v1/actions/request",
+                        json={"actionType": "COMPLETE_LEVEL"},
+                        headers=players[0].headers,
+                    )
+                ).json()["data"]
                 await asyncio.sleep(1.1)
                 started = time.monotonic()
                 scored = False
@@ -43,8 +48,11 @@ def test_it_shows_every_socket_the_current_top_10_within_2_s_of_the_reconnect(st
                     redis.client_kill_filter(_type="pubsub")
                     if not scored and time.monotonic() - started > 0.5:
                         scored = True  # the top 10 changes while no hub listens
-                        done = await client.post(f"{a.http}/api/v1/actions/complete", json=completion_body(issued),
-                                                 headers=players[0].headers)
+                        done = await client.post(
+                            f"{a.http}/api/v1/actions/complete",
+                            json=completion_body(issued),
+                            headers=players[0].headers,
+                        )
                         assert done.status_code == 200, done.text
                     await asyncio.sleep(0.02)
             marks["last_kill"] = time.monotonic()
@@ -67,5 +75,7 @@ def test_it_shows_every_socket_the_current_top_10_within_2_s_of_the_reconnect(st
     assert not watchers.closed, watchers.closed
     took = marks["all_shown"] - marks["reconnected"]
     assert took < 2, f"the current top 10 reached every socket {took:.2f} s after the reconnect"
-    print(f"\npub/sub dropped: hubs subscribed again {marks['reconnected'] - marks['last_kill']:.2f} s after the last "
-          f"kill; all {SOCKETS} sockets showed the current top 10 {took:.2f} s after that")
+    print(
+        f"\npub/sub dropped: hubs subscribed again {marks['reconnected'] - marks['last_kill']:.2f} s after the last "
+        f"kill; all {SOCKETS} sockets showed the current top 10 {took:.2f} s after that"
+    )

@@ -49,7 +49,9 @@ def test_it_serves_the_sql_ranking_again_within_10_s_of_a_flushall_under_load(st
     assert after[200] > 10 and set(after) == {200}, after
     settle = 10 - (time.monotonic() - marks["flushed"])
     check_all(stores.database_url, stores.redis_url, b.http, seen, settle=settle)
-    print(f"\nFLUSHALL under load: ranking equal to SQL {time.monotonic() - marks['flushed']:.2f} s after the flush")
+    print(
+        f"\nFLUSHALL under load: ranking equal to SQL {time.monotonic() - marks['flushed']:.2f} s after the flush"
+    )
 
 
 def test_it_rebuilds_the_ranking_of_100000_players_in_under_30_s(stores, launch):
@@ -59,13 +61,21 @@ def test_it_rebuilds_the_ranking_of_100000_players_in_under_30_s(stores, launch)
     seeded = time.monotonic() - started
 
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "manage.py", "rebuild_leaderboard"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "manage.py", "rebuild_leaderboard"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     took = time.monotonic() - started
     assert done.returncode == 0, done.stderr[-2000:]
 
     assert took < 30, f"rebuild_leaderboard took {took:.1f} s for {REBUILD_PLAYERS} players"
     server = launch()
     check_ranking(stores.database_url, stores.redis_url, server.http, settle=5)
-    print(f"\nrebuild_leaderboard, {REBUILD_PLAYERS} players (4 boards): {took:.1f} s "
-          f"(including ~1-2 s of Django start-up); seeding took {seeded:.1f} s")
+    print(
+        f"\nrebuild_leaderboard, {REBUILD_PLAYERS} players (4 boards): {took:.1f} s "
+        f"(including ~1-2 s of Django start-up); seeding took {seeded:.1f} s"
+    )

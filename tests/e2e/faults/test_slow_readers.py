@@ -45,9 +45,13 @@ def slow_reader(port: int) -> socket.socket:
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     sock.connect(("127.0.0.1", port))
-    sock.sendall((f"GET /ws/leaderboard/live HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
-                  "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                  "Sec-WebSocket-Version: 13\r\n\r\n").encode())
+    sock.sendall(
+        (
+            f"GET /ws/leaderboard/live HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n"
+        ).encode()
+    )
     return sock
 
 
@@ -82,7 +86,9 @@ async def flood(url: str) -> Counter:
     return failures
 
 
-def test_it_closes_slow_readers_and_keeps_memory_and_delivery_bounded_under_a_connection_flood(stores, launch):
+def test_it_closes_slow_readers_and_keeps_memory_and_delivery_bounded_under_a_connection_flood(
+    stores, launch
+):
     server = launch(BROADCAST_INTERVAL_MS="0")
     env = stores.env(BROADCAST_INTERVAL_MS="0")
     seed_players(env, 12, prefix=PREFIX, tokens=False)
@@ -98,9 +104,26 @@ def test_it_closes_slow_readers_and_keeps_memory_and_delivery_bounded_under_a_co
             slow_until = time.monotonic() + 20 + 30 + 15  # ping interval + timeout + leeway
             await asyncio.sleep(1)
             baseline = rss_mib(pid)
-            churn = asyncio.create_task(asyncio.to_thread(
-                subprocess.run, [sys.executable, "-m", "tests.helpers.faults.seed", "--players", "0", "--prefix", PREFIX,
-                                 "--churn", str(CHANGES)], cwd=ROOT, env=env, capture_output=True, timeout=240))
+            churn = asyncio.create_task(
+                asyncio.to_thread(
+                    subprocess.run,
+                    [
+                        sys.executable,
+                        "-m",
+                        "tests.helpers.faults.seed",
+                        "--players",
+                        "0",
+                        "--prefix",
+                        PREFIX,
+                        "--churn",
+                        str(CHANGES),
+                    ],
+                    cwd=ROOT,
+                    env=env,
+                    capture_output=True,
+                    timeout=240,
+                )
+            )
             flooded = asyncio.create_task(flood(url))
             while not churn.done():
                 samples.append(rss_mib(pid))
@@ -114,8 +137,9 @@ def test_it_closes_slow_readers_and_keeps_memory_and_delivery_bounded_under_a_co
             shown = max(watchers.shown_at.values()) - churned
             with ThreadPoolExecutor(max_workers=SLOW) as pool:  # one blocked reader each
                 loop = asyncio.get_running_loop()
-                closed = await asyncio.gather(*(loop.run_in_executor(pool, closed_by_server, sock, slow_until)
-                                                for sock in slow))
+                closed = await asyncio.gather(
+                    *(loop.run_in_executor(pool, closed_by_server, sock, slow_until) for sock in slow)
+                )
             assert all(closed), f"{closed.count(False)} of {SLOW} slow readers still open"
             return watchers, expected, failures, baseline, shown
         finally:
@@ -124,8 +148,10 @@ def test_it_closes_slow_readers_and_keeps_memory_and_delivery_bounded_under_a_co
     watchers, expected, failures, baseline, shown = asyncio.run(scenario())
 
     growth = max(samples) - baseline
-    print(f"\nslow readers + flood: RSS {baseline:.0f} MiB before, peak +{growth:.1f} MiB over {CHANGES} changes; "
-          f"watchers showed the final top 10 {shown:.2f} s after the last change; flood sockets failed: {failures}")
+    print(
+        f"\nslow readers + flood: RSS {baseline:.0f} MiB before, peak +{growth:.1f} MiB over {CHANGES} changes; "
+        f"watchers showed the final top 10 {shown:.2f} s after the last change; flood sockets failed: {failures}"
+    )
     assert watchers.showing(expected) == WATCHERS and not watchers.closed, watchers.closed
     assert shown < 2
     assert growth < 40, f"server memory grew {growth:.1f} MiB"

@@ -49,8 +49,12 @@ def test_it_gives_one_200_and_199_409_for_one_token_raced_on_two_processes(store
     a = launch(**defaults)
     b = launch(**defaults)
     player = seed_players(stores.env(), 1)[0]
-    issued = httpx.post(f"{a.http}/api/v1/actions/request", json={"actionType": "COMPLETE_LEVEL"},
-                        headers=player.headers, timeout=10)
+    issued = httpx.post(
+        f"{a.http}/api/v1/actions/request",
+        json={"actionType": "COMPLETE_LEVEL"},
+        headers=player.headers,
+        timeout=10,
+    )
     assert issued.status_code == 201, issued.text
     issued = issued.json()["data"]
     time.sleep(1.1)  # the level takes longer than its minimum duration

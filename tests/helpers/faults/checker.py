@@ -23,7 +23,7 @@ from leaderboard.redis_store import decode_member
 
 from .load import UNKNOWN, Seen
 
-RANKED = ("u.status = 'active' AND NOT u.is_staff AND NOT u.is_superuser AND NOT u.is_service_account")
+RANKED = "u.status = 'active' AND NOT u.is_staff AND NOT u.is_superuser AND NOT u.is_service_account"
 
 
 @dataclass
@@ -40,13 +40,23 @@ def _sql(database_url: str, query: str, params: tuple = ()) -> list[tuple]:
 
 
 def check_ledger(database_url: str, seen: Seen) -> tuple[int, int]:
-    unexplained = _sql(database_url, """
+    unexplained = _sql(
+        database_url,
+        """
         SELECT u.username, u.score, COALESCE(SUM(h.increment), 0) FROM accounts_user u
         LEFT JOIN leaderboard_scorehistory h ON h.user_id = u.id
-        GROUP BY u.id HAVING u.score <> COALESCE(SUM(h.increment), 0)""")
-    assert unexplained == [], f"scores the ledger does not explain (username, score, Σ ledger): {unexplained[:10]}"
-    rows = {str(a): n for a, n in _sql(database_url,
-            "SELECT action_id, new_score FROM leaderboard_scorehistory WHERE action_id IS NOT NULL")}
+        GROUP BY u.id HAVING u.score <> COALESCE(SUM(h.increment), 0)""",
+    )
+    assert unexplained == [], (
+        f"scores the ledger does not explain (username, score, Σ ledger): {unexplained[:10]}"
+    )
+    rows = {
+        str(a): n
+        for a, n in _sql(
+            database_url,
+            "SELECT action_id, new_score FROM leaderboard_scorehistory WHERE action_id IS NOT NULL",
+        )
+    }
     ok = {a for a, status in seen.outcomes.items() if status == 200}
     missing = sorted(ok - rows.keys())
     assert not missing, f"{len(missing)} answers of 200 without a ledger row, e.g. {missing[:3]}"
@@ -54,21 +64,34 @@ def check_ledger(database_url: str, seen: Seen) -> tuple[int, int]:
     assert not wrong, f"200s whose newScore differs from the ledger (told, stored): {list(wrong.items())[:3]}"
     refused = {a: s for a, s in seen.outcomes.items() if a in rows and s not in (200, UNKNOWN)}
     assert not refused, f"ledger rows for completions answered with an error: {list(refused.items())[:5]}"
-    total = _sql(database_url, "SELECT COUNT(*), (SELECT COUNT(*) FROM accounts_user) FROM leaderboard_scorehistory")
+    total = _sql(
+        database_url, "SELECT COUNT(*), (SELECT COUNT(*) FROM accounts_user) FROM leaderboard_scorehistory"
+    )
     return total[0][1], total[0][0]
 
 
 def sql_boards(database_url: str) -> dict[str, dict[str, tuple[int, int]]]:
     """{bucket: {user id: (score, tie-break µs)}} for all time and today, from the database."""
-    everyone = {str(uid): (int(score), to_micros(at)) for uid, score, at in _sql(
-        database_url, f"SELECT u.id, u.score, u.score_updated_at FROM accounts_user u WHERE {RANKED}")}
+    everyone = {
+        str(uid): (int(score), to_micros(at))
+        for uid, score, at in _sql(
+            database_url, f"SELECT u.id, u.score, u.score_updated_at FROM accounts_user u WHERE {RANKED}"
+        )
+    }
     today = window_for("daily")
-    sums = {str(uid): (int(total), to_micros(last)) for uid, total, last in _sql(database_url, f"""
+    sums = {
+        str(uid): (int(total), to_micros(last))
+        for uid, total, last in _sql(
+            database_url,
+            f"""
         SELECT u.id, SUM(h.increment), MAX(h.created_at) FROM accounts_user u
         JOIN leaderboard_scorehistory h ON h.user_id = u.id
         WHERE {RANKED} AND h.kind = 'action' AND h.created_at >= %s AND h.created_at < %s
           AND NOT EXISTS (SELECT 1 FROM leaderboard_scorehistory v WHERE v.reverses_id = h.id)
-        GROUP BY u.id""", (today.start, today.end))}
+        GROUP BY u.id""",
+            (today.start, today.end),
+        )
+    }
     daily = {uid: sums.get(uid, (0, to_micros(today.start))) for uid in everyone}
     return {"all": everyone, today.bucket: daily}
 
@@ -104,8 +127,10 @@ def ranking_differences(database_url: str, client: redis.Redis, prefix: str, bas
             problems.append(f"{bucket}: not ready in Redis")
         elif held != expected:
             differ = [u for u in expected.keys() | held.keys() if expected.get(u) != held.get(u)]
-            problems.append(f"{bucket}: {len(differ)} players differ, e.g. "
-                            f"{[(u, expected.get(u), held.get(u)) for u in differ[:2]]}")
+            problems.append(
+                f"{bucket}: {len(differ)} players differ, e.g. "
+                f"{[(u, expected.get(u), held.get(u)) for u in differ[:2]]}"
+            )
         elif bucket == "all" and served_order(base) != sql_order(expected):
             problems.append("/leaderboard does not serve the SQL order")
     return problems

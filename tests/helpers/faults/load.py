@@ -38,8 +38,15 @@ class Player:
         return {"Authorization": f"Bearer {self.token}"}
 
 
-def seed_players(env: dict[str, str], count: int, *, prefix: str = "p", tokens: bool = True,
-                 ledger: bool = False, timeout: float = 600) -> list[Player]:
+def seed_players(
+    env: dict[str, str],
+    count: int,
+    *,
+    prefix: str = "p",
+    tokens: bool = True,
+    ledger: bool = False,
+    timeout: float = 600,
+) -> list[Player]:
     command = [sys.executable, "-m", "tests.helpers.faults.seed", "--players", str(count), "--prefix", prefix]
     command += ["--tokens"] if tokens else []
     command += ["--ledger"] if ledger else []
@@ -55,8 +62,11 @@ def proof(issued: dict, completion_time: int) -> dict:
 
 
 def completion_body(issued: dict) -> dict:
-    return {"actionToken": issued["actionToken"], "actionId": issued["actionId"],
-            "proof": proof(issued, MIN_MS + random.randrange(0, 40))}
+    return {
+        "actionToken": issued["actionToken"],
+        "actionId": issued["actionId"],
+        "proof": proof(issued, MIN_MS + random.randrange(0, 40)),
+    }
 
 
 @dataclass
@@ -82,7 +92,9 @@ class Seen:
         else:
             self.bodies.append((response.status_code, body))
 
-    def statuses(self, since: float = 0.0, until: float = float("inf"), kinds: tuple[str, ...] = ("complete",)) -> Counter:
+    def statuses(
+        self, since: float = 0.0, until: float = float("inf"), kinds: tuple[str, ...] = ("complete",)
+    ) -> Counter:
         """Statuses of the completions (or ``kinds``) sent between ``since`` and ``until``."""
         return Counter(s for t, kind, s, _ in self.timeline if kind in kinds and since <= t < until)
 
@@ -90,12 +102,15 @@ class Seen:
         return sum(1 for s in self.outcomes.values() if s == 200)
 
 
-async def issue_actions(client: httpx.AsyncClient, base: str, players: list[Player]) -> list[tuple[dict, dict]]:
+async def issue_actions(
+    client: httpx.AsyncClient, base: str, players: list[Player]
+) -> list[tuple[dict, dict]]:
     """One issued COMPLETE_LEVEL action per player: (the player's headers, the issued action)."""
     issued = []
     for player in players:
-        response = await client.post(f"{base}/api/v1/actions/request", json={"actionType": "COMPLETE_LEVEL"},
-                                     headers=player.headers)
+        response = await client.post(
+            f"{base}/api/v1/actions/request", json={"actionType": "COMPLETE_LEVEL"}, headers=player.headers
+        )
         issued.append((player.headers, response.json()["data"]))
     return issued
 
@@ -107,8 +122,16 @@ def _json(response: httpx.Response) -> dict:
         return {"raw": response.text[:500]}
 
 
-async def play(client: httpx.AsyncClient, bases: list[str], player: Player, seen: Seen, *, deadline: float,
-               max_completions: int, alive=lambda base: True) -> None:
+async def play(
+    client: httpx.AsyncClient,
+    bases: list[str],
+    player: Player,
+    seen: Seen,
+    *,
+    deadline: float,
+    max_completions: int,
+    alive=lambda base: True,
+) -> None:
     """One client's loop: request an action, play it a little over a second, complete it.
     Bounded by ``max_completions`` and the monotonic ``deadline``; errors are recorded, never raised."""
     turn = itertools.cycle(bases)
@@ -119,8 +142,11 @@ async def play(client: httpx.AsyncClient, bases: list[str], player: Player, seen
             continue
         sent = time.monotonic()
         try:
-            issued = await client.post(f"{base}/api/v1/actions/request", json={"actionType": "COMPLETE_LEVEL"},
-                                       headers=player.headers)
+            issued = await client.post(
+                f"{base}/api/v1/actions/request",
+                json={"actionType": "COMPLETE_LEVEL"},
+                headers=player.headers,
+            )
         except httpx.HTTPError:
             seen.requests["error"] += 1
             await asyncio.sleep(0.2)
@@ -138,24 +164,43 @@ async def play(client: httpx.AsyncClient, bases: list[str], player: Player, seen
             base = next((b for b in bases if alive(b)), base)
         sent = time.monotonic()
         try:
-            response = await client.post(f"{base}/api/v1/actions/complete", json=completion_body(data),
-                                         headers=player.headers)
+            response = await client.post(
+                f"{base}/api/v1/actions/complete", json=completion_body(data), headers=player.headers
+            )
         except httpx.HTTPError:
             response = None
         seen.record(data["actionId"], response, sent)
         done += 1
 
 
-async def run_load(bases: list[str], players: list[Player], seen: Seen, *, seconds: float, per_player: int,
-                   lanes: int = 1, alive=lambda base: True) -> None:
+async def run_load(
+    bases: list[str],
+    players: list[Player],
+    seen: Seen,
+    *,
+    seconds: float,
+    per_player: int,
+    lanes: int = 1,
+    alive=lambda base: True,
+) -> None:
     """Every player plays ``lanes`` concurrent loops until ``seconds`` pass or each loop
     made ``per_player`` completions."""
     deadline = time.monotonic() + seconds
     limits = httpx.Limits(max_connections=len(players) * lanes + 10)
     # A request may wait DB_POOL_TIMEOUT (10 s) for a connection, and then queue for a thread.
     async with httpx.AsyncClient(timeout=httpx.Timeout(40.0), limits=limits) as client:
-        await asyncio.gather(*(
-            play(client, bases[i % len(bases):] + bases[:i % len(bases)], player, seen, deadline=deadline,
-                 max_completions=per_player, alive=alive)
-            for i, player in enumerate(players) for _ in range(lanes)
-        ))
+        await asyncio.gather(
+            *(
+                play(
+                    client,
+                    bases[i % len(bases) :] + bases[: i % len(bases)],
+                    player,
+                    seen,
+                    deadline=deadline,
+                    max_completions=per_player,
+                    alive=alive,
+                )
+                for i, player in enumerate(players)
+                for _ in range(lanes)
+            )
+        )

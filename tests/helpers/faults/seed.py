@@ -49,8 +49,12 @@ def main() -> None:
     for start in range(0, args.players, batch):
         with transaction.atomic():
             users = [
-                User(username=f"{args.prefix}{n}", email=f"{args.prefix}{n}@faults.invalid", password=password,
-                     score_updated_at=now)
+                User(
+                    username=f"{args.prefix}{n}",
+                    email=f"{args.prefix}{n}@faults.invalid",
+                    password=password,
+                    score_updated_at=now,
+                )
                 for n in range(start, min(args.players, start + batch))
             ]
             User.objects.bulk_create(users, batch_size=batch)
@@ -85,17 +89,37 @@ def bulk_players(prefix: str, count: int) -> list[dict]:
     then = timezone.now() - timedelta(minutes=5)
     with transaction.atomic():
         # bulk_create: no signals, so no ranking writes for rows that are only templates.
-        [proto] = User.objects.bulk_create([User(username=f"{prefix}proto", email="proto@faults.invalid", score=1,
-                                                 score_updated_at=then)])
-        [entry] = ScoreHistory.objects.bulk_create([ScoreHistory(
-            user=proto, action_type="COMPLETE_LEVEL", increment=1, previous_score=0, new_score=1, created_at=then,
-            note="faults seed")])
+        [proto] = User.objects.bulk_create(
+            [User(username=f"{prefix}proto", email="proto@faults.invalid", score=1, score_updated_at=then)]
+        )
+        [entry] = ScoreHistory.objects.bulk_create(
+            [
+                ScoreHistory(
+                    user=proto,
+                    action_type="COMPLETE_LEVEL",
+                    increment=1,
+                    previous_score=0,
+                    new_score=1,
+                    created_at=then,
+                    note="faults seed",
+                )
+            ]
+        )
         user_cols = [f.column for f in User._meta.concrete_fields]
-        players = {"id": "gen_random_uuid()", "username": "%(prefix)s || n", "email": "%(prefix)s || n || '@faults.invalid'",
-                   "score": "((n * 7919) %% 10000) * 10"}
+        players = {
+            "id": "gen_random_uuid()",
+            "username": "%(prefix)s || n",
+            "email": "%(prefix)s || n || '@faults.invalid'",
+            "score": "((n * 7919) %% 10000) * 10",
+        }
         history_cols = [f.column for f in ScoreHistory._meta.concrete_fields if f.column != "id"]
-        rows = {"user_id": "u.id", "increment": "u.score", "new_score": "u.score", "previous_score": "0",
-                "action_id": "NULL"}
+        rows = {
+            "user_id": "u.id",
+            "increment": "u.score",
+            "new_score": "u.score",
+            "previous_score": "0",
+            "action_id": "NULL",
+        }
         with connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {User._meta.db_table} ({', '.join(user_cols)}) "
@@ -114,8 +138,10 @@ def bulk_players(prefix: str, count: int) -> list[dict]:
         User.objects.filter(pk=proto.pk).delete()
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-    return [{"id": str(uid), "username": name}
-            for uid, name in User.objects.filter(username__startswith=prefix).values_list("id", "username")[:10]]
+    return [
+        {"id": str(uid), "username": name}
+        for uid, name in User.objects.filter(username__startswith=prefix).values_list("id", "username")[:10]
+    ]
 
 
 if __name__ == "__main__":

@@ -25,7 +25,9 @@ class Watchers:
         gate = asyncio.Semaphore(concurrency)
         opened = [asyncio.get_running_loop().create_future() for _ in range(count)]
         for index in range(count):
-            self.tasks.append(asyncio.create_task(self._watch(index, urls[index % len(urls)], gate, opened[index])))
+            self.tasks.append(
+                asyncio.create_task(self._watch(index, urls[index % len(urls)], gate, opened[index]))
+            )
         async with asyncio.timeout(timeout):
             await asyncio.gather(*opened)
 
