@@ -7,7 +7,7 @@ from django.contrib import admin
 
 from scoreboard_project.admin_base import ReadOnlyAdmin
 
-from .models import ActionToken, ActionType, references_problem
+from .models import CATALOG_FIELDS, ActionToken, ActionType, references_problem
 
 MAX_DURATION_CAP_MS = 24 * 60 * 60 * 1000
 
@@ -15,17 +15,7 @@ MAX_DURATION_CAP_MS = 24 * 60 * 60 * 1000
 class ActionTypeForm(forms.ModelForm):
     class Meta:
         model = ActionType
-        fields = [
-            "code",
-            "points",
-            "min_duration_ms",
-            "max_duration_ms",
-            "repeatable",
-            "authoritative",
-            "enabled",
-            "daily_limit",
-            "references",
-        ]
+        fields = list(CATALOG_FIELDS)
 
     references = forms.CharField(
         required=False,

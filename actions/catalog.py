@@ -15,7 +15,7 @@ from django.core.cache import cache
 from redis.exceptions import RedisError
 
 from .exceptions import UnknownActionType
-from .models import ActionType
+from .models import CATALOG_FIELDS, ActionType
 
 CACHE_SECONDS = 300
 
@@ -42,22 +42,7 @@ def _cache_key(code: str) -> str:
 
 
 def _load(code: str) -> ActionKind | None:
-    row = (
-        ActionType.objects.filter(code=code)
-        .values(
-            "id",
-            "code",
-            "points",
-            "min_duration_ms",
-            "max_duration_ms",
-            "repeatable",
-            "authoritative",
-            "enabled",
-            "daily_limit",
-            "references",
-        )
-        .first()
-    )
+    row = ActionType.objects.filter(code=code).values("id", *CATALOG_FIELDS).first()
     return _kind(row) if row else None
 
 

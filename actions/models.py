@@ -55,6 +55,11 @@ class ActionType(models.Model):
         return self.references is None or reference in self.references
 
 
+# What the catalog reads and the admin edits of an action type.
+CATALOG_FIELDS = (
+    "code", "points", "min_duration_ms", "max_duration_ms", "repeatable", "authoritative", "enabled", "daily_limit",
+    "references",
+)  # fmt: skip
 REFERENCE_MAX_LENGTH = 100
 REFERENCES_MAX_COUNT = 1000
 

@@ -68,21 +68,8 @@ def check_timing(*, bounds: Bounds, server_elapsed_ms: int, completion_time_ms: 
 
 
 def _within(duration_ms: int, bounds: Bounds, *, measured_by: str) -> None:
+    measured = {"measuredBy": measured_by, "elapsedMs": duration_ms}
     if duration_ms < bounds.min_ms:
-        raise InvalidProof(
-            reason="too_fast",
-            details={
-                "minDurationMs": bounds.min_ms,
-                "measuredBy": measured_by,
-                "elapsedMs": duration_ms,
-            },
-        )
+        raise InvalidProof(reason="too_fast", details={"minDurationMs": bounds.min_ms, **measured})
     if duration_ms > bounds.max_ms:
-        raise InvalidProof(
-            reason="too_slow",
-            details={
-                "maxDurationMs": bounds.max_ms,
-                "measuredBy": measured_by,
-                "elapsedMs": duration_ms,
-            },
-        )
+        raise InvalidProof(reason="too_slow", details={"maxDurationMs": bounds.max_ms, **measured})

@@ -90,29 +90,27 @@ def fresh_demo_stores(players: int = 300) -> dict[str, str]:
     return env
 
 
+def psql_value(sql: str, *, timeout: float = 60) -> str:
+    """What ``sql`` prints on the bench database (unaligned, tuples only); raises on failure."""
+    return subprocess.run(
+        [_tool("psql"), "-h", HOST, "-U", "postgres", "-d", DATABASE, "-tA", "-c", sql],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    ).stdout.strip()
+
+
 def store_pids() -> dict[str, list[int]]:
     """PostgreSQL backends connected to the bench database, and the Redis server (shared with
     whatever else uses it on this machine)."""
     found: dict[str, list[int]] = {}
     try:
-        listed = subprocess.run(
-            [
-                _tool("psql"),
-                "-h",
-                HOST,
-                "-U",
-                "postgres",
-                "-d",
-                DATABASE,
-                "-tA",
-                "-c",
-                f"SELECT pid FROM pg_stat_activity WHERE datname = '{DATABASE}' AND pid <> pg_backend_pid()",
-            ],
-            capture_output=True,
-            text=True,
+        listed = psql_value(
+            f"SELECT pid FROM pg_stat_activity WHERE datname = '{DATABASE}' AND pid <> pg_backend_pid()",
             timeout=10,
         )
-        found["postgres"] = [int(p) for p in listed.stdout.split()]
+        found["postgres"] = [int(p) for p in listed.split()]
     except (OSError, subprocess.SubprocessError, RuntimeError):
         found["postgres"] = []
     client = redis.Redis.from_url(REDIS_URL)

@@ -11,7 +11,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from .database import DATABASE, HOST
+from .database import DATABASE, HOST, psql_value
 
 SCRIPT = Path(__file__).with_name("flow.sql")
 
@@ -36,24 +36,7 @@ def ceiling(*, seconds: int, clients: int = 8) -> dict[str, object]:
         "CREATE UNIQUE INDEX ON bench_players (n); ANALYZE bench_players;"
     )
     try:
-        count = subprocess.run(
-            [
-                shutil.which("psql") or "psql",
-                "-h",
-                HOST,
-                "-U",
-                "postgres",
-                "-d",
-                DATABASE,
-                "-tA",
-                "-c",
-                "SELECT count(*) FROM bench_players",
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        ).stdout.strip()
+        count = psql_value("SELECT count(*) FROM bench_players")
         done = subprocess.run(
             [
                 binary,

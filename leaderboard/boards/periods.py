@@ -17,19 +17,24 @@ def _signature(board: Leaderboard) -> tuple:
     return (board.pk, board.reset_schedule, board.timezone, board.period_anchor, board.ends_at)
 
 
-def period_at(board: Leaderboard, at: datetime) -> PeriodWindow:
-    """The period of ``board`` that holds ``at`` (no database access)."""
-    key = _signature(board)
-    found = _cache.get(key)
-    if found is not None and found.start <= at and (found.end is None or at < found.end):
-        return found
-    window = window_at(
+def board_window_at(board: Leaderboard, at: datetime) -> PeriodWindow:
+    """The period window of ``board``'s schedule that holds ``at``, computed (no database access)."""
+    return window_at(
         schedule=board.reset_schedule,
         zone=board.timezone,
         anchor=board.period_anchor,
         ends_at=board.ends_at,
         at=at,
     )
+
+
+def period_at(board: Leaderboard, at: datetime) -> PeriodWindow:
+    """The period of ``board`` that holds ``at`` (no database access)."""
+    key = _signature(board)
+    found = _cache.get(key)
+    if found is not None and found.start <= at and (found.end is None or at < found.end):
+        return found
+    window = board_window_at(board, at)
     if window.start <= at and (window.end is None or at < window.end):
         with _lock:
             if len(_cache) > 10_000:
@@ -51,11 +56,5 @@ def period_window(board: Leaderboard, start: datetime) -> PeriodWindow:
     row = LeaderboardPeriod.objects.filter(board=board, starts_at=start).values_list("ends_at", flat=True)
     for end in row:
         return PeriodWindow(start, end)
-    computed = window_at(
-        schedule=board.reset_schedule,
-        zone=board.timezone,
-        anchor=board.period_anchor,
-        ends_at=board.ends_at,
-        at=start,
-    )
+    computed = board_window_at(board, start)
     return computed if computed.start == start else PeriodWindow(start, None)

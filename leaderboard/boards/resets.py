@@ -24,8 +24,7 @@ from django.db import close_old_connections, transaction
 
 from . import clock, store
 from .models import Leaderboard, LeaderboardPeriod, LeaderboardRecord
-from .periods import period_at
-from .schedule import window_at
+from .periods import board_window_at, period_at
 
 logger = logging.getLogger("scoreboard.boards.resets")
 _clock_lock = threading.Lock()
@@ -73,13 +72,7 @@ def _backfill(board: Leaderboard, *, before: datetime, now: datetime) -> None:
     if latest is not None:
         starts = starts.filter(period_start__gt=latest)
     for start in sorted(set(starts.values_list("period_start", flat=True)) - known):
-        window = window_at(
-            schedule=board.reset_schedule,
-            zone=board.timezone,
-            anchor=board.period_anchor,
-            ends_at=board.ends_at,
-            at=start,
-        )
+        window = board_window_at(board, start)
         LeaderboardPeriod.objects.create(
             board=board,
             starts_at=start,

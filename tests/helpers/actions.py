@@ -26,25 +26,13 @@ def checksum_for(issued, completion_time: int) -> str:
 
 
 def seed_action_types() -> None:
-    """The action types migration 0002 creates (a transactional test's flush deletes them)."""
+    """The action types migrations 0002 and 0004 create (a transactional test's flush deletes them)."""
     import importlib
 
-    from actions.models import ActionType
+    from django.apps import apps
 
-    seed = importlib.import_module("actions.migrations.0002_seed_action_types")
-    limits = importlib.import_module("actions.migrations.0004_seed_daily_limits").DEFAULT_DAILY_LIMITS
-    for code, points, min_ms, max_ms, repeatable, authoritative in seed.DEFAULT_ACTION_TYPES:
-        ActionType.objects.get_or_create(
-            code=code,
-            defaults={
-                "points": points,
-                "min_duration_ms": min_ms,
-                "max_duration_ms": max_ms,
-                "repeatable": repeatable,
-                "authoritative": authoritative,
-                "daily_limit": limits.get(code),
-            },
-        )
+    importlib.import_module("actions.migrations.0002_seed_action_types").create_action_types(apps, None)
+    importlib.import_module("actions.migrations.0004_seed_daily_limits").set_daily_limits(apps, None)
 
 
 def request_token(client: APIClient, action_type: str = "COMPLETE_LEVEL", **extra) -> dict:
