@@ -68,26 +68,19 @@ class Daphne:
         ]
 
     def start(self, *, wait: bool = True) -> Daphne:
-        command = self.command()
-        if self.log:
-            with open(self.log, "ab") as output:
-                self.process = subprocess.Popen(
-                    command,
-                    cwd=ROOT,
-                    env=self.env,
-                    stdout=output,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
-        else:
+        output = open(self.log, "ab") if self.log else subprocess.DEVNULL  # noqa: SIM115 - closed below
+        try:
             self.process = subprocess.Popen(
-                command,
+                self.command(),
                 cwd=ROOT,
                 env=self.env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+        finally:
+            if self.log:
+                output.close()
         if wait:
             self.wait_ready()
         return self
