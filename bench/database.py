@@ -43,9 +43,13 @@ BENCH_ENV = {
 }
 
 
+# The serving tunables a run may set from the caller's environment, to compare settings.
+SERVING_TUNABLES = ("WSGI_THREADS", "DB_POOL_MAX_SIZE")
+
+
 def server_env() -> dict[str, str]:
-    """A few basics of the caller's environment plus the bench values, no other setting."""
-    basics = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ")
+    """A few basics of the caller's environment plus the bench values and the serving tunables set."""
+    basics = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ", *SERVING_TUNABLES)
     return {**{k: os.environ[k] for k in basics if k in os.environ}, **BENCH_ENV}
 
 

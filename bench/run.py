@@ -234,9 +234,14 @@ def main() -> int:
         "--phases", default="http,fanout,flows,boards,pgbench", help="a subset, comma-separated"
     )
     parser.add_argument("--sockets", default="", help="fan-out sizes, comma-separated (default 1000,10000)")
+    parser.add_argument(
+        "--flow-concurrency", type=int, default=0, help="flows in flight at the maximum (default 150)"
+    )
     parser.add_argument("--server", default="daphne", choices=["daphne", "uvicorn"], help="the app server")
     args = parser.parse_args()
     cfg = {**(QUICK if args.quick else FULL), "phases": args.phases.split(",")}
+    if args.flow_concurrency:
+        cfg["flow_concurrency"] = args.flow_concurrency
     if args.sockets:
         cfg["fanout"] = [int(n) for n in args.sockets.split(",")]
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM unwinds like Ctrl-C
