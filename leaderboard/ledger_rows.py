@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from django.db import connection, transaction
 from django.db.models import F
+from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -74,10 +75,31 @@ _MOVE_SQL = {
 }
 
 
-def move_score(
+def _move_statement(
     *, user: User, increment: int, now: datetime, counts_actions: bool, digest: str | None
+) -> tuple[str, list]:
+    when = _TIME_FIELD.get_db_prep_value(now, connection)
+    params: list = [increment, 1 if counts_actions else 0, when]
+    if digest is not None:
+        params.append(digest)
+    if counts_actions:
+        params.append(when)
+    params.append(user.pk.hex if connection.vendor == "sqlite" else user.pk)
+    return _MOVE_SQL[(digest is not None, counts_actions)], params
+
+
+def move_score(
+    *,
+    user: User,
+    increment: int,
+    now: datetime,
+    counts_actions: bool,
+    digest: str | None,
+    entry: ScoreHistory | None = None,
 ) -> None:
-    """The player's score, action count, times and chain head, in one UPDATE (under ``lock_player``).
+    """The player's score, action count, times and chain head, in one UPDATE (under ``lock_player``);
+    with ``entry`` (its id reserved by ``lock_player``), the ledger row's INSERT in the same
+    statement (``entry_insert``).
 
     The statement the ORM's ``update(score=F("score") + ...)`` builds, written once: compiling
     it on every completion was a measurable part of a completion's CPU (docs/benchmarks.md).
@@ -90,16 +112,67 @@ def move_score(
             **({"ledger_head": digest} if digest is not None else {}),
             **({"last_action_at": now} if counts_actions else {}),
         )
+        if entry is not None:
+            entry.save(force_insert=True)
         return
-    when = _TIME_FIELD.get_db_prep_value(now, connection)
-    params: list = [increment, 1 if counts_actions else 0, when]
-    if digest is not None:
-        params.append(digest)
-    if counts_actions:
-        params.append(when)
-    params.append(user.pk.hex if connection.vendor == "sqlite" else user.pk)
+    sql, params = _move_statement(
+        user=user, increment=increment, now=now, counts_actions=counts_actions, digest=digest
+    )
+    if entry is not None:
+        entry_insert(entry, then=(sql, params))
+        return
     with connection.cursor() as cursor:
-        cursor.execute(_MOVE_SQL[(digest is not None, counts_actions)], params)
+        cursor.execute(sql, params)
+
+
+_ENTRY_FIELDS = ScoreHistory._meta.concrete_fields
+_INSERT_SQL: dict[str, str] = {}
+
+
+def _insert_sql() -> str:
+    sql = _INSERT_SQL.get(connection.vendor)
+    if sql is None:
+        qn = connection.ops.quote_name
+        sql = _INSERT_SQL[connection.vendor] = (
+            f"INSERT INTO {qn(_TABLE)} ({', '.join(qn(f.column) for f in _ENTRY_FIELDS)}) "  # nosec B608
+            f"VALUES ({', '.join('%s' for _ in _ENTRY_FIELDS)})"
+        )
+    return sql
+
+
+def entry_insert(entry: ScoreHistory, *, then: tuple[str, list] | None = None) -> None:
+    """``entry.save(force_insert=True)`` for a row whose id ``lock_player`` reserved: one INSERT
+    written once, and on PostgreSQL the player's ``UPDATE`` (``then``: the score move or the
+    new chain head) in the same statement, a data-modifying ``WITH``, which PostgreSQL runs to
+    completion whether or not the outer statement reads it. Elsewhere the two run one after
+    the other. The model's ``pre_save``/``post_save`` signals are sent as ``save()`` sends
+    them: the ledger's on-commit work hangs on ``post_save`` (``receivers.py``).
+
+    Compiling the 22-column INSERT through the ORM, and its own round trip, were a measurable
+    part of a completion's and a record write's CPU (docs/benchmarks.md).
+    """
+    using = connection.alias
+    pre_save.send(sender=ScoreHistory, instance=entry, raw=False, using=using, update_fields=None)
+    params = [field.get_db_prep_save(field.pre_save(entry, True), connection) for field in _ENTRY_FIELDS]
+    with connection.cursor() as cursor:
+        if then is None:
+            cursor.execute(_insert_sql(), params)
+        elif connection.vendor == "postgresql":
+            cursor.execute(f"WITH entry AS ({_insert_sql()} RETURNING 1) {then[0]}", params + then[1])
+        else:
+            cursor.execute(_insert_sql(), params)
+            cursor.execute(*then)
+    entry._state.adding, entry._state.db = False, using
+    post_save.send(
+        sender=ScoreHistory, instance=entry, created=True, update_fields=None, raw=False, using=using
+    )
+
+
+_HEAD_SQL = f"UPDATE {User._meta.db_table} SET ledger_head = %s WHERE id = %s"  # nosec B608
+
+
+def _head_statement(user: User, digest: str) -> tuple[str, list]:
+    return _HEAD_SQL, [digest, user.pk.hex if connection.vendor == "sqlite" else user.pk]
 
 
 def chain_after_insert(entry: ScoreHistory, head: str) -> None:
@@ -162,10 +235,11 @@ def board_row(
             fed_by=fed_by,
             hash=digest if entry_id else "",
         )
-        entry.save(force_insert=True)  # the post_save receiver updates the board's set on commit
+        # Its post_save receiver updates the board's set on commit.
         if entry_id:
-            User.objects.filter(pk=user.pk).update(ledger_head=digest)
+            entry_insert(entry, then=_head_statement(user, digest))
         else:
+            entry.save(force_insert=True)
             chain_after_insert(entry, head)
     metrics.score_updates.labels(kind=ScoreHistory.Kind.BOARD).inc()
     return entry

@@ -68,13 +68,6 @@ def score_history_record(
         now = timezone.now()
         counts_actions = kind == ScoreHistory.Kind.ACTION
         digest = ledger.link(head, (entry_id, user.pk, increment, kind, action_id, now)) if entry_id else head
-        move_score(
-            user=user,
-            increment=increment,
-            now=now,
-            counts_actions=counts_actions,
-            digest=digest if entry_id else None,
-        )
         new_score = previous_score + increment
         entry = ScoreHistory(
             id=entry_id,
@@ -97,7 +90,15 @@ def score_history_record(
             created_at=now,
             hash=digest if entry_id else "",
         )
-        entry.save(force_insert=True)
+        # The score's UPDATE and the row's INSERT, one statement where the id was reserved.
+        move_score(
+            user=user,
+            increment=increment,
+            now=now,
+            counts_actions=counts_actions,
+            digest=digest if entry_id else None,
+            entry=entry,
+        )
         # Read on commit: the old score's tie-break, for the players this change passed.
         score_effects.note_written(entry, score_effects.WrittenFacts(previous_score_time=previous_time))
         if not entry_id:  # a database that cannot reserve ids: hash after the INSERT
