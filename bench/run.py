@@ -237,11 +237,16 @@ def main() -> int:
     parser.add_argument(
         "--flow-concurrency", type=int, default=0, help="flows in flight at the maximum (default 150)"
     )
+    parser.add_argument(
+        "--board-read-rate", type=float, default=0, help="board pages offered per second (default 200)"
+    )
     parser.add_argument("--server", default="daphne", choices=["daphne", "uvicorn"], help="the app server")
     args = parser.parse_args()
     cfg = {**(QUICK if args.quick else FULL), "phases": args.phases.split(",")}
     if args.flow_concurrency:
         cfg["flow_concurrency"] = args.flow_concurrency
+    if args.board_read_rate:
+        cfg["board_read_rate"] = args.board_read_rate
     if args.sockets:
         cfg["fanout"] = [int(n) for n in args.sockets.split(",")]
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM unwinds like Ctrl-C
