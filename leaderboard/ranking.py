@@ -50,23 +50,25 @@ def board_for(window: Window, *, allow_rebuild: bool = True) -> Board:
             if stale_marks_pending():
                 flush_stale()
             board = RedisBoard(window)
-            if board.is_ready() and allow_rebuild:
-                _reconcile_if_due(board, window)
-            if board.is_ready() or (allow_rebuild and rebuild_board(window)):
+            ready = board.is_ready()
+            if ready and allow_rebuild and _reconcile_if_due(board, window):
+                ready = False  # marked stale just now: rebuilt below
+            if ready or (allow_rebuild and rebuild_board(window)):
                 return board
         except REDIS_ERRORS as exc:
             logger.warning("Ranking read falls back to SQL: %s", exc)
     return SqlBoard(window)
 
 
-def _reconcile_if_due(board: RedisBoard, window: Window) -> None:
+def _reconcile_if_due(board: RedisBoard, window: Window) -> bool:
     """Every RECONCILE_EVERY_S per process: a board whose size differs from the number of
     ranked players missed a write (one made while this or another process could not reach
     Redis, whose stale mark died with it) and is marked stale, so it is rebuilt at once.
+    True when it marked the board stale.
     """
     now = time.monotonic()
     if now - ranking_rebuilds._reconciled_at.get(window.bucket, 0.0) < RECONCILE_EVERY_S:
-        return
+        return False
     ranking_rebuilds._reconciled_at[window.bucket] = now
     listed, expected = board.total(), SqlBoard(window).total()
     if listed != expected:
@@ -74,6 +76,8 @@ def _reconcile_if_due(board: RedisBoard, window: Window) -> None:
             "Ranking %s lists %d players, the database %d: rebuilding", window.bucket, listed, expected
         )
         board.mark_stale()
+        return True
+    return False
 
 
 def read(period: Period, query: Callable[[Board], T], *, allow_rebuild: bool = True) -> T:

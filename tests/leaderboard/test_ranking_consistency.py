@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import redis
 
 from accounts.models import User
 from anticheat import moderation
@@ -79,3 +80,18 @@ def test_it_keeps_a_banned_player_off_the_boards_when_a_completion_lands_late(
     with django_capture_on_commit_callbacks(execute=True):
         moderation.player_unban(user=alice, actor=moderator, reason="appeal")
     assert listed(api_client) == ({"alice", "bob"}, 2)
+
+
+def test_a_ranking_read_asks_redis_once_whether_the_board_is_ready(monkeypatch):
+    make_player("carol", score=50)
+    assert ranking.read("all", lambda board: board.total()) == 1  # loads the board, runs the reconcile
+    sent: list[str] = []
+    original = redis.Redis.execute_command
+
+    def counting(self, *args, **options):
+        sent.append(str(args[0]))
+        return original(self, *args, **options)
+
+    monkeypatch.setattr(redis.Redis, "execute_command", counting)
+    assert ranking.read("all", lambda board: board.total()) == 1
+    assert sent.count("EXISTS") == 1, sent
