@@ -98,13 +98,16 @@ def schedule_leaderboard_broadcast() -> None:
     """Send the top 10 again if it changed (coalesced per BROADCAST_INTERVAL_MS)."""
     interval = settings.BROADCAST_INTERVAL_MS
     try:
+        if interval == 0:
+            publish_if_changed()
+            return
         state = shared_state()
-        if interval == 0 or state.open_window(interval):
-            if not publish_if_changed() and interval:
+        remaining = state.open_or_defer(interval)
+        if remaining is None:
+            if not publish_if_changed():
                 state.close_window()  # nothing left: the next change may go at once too
         else:
-            state.set_pending()
-            _arm_trailing(state.remaining_ms())
+            _arm_trailing(remaining)
     except ERRORS:
         logger.warning("Leaderboard broadcast skipped: Redis unreachable")
 

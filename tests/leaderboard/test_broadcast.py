@@ -7,6 +7,7 @@ import time
 
 import orjson
 import pytest
+import redis
 from django.db import transaction
 
 from accounts.models import User
@@ -207,3 +208,40 @@ def test_it_rebroadcasts_the_top_10_when_a_player_is_banned_and_unbanned(ten_pla
     User.objects.filter(pk=leader.pk).update(status=User.Status.ACTIVE)
     broadcaster.standings_changed(ranking_writes.ranking_restore_player(leader))
     assert boards(sent)[-1]["leaderboard"][0]["username"] == "p00"
+
+
+def test_the_window_opens_once_then_defers_with_what_is_left_of_it():
+    state = shared_state()
+    state.close_window()
+    state.take_pending()
+    try:
+        assert state.open_or_defer(1000) is None  # opened: this change goes at once
+        left = state.open_or_defer(1000)
+        assert left is not None and 0 < left <= 1000
+        assert state.take_pending() and not state.has_pending()  # the deferred change is remembered
+    finally:
+        state.close_window()
+
+
+@pytest.mark.production_shape
+def test_a_change_inside_the_window_costs_one_redis_call(settings, monkeypatch):
+    settings.BROADCAST_INTERVAL_MS = 1000
+    state = shared_state()
+    state.close_window()
+    assert state.open_window(1000)
+    commands: list[str] = []
+    original = redis.Redis.execute_command
+
+    def counting(self, *args, **options):
+        commands.append(str(args[0]))
+        return original(self, *args, **options)
+
+    monkeypatch.setattr(redis.Redis, "execute_command", counting)
+    try:
+        broadcaster.schedule_leaderboard_broadcast()
+        assert commands == ["EVAL"], commands
+        assert state.has_pending()
+    finally:
+        broadcaster.cancel_pending_timer()
+        state.close_window()
+        state.take_pending()
