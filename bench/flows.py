@@ -100,7 +100,10 @@ class Pool:
         except BaseException:
             conn.close()
             raise
-        self.idle.append(conn)
+        if conn.reusable:
+            self.idle.append(conn)
+        else:
+            conn.close()
         return answer
 
     def close(self) -> None:

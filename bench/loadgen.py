@@ -59,6 +59,9 @@ def post(path: str, host: str, body: bytes, headers: dict[str, str] | None = Non
 class Connection:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader, self.writer = reader, writer
+        # False once a response said ``Connection: close`` (nginx does after
+        # ``keepalive_requests`` requests): the next request needs a new connection.
+        self.reusable = True
 
     @classmethod
     async def open(cls, host: str, port: int) -> Connection:
@@ -78,6 +81,8 @@ class Connection:
                 length = int(value)
             elif name == "transfer-encoding" and "chunked" in value.lower():
                 chunked = True
+            elif name == "connection" and "close" in value.lower():
+                self.reusable = False
         if chunked:
             body = bytearray()
             while True:
@@ -98,6 +103,9 @@ async def _one(
         if conn is None:
             conn = await asyncio.wait_for(Connection.open(host, port), timeout)
         status, _ = await asyncio.wait_for(conn.exchange(request), timeout)
+        if not conn.reusable:
+            conn.close()
+            return None, str(status)
         return conn, str(status)
     except TimeoutError:
         kind = "timeout"
