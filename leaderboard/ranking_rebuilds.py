@@ -145,14 +145,14 @@ def _catch_up(board: RedisBoard, window: Window, since: datetime) -> None:
             increment_row(board, row)
 
 
-def increment_row(board: RedisBoard, row: ScoreHistory) -> None:
+def increment_row(board: RedisBoard, row: ScoreHistory, *, on: redis.client.Pipeline | None = None) -> None:
     is_action = row.kind == ScoreHistory.Kind.ACTION
     when = (
         row.created_at
         if is_action
         else (row.reverses.created_at if row.reverses is not None else row.created_at)
     )
-    board.increment(str(row.user_id), row.increment, to_micros(when), row.id, touch=is_action)
+    board.increment(str(row.user_id), row.increment, to_micros(when), row.id, touch=is_action, on=on)
 
 
 def rebuild_all() -> list[str]:

@@ -31,20 +31,32 @@ def ranking_record_change(entry: ScoreHistory) -> None:
     user = entry.user
     if not redis_store_enabled() or not user.is_ranked:
         return
+    # One pipeline, one round trip (and redis-py's SCRIPT EXISTS) for what were five: safe to
+    # send again after a broken connection, since the all-time write is ordered by time and
+    # each period increment is applied once per ledger row (the script's ``applied`` set).
+    client = get_redis()
+    pipe = client.pipeline(transaction=False)
     all_time = window_for("all")
-    _guarded(all_time, lambda b: b.set_absolute(str(user.pk), entry.new_score, to_micros(entry.created_at)))
+    written = [all_time]
+    RedisBoard(all_time, client).set_absolute(
+        str(user.pk), entry.new_score, to_micros(entry.created_at), on=pipe
+    )
     when = bucket_time(entry)
     if when is not None:
         for period in TIMED_PERIODS:
-            # ZINCRBY is never retried: a failure marks the board stale and a rebuild counts it.
-            _guarded(window_for(period, when), lambda b: increment_row(b, entry))
+            window = window_for(period, when)
+            written.append(window)
+            increment_row(RedisBoard(window, client), entry, on=pipe)
+    pipe.set(redis_key("lb", "last_change"), iso_z(entry.created_at))
+    bump_version(pipe)
     try:
-        pipe = get_redis().pipeline(transaction=False)
-        pipe.set(redis_key("lb", "last_change"), iso_z(entry.created_at))
-        bump_version(pipe)
-        pipe.execute()
-    except REDIS_ERRORS:
-        pass
+        results = pipe.execute(raise_on_error=False)
+    except REDIS_ERRORS as exc:
+        results = [exc] * len(written)
+    for window, result in zip(written, results, strict=False):
+        if isinstance(result, REDIS_ERRORS):
+            logger.warning("Ranking write to %s failed (%s): marking it stale", window.bucket, result)
+            mark_stale(window)
 
 
 def ranking_add_player(user: User) -> None:

@@ -206,18 +206,35 @@ class RedisBoard:
         return Row(user_id, int(float(score)), ts, int(position), 1 + int(higher))
 
     # --- writes -------------------------------------------------------------------------
+    # ``on``: a pipeline of this board's client to queue the write on instead (its result
+    # comes back from the pipeline's ``execute``).
     def set_absolute(
-        self, user_id: str, score: int, updated_at_us: int, *, require_ready: bool = True
+        self,
+        user_id: str,
+        score: int,
+        updated_at_us: int,
+        *,
+        require_ready: bool = True,
+        on: redis.client.Pipeline | None = None,
     ) -> bool:
         return bool(
             scripts(self.client).set_absolute(
                 keys=[self.keys.zset, self.keys.map, self.keys.ready, banned_key()],
                 args=[user_id, score, member_for(user_id, updated_at_us), "1" if require_ready else "0"],
-                client=self.client,
+                client=on or self.client,
             )
         )
 
-    def increment(self, user_id: str, amount: int, updated_at_us: int, entry_id: int, *, touch: bool) -> bool:
+    def increment(
+        self,
+        user_id: str,
+        amount: int,
+        updated_at_us: int,
+        entry_id: int,
+        *,
+        touch: bool,
+        on: redis.client.Pipeline | None = None,
+    ) -> bool:
         return bool(
             scripts(self.client).increment(
                 keys=[self.keys.zset, self.keys.map, self.keys.ready, self.keys.applied, banned_key()],
@@ -230,7 +247,7 @@ class RedisBoard:
                     APPLIED_RETENTION_S,
                     "1" if touch else "0",
                 ],
-                client=self.client,
+                client=on or self.client,
             )
         )
 

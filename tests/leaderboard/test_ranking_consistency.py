@@ -95,3 +95,43 @@ def test_a_ranking_read_asks_redis_once_whether_the_board_is_ready(monkeypatch):
     monkeypatch.setattr(redis.Redis, "execute_command", counting)
     assert ranking.read("all", lambda board: board.total()) == 1
     assert sent.count("EXISTS") == 1, sent
+
+
+def _ready_boards(user) -> None:
+    for period in ("all", "daily", "weekly", "monthly"):
+        ranking.read(period, lambda board, uid=str(user.pk): board.standing(uid))
+
+
+def test_a_completion_writes_every_ranking_in_one_round_trip(monkeypatch, django_capture_on_commit_callbacks):
+    alice = make_player("alice", score=0)
+    _ready_boards(alice)
+    executed: list[int] = []
+    original = redis.client.Pipeline.execute
+
+    def counting(self, *args, **kwargs):
+        executed.append(len(self.command_stack))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(redis.client.Pipeline, "execute", counting)
+    with django_capture_on_commit_callbacks(execute=True):
+        score_history_record(user=alice, increment=100)
+    # all time, the three periods, the last change and the held responses' version
+    assert executed[0] == 6, executed
+    for period in ("all", "daily", "weekly", "monthly"):
+        assert RedisBoard(window_for(period)).standing(str(alice.pk)).score == 100
+
+
+def test_a_period_write_that_fails_marks_only_that_board_stale(django_capture_on_commit_callbacks):
+    alice = make_player("alice", score=0)
+    _ready_boards(alice)
+    weekly = RedisBoard(window_for("weekly"))
+    weekly.client.delete(weekly.keys.zset)
+    weekly.client.set(weekly.keys.zset, "not a sorted set")  # the script fails there (WRONGTYPE)
+    with django_capture_on_commit_callbacks(execute=True):
+        score_history_record(user=alice, increment=100)
+    assert not weekly.is_ready()  # rebuilt before it is read again
+    for period in ("all", "daily", "monthly"):
+        board = RedisBoard(window_for(period))
+        assert board.is_ready() and board.standing(str(alice.pk)).score == 100
+    weekly.client.delete(weekly.keys.zset)
+    assert ranking.read("weekly", lambda board: board.standing(str(alice.pk))).score == 100
