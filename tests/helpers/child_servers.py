@@ -11,8 +11,9 @@ from urllib.parse import quote
 import httpx
 from django.conf import settings
 
+from bench.servers import free_port
 from tests.helpers.actions import age_action, proof_for
-from tests.helpers.servers import ROOT, Daphne, child_env, free_port
+from tests.helpers.servers import ROOT, Daphne, child_env
 
 T = TypeVar("T")
 S = TypeVar("S")

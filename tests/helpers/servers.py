@@ -1,4 +1,4 @@
-"""Real daphne processes for end-to-end tests and the fan-out benchmark."""
+"""Real daphne processes for end-to-end tests (on the benchmark's ``Server``)."""
 
 from __future__ import annotations
 
@@ -6,27 +6,21 @@ import asyncio
 import contextlib
 import json
 import os
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
+from bench.servers import Server
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Daphne:
+class Daphne(Server):
     """``daphne scoreboard_project.asgi:application`` on a free 127.0.0.1 port, with the given
-    environment; its own process group, so a Ctrl-C of the caller does not reach it first."""
+    environment: the benchmark's process (``bench.servers.Server``: its own process group,
+    readiness, stop), started the way the tests need it."""
+
+    kind = "daphne"
 
     def __init__(
         self,
@@ -37,22 +31,10 @@ class Daphne:
         verbosity: int = 0,
         name: str = "",
     ) -> None:
-        self.port = port or free_port()
+        super().__init__(env, port=port, name=name, log=log)
         self.verbosity = verbosity  # 1 and up: daphne writes an access log line per request
-        self.env = env
-        self.log = log
-        self.name = name or str(self.port)
-        self.process: subprocess.Popen | None = None
 
-    @property
-    def http(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    url = http
-
-    @property
-    def ws(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
+    url = Server.http
 
     def command(self) -> list[str]:
         daphne = str(Path(sys.executable).with_name("daphne"))
@@ -68,49 +50,16 @@ class Daphne:
         ]
 
     def start(self, *, wait: bool = True) -> Daphne:
-        output = open(self.log, "ab") if self.log else subprocess.DEVNULL  # noqa: SIM115 - closed below
-        try:
-            self.process = subprocess.Popen(
-                self.command(),
-                cwd=ROOT,
-                env=self.env,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        finally:
-            if self.log:
-                output.close()
+        super().start()
         if wait:
-            self.wait_ready()
+            self.wait_ready(timeout=30.0)
         return self
-
-    def wait_ready(self, *, path: str = "/healthz", timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process is None or self.process.poll() is not None:
-                raise RuntimeError(f"daphne {self.name} exited early (log: {self.log})")
-            try:
-                if httpx.get(f"{self.http}{path}", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"daphne {self.name} not ready in {timeout:.0f} s (log: {self.log})")
 
     def kill(self) -> None:
         """SIGKILL: the process dies as in a crash, with no clean shutdown."""
         if self.process and self.process.poll() is None:
             self.process.kill()
             self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
 
 class Uvicorn(Daphne):

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 import pytest
 import redis
 
+from bench.servers import free_port
 from tests.helpers.child_servers import ARTIFACTS
 from tests.helpers.faults.stores import ThrowawayPostgres, ThrowawayRedis
-from tests.helpers.servers import ROOT, Daphne, child_env, free_port
+from tests.helpers.servers import ROOT, Daphne, child_env
 
 TEMPLATE = "faults_template"
 _names = itertools.count(1)

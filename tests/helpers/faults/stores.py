@@ -14,7 +14,7 @@ from pathlib import Path
 
 import psycopg
 
-from tests.helpers.servers import free_port
+from bench.servers import free_port
 from tests.helpers.stores import ThrowawayRedis
 
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
