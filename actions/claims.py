@@ -18,6 +18,8 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from scoreboard_project.inserts import insert_params, insert_sql
+
 from .exceptions import InvalidActionToken, TokenAlreadyUsed
 from .models import ActionToken
 
@@ -37,32 +39,12 @@ def _aware(value: datetime | str) -> datetime:
     return timezone.make_aware(parsed, UTC) if timezone.is_naive(parsed) else parsed
 
 
-_FIELDS = ActionToken._meta.concrete_fields
-_INSERT_SQL: dict[str, str] = {}
-
-
 def token_insert(**values: object) -> None:
     """The new token's row (``values`` by attname, e.g. ``user_id``): ``ActionToken.objects.create``
-    as one INSERT written once.
-
-    Every column the model has, each value prepared by its field as the ORM prepares it;
-    building the statement through the ORM on every request was a measurable part of a
-    request's CPU (docs/benchmarks.md). No signal listens to this model.
-    """
-    row = {
-        field.attname: values[field.attname] if field.attname in values else field.get_default()
-        for field in _FIELDS
-    }
-    sql = _INSERT_SQL.get(connection.vendor)
-    if sql is None:
-        qn = connection.ops.quote_name
-        sql = _INSERT_SQL[connection.vendor] = (
-            f"INSERT INTO {qn(ActionToken._meta.db_table)} ({', '.join(qn(f.column) for f in _FIELDS)}) "  # nosec B608
-            f"VALUES ({', '.join('%s' for _ in _FIELDS)})"
-        )
-    params = [field.get_db_prep_save(row[field.attname], connection) for field in _FIELDS]
+    as one INSERT written once (``scoreboard_project.inserts``). No signal listens to this model."""
+    token = ActionToken(**values)
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(insert_sql(ActionToken), insert_params(token))
 
 
 def token_claim(*, action_id: UUID, token_hash: str, now: datetime) -> ClaimedToken:

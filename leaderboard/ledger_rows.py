@@ -16,6 +16,7 @@ from django.utils.dateparse import parse_datetime
 
 from accounts.models import User
 from scoreboard_project import metrics
+from scoreboard_project.inserts import insert_params, insert_sql
 
 from . import ledger
 from .models import Leaderboard, ScoreHistory
@@ -125,21 +126,6 @@ def move_score(
         cursor.execute(sql, params)
 
 
-_ENTRY_FIELDS = ScoreHistory._meta.concrete_fields
-_INSERT_SQL: dict[str, str] = {}
-
-
-def _insert_sql() -> str:
-    sql = _INSERT_SQL.get(connection.vendor)
-    if sql is None:
-        qn = connection.ops.quote_name
-        sql = _INSERT_SQL[connection.vendor] = (
-            f"INSERT INTO {qn(_TABLE)} ({', '.join(qn(f.column) for f in _ENTRY_FIELDS)}) "  # nosec B608
-            f"VALUES ({', '.join('%s' for _ in _ENTRY_FIELDS)})"
-        )
-    return sql
-
-
 def entry_insert(entry: ScoreHistory, *, then: tuple[str, list] | None = None) -> None:
     """``entry.save(force_insert=True)`` for a row whose id ``lock_player`` reserved: one INSERT
     written once, and on PostgreSQL the player's ``UPDATE`` (``then``: the score move or the
@@ -153,14 +139,14 @@ def entry_insert(entry: ScoreHistory, *, then: tuple[str, list] | None = None) -
     """
     using = connection.alias
     pre_save.send(sender=ScoreHistory, instance=entry, raw=False, using=using, update_fields=None)
-    params = [field.get_db_prep_save(field.pre_save(entry, True), connection) for field in _ENTRY_FIELDS]
+    sql, params = insert_sql(ScoreHistory), insert_params(entry)
     with connection.cursor() as cursor:
         if then is None:
-            cursor.execute(_insert_sql(), params)
+            cursor.execute(sql, params)
         elif connection.vendor == "postgresql":
-            cursor.execute(f"WITH entry AS ({_insert_sql()} RETURNING 1) {then[0]}", params + then[1])
+            cursor.execute(f"WITH entry AS ({sql} RETURNING 1) {then[0]}", params + then[1])
         else:
-            cursor.execute(_insert_sql(), params)
+            cursor.execute(sql, params)
             cursor.execute(*then)
     entry._state.adding, entry._state.db = False, using
     post_save.send(
