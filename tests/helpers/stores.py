@@ -7,15 +7,34 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
+import redis
 from django.conf import settings
 
-from tests.helpers.servers import free_port
+from bench.servers import free_port
 
 
 def production_shape() -> bool:
     return bool(settings.REDIS_URL) and not settings.USES_SQLITE
+
+
+@contextmanager
+def redis_calls(monkeypatch) -> Iterator[list[str]]:
+    """The commands this process sends on its plain Redis clients, in order (a script counts
+    once); still sent for real. Pipelines are not counted: they send no single command."""
+    sent: list[str] = []
+    original = redis.Redis.execute_command
+
+    def counting(self, *args, **options):
+        sent.append(str(args[0]))
+        return original(self, *args, **options)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(redis.Redis, "execute_command", counting)
+        yield sent
 
 
 class ThrowawayRedis:

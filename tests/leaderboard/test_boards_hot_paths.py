@@ -4,11 +4,7 @@ rows come from the process' copy while the shared version holds."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
-import redis
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -18,24 +14,10 @@ from leaderboard.boards.models import Leaderboard
 from scoreboard_project.redis_client import get_redis, redis_key
 from tests.helpers.boards import new_board, page, write
 from tests.helpers.players import make_player
+from tests.helpers.stores import redis_calls
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.production_shape]
 CONTROL = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE")
-
-
-@contextmanager
-def redis_calls(monkeypatch) -> Iterator[list[str]]:
-    """The commands this process sends on its plain Redis clients (scripts count once)."""
-    sent: list[str] = []
-    original = redis.Redis.execute_command
-
-    def counting(self, *args, **options):
-        sent.append(str(args[0]))
-        return original(self, *args, **options)
-
-    with monkeypatch.context() as patched:
-        patched.setattr(redis.Redis, "execute_command", counting)
-        yield sent
 
 
 def data_statements(queries: CaptureQueriesContext) -> list[str]:

@@ -7,7 +7,6 @@ import time
 
 import orjson
 import pytest
-import redis
 from django.db import transaction
 
 from accounts.models import User
@@ -16,6 +15,7 @@ from leaderboard.broadcast import broadcaster, channel
 from leaderboard.broadcast.hub import Hub, HubClient
 from leaderboard.broadcast.state import shared_state
 from leaderboard.services import score_history_record
+from tests.helpers.stores import redis_calls
 
 
 @pytest.fixture
@@ -229,16 +229,9 @@ def test_a_change_inside_the_window_costs_one_redis_call(settings, monkeypatch):
     state = shared_state()
     state.close_window()
     assert state.open_window(1000)
-    commands: list[str] = []
-    original = redis.Redis.execute_command
-
-    def counting(self, *args, **options):
-        commands.append(str(args[0]))
-        return original(self, *args, **options)
-
-    monkeypatch.setattr(redis.Redis, "execute_command", counting)
     try:
-        broadcaster.schedule_leaderboard_broadcast()
+        with redis_calls(monkeypatch) as commands:
+            broadcaster.schedule_leaderboard_broadcast()
         assert commands == ["EVAL"], commands
         assert state.has_pending()
     finally:

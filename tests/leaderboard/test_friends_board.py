@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-import redis
 
 from accounts.models import Follow, User
 from leaderboard import friends, ranking
 from leaderboard.periods import window_for
+from tests.helpers.stores import redis_calls
 
 URL = "/api/v1/leaderboards/global/records/friends"
 
@@ -75,15 +75,8 @@ def test_it_reads_redis_in_one_round_trip(settings, circle, monkeypatch):
     ids = [str(u.pk) for u in User.objects.all()]
     board = ranking.board_for(window_for("all"))
     friends.board_standings(board, ids)  # the script is loaded
-    sent: list[str] = []
-    original = redis.Redis.execute_command
-
-    def counting(self, *args, **options):
-        sent.append(args[0])
-        return original(self, *args, **options)
-
-    monkeypatch.setattr(redis.Redis, "execute_command", counting)
-    standings = friends.board_standings(board, ids)
+    with redis_calls(monkeypatch) as sent:
+        standings = friends.board_standings(board, ids)
     assert sent == ["EVALSHA"]
     assert {s.board_rank for s in standings.values()} == {1, 2, 4, 5}
 

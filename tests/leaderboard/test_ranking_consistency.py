@@ -13,6 +13,7 @@ from leaderboard.redis_store import RedisBoard
 from leaderboard.services import score_history_record
 from tests.helpers.players import make_player
 from tests.helpers.racing import race
+from tests.helpers.stores import redis_calls
 
 pytestmark = [pytest.mark.production_shape, pytest.mark.django_db]
 
@@ -85,15 +86,8 @@ def test_it_keeps_a_banned_player_off_the_boards_when_a_completion_lands_late(
 def test_a_ranking_read_asks_redis_once_whether_the_board_is_ready(monkeypatch):
     make_player("carol", score=50)
     assert ranking.read("all", lambda board: board.total()) == 1  # loads the board, runs the reconcile
-    sent: list[str] = []
-    original = redis.Redis.execute_command
-
-    def counting(self, *args, **options):
-        sent.append(str(args[0]))
-        return original(self, *args, **options)
-
-    monkeypatch.setattr(redis.Redis, "execute_command", counting)
-    assert ranking.read("all", lambda board: board.total()) == 1
+    with redis_calls(monkeypatch) as sent:
+        assert ranking.read("all", lambda board: board.total()) == 1
     assert sent.count("EXISTS") == 1, sent
 
 
