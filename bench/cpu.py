@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -36,14 +37,19 @@ def rss_kib(pid: int) -> int:
 
 
 class CpuMeter:
-    """``with CpuMeter({"A": [pid], ...}) as meter: ...`` then ``meter.percent`` per name."""
+    """``with CpuMeter({"A": [pid], ...}) as meter: ...`` then ``meter.percent`` per name.
 
-    def __init__(self, groups: dict[str, list[int]]) -> None:
-        self.groups = groups
+    ``groups`` may also be a function that lists the processes: it is called at both ends,
+    so a process born inside the window (a PostgreSQL backend the pool opens under load)
+    counts all its CPU, which it used inside the window; one that ends inside it is lost.
+    """
+
+    def __init__(self, groups: dict[str, list[int]] | Callable[[], dict[str, list[int]]]) -> None:
+        self._list = groups if callable(groups) else (lambda: groups)
         self.percent: dict[str, float] = {}
 
-    def _sample(self) -> dict[str, float]:
-        return {name: sum(cpu_seconds(pid) for pid in pids) for name, pids in self.groups.items()}
+    def _sample(self) -> dict[str, dict[int, float]]:
+        return {name: {pid: cpu_seconds(pid) for pid in pids} for name, pids in self._list().items()}
 
     def __enter__(self) -> CpuMeter:
         self._start, self._at = self._sample(), time.perf_counter()
@@ -52,7 +58,8 @@ class CpuMeter:
     def __exit__(self, *exc: object) -> None:
         wall = time.perf_counter() - self._at
         end = self._sample()
-        self.percent = {
-            name: round(100 * (end[name] - self._start[name]) / wall, 0) if wall else 0.0
-            for name in self.groups
-        }
+        self.percent = {}
+        for name, pids in end.items():
+            before = self._start.get(name, {})
+            used = sum(max(0.0, cpu - before.get(pid, 0.0)) for pid, cpu in pids.items())
+            self.percent[name] = round(100 * used / wall, 0) if wall else 0.0

@@ -103,7 +103,8 @@ def read_request(host: str):
 
 async def phases(shape: Shape, env: dict[str, str], cfg: dict[str, Any], out: dict[str, Any]) -> None:
     def meter() -> CpuMeter:
-        return CpuMeter({**shape.pids(), **store_pids(), "loadgen": [SELF]})
+        # Listed again at the end: the PostgreSQL backends the pools open under load count too.
+        return CpuMeter(lambda: {**shape.pids(), **store_pids(), "loadgen": [SELF]})
 
     if "http" in cfg["phases"]:
         await http_phases(shape, cfg, out, meter)
