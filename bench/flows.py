@@ -166,7 +166,10 @@ async def max_rate(host: str, port: int, players: Players, *, concurrency: int, 
     deadline = time.perf_counter() + seconds
     background: set[asyncio.Task] = set()
 
-    async def loop() -> None:
+    async def loop(index: int) -> None:
+        # Starts spread over one flow's wait: started together, the loops would stay in step
+        # and measure how the stack absorbs bursts of ``concurrency`` requests, not its rate.
+        await asyncio.sleep(index * MIN_WAIT_S / concurrency)
         while time.perf_counter() < deadline:
             player = await players.take(deadline)
             if player is None:
@@ -177,7 +180,7 @@ async def max_rate(host: str, port: int, players: Players, *, concurrency: int, 
             task.add_done_callback(background.discard)
 
     started = time.perf_counter()
-    await asyncio.gather(*(loop() for _ in range(concurrency)))
+    await asyncio.gather(*(loop(index) for index in range(concurrency)))
     stats.wall = time.perf_counter() - started
     await asyncio.gather(*background)
     pool.close()

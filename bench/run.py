@@ -54,8 +54,8 @@ FULL = {
     "read_rate": 500.0,
     "fanout": [1000, 10000],
     "changes": 10,
-    "flow_concurrency": 150,
-    "flow_players": 900,
+    "flow_concurrency": 400,
+    "flow_players": 1200,
     "pgbench_s": 10,
     "client_procs": 2,
     "boards": 1000,
@@ -236,12 +236,15 @@ def main() -> int:
     )
     parser.add_argument("--sockets", default="", help="fan-out sizes, comma-separated (default 1000,10000)")
     parser.add_argument(
-        "--flow-concurrency", type=int, default=0, help="flows in flight at the maximum (default 150)"
+        "--flow-concurrency", type=int, default=0, help="flows in flight at the maximum (default 400)"
     )
     parser.add_argument(
         "--board-read-rate", type=float, default=0, help="board pages offered per second (default 200)"
     )
     parser.add_argument("--server", default="daphne", choices=["daphne", "uvicorn"], help="the app server")
+    parser.add_argument(
+        "--processes", type=int, default=2, help="app processes behind nginx (make serve's WEB_PROCESSES)"
+    )
     args = parser.parse_args()
     cfg = {**(QUICK if args.quick else FULL), "phases": args.phases.split(",")}
     if args.flow_concurrency:
@@ -265,14 +268,12 @@ def main() -> int:
     reset_database(env)
     flush_redis()
     log_dir = RESULTS / f"{stamp}-logs"
-    out["shape"] = f"nginx -> 2 {args.server}"
+    out["shape"] = f"nginx -> {args.processes} {args.server}"
     out["redisDb"] = int(REDIS_URL.rsplit("/", 1)[1])
-    with Shape(env, log_dir=log_dir, server=Uvicorn if args.server == "uvicorn" else Daphne) as shape:
-        print(
-            f"production shape at {shape.http}: nginx -> {args.server} A :{shape.apps[0].port}, "
-            f"B :{shape.apps[1].port}",
-            flush=True,
-        )
+    server = Uvicorn if args.server == "uvicorn" else Daphne
+    with Shape(env, log_dir=log_dir, server=server, processes=args.processes) as shape:
+        apps = ", ".join(f"{app.name} :{app.port}" for app in shape.apps)
+        print(f"production shape at {shape.http}: nginx -> {args.server} {apps}", flush=True)
         asyncio.run(asyncio.wait_for(phases(shape, env, cfg, out), args.max_seconds))
     out["serverLogs"] = report.log_findings(log_dir)
     out["loadAfter"] = [round(v, 2) for v in os.getloadavg()]
