@@ -85,6 +85,7 @@ def main() -> int:
     parser.add_argument("--players", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--dump", metavar="FILE", help="with --profile, also write the pstats file here")
     parser.add_argument(
         "--leaders",
         type=int,
@@ -158,6 +159,8 @@ def main() -> int:
     )
     if args.profile:
         stats = pstats.Stats(profiler)
+        if args.dump:
+            stats.dump_stats(args.dump)
         stats.sort_stats("tottime").print_stats(40)
         stats.sort_stats("cumulative").print_stats(60)
     return 0
