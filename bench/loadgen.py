@@ -188,6 +188,11 @@ def percentile(values: list[float], q: float) -> float | None:
     return round(ordered[max(0, math.ceil(len(ordered) * q / 100) - 1)], 1)
 
 
+def summary(values: list[float]) -> dict[str, object]:
+    """How many, and their p50/p95/p99."""
+    return {"n": len(values), **{f"p{q}": percentile(values, q) for q in (50, 95, 99)}}
+
+
 def describe(result: Result) -> dict[str, object]:
     lat = result.latencies
     return {

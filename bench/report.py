@@ -104,6 +104,10 @@ def _row(label: str, rate: object, lat: dict[str, Any], errors: object, cpu: dic
     )
 
 
+def _percentiles(values: dict[str, Any]) -> str:
+    return f"p50 {values.get('p50')} p95 {values.get('p95')} p99 {values.get('p99')} ms"
+
+
 def _board_rows(out: dict[str, Any]) -> list[str]:
     reads, writes, seeded = out.get("boardReads"), out.get("boardWrites"), out.get("boardSeed") or {}
     if not (reads and writes):
@@ -114,6 +118,8 @@ def _board_rows(out: dict[str, Any]) -> list[str]:
         _row(
             f"boards wr@{int(writes['offeredRate'])}", writes["rate"], writes, writes["errors"], writes["cpu"]
         ),
+        f"  server time of a write (nginx upstream, {writes.get('proxiedServerTime', {}).get('n')} writes):"
+        f" {_percentiles(writes.get('proxiedServerTime') or {})}",
         f"  server time of a write (in-process, {server['n']} writes): p50 {server['p50']} p95 {server['p95']} ms,"
         f" {server['cpu']} ms CPU; board of {seeded.get('records', 0):,} records among {seeded.get('boards')} boards"
         f" (seeded in {seeded.get('total_s')} s); pages: limit 50 after random cursors",
@@ -151,6 +157,12 @@ def table(out: dict[str, Any]) -> str:
             f"{'  request':<13}{'':>9} {f7['request']['p50']!s:>7} {f7['request']['p95']!s:>7} "
             f"{f7['request']['p99']!s:>7}  (offered {f7['offeredRate']}/s; flow rows: latency of complete)"
         )
+        server = f7.get("serverTime")
+        if server:
+            rows.append(
+                "  server time at 70 % (nginx upstream): "
+                + "; ".join(f"{name} {_percentiles(server[name])}" for name in ("request", "complete"))
+            )
     for fan in out.get("fanout") or []:
         c, first = fan["fromCommit"], fan["firstChange"] or {}
         rows.append(

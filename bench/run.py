@@ -31,6 +31,7 @@ import asyncio
 import json
 import os
 import platform
+import re
 import signal
 import sys
 import time
@@ -173,9 +174,18 @@ async def flow_phases(
         top = await flows.max_rate(HOST, port, pool, concurrency=cfg["flow_concurrency"], seconds=seconds)
     out["flowMax"] = {**top.describe(), "cpu": cpu.percent}
     rate = max(1.0, 0.7 * (top.completed / top.wall if top.wall else 1.0))
+    mark = shape.proxy.post_times_mark()
     with meter() as cpu:
         at70 = await flows.at_rate(HOST, port, pool, rate=rate, seconds=seconds)
-    out["flow70"] = {**at70.describe(), "offeredRate": round(rate, 1), "cpu": cpu.percent}
+    out["flow70"] = {
+        **at70.describe(),
+        "offeredRate": round(rate, 1),
+        "cpu": cpu.percent,
+        "serverTime": {
+            name: loadgen.summary(shape.proxy.post_times(mark, re.compile(f"/api/v1/actions/{name}")))
+            for name in ("request", "complete")
+        },
+    }
     scored = {**top.scored, **at70.scored}
     out["flowVerification"] = await report.verify_scores(shape.http, scored)
 
@@ -210,6 +220,7 @@ async def boards_phase(
         "offeredRate": cfg["board_read_rate"],
         "cpu": cpu.percent,
     }
+    mark = shape.proxy.post_times_mark()
     with meter() as cpu:
         result = await loadgen.open_loop(
             HOST,
@@ -223,6 +234,9 @@ async def boards_phase(
         "offeredRate": cfg["board_write_rate"],
         "cpu": cpu.percent,
         "serverTime": board["serverTime"],
+        "proxiedServerTime": loadgen.summary(
+            shape.proxy.post_times(mark, re.compile(r"/api/v1/leaderboards/[^/]+/records"))
+        ),
     }
     out["boardSeed"] = {"boards": cfg["boards"], "records": cfg["board_records"], **board["seeded"]}
 
@@ -271,7 +285,7 @@ def main() -> int:
     out["shape"] = f"nginx -> {args.processes} {args.server}"
     out["redisDb"] = int(REDIS_URL.rsplit("/", 1)[1])
     server = Uvicorn if args.server == "uvicorn" else Daphne
-    with Shape(env, log_dir=log_dir, server=server, processes=args.processes) as shape:
+    with Shape(env, log_dir=log_dir, server=server, processes=args.processes, post_times=True) as shape:
         apps = ", ".join(f"{app.name} :{app.port}" for app in shape.apps)
         print(f"production shape at {shape.http}: nginx -> {args.server} {apps}", flush=True)
         asyncio.run(asyncio.wait_for(phases(shape, env, cfg, out), args.max_seconds))

@@ -9,6 +9,7 @@ stopped (SIGTERM, then SIGKILL) by ``stop()``, which the context managers always
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -192,7 +193,7 @@ error_log {run}/error.log warn;
 daemon off;
 events {{ worker_connections {connections}; }}
 http {{
-    access_log off;
+{access_log}
     client_body_temp_path {run}/body; proxy_temp_path {run}/proxy; fastcgi_temp_path {run}/fastcgi;
     uwsgi_temp_path {run}/uwsgi; scgi_temp_path {run}/scgi;
     client_max_body_size 1m;  # the application answers 413 (with its envelope) over 64 KiB
@@ -251,10 +252,34 @@ class Nginx(Server):
         port: int | None = None,
         listen_host: str = HOST,
         log: Path | None = None,
+        post_times: bool = False,
     ) -> None:
         super().__init__({"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, port=port, name="nginx", log=log)
         self.upstreams, self.listen_host = upstreams, listen_host
         self.run_dir = Path(tempfile.mkdtemp(prefix="scoreboard-nginx-"))
+        self.post_times_log = self.run_dir / "post-times.log" if post_times else None
+
+    def post_times_mark(self) -> int:
+        """Where the POST timing log ends now: pass it to ``post_times`` after a phase."""
+        log = self.post_times_log
+        return log.stat().st_size if log and log.exists() else 0
+
+    def post_times(self, since: int, path: re.Pattern[str]) -> list[float]:
+        """The server time (nginx's ``$upstream_response_time``, ms) of each POST to a path
+        matching ``path`` logged after ``since``: from nginx handing the request to an app
+        process to the end of its answer, the load generator and the proxy left out."""
+        if not self.post_times_log or not self.post_times_log.exists():
+            return []
+        with self.post_times_log.open() as log:
+            log.seek(since)
+            lines = log.read().splitlines()
+        times = []
+        for line in lines:
+            uri, _, upstream = line.partition(" ")
+            last = upstream.rsplit(",", 1)[-1].strip()  # a retried request lists each upstream
+            if path.fullmatch(uri) and last not in ("", "-"):
+                times.append(float(last) * 1000)
+        return times
 
     def config(self) -> str:
         servers = "\n".join(f"        server {HOST}:{u.port};" for u in self.upstreams)
@@ -263,7 +288,15 @@ class Nginx(Server):
         user = "user root;\n" if os.geteuid() == 0 else ""
         # A proxied socket holds two connections, and one worker may accept most of a storm:
         # each worker can hold 12,000 sockets (24,000 connections) by itself.
+        access_log = "    access_log off;"
+        if self.post_times_log:  # the bench's: POSTs only, so the read phases pay nothing for it
+            access_log = (
+                "    log_format post_time '$uri $upstream_response_time';\n"
+                "    map $request_method $is_post { POST 1; default 0; }\n"
+                f"    access_log {self.post_times_log} post_time if=$is_post;"
+            )
         return NGINX_CONF.format(
+            access_log=access_log,
             user=user,
             workers=2,
             files=50000,
@@ -298,6 +331,7 @@ class Shape:
         log_dir: Path | None = None,
         server: type[Server] = Daphne,
         listen_host: str = HOST,
+        post_times: bool = False,
     ) -> None:
         def log(name: str) -> Path | None:
             return log_dir / f"{name}.log" if log_dir else None
@@ -306,7 +340,9 @@ class Shape:
             log_dir.mkdir(parents=True, exist_ok=True)
         names = [chr(ord("A") + i) for i in range(processes)]
         self.apps = [server(env, name=n, log=log(f"{server.kind}-{n}")) for n in names]
-        self.proxy = Nginx(self.apps, port=port, listen_host=listen_host, log=log("nginx"))
+        self.proxy = Nginx(
+            self.apps, port=port, listen_host=listen_host, log=log("nginx"), post_times=post_times
+        )
 
     @property
     def http(self) -> str:
