@@ -16,10 +16,10 @@ import redis
 
 from accounts.friends import friends_of
 from accounts.models import User
-from scoreboard_project.times import iso_z
+from scoreboard_project.times import iso_z_micros
 
 from . import ranking
-from .periods import Period, from_micros, to_micros
+from .periods import Period, to_micros
 from .redis_store import RedisBoard, decode_member
 from .rows import Board
 from .shapes import FriendRecord
@@ -135,7 +135,7 @@ def friend_records(
             "display_name": by_id[standing.user_id].display_name or by_id[standing.user_id].username,
             "score": standing.score,
             "metadata": None,
-            "updated_at": iso_z(from_micros(standing.updated_at_us)),
+            "updated_at": iso_z_micros(standing.updated_at_us),
         }
         for rank, standing in rank_among(list(standings.values()), descending=descending)
     ]

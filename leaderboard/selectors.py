@@ -7,10 +7,10 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from accounts.models import User
 from scoreboard_project import metrics
-from scoreboard_project.times import iso_z
+from scoreboard_project.times import iso_z_micros
 
 from . import ranking
-from .periods import Period, from_micros
+from .periods import Period
 from .rows import Board, Row
 from .shapes import Entry, LeaderboardAround, LeaderboardTop, PlayerScore
 
@@ -35,7 +35,7 @@ def entries_for(rows: list[Row]) -> list[Entry]:
             username=names[row.user_id][0],
             display_name=names[row.user_id][1],
             score=row.score,
-            updated_at=iso_z(from_micros(row.updated_at_us)),
+            updated_at=iso_z_micros(row.updated_at_us),
         )
         for row in rows
         if row.user_id in names

@@ -16,10 +16,10 @@ from django.apps import apps
 from accounts.models import User
 from accounts.ranks import ranked_players
 from scoreboard_project.errors import NotFound, ValidationFailed
-from scoreboard_project.times import iso_z
+from scoreboard_project.times import iso_z, iso_z_micros
 
 from .. import ranking
-from ..periods import from_micros, window_for
+from ..periods import window_for
 from ..redis_store import RedisBoard
 from ..rows import Row
 from . import clock, store
@@ -204,7 +204,7 @@ def records_for(target: Target, rows: list[Row]) -> list[RecordData]:
             "displayName": display_name_of(found[row.user_id]),
             "score": target.score_of(row.score),
             "metadata": found[row.user_id]["metadata"],
-            "updatedAt": iso_z(from_micros(row.updated_at_us)),
+            "updatedAt": iso_z_micros(row.updated_at_us),
         }
         for row in rows
         if row.user_id in found
