@@ -196,19 +196,23 @@ def records_for(target: Target, rows: list[Row]) -> list[RecordData]:
         None if target.period is None else target.period.start,
         [row.user_id for row in rows],
     )
-    return [
-        {
-            "rank": row.rank,
-            "userId": row.user_id,
-            "username": found[row.user_id]["username"],
-            "displayName": display_name_of(found[row.user_id]),
-            "score": target.score_of(row.score),
-            "metadata": found[row.user_id]["metadata"],
-            "updatedAt": iso_z_micros(row.updated_at_us),
-        }
-        for row in rows
-        if row.user_id in found
-    ]
+    sign = -1 if target.score_of(1) < 0 else 1  # an ascending board keeps its scores negated
+    records: list[RecordData] = []
+    for row in rows:
+        player = found.get(row.user_id)
+        if player is not None:
+            records.append(
+                {
+                    "rank": row.rank,
+                    "userId": row.user_id,
+                    "username": player["username"],
+                    "displayName": display_name_of(player),
+                    "score": sign * row.score,
+                    "metadata": player["metadata"],
+                    "updatedAt": iso_z_micros(row.updated_at_us),
+                }
+            )
+    return records
 
 
 def records_page(
