@@ -10,13 +10,15 @@ from __future__ import annotations
 import uuid
 
 from rest_framework_simplejwt.authentication import JWTAuthentication
-from rest_framework_simplejwt.exceptions import InvalidToken
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.tokens import Token
 
 from scoreboard_project.errors import AuthenticationRefused
 
 from .auth_query import auth_row
 from .exceptions import AccountBanned
 from .models import User
+from .token_cache import validated_access_token
 
 
 def _uuid_claim(claims, name: str) -> uuid.UUID | None:
@@ -53,6 +55,14 @@ def user_for_claims(claims) -> User:
 
 class BearerAuthentication(JWTAuthentication):
     www_authenticate_realm = "api"
+
+    def get_validated_token(self, raw_token: bytes) -> Token:
+        try:
+            return validated_access_token(raw_token)
+        except TokenError:
+            return super().get_validated_token(
+                raw_token
+            )  # raises simplejwt's InvalidToken, with its messages
 
     def get_user(self, validated_token) -> User:  # type: ignore[override]  # simplejwt's TypeVar return
         try:

@@ -15,11 +15,11 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.http.request import validate_host
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
-from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.authentication import user_for_claims
 from accounts.exceptions import AccountBanned
 from accounts.models import User
+from accounts.token_cache import validated_access_token
 
 
 def _host_of(entry: str) -> str:
@@ -65,8 +65,7 @@ def token_from_scope(scope) -> str | None:
 def authenticate_token(token: str) -> tuple[User | None, str | None]:
     """(user, None), or (None, "invalid" | "banned")."""
     try:
-        validated = AccessToken(token)  # type: ignore[arg-type]  # the raw token (simplejwt's hint says Token)
-        return user_for_claims(validated), None
+        return user_for_claims(validated_access_token(token)), None
     except AccountBanned:
         return None, "banned"
     except (TokenError, InvalidToken):
