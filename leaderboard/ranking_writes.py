@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 
 from accounts.models import RANKING_FIELDS, User
-from scoreboard_project.redis_client import get_redis, redis_key
+from scoreboard_project.redis_client import execute_idempotent, get_redis, redis_key
 from scoreboard_project.times import iso_z
 
 from .boards import store as boards_store
@@ -31,9 +31,10 @@ def ranking_record_change(entry: ScoreHistory) -> None:
     user = entry.user
     if not redis_store_enabled() or not user.is_ranked:
         return
-    # One pipeline, one round trip (and redis-py's SCRIPT EXISTS) for what were five: safe to
-    # send again after a broken connection, since the all-time write is ordered by time and
-    # each period increment is applied once per ledger row (the script's ``applied`` set).
+    # One pipeline, one round trip for what were five: safe to send again (after a broken
+    # connection, or a NOSCRIPT from a restarted Redis), since the all-time write is ordered
+    # by time and each period increment is applied once per ledger row (the script's
+    # ``applied`` set).
     client = get_redis()
     pipe = client.pipeline(transaction=False)
     all_time = window_for("all")
@@ -50,7 +51,7 @@ def ranking_record_change(entry: ScoreHistory) -> None:
     pipe.set(redis_key("lb", "last_change"), iso_z(entry.created_at))
     bump_version(pipe)
     try:
-        results = pipe.execute(raise_on_error=False)
+        results = execute_idempotent(pipe)
     except REDIS_ERRORS as exc:
         results = [exc] * len(written)
     for window, result in zip(written, results, strict=False):

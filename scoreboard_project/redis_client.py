@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import os
 import threading
+from typing import Any
 
 import redis
 from django.conf import settings
+from redis.client import Pipeline
+from redis.exceptions import NoScriptError
 
 _lock = threading.Lock()
 _pools: dict[tuple[int, str], redis.ConnectionPool] = {}
 _clients: dict[tuple[int, str], redis.Redis] = {}
 MAX_CONNECTIONS = 64  # per process: the thread pool's size is well under it
+_loaded_scripts: set[str] = set()  # SHAs of scripts this process has seen Redis hold
 
 
 def redis_configured() -> bool:
@@ -72,3 +76,26 @@ def get_redis(url: str | None = None) -> redis.Redis:
 def redis_key(*parts: str) -> str:
     """Keys are namespaced like the cache and the channel layer (REDIS_PREFIX)."""
     return ":".join((settings.REDIS_PREFIX, *parts))
+
+
+def execute_idempotent(pipe: Pipeline) -> list[Any]:
+    """``pipe.execute(raise_on_error=False)`` without redis-py's ``SCRIPT EXISTS`` round trip.
+
+    redis-py asks Redis whether a pipeline's scripts are loaded before every execution: one
+    more round trip on the hottest write (a completion's ranking sets). Here it is asked
+    once per process and script; if Redis has lost them since (a restart, ``SCRIPT
+    FLUSH``), the NOSCRIPT answers make this load them and send the whole pipeline again.
+    Only for pipelines whose commands may safely run twice.
+    """
+    scripts = set(pipe.scripts)
+    if scripts and {script.sha for script in scripts} <= _loaded_scripts:
+        commands = list(pipe.command_stack)
+        pipe.scripts = set()
+        results = pipe.execute(raise_on_error=False)
+        if not any(isinstance(result, NoScriptError) for result in results):
+            return results
+        _loaded_scripts.difference_update(script.sha for script in scripts)
+        pipe.command_stack, pipe.scripts = commands, scripts
+    results = pipe.execute(raise_on_error=False)  # redis-py loads what is missing first
+    _loaded_scripts.update(script.sha for script in scripts)
+    return results

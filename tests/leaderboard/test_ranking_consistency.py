@@ -115,6 +115,46 @@ def test_a_completion_writes_every_ranking_in_one_round_trip(monkeypatch, django
         assert RedisBoard(window_for(period)).standing(str(alice.pk)).score == 100
 
 
+def test_a_completion_asks_redis_whether_its_scripts_are_loaded_once_per_process(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    alice = make_player("alice", score=0)
+    _ready_boards(alice)
+    asked: list[str] = []
+    original = redis.client.Pipeline.immediate_execute_command
+
+    def recording(self, *args, **options):
+        asked.append(str(args[0]))
+        return original(self, *args, **options)
+
+    monkeypatch.setattr(redis.client.Pipeline, "immediate_execute_command", recording)
+    for _ in range(3):
+        with django_capture_on_commit_callbacks(execute=True):
+            score_history_record(user=User.objects.get(pk=alice.pk), increment=100)
+
+    assert asked in ([], ["SCRIPT EXISTS"]), asked  # redis-py asked before each of the three
+    assert RedisBoard(window_for("all")).standing(str(alice.pk)).score == 300
+
+
+def test_a_completion_writes_its_rankings_after_redis_lost_its_scripts(
+    settings, throwaway_redis, django_capture_on_commit_callbacks
+):
+    settings.REDIS_URL = throwaway_redis.url  # SCRIPT FLUSH is for a private server
+    alice = make_player("alice", score=0)
+    _ready_boards(alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        score_history_record(user=User.objects.get(pk=alice.pk), increment=100)
+    RedisBoard(window_for("all")).client.script_flush()  # as after a restart
+
+    with django_capture_on_commit_callbacks(execute=True):
+        score_history_record(user=User.objects.get(pk=alice.pk), increment=100)
+
+    for period in ("all", "daily", "weekly", "monthly"):
+        board = RedisBoard(window_for(period))
+        assert board.is_ready(), period  # not marked stale: the pipeline was sent again
+        assert board.standing(str(alice.pk)).score == 200, period
+
+
 def test_a_period_write_that_fails_marks_only_that_board_stale(django_capture_on_commit_callbacks):
     alice = make_player("alice", score=0)
     _ready_boards(alice)
