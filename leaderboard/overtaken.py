@@ -16,6 +16,7 @@ board and falls back to SQL. Named boards call these with their own keys.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,7 +29,8 @@ from accounts.models import User
 from . import ranking
 from .broadcast import channel
 from .broadcast.hub import LEADERBOARD_GROUP, OVERTAKEN
-from .periods import to_micros
+from .periods import to_micros, window_for
+from .ranking_rebuilds import REDIS_ERRORS, redis_store_enabled
 from .redis_store import RedisBoard, decode_member, member_for
 from .sql_store import SqlBoard
 
@@ -43,10 +45,12 @@ class Passed:
     rank: int
 
 
-# KEYS[1] the set; ARGV: old score, new score, the scorer's old member ('' if unknown),
-# 'desc'|'asc', limit. Returns {better than new, at new, "member score member score ..."}: the
+# KEYS[1] the set, KEYS[2] (optional) its ready marker; ARGV: old score, new score, the
+# scorer's old member ('' if unknown), 'desc'|'asc', limit. Returns false when the marker is
+# given and missing, else {better than new, at new, "member score member score ..."}: the
 # pairs as one string, which the client parses as one reply instead of up to 200.
 _PASSED = """
+if KEYS[2] and redis.call('EXISTS', KEYS[2]) == 0 then return false end
 local old, new, limit = ARGV[1], ARGV[2], tonumber(ARGV[5])
 local better, at_new, range
 if ARGV[4] == 'desc' then
@@ -73,6 +77,10 @@ return {better, at_new, table.concat(out, ' ')}
 _scripts: dict[int, Any] = {}
 
 
+class SetNotReady(Exception):
+    """The set asked with its ready marker is not ready: read the players passed elsewhere."""
+
+
 def passed_in_sorted_set(
     client: redis.Redis,
     zset: str,
@@ -83,17 +91,21 @@ def passed_in_sorted_set(
     old_member: str = "",
     descending: bool = True,
     limit: int = LIMIT,
+    ready_key: str | None = None,
 ) -> list[Passed]:
     """The players a move from ``old_score`` to ``new_score`` passed, nearest first, with their
-    ranks now (the scorer's new member must already be in the set)."""
+    ranks now (the scorer's new member must already be in the set). With ``ready_key`` the
+    script checks the set is ready (no round trip of its own) and raises SetNotReady if not."""
     script = _scripts.get(id(client))
     if script is None:
         script = _scripts[id(client)] = client.register_script(_PASSED)
     flat = script(
-        keys=[zset],
+        keys=[zset] if ready_key is None else [zset, ready_key],
         args=[old_score, new_score, old_member, "desc" if descending else "asc", limit],
         client=client,
     )
+    if flat is None:
+        raise SetNotReady(zset)
     better, at_new = int(flat[0]), int(flat[1])
     passed: list[Passed] = []
     ahead_of_group = better + at_new  # the scorer is counted in at_new
@@ -148,8 +160,15 @@ def passed_in_sql(
 
 
 def passed_players(
-    board, *, scorer_id: str, old_score: int, new_score: int, old_time: datetime | None
+    board,
+    *,
+    scorer_id: str,
+    old_score: int,
+    new_score: int,
+    old_time: datetime | None,
+    check_ready: bool = False,
 ) -> list[Passed]:
+    """``check_ready``: ``board`` is a Redis set not yet known to be ready (SetNotReady)."""
     if new_score <= old_score:
         return []
     if isinstance(board, RedisBoard):
@@ -161,6 +180,7 @@ def passed_players(
             old_score=old_score,
             new_score=new_score,
             old_member=old_member,
+            ready_key=board.keys.ready if check_ready else None,
         )
     if isinstance(board, SqlBoard):
         return passed_in_sql(
@@ -197,10 +217,32 @@ def global_score_rose(*, user: User, old_score: int, new_score: int, old_time: d
     """Called on commit, after the ranking has the new score: the global board's passed players."""
     if new_score <= old_score or not user.is_ranked:
         return
-    passed = ranking.read(
-        "all",
-        lambda board: passed_players(
-            board, scorer_id=str(user.pk), old_score=old_score, new_score=new_score, old_time=old_time
-        ),
-    )
+
+    def query(board, check_ready: bool = False) -> list[Passed]:
+        return passed_players(
+            board,
+            scorer_id=str(user.pk),
+            old_score=old_score,
+            new_score=new_score,
+            old_time=old_time,
+            check_ready=check_ready,
+        )
+
+    written = RedisBoard(window_for("all")) if redis_store_enabled() else None
+    passed = passed_after_write(written, query, lambda: ranking.read("all", query))
     notify_overtaken(board="global", by=user, passed=passed)
+
+
+def passed_after_write(
+    written: RedisBoard | None,
+    query: Callable[..., list[Passed]],
+    usual_read: Callable[[], list[Passed]],
+) -> list[Passed]:
+    """``query`` on the set a write just went to, whose script checks it is ready (no round
+    trip of its own); when it is not ready or Redis fails, ``usual_read`` (a rebuild, or SQL)."""
+    if written is not None:
+        try:
+            return query(written, check_ready=True)
+        except (SetNotReady, *REDIS_ERRORS):
+            pass
+    return usual_read()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from accounts.models import User
 
-from ..overtaken import LIMIT, Passed, notify_overtaken, passed_in_sorted_set
+from ..overtaken import LIMIT, Passed, notify_overtaken, passed_after_write, passed_in_sorted_set
 from ..redis_store import RedisBoard
 from .models import Leaderboard
 from .selectors import Target
@@ -42,7 +42,7 @@ def board_record_rose(
         return
     user_id = str(user.pk)
 
-    def query(source) -> list[Passed]:
+    def query(source, check_ready: bool = False) -> list[Passed]:
         if isinstance(source, RedisBoard):
             return passed_in_sorted_set(
                 source.client,
@@ -50,8 +50,10 @@ def board_record_rose(
                 scorer_id=user_id,
                 old_score=old_rank_score,
                 new_score=new_rank_score,
+                ready_key=source.keys.ready if check_ready else None,
             )
         return _passed_in_sql(source, user_id=user_id, old=old_rank_score, new=new_rank_score)
 
-    passed = [Passed(p.user_id, board.score_of(p.score), p.rank) for p in target.read(query)]
+    found = passed_after_write(target.fast(checked=False), query, lambda: target.read(query))
+    passed = [Passed(p.user_id, board.score_of(p.score), p.rank) for p in found]
     notify_overtaken(board=board.key, by=user, passed=passed)
