@@ -23,6 +23,14 @@ from .models import Leaderboard, ScoreHistory
 
 _TABLE = ScoreHistory._meta.db_table
 _TIME_FIELD = User._meta.get_field("score_updated_at")
+_PK_FIELD = User._meta.pk
+
+
+def _pk_param(user: User):
+    """The player's id as the UUID field prepares it for this database (hex text on SQLite)."""
+    return _PK_FIELD.get_db_prep_value(user.pk, connection)
+
+
 # The player's score and chain head, and the next ledger row id, under the player's row lock.
 _LOCK_SQL = {
     "postgresql": f"SELECT score, ledger_head, nextval(pg_get_serial_sequence('{_TABLE}', 'id')), score_updated_at "
@@ -48,7 +56,7 @@ def lock_player(user: User) -> tuple[int, str, int | None, datetime | None]:
         )
         return row[0], row[1], None, row[2]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [user.pk.hex if connection.vendor == "sqlite" else user.pk])
+        cursor.execute(sql, [_pk_param(user)])
         row = cursor.fetchone()
     if row is None:
         raise User.DoesNotExist(user.pk)
@@ -85,7 +93,7 @@ def _move_statement(
         params.append(digest)
     if counts_actions:
         params.append(when)
-    params.append(user.pk.hex if connection.vendor == "sqlite" else user.pk)
+    params.append(_pk_param(user))
     return _MOVE_SQL[(digest is not None, counts_actions)], params
 
 
@@ -158,7 +166,7 @@ _HEAD_SQL = f"UPDATE {User._meta.db_table} SET ledger_head = %s WHERE id = %s"  
 
 
 def _head_statement(user: User, digest: str) -> tuple[str, list]:
-    return _HEAD_SQL, [digest, user.pk.hex if connection.vendor == "sqlite" else user.pk]
+    return _HEAD_SQL, [digest, _pk_param(user)]
 
 
 def chain_after_insert(entry: ScoreHistory, head: str) -> None:
