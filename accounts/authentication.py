@@ -60,9 +60,8 @@ class BearerAuthentication(JWTAuthentication):
         try:
             return validated_access_token(raw_token)
         except TokenError:
-            return super().get_validated_token(
-                raw_token
-            )  # raises simplejwt's InvalidToken, with its messages
+            # Decoded again by simplejwt, which raises its InvalidToken with the reasons.
+            return super().get_validated_token(raw_token)
 
     def get_user(self, validated_token) -> User:  # type: ignore[override]  # simplejwt's TypeVar return
         try:

@@ -27,7 +27,7 @@ def _validated(raw: bytes) -> AccessToken:
 def validated_access_token(raw: bytes | str) -> AccessToken:
     """The access token ``raw`` after simplejwt's checks; raises simplejwt's TokenError
     (an invalid or expired token) like ``AccessToken(raw)``."""
-    key = raw if isinstance(raw, bytes) else raw.encode("latin1")
+    key = raw if isinstance(raw, bytes) else raw.encode()  # as PyJWT encodes a str token
     token = _validated(key)
     if token.payload["exp"] <= time.time():
         return AccessToken(key)  # type: ignore[arg-type]  # expired: simplejwt raises (and says why)

@@ -9,6 +9,7 @@ import jwt
 import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
+from rest_framework_simplejwt.exceptions import TokenError
 
 from accounts import token_cache
 from accounts.tokens import issue_token_pair
@@ -94,3 +95,9 @@ def test_a_forged_token_is_never_remembered(alice, decodes):
 
     assert [get_me(forged).status_code for _ in range(2)] == [401, 401]
     assert token_cache._validated.cache_info().currsize == 0
+
+
+def test_a_token_text_beyond_latin_1_is_refused_as_invalid():
+    """As AccessToken(text) refuses it (a TokenError, answered 401/4401), never an encoding error."""
+    with pytest.raises(TokenError):
+        token_cache.validated_access_token("eyJ\u2603.e30.c2ln")
