@@ -30,7 +30,7 @@ from . import ranking
 from .broadcast import channel
 from .broadcast.hub import LEADERBOARD_GROUP, OVERTAKEN
 from .periods import to_micros, window_for
-from .ranking_rebuilds import REDIS_ERRORS, redis_store_enabled
+from .ranking_rebuilds import REDIS_ERRORS, redis_store_enabled, stale_marks_pending
 from .redis_store import RedisBoard, decode_member, member_for
 from .sql_store import SqlBoard
 
@@ -228,7 +228,10 @@ def global_score_rose(*, user: User, old_score: int, new_score: int, old_time: d
             check_ready=check_ready,
         )
 
-    written = RedisBoard(window_for("all")) if redis_store_enabled() else None
+    # A stale mark this process could not write yet would leave the set looking ready: then
+    # the usual read, which writes the mark first and rebuilds.
+    fast = redis_store_enabled() and not stale_marks_pending()
+    written = RedisBoard(window_for("all")) if fast else None
     passed = passed_after_write(written, query, lambda: ranking.read("all", query))
     notify_overtaken(board="global", by=user, passed=passed)
 

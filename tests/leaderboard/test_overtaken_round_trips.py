@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import User
-from leaderboard import overtaken, ranking
+from leaderboard import overtaken, ranking, ranking_rebuilds
 from leaderboard.boards import overtaken as board_overtaken
 from leaderboard.periods import to_micros, window_for
 from leaderboard.redis_store import RedisBoard
@@ -69,3 +69,16 @@ def test_a_named_board_write_asks_no_readiness_of_its_own(
         write(arena, alice, 50)
     assert "EXISTS" not in sent, sent
     assert told[-1] == [str(bob.pk), str(carol.pk)]
+
+
+def test_a_stale_mark_not_yet_in_redis_sends_the_read_to_the_rebuilt_board(told):
+    alice, passed = _alice_rises_past_bob_and_carol()
+    bob_id = passed[1]
+    RedisBoard(window_for("all")).remove(bob_id)  # a write this set missed while Redis was away...
+    with ranking_rebuilds._stale_lock:
+        ranking_rebuilds._pending_stale.add("all")  # ...and its stale mark, not written yet
+
+    overtaken.global_score_rose(user=alice, old_score=100, new_score=400, old_time=None)
+
+    assert told == [passed]  # bob too: read from the board rebuilt from the database
+    assert not ranking_rebuilds.stale_marks_pending()
