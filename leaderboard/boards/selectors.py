@@ -196,7 +196,6 @@ def records_for(target: Target, rows: list[Row]) -> list[RecordData]:
         None if target.period is None else target.period.start,
         [row.user_id for row in rows],
     )
-    sign = -1 if target.score_of(1) < 0 else 1  # an ascending board keeps its scores negated
     records: list[RecordData] = []
     for row in rows:
         player = found.get(row.user_id)
@@ -207,7 +206,7 @@ def records_for(target: Target, rows: list[Row]) -> list[RecordData]:
                     "userId": row.user_id,
                     "username": player["username"],
                     "displayName": display_name_of(player),
-                    "score": sign * row.score,
+                    "score": target.score_of(row.score),
                     "metadata": player["metadata"],
                     "updatedAt": iso_z_micros(row.updated_at_us),
                 }
