@@ -104,7 +104,7 @@ def _row(label: str, rate: object, lat: dict[str, Any], errors: object, cpu: dic
     )
 
 
-def _percentiles(values: dict[str, Any]) -> str:
+def percentiles_text(values: dict[str, Any]) -> str:
     return f"p50 {values.get('p50')} p95 {values.get('p95')} p99 {values.get('p99')} ms"
 
 
@@ -119,7 +119,7 @@ def _board_rows(out: dict[str, Any]) -> list[str]:
             f"boards wr@{int(writes['offeredRate'])}", writes["rate"], writes, writes["errors"], writes["cpu"]
         ),
         f"  server time of a write (nginx upstream, {writes.get('proxiedServerTime', {}).get('n')} writes):"
-        f" {_percentiles(writes.get('proxiedServerTime') or {})}",
+        f" {percentiles_text(writes.get('proxiedServerTime') or {})}",
         f"  server time of a write (in-process, {server['n']} writes): p50 {server['p50']} p95 {server['p95']} ms,"
         f" {server['cpu']} ms CPU; board of {seeded.get('records', 0):,} records among {seeded.get('boards')} boards"
         f" (seeded in {seeded.get('total_s')} s); pages: limit 50 after random cursors",
@@ -161,7 +161,7 @@ def table(out: dict[str, Any]) -> str:
         if server:
             rows.append(
                 "  server time at 70 % (nginx upstream): "
-                + "; ".join(f"{name} {_percentiles(server[name])}" for name in ("request", "complete"))
+                + "; ".join(f"{name} {percentiles_text(server[name])}" for name in ("request", "complete"))
             )
     for fan in out.get("fanout") or []:
         c, first = fan["fromCommit"], fan["firstChange"] or {}

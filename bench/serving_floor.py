@@ -14,14 +14,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
-import statistics
 import sys
 import time
 from pathlib import Path
 
 sys.path[0] = str(Path(__file__).resolve().parents[1])  # the repository, not bench/
 
-from bench import loadgen, phase_boards_api  # noqa: E402
+from bench import loadgen, phase_boards_api, report  # noqa: E402
 from bench.database import flush_redis, reset_database, server_env  # noqa: E402
 from bench.servers import HOST, Shape  # noqa: E402
 
@@ -29,9 +28,8 @@ RECORDS = re.compile(r"/api/v1/leaderboards/[^/]+/records")
 ALONE = ("/healthz", "/api/v1/actions/types", "/api/v1/leaderboard?limit=10")
 
 
-def _percentiles(values: list[float]) -> str:
-    ordered = sorted(values)
-    return f"p50 {statistics.median(ordered):.2f} p95 {loadgen.percentile(ordered, 95)} ms (n={len(ordered)})"
+def _summary(values: list[float]) -> str:
+    return f"{report.percentiles_text(loadgen.summary(values))} (n={len(values)})"
 
 
 async def _one_at_a_time(port: int, path: str, count: int = 300) -> list[float]:
@@ -64,7 +62,7 @@ def main() -> int:
         for name, port in (("daphne A", shape.apps[0].port), ("nginx", shape.proxy.port)):
             for path in ALONE:
                 print(
-                    f"one at a time via {name:8} {path:32} {_percentiles(asyncio.run(_one_at_a_time(port, path)))}"
+                    f"one at a time via {name:8} {path:32} {_summary(asyncio.run(_one_at_a_time(port, path)))}"
                 )
         host = f"{HOST}:{shape.proxy.port}"
         for rate in (float(r) for r in args.rates.split(",")):
@@ -82,7 +80,7 @@ def main() -> int:
                 print(f"record writes at {rate:g}/s: {result.errors} errors")
                 return 1
             upstream = shape.proxy.post_times(mark, RECORDS)
-            print(f"record writes at {rate:g}/s: server time (nginx upstream) {_percentiles(upstream)}")
+            print(f"record writes at {rate:g}/s: server time (nginx upstream) {_summary(upstream)}")
     return 0
 
 
