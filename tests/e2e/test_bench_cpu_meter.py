@@ -13,23 +13,36 @@ import time
 
 from bench.cpu import CpuMeter
 
-BURN = "import time\nend = time.process_time() + 0.4\nwhile time.process_time() < end: pass\n"
+BURN = (
+    "import sys, time\n"
+    "end = time.process_time() + 0.3\n"
+    "while time.process_time() < end: pass\n"
+    "print(time.process_time(), flush=True)\n"
+    "time.sleep(30)\n"
+)
+
+
+def _burner() -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", BURN], stdout=subprocess.PIPE, text=True)
 
 
 def test_a_process_started_inside_the_window_is_counted():
     children: list[int] = []
+    started = time.perf_counter()
     with CpuMeter(lambda: {"burner": list(children)}) as meter:
-        child = subprocess.Popen([sys.executable, "-c", BURN + "time.sleep(5)"])
+        child = _burner()
         children.append(child.pid)
-        time.sleep(1.0)  # 0.4 s of CPU, then asleep until after the meter reads it
+        burnt = float(child.stdout.readline())  # its CPU so far, all of it inside the window
+    wall = time.perf_counter() - started
     child.kill()
     child.wait()
-    assert 25 <= meter.percent["burner"] <= 60  # 0.4 s of CPU (plus start-up) over ~1 s
+    counted = meter.percent["burner"] / 100 * wall
+    assert counted >= 0.8 * burnt, (counted, burnt)  # the meter's percent is rounded
 
 
 def test_a_fixed_list_still_measures_only_the_window():
-    child = subprocess.Popen([sys.executable, "-c", BURN + "time.sleep(5)"])
-    time.sleep(1.0)  # its CPU is spent before the window
+    child = _burner()
+    child.stdout.readline()  # its CPU is spent before the window
     with CpuMeter({"burner": [child.pid]}) as meter:
         time.sleep(0.5)
     child.kill()
