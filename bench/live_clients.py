@@ -16,9 +16,10 @@ import re
 import resource
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, Protocol
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
@@ -130,13 +131,46 @@ async def _wait_for_stop(conn: Connection) -> None:
                 return
 
 
-async def _main(conn: Connection, servers: list[tuple[str, str]], count: int, rate: float) -> None:
+class Opened(Protocol):
+    """What an opener returns: every socket, and how to end them (the count still open)."""
+
+    sockets: list[Socket]
+
+    async def stop(self) -> int: ...
+
+
+@dataclass
+class _Tasks:
+    sockets: list[Socket]
+    tasks: list[asyncio.Task[None]]
+
+    async def stop(self) -> int:
+        still_open = sum(not task.done() for task in self.tasks)
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        return still_open
+
+
+async def open_with_websockets(servers: list[tuple[str, str]], count: int, rate: float) -> Opened:
+    sockets, tasks = await _open_all(servers, count, rate)
+    return _Tasks(sockets, tasks)
+
+
+async def _main(
+    conn: Connection,
+    servers: list[tuple[str, str]],
+    count: int,
+    rate: float,
+    open_all: Callable[[list[tuple[str, str]], int, float], Awaitable[Opened]],
+) -> None:
     started = time.perf_counter()
     try:
-        sockets, tasks = await _open_all(servers, count, rate)
+        opened = await open_all(servers, count, rate)
     except TimeoutError:
         conn.send(("ready", {"opened": 0, "error": "sockets did not open within 60 s per batch"}))
         return
+    sockets = opened.sockets
     failed = [s for s in sockets if s.error or s.close_code is not None]
     conn.send(
         (
@@ -150,10 +184,7 @@ async def _main(conn: Connection, servers: list[tuple[str, str]], count: int, ra
         )
     )
     await _wait_for_stop(conn)
-    still_open = sum(not task.done() for task in tasks)
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    still_open = await opened.stop()
     boards, receipts = _boards_and_receipts(sockets)
     conn.send(
         (
@@ -170,12 +201,19 @@ async def _main(conn: Connection, servers: list[tuple[str, str]], count: int, ra
     )
 
 
-def worker(conn: Connection, servers: list[tuple[str, str]], count: int, rate: float = 1000.0) -> None:
-    """Entry point of the child process: ``servers`` is ``[(name, ws base URL), ...]``."""
+def worker(
+    conn: Connection,
+    servers: list[tuple[str, str]],
+    count: int,
+    rate: float = 1000.0,
+    open_all: Callable[[list[tuple[str, str]], int, float], Awaitable[Opened]] = open_with_websockets,
+) -> None:
+    """Entry point of the child process: ``servers`` is ``[(name, ws base URL), ...]``; ``open_all``
+    opens the sockets (``raw_live_clients.open_raw`` is the lean client)."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, count * 2 + 256)), hard))
     try:
-        asyncio.run(_main(conn, servers, count, rate))
+        asyncio.run(_main(conn, servers, count, rate, open_all))
     except KeyboardInterrupt:
         pass
     finally:

@@ -26,9 +26,8 @@ from typing import Any
 
 import httpx
 
-from . import api, loadgen
+from . import api, live_clients, loadgen, raw_live_clients
 from .cpu import cpu_seconds, rss_kib
-from .live_clients import worker
 from .players import Player
 
 PLAYERS = 12
@@ -48,7 +47,8 @@ class Change:
 class ClientProcesses:
     """The WebSocket client processes; each holds ``count / procs`` sockets, opened at ``rate / procs``/s."""
 
-    def __init__(self, ws_base: str, count: int, procs: int, rate: float) -> None:
+    def __init__(self, ws_base: str, count: int, procs: int, rate: float, client: str = "raw") -> None:
+        worker = (raw_live_clients if client == "raw" else live_clients).worker
         context = multiprocessing.get_context("spawn")
         targets = [("proxy", ws_base)]
         self.pipes: list[Connection] = []
@@ -237,9 +237,11 @@ async def run(
     changes: int,
     procs: int,
     spacing_s: float,
+    client: str = "raw",
 ) -> tuple[dict[str, Any], list[Change]]:
-    """``pids``: the app processes (for their memory before and after the sockets opened)."""
-    clients = ClientProcesses(ws_base, sockets, procs, rate)
+    """``pids``: the app processes (for their memory before and after the sockets opened);
+    ``client``: ``raw`` (``raw_live_clients``) or ``websockets`` (``live_clients``)."""
+    clients = ClientProcesses(ws_base, sockets, procs, rate, client)
     rss_before = _app_rss(pids)
     cpu = [_app_cpu(pids)]
     try:
@@ -265,6 +267,7 @@ async def run(
         clients.close()
     report = _analyse(done, results, opened)
     report["requested"] = sockets
+    report["client"] = client
     report["openSeconds"] = [info.get("seconds") for info in ready]
     report["openFailures"] = sum(info.get("failed", 0) for info in ready)
     report["memoryPerSocketKiB"] = round((rss_after - rss_before) / opened, 1) if opened else None

@@ -160,6 +160,7 @@ async def fanout_phase(
                 changes=cfg["changes"],
                 procs=cfg["client_procs"],
                 spacing_s=1.25,
+                client=cfg["ws_client"],
             )
         out["fanout"].append({**fan, "cpu": cpu.percent})
 
@@ -255,12 +256,18 @@ def main() -> int:
     parser.add_argument(
         "--board-read-rate", type=float, default=0, help="board pages offered per second (default 200)"
     )
+    parser.add_argument(
+        "--ws-client",
+        default="raw",
+        choices=["raw", "websockets"],
+        help="fan-out socket clients: raw frames on asyncio protocols, or the websockets library",
+    )
     parser.add_argument("--server", default="daphne", choices=["daphne", "uvicorn"], help="the app server")
     parser.add_argument(
         "--processes", type=int, default=2, help="app processes behind nginx (make serve's WEB_PROCESSES)"
     )
     args = parser.parse_args()
-    cfg = {**(QUICK if args.quick else FULL), "phases": args.phases.split(",")}
+    cfg = {**(QUICK if args.quick else FULL), "phases": args.phases.split(","), "ws_client": args.ws_client}
     if args.flow_concurrency:
         cfg["flow_concurrency"] = args.flow_concurrency
     if args.board_read_rate:
