@@ -117,7 +117,8 @@ def _parse_claims(kid: str, body: str) -> TokenClaims:
 def token_verify(token: str, *, now: datetime) -> TokenClaims:
     """The token's claims, or InvalidActionToken with reason malformed/signature/expired."""
     parts = token.split(".")
-    if len(parts) != 4 or parts[0] != VERSION or not all(parts):
+    # A token is ASCII (base64url and a hex key id); other text could not be signed (_mac).
+    if len(parts) != 4 or parts[0] != VERSION or not all(parts) or not token.isascii():
         raise InvalidActionToken(reason="malformed")
     version, kid, body, signature_text = parts
     try:

@@ -48,7 +48,13 @@ def cursor_encode(*, board_key: str, period_id: str, after: Position) -> str:
 def cursor_decode(cursor: str, *, board_key: str, period_id: str) -> Position:
     refused = ValidationFailed(details={"cursor": ["Not a cursor of this board and period."]})
     body, dot, signature = cursor.partition(".")
-    if not dot or len(cursor) > 200 or not hmac.compare_digest(signature, _sign(board_key, period_id, body)):
+    # A cursor is ASCII (base64url): compare_digest refuses to compare other text (a TypeError).
+    if (
+        not dot
+        or len(cursor) > 200
+        or not cursor.isascii()
+        or not hmac.compare_digest(signature, _sign(board_key, period_id, body))
+    ):
         raise refused
     try:
         rank_score, micros, user_id = json.loads(_unb64(body))

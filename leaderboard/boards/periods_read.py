@@ -22,6 +22,8 @@ _NO_USER = "00000000-0000-0000-0000-000000000000"
 
 def periods_page(*, key: str, limit: int = 20, cursor: str | None = None) -> PeriodsPage:
     if key == GLOBAL_KEY:
+        if cursor:  # never issued for this board: a cursor here is another board's, or forged
+            cursor_decode(cursor, board_key=key, period_id="periods")
         return {"periods": [], "nextCursor": None}
     board = board_get(key)
     now = clock.now()

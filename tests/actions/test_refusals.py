@@ -41,6 +41,8 @@ def test_it_refuses_a_tampered_token(alice, client_for):
     assert token_error(complete_token(client, forged)) == (400, "INVALID_ACTION_TOKEN", "signature")
     garbage = {**issued, "actionToken": "not-a-token"}
     assert token_error(complete_token(client, garbage)) == (400, "INVALID_ACTION_TOKEN", "malformed")
+    not_ascii = {**issued, "actionToken": f"{version}.k\u00e4.{body}.{signature}"}
+    assert token_error(complete_token(client, not_ascii)) == (400, "INVALID_ACTION_TOKEN", "malformed")
     assert ActionToken.objects.get(pk=issued["actionId"]).used_at is None
 
 

@@ -70,6 +70,10 @@ def test_it_refuses_tampered_and_malformed_tokens():
     assert reason_of("v2." + token[3:]) == "malformed"
     assert reason_of("") == "malformed"
     assert reason_of(f"{version}.{kid}.{body}.***") in ("malformed", "signature")
+    # Text beyond ASCII in any part: was a UnicodeEncodeError from the MAC (a 500).
+    assert reason_of(f"{version}.k\u00e4.{body}.{signature}") == "malformed"
+    assert reason_of(f"{version}.{kid}.{body}\u00e4.{signature}") == "malformed"
+    assert reason_of(f"{version}.{kid}.{body}.{signature}\u00e4") == "malformed"
 
 
 def test_it_refuses_an_expired_token():

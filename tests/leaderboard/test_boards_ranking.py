@@ -119,6 +119,8 @@ def test_it_refuses_a_tampered_or_foreign_cursor(store, frozen, api_client):
         (body[:-2] + "AA." + signature, "one"),
         ("garbage", "one"),
         (cursor, "global"),
+        ("a.\u00e4", "one"),  # not ASCII: hmac.compare_digest raised a TypeError (500)
+        ("a.\u00e4", "global"),
     ]:
         response = api_client.get(f"/api/v1/leaderboards/{key}/records", {"cursor": bad})
         assert response.status_code == 400, (key, response.content)
@@ -126,6 +128,14 @@ def test_it_refuses_a_tampered_or_foreign_cursor(store, frozen, api_client):
             response.json()["error"]["code"] == "VALIDATION_ERROR"
             and "cursor" in response.json()["error"]["details"]
         )
+
+
+def test_it_refuses_a_cursor_on_the_periods_of_any_board(store, frozen, api_client):
+    new_board("one", operator="set", starts_at=T)
+    for key, bad in [("one", "a.\u00e4"), ("one", "garbage"), ("global", "garbage"), ("global", "a.\u00e4")]:
+        response = api_client.get(f"/api/v1/leaderboards/{key}/periods", {"cursor": bad})
+        assert response.status_code == 400, (key, bad, response.content)
+        assert "cursor" in response.json()["error"]["details"]
 
 
 def test_it_caps_a_page_at_1000(store, frozen, api_client):
