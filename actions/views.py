@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
@@ -11,7 +9,7 @@ from rest_framework.views import APIView
 
 from leaderboard.selectors import top_entries
 from scoreboard_project.client_ip import client_ip
-from scoreboard_project.fields import StrictCharField, StrictIntegerField, StrictUUIDField
+from scoreboard_project.fields import MetadataField, StrictCharField, StrictIntegerField, StrictUUIDField
 from scoreboard_project.inputs import validated
 from scoreboard_project.parsers import AnyContentTypeJSONParser
 from scoreboard_project.responses import ok
@@ -119,17 +117,7 @@ class ActionRequestApi(APIView):
 
         action_type = StrictCharField(max_length=50)
         reference = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
-        metadata = serializers.JSONField(required=False, default=dict)
-
-        def validate_metadata(self, value):
-            if not isinstance(value, dict):
-                raise serializers.ValidationError("Must be an object.")
-            if (
-                len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
-                > METADATA_MAX_BYTES
-            ):
-                raise serializers.ValidationError(f"Must be at most {METADATA_MAX_BYTES} bytes as JSON.")
-            return value
+        metadata = MetadataField(max_bytes=METADATA_MAX_BYTES, required=False, default=dict)
 
     @extend_schema(
         request=InputSerializer,

@@ -6,6 +6,7 @@ types with 400 VALIDATION_ERROR, so strings must arrive as strings.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any, ClassVar
 
@@ -59,3 +60,46 @@ class QueryIntegerField(serializers.IntegerField):
         if isinstance(data, str) and not re.fullmatch(r"-?[0-9]{1,18}", data.strip()):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class MetadataField(serializers.JSONField):
+    """A caller's ``metadata``: a JSON object of at most ``max_bytes`` as compact UTF-8.
+
+    Stored as PostgreSQL ``jsonb``, which cannot hold the character U+0000, and measured
+    as UTF-8, which has no lone surrogate (``"\\ud800"`` is valid JSON): a key or a
+    string holding either is refused here, as the string fields refuse them (both were
+    a 500).
+    """
+
+    default_error_messages: ClassVar[dict[str, Any]] = {
+        "not_an_object": "Must be an object.",
+        "too_large": "Must be at most {max_bytes} bytes as JSON.",
+        "bad_character": "Must not contain the character U+0000 or a lone surrogate.",
+    }
+
+    def __init__(self, *, max_bytes: int, **kwargs: Any) -> None:
+        self.max_bytes = max_bytes
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        value = super().to_internal_value(data)
+        if not isinstance(value, dict):
+            self.fail("not_an_object")
+        if _holds_unstorable(value):
+            self.fail("bad_character")
+        if len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()) > self.max_bytes:
+            self.fail("too_large", max_bytes=self.max_bytes)
+        return value
+
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _holds_unstorable(value: Any) -> bool:
+    if isinstance(value, str):
+        return _UNSTORABLE.search(value) is not None
+    if isinstance(value, dict):
+        return any(_holds_unstorable(key) or _holds_unstorable(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_unstorable(item) for item in value)
+    return False

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 from django.apps import apps
 from rest_framework import serializers
 
-from scoreboard_project.fields import QueryIntegerField, StrictCharField, StrictIntegerField, StrictUUIDField
+from scoreboard_project.fields import (
+    MetadataField,
+    QueryIntegerField,
+    StrictCharField,
+    StrictIntegerField,
+    StrictUUIDField,
+)
 
 from .models import Leaderboard
 from .schedule import cron_error, timezone_error
@@ -111,16 +116,7 @@ class RecordWriteInput(serializers.Serializer):
 
     user_id = StrictUUIDField()
     score = StrictIntegerField(min_value=-SCORE_LIMIT, max_value=SCORE_LIMIT)
-    metadata = serializers.JSONField(required=False, default=None)
-
-    def validate_metadata(self, value):
-        if value is None:
-            return None
-        if not isinstance(value, dict):
-            raise serializers.ValidationError("Must be an object.")
-        if len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()) > METADATA_MAX_BYTES:
-            raise serializers.ValidationError(f"Must be at most {METADATA_MAX_BYTES} bytes as JSON.")
-        return value
+    metadata = MetadataField(max_bytes=METADATA_MAX_BYTES, required=False, default=None)
 
 
 class PeriodQuery(serializers.Serializer):

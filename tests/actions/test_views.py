@@ -72,12 +72,16 @@ def test_it_refuses_an_unknown_or_disabled_type(alice, client_for):
         ({"actionType": "COMPLETE_LEVEL", "reference": "x" * 101}, "reference"),
         ({"actionType": "COMPLETE_LEVEL", "metadata": ["not", "an", "object"]}, "metadata"),
         ({"actionType": "COMPLETE_LEVEL", "metadata": {"blob": "x" * 4100}}, "metadata"),
+        ({"actionType": "COMPLETE_LEVEL", "metadata": {"a": "\u0000"}}, "metadata"),  # jsonb: a 500 before
+        ({"actionType": "COMPLETE_LEVEL", "metadata": {"\u0000": ["x"]}}, "metadata"),
+        ({"actionType": "COMPLETE_LEVEL", "metadata": {"a": ["\udfff"]}}, "metadata"),  # lone surrogate
         ({"actionType": 12}, None),
         ({}, "actionType"),
     ],
 )
 def test_it_names_the_fields_of_a_bad_request(alice, client_for, body, field):
-    response = client_for(alice).post("/api/v1/actions/request", body, format="json")
+    raw = json.dumps(body)  # ASCII: a lone surrogate goes as the escape a client would send
+    response = client_for(alice).post("/api/v1/actions/request", raw, content_type="application/json")
     if field is None:  # a number is coerced to the string "12": an unknown type
         assert response.status_code == 400
         return

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from leaderboard.boards.models import Leaderboard
@@ -144,13 +146,20 @@ def test_it_accepts_records_from_game_servers_only(client_for, alice, game_serve
         {"score": 2**60},
         {"metadata": []},
         {"metadata": {"x": "y" * 1100}},
+        # U+0000, which PostgreSQL's jsonb cannot store (a 500 before), in a value or a key
+        {"metadata": {"a": "\u0000"}},
+        {"metadata": {"nested": [{"k\u0000": 1}]}},
+        {"metadata": {"\ud800": 1}},  # a lone surrogate (valid JSON, not UTF-8): a 500 before
     ],
 )
 def test_it_validates_record_bodies(client_for, alice, game_server, body):
     new_board("arena")
-    full = {"userId": str(alice.pk), "score": 1, **body}
-    response = client_for(game_server).post("/api/v1/leaderboards/arena/records", full, format="json")
+    full = json.dumps({"userId": str(alice.pk), "score": 1, **body})  # ASCII: escapes a lone surrogate
+    response = client_for(game_server).post(
+        "/api/v1/leaderboards/arena/records", full, content_type="application/json"
+    )
     assert response.status_code == 400 and response.json()["error"]["code"] == "VALIDATION_ERROR"
+    assert set(response.json()["error"]["details"]) <= {"userId", "score", "metadata"}
 
 
 def test_it_refuses_records_for_unknown_or_banned_players_and_on_global(client_for, alice, game_server):
