@@ -11,8 +11,8 @@ from django.contrib import admin
 from scoreboard_project.admin_base import ReadOnlyAdmin
 
 from . import services
-from .inputs import KEY_PATTERN, RESERVED_KEYS
-from .models import Leaderboard, LeaderboardPeriod, LeaderboardRecord
+from .inputs import RESERVED_KEYS
+from .models import Leaderboard, LeaderboardPeriod, LeaderboardRecord, is_board_key
 from .schedule import cron_error, timezone_error
 
 EDITABLE = ("name", "operator", "sort_order", "action_types", "reset_schedule", "timezone", "ends_at")
@@ -35,7 +35,7 @@ class LeaderboardForm(forms.ModelForm):
 
     def clean_key(self) -> str:
         key = self.cleaned_data["key"]
-        if not KEY_PATTERN.match(key) or key in RESERVED_KEYS:
+        if not is_board_key(key) or key in RESERVED_KEYS:
             raise forms.ValidationError("1-64 characters a-z, 0-9, _ and -; 'global' is reserved.")
         return key
 

@@ -21,7 +21,7 @@ import threading
 from scoreboard_project.redis_client import get_redis, redis_key
 
 from ..ranking import redis_store_enabled
-from .models import Leaderboard
+from .models import Leaderboard, is_board_key
 from .store import REDIS_ERRORS
 
 logger = logging.getLogger("scoreboard.boards")
@@ -53,6 +53,8 @@ def board_lookup(key: str) -> Leaderboard | None:
     """The board ``key`` (None if there is none): from this process' copy when the shared
     version says it is current, else from the database. The row is shared by the threads of
     the process: read it, never change it."""
+    if not is_board_key(key):
+        return None
     version = _current_version()
     found = _boards.get(key)
     if version is not None and found is not None and found[0] == version:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from django.apps import apps
 from rest_framework import serializers
 
@@ -15,10 +13,9 @@ from scoreboard_project.fields import (
     StrictUUIDField,
 )
 
-from .models import Leaderboard
+from .models import Leaderboard, is_board_key
 from .schedule import cron_error, timezone_error
 
-KEY_PATTERN = re.compile(r"\A[a-z0-9_-]{1,64}\Z")
 RESERVED_KEYS = frozenset({"global"})
 METADATA_MAX_BYTES = 1024
 SCORE_LIMIT = 2**53 - 1  # exact in a Redis score (a double)
@@ -88,7 +85,7 @@ class BoardCreateInput(BoardFields):
     ends_at = serializers.DateTimeField(allow_null=True, default=None)
 
     def validate_key(self, value: str) -> str:
-        if not KEY_PATTERN.match(value):
+        if not is_board_key(value):
             raise serializers.ValidationError("1-64 characters: a-z, 0-9, underscore and hyphen.")
         if value in RESERVED_KEYS:
             raise serializers.ValidationError(f"{value!r} is reserved.")

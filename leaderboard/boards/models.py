@@ -9,8 +9,18 @@ function of the board's schedule (``schedule.py``), so a write never has to crea
 
 from __future__ import annotations
 
+import re
+
 from django.db import models
 from django.utils import timezone as dj_timezone
+
+KEY_PATTERN = re.compile(r"\A[a-z0-9_-]{1,64}\Z")  # the contract's board keys
+
+
+def is_board_key(text: str) -> bool:
+    """Whether ``text`` could be a board's key: anything else (a NUL, which PostgreSQL's
+    text cannot hold, an over-long or non-ASCII string) names no board, without a query."""
+    return KEY_PATTERN.match(text) is not None
 
 
 class Leaderboard(models.Model):

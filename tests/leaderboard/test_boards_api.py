@@ -93,8 +93,11 @@ def test_it_lists_global_first_then_every_board(api_client, alice):
     assert glob["operator"] == "incr" and glob["period"]["id"] == "all" and glob["totalPlayers"] == 1
     assert "COMPLETE_LEVEL" in glob["actionTypes"]
     assert api_client.get("/api/v1/leaderboards/arena").json()["data"]["name"] == "Arena"
-    missing = api_client.get("/api/v1/leaderboards/nope")
-    assert missing.status_code == 404 and missing.json()["error"]["code"] == "NOT_FOUND"
+    for unknown in ("nope", "a%00b", "x" * 65):  # NUL: a 500 from PostgreSQL before
+        missing = api_client.get(f"/api/v1/leaderboards/{unknown}")
+        assert missing.status_code == 404 and missing.json()["error"]["code"] == "NOT_FOUND"
+        records = api_client.get(f"/api/v1/leaderboards/{unknown}/records")
+        assert records.status_code == 404, records.content
 
 
 def test_it_edits_a_board_and_keeps_operator_once_recorded(client_for, alice):

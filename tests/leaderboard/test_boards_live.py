@@ -60,8 +60,9 @@ async def test_it_sends_a_boards_top_10_on_the_live_socket():
     await plain.disconnect()
 
 
-async def test_it_closes_a_socket_asking_for_an_unknown_board():
-    socket, connected, _ = await open_socket("/ws/leaderboard/live?board=nope")
+@pytest.mark.parametrize("key", ["nope", "%00", "a%00b", "x" * 65])  # NUL: PostgreSQL's DataError (1011)
+async def test_it_closes_a_socket_asking_for_an_unknown_board(key):
+    socket, connected, _ = await open_socket(f"/ws/leaderboard/live?board={key}")
     assert await close_code(socket) == 4404
 
 
@@ -84,9 +85,10 @@ async def test_it_subscribes_to_a_board_channel_on_the_scoreboard_socket():
     await asyncio.sleep(0.1)
     await score(arena, bob, 99)
     assert await socket.receive_nothing(timeout=0.3)
-    await socket.send_json_to({"type": "subscribe", "channel": "leaderboard:nope"})
-    error = await next_json(socket)
-    assert error["type"] == "error" and error["data"]["code"] == "UNKNOWN_CHANNEL"
+    for unknown in ("nope", "a\u0000b"):
+        await socket.send_json_to({"type": "subscribe", "channel": f"leaderboard:{unknown}"})
+        error = await next_json(socket)
+        assert error["type"] == "error" and error["data"]["code"] == "UNKNOWN_CHANNEL"
     await socket.disconnect()
 
 
@@ -102,8 +104,9 @@ async def test_it_streams_a_board_over_sse():
         body = await stream.body()
     assert '"score":12' in body
     await stream.close()
-    missing = BoardStream("nope")
-    assert (await missing.start())["status"] == 404
+    for unknown in ("nope", "a%00b"):  # NUL: a 500 from PostgreSQL before
+        missing = BoardStream(unknown)
+        assert (await missing.start())["status"] == 404
 
 
 class BoardStream(Stream):

@@ -31,3 +31,4 @@ def test_it_keeps_the_global_board_by_default_and_refuses_an_unknown_one(client)
     assert "global-only" in page and 'data-ws-path="/ws/leaderboard/live"' in page
     assert '<option value="global" selected>Global</option>' in page
     assert client.get("/?board=nope").status_code == 404
+    assert client.get("/?board=a%00b").status_code == 404  # NUL: a 500 from PostgreSQL before
