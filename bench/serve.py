@@ -42,6 +42,7 @@ def main() -> int:
             port=port,
             processes=int(env.get("WEB_PROCESSES", "2")),
             listen_host=env.get("HOST", "127.0.0.1"),
+            inherit_output=True,  # every process' logs and tracebacks on ours
         ) as shape:
             print(
                 f"serving on http://{env.get('HOST', '127.0.0.1')}:{port} (nginx) -> "

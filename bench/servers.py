@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -40,9 +41,19 @@ class Server:
     kind = "process"
 
     def __init__(
-        self, env: dict[str, str], *, port: int | None = None, name: str = "", log: Path | None = None
+        self,
+        env: dict[str, str],
+        *,
+        port: int | None = None,
+        name: str = "",
+        log: Path | None = None,
+        inherit_output: bool = False,
     ) -> None:
+        """``log``: a file for the process' output; else ``inherit_output`` writes it where
+        ours goes (``make serve``: the logs and tracebacks of a production process), and
+        without either it is dropped (a bench run that keeps no logs)."""
         self.env, self.port, self.log = env, port or free_port(), log
+        self.inherit_output = inherit_output
         self.name = name or f"{self.kind}:{self.port}"
         self.process: subprocess.Popen | None = None
 
@@ -71,7 +82,10 @@ class Server:
         raise NotImplementedError
 
     def start(self) -> Server:
-        output = open(self.log, "ab") if self.log else subprocess.DEVNULL  # noqa: SIM115
+        if self.log:
+            output = open(self.log, "ab")  # noqa: SIM115 - closed below, once the child holds it
+        else:
+            output = None if self.inherit_output else subprocess.DEVNULL
         try:
             self.process = subprocess.Popen(
                 self.command(),
@@ -180,6 +194,13 @@ class Gunicorn(Server):
         ]
 
 
+def _open_files_allowed(wanted: int) -> int:
+    """``wanted``, or less when this machine's hard limit is lower (nginx could not raise
+    its workers' limit past it, and says so in an alert at every start)."""
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    return wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+
+
 def nginx_binary() -> str | None:
     return shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None)
 
@@ -189,7 +210,7 @@ NGINX_CONF = """\
 {user}worker_processes {workers};
 worker_rlimit_nofile {files};
 pid {run}/nginx.pid;
-error_log {run}/error.log warn;
+error_log stderr warn;
 daemon off;
 events {{ worker_connections {connections}; }}
 http {{
@@ -253,8 +274,15 @@ class Nginx(Server):
         listen_host: str = HOST,
         log: Path | None = None,
         post_times: bool = False,
+        inherit_output: bool = False,
     ) -> None:
-        super().__init__({"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, port=port, name="nginx", log=log)
+        super().__init__(
+            {"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+            port=port,
+            name="nginx",
+            log=log,
+            inherit_output=inherit_output,
+        )
         self.upstreams, self.listen_host = upstreams, listen_host
         self.run_dir = Path(tempfile.mkdtemp(prefix="scoreboard-nginx-"))
         self.post_times_log = self.run_dir / "post-times.log" if post_times else None
@@ -295,12 +323,13 @@ class Nginx(Server):
                 "    map $request_method $is_post { POST 1; default 0; }\n"
                 f"    access_log {self.post_times_log} post_time if=$is_post;"
             )
+        files = _open_files_allowed(50000)
         return NGINX_CONF.format(
             access_log=access_log,
             user=user,
             workers=2,
-            files=50000,
-            connections=24000,
+            files=files,
+            connections=min(24000, files),
             run=self.run_dir,
             servers=servers,
             listen=f"{self.listen_host}:{self.port}",
@@ -312,7 +341,8 @@ class Nginx(Server):
             raise RuntimeError("nginx is not installed (make serve installs it: apt-get install nginx-light)")
         conf = self.run_dir / "nginx.conf"
         conf.write_text(self.config())
-        return [binary, "-p", str(self.run_dir), "-c", str(conf), "-e", str(self.run_dir / "error.log")]
+        # Errors on stderr: into the bench's log file, or make serve's own output.
+        return [binary, "-p", str(self.run_dir), "-c", str(conf), "-e", "stderr"]
 
     def stop(self) -> None:
         super().stop()
@@ -332,16 +362,26 @@ class Shape:
         server: type[Server] = Daphne,
         listen_host: str = HOST,
         post_times: bool = False,
+        inherit_output: bool = False,
     ) -> None:
+        """``log_dir``: one log file per process; else ``inherit_output``: their output on ours."""
+
         def log(name: str) -> Path | None:
             return log_dir / f"{name}.log" if log_dir else None
 
         if log_dir:
             log_dir.mkdir(parents=True, exist_ok=True)
         names = [chr(ord("A") + i) for i in range(processes)]
-        self.apps = [server(env, name=n, log=log(f"{server.kind}-{n}")) for n in names]
+        self.apps = [
+            server(env, name=n, log=log(f"{server.kind}-{n}"), inherit_output=inherit_output) for n in names
+        ]
         self.proxy = Nginx(
-            self.apps, port=port, listen_host=listen_host, log=log("nginx"), post_times=post_times
+            self.apps,
+            port=port,
+            listen_host=listen_host,
+            log=log("nginx"),
+            post_times=post_times,
+            inherit_output=inherit_output,
         )
 
     @property
