@@ -34,6 +34,8 @@ MAX_FLOWS_PER_PLAYER = 5
 class FlowStats:
     request_ms: list[float] = field(default_factory=list)
     complete_ms: list[float] = field(default_factory=list)
+    complete_at: list[float] = field(default_factory=list)  # s from the phase's start, per complete_ms
+    phase_start: float = field(default_factory=time.perf_counter)
     statuses: Counter[str] = field(default_factory=Counter)
     completed: int = 0
     scored: dict[str, int] = field(default_factory=dict)  # userId -> newScore (last answer)
@@ -56,7 +58,24 @@ class FlowStats:
             "complete": pct(self.complete_ms),
             "statuses": dict(self.statuses),
             "errors": self.started - self.completed + self.statuses.get("no idle player", 0),
+            "completeBySecond": self.complete_by_second(),
         }
+
+    def complete_by_second(self) -> list[dict[str, float | int | None]]:
+        """Completions by the second of the phase they were sent in: count, p50, p95, max (ms)."""
+        seconds: dict[int, list[float]] = {}
+        for at, ms in zip(self.complete_at, self.complete_ms, strict=True):
+            seconds.setdefault(int(at), []).append(ms)
+        return [
+            {
+                "second": second,
+                "n": len(values),
+                "p50": loadgen.percentile(values, 50),
+                "p95": loadgen.percentile(values, 95),
+                "max": round(max(values), 1),
+            }
+            for second, values in sorted(seconds.items())
+        ]
 
 
 class Players:
@@ -152,6 +171,7 @@ async def one_flow(
             loadgen.post("/api/v1/actions/complete", hostport, _completion(data, elapsed_ms), auth)
         )
         stats.complete_ms.append((time.perf_counter() - begin) * 1000)
+        stats.complete_at.append(begin - stats.phase_start)
         stats.statuses[f"complete {status}"] += 1
         if status == 200:
             stats.completed += 1

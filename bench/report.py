@@ -163,6 +163,12 @@ def table(out: dict[str, Any]) -> str:
                 "  server time at 70 % (nginx upstream): "
                 + "; ".join(f"{name} {percentiles_text(server[name])}" for name in ("request", "complete"))
             )
+        by_second = f7.get("completeBySecond")
+        if by_second:
+            rows.append(
+                "  complete p95 by second of the phase (ms): "
+                + " ".join(str(round(s["p95"])) if s["p95"] is not None else "-" for s in by_second)
+            )
     for fan in out.get("fanout") or []:
         c, first = fan["fromCommit"], fan["firstChange"] or {}
         rows.append(
