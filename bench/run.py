@@ -57,7 +57,6 @@ FULL = {
     "changes": 10,
     "flow_concurrency": 400,
     "flow_players": 1200,
-    "flow_settle_s": 5.0,
     "pgbench_s": 10,
     "client_procs": 2,
     "boards": 1000,
@@ -74,7 +73,6 @@ QUICK = {
     "changes": 3,
     "flow_concurrency": 20,
     "flow_players": 60,
-    "flow_settle_s": 0.5,
     "pgbench_s": 2,
     "client_procs": 1,
     "boards": 20,
@@ -177,12 +175,6 @@ async def flow_phases(
         top = await flows.max_rate(HOST, port, pool, concurrency=cfg["flow_concurrency"], seconds=seconds)
     out["flowMax"] = {**top.describe(), "cpu": cpu.percent}
     rate = max(1.0, 0.7 * (top.completed / top.wall if top.wall else 1.0))
-    # The target is the steady state at 70 %, not the way out of an overload: the app
-    # processes are still working off the maximum's after-commit work for a second or two
-    # after its last answer (per second of the phase, without a pause, 26 % of the first
-    # 125 completions took over 100 ms, against none after the third second; `completeBySecond`
-    # in the JSON, docs/benchmarks.md, sixth session).
-    await asyncio.sleep(cfg["flow_settle_s"])
     mark = shape.proxy.post_times_mark()
     with meter() as cpu:
         at70 = await flows.at_rate(HOST, port, pool, rate=rate, seconds=seconds)
