@@ -16,10 +16,10 @@ import re
 import resource
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
@@ -74,12 +74,19 @@ async def _run_socket(url: str, sock: Socket, ready: asyncio.Event) -> None:
         ready.set()
 
 
-async def _open_all(
-    servers: list[tuple[str, str]], count: int, rate: float
-) -> tuple[list[Socket], list[asyncio.Task[None]]]:
-    """``count`` sockets opened at ``rate`` per second; returns once every one is open or failed."""
+T = TypeVar("T")
+
+
+async def open_paced(
+    servers: list[tuple[str, str]],
+    count: int,
+    rate: float,
+    start: Callable[[str, Socket, asyncio.Event], Coroutine[Any, Any, T]],
+) -> tuple[list[Socket], list[asyncio.Task[T]]]:
+    """``count`` sockets, ``start(base URL, socket, ready)`` each, at ``rate`` per second,
+    round-robin over ``servers``; returns once every one has set its ``ready``."""
     sockets: list[Socket] = []
-    tasks: list[asyncio.Task[None]] = []
+    tasks: list[asyncio.Task[T]] = []
     readies = []
     started = time.perf_counter()
     for index in range(count):
@@ -89,7 +96,7 @@ async def _open_all(
         name, base = servers[index % len(servers)]
         sock, ready = Socket(server=name), asyncio.Event()
         sockets.append(sock)
-        tasks.append(asyncio.create_task(_run_socket(f"{base}{PATH}", sock, ready)))
+        tasks.append(asyncio.create_task(start(base, sock, ready)))
         readies.append(ready)
     await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), 60)
     return sockets, tasks
@@ -153,7 +160,9 @@ class _Tasks:
 
 
 async def open_with_websockets(servers: list[tuple[str, str]], count: int, rate: float) -> Opened:
-    sockets, tasks = await _open_all(servers, count, rate)
+    sockets, tasks = await open_paced(
+        servers, count, rate, lambda base, sock, ready: _run_socket(f"{base}{PATH}", sock, ready)
+    )
     return _Tasks(sockets, tasks)
 
 

@@ -186,21 +186,7 @@ class _Protocols:
 
 async def open_raw(servers: list[tuple[str, str]], count: int, rate: float) -> Opened:
     """``count`` sockets opened at ``rate`` per second; returns once every one is greeted or failed."""
-    sockets: list[Socket] = []
-    tasks: list[asyncio.Task[LiveSocket | None]] = []
-    readies = []
-    started = time.perf_counter()
-    for index in range(count):
-        delay = started + index / rate - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        name, base = servers[index % len(servers)]
-        sock, ready = Socket(server=name), asyncio.Event()
-        sockets.append(sock)
-        tasks.append(asyncio.create_task(_connect(base, sock, ready)))
-        readies.append(ready)
-    await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), 60)
-    return _Protocols(sockets, tasks)
+    return _Protocols(*await live_clients.open_paced(servers, count, rate, _connect))
 
 
 def worker(conn: Connection, servers: list[tuple[str, str]], count: int, rate: float = 1000.0) -> None:
