@@ -18,6 +18,7 @@ from scoreboard_project.fields import StrictCharField
 from scoreboard_project.inputs import validated
 from scoreboard_project.paths import path_id, path_uuid
 from scoreboard_project.responses import ok
+from scoreboard_project.schema import USER_ID_PATH, errors, positive_id_path
 
 from . import moderation, selectors
 from .models import Flag
@@ -37,6 +38,9 @@ class IsModerator(BasePermission):
 
 class ModerationApi(APIView):
     permission_classes = [IsModerator]
+
+
+FLAG_ID_PATH = positive_id_path("flag_id", "the flag's id")
 
 
 class ReasonInput(serializers.Serializer):
@@ -65,19 +69,33 @@ def _settle_flag(request: Request, flag_id: str, service: Callable[..., Flag]) -
 
 
 class PlayerBanApi(ModerationApi):
-    @extend_schema(request=ReasonInput, responses=USER_RESPONSE, summary="Ban a player")
+    @extend_schema(
+        request=ReasonInput,
+        responses={200: USER_RESPONSE, **errors(400, 401, 403, 404, 409, 429, 503)},
+        summary="Ban a player",
+        parameters=[USER_ID_PATH],
+    )
     def post(self, request, user_id: str):
         return _moderate_player(request, user_id, moderation.player_ban)
 
 
 class PlayerUnbanApi(ModerationApi):
-    @extend_schema(request=ReasonInput, responses=USER_RESPONSE, summary="Lift a ban")
+    @extend_schema(
+        request=ReasonInput,
+        responses={200: USER_RESPONSE, **errors(400, 401, 403, 404, 429, 503)},
+        summary="Lift a ban",
+        parameters=[USER_ID_PATH],
+    )
     def post(self, request, user_id: str):
         return _moderate_player(request, user_id, moderation.player_unban)
 
 
 class PlayerHistoryApi(ModerationApi):
-    @extend_schema(responses=HISTORY_RESPONSE, summary="A player's score history, newest first")
+    @extend_schema(
+        responses={200: HISTORY_RESPONSE, **errors(400, 401, 403, 404, 429, 503)},
+        summary="A player's score history, newest first",
+        parameters=[USER_ID_PATH],
+    )
     def get(self, request, user_id: str):  # noqa: ARG002 - Django's signature
         user = selectors.user_get(path_uuid(user_id, field="userId"))
         history = [selectors.history_entry_data(entry) for entry in selectors.user_history(user=user)]
@@ -87,7 +105,7 @@ class PlayerHistoryApi(ModerationApi):
 
 class FlagListApi(ModerationApi):
     @extend_schema(
-        responses=FLAGS_RESPONSE,
+        responses={200: FLAGS_RESPONSE, **errors(400, 401, 403, 429, 503)},
         summary="The flag queue",
         parameters=[OpenApiParameter("status", enum=Flag.Status.values, default=Flag.Status.OPEN)],
     )
@@ -102,12 +120,22 @@ class FlagListApi(ModerationApi):
 
 
 class FlagApproveApi(ModerationApi):
-    @extend_schema(request=NoteInput, responses=FLAG_RESPONSE, summary="Approve a flag: the score stands")
+    @extend_schema(
+        request=NoteInput,
+        responses={200: FLAG_RESPONSE, **errors(400, 401, 403, 404, 409, 429, 503)},
+        summary="Approve a flag: the score stands",
+        parameters=[FLAG_ID_PATH],
+    )
     def post(self, request, flag_id: str):
         return _settle_flag(request, flag_id, moderation.flag_approve)
 
 
 class FlagVoidApi(ModerationApi):
-    @extend_schema(request=NoteInput, responses=FLAG_RESPONSE, summary="Void a flag: the score is reversed")
+    @extend_schema(
+        request=NoteInput,
+        responses={200: FLAG_RESPONSE, **errors(400, 401, 403, 404, 409, 429, 503)},
+        summary="Void a flag: the score is reversed",
+        parameters=[FLAG_ID_PATH],
+    )
     def post(self, request, flag_id: str):
         return _settle_flag(request, flag_id, moderation.flag_void)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
@@ -24,10 +24,6 @@ PUBLIC_NOTE = (
 # public* endpoints: a bearer token, or none while LEADERBOARD_PUBLIC is true
 # drf-spectacular's hint for ``auth`` says names; it takes security requirement objects too.
 PUBLIC_AUTH: Any = [{"bearerAuth": []}, {}]
-
-USER_ID_PATH = OpenApiParameter(
-    "user_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="the player's id"
-)
 
 
 LEADERBOARD_RESPONSE = envelope("LeaderboardResponse", serializer_for(LeaderboardTop)())

@@ -15,7 +15,7 @@ from scoreboard_project.inputs import validated
 from scoreboard_project.limits import check_leaderboard_read, check_my_score_read
 from scoreboard_project.paths import path_uuid
 from scoreboard_project.responses import ok
-from scoreboard_project.schema import errors
+from scoreboard_project.schema import USER_ID_PATH, errors
 
 from . import read_cache, selectors
 from .periods import PERIODS
@@ -26,7 +26,6 @@ from .schema import (
     PLAYER_SCORE_RESPONSE,
     PUBLIC_AUTH,
     PUBLIC_NOTE,
-    USER_ID_PATH,
 )
 from .shapes import MyScore
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
 from .errors import ErrorEnvelope
@@ -39,3 +40,16 @@ def envelope(
 
 def errors(*statuses: int) -> dict[int, OpenApiResponse]:
     return {status: OpenApiResponse(ERROR_ENVELOPE) for status in statuses}
+
+
+# Path parameters as ``scoreboard_project.paths`` reads them (the view's keyword argument,
+# camelCased in the schema): a player's UUID, a positive whole number.
+USER_ID_PATH = OpenApiParameter(
+    "user_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="the player's id"
+)
+
+
+def positive_id_path(name: str, description: str) -> OpenApiParameter:
+    return OpenApiParameter(
+        name, {"type": "integer", "minimum": 1}, OpenApiParameter.PATH, description=description
+    )

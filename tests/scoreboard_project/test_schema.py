@@ -103,6 +103,20 @@ def test_it_types_the_path_and_query_parameters(schema: dict):
     assert user["userId"]["in"] == "path"
     assert user["userId"]["schema"] == {"type": "string", "format": "uuid"}
     assert user["period"]["schema"].items() >= period.items()
+    # Moderation's path parameters were plain strings (found by schema fuzzing)
+    assert params("/api/v1/admin/users/{userId}/history")["userId"]["schema"] == {
+        "type": "string",
+        "format": "uuid",
+    }
+    for action in ("approve", "void"):
+        flag = {
+            p["name"]: p
+            for p in _operation(schema, f"/api/v1/admin/flags/{{flagId}}/{action}", "post")["parameters"]
+        }
+        assert flag["flagId"]["in"] == "path" and flag["flagId"]["schema"] == {
+            "type": "integer",
+            "minimum": 1,
+        }
 
 
 def test_it_describes_the_leaderboard_and_action_answers_in_camel_case(schema: dict):
@@ -176,6 +190,25 @@ def test_it_describes_the_leaderboard_and_action_answers_in_camel_case(schema: d
         ("/api/v1/users/me/score", "get", {"200", "400", "401", "403", "429", "503"}),
         ("/api/v1/users/{userId}/score", "get", {"200", "400", "401", "403", "404", "429", "503"}),
         ("/api/v1/leaderboard/stream", "get", {"200", "401", "403"}),
+        # Moderation: listed only 200 (found by schema fuzzing)
+        ("/api/v1/admin/flags", "get", {"200", "400", "401", "403", "429", "503"}),
+        (
+            "/api/v1/admin/flags/{flagId}/approve",
+            "post",
+            {"200", "400", "401", "403", "404", "409", "429", "503"},
+        ),
+        (
+            "/api/v1/admin/flags/{flagId}/void",
+            "post",
+            {"200", "400", "401", "403", "404", "409", "429", "503"},
+        ),
+        (
+            "/api/v1/admin/users/{userId}/ban",
+            "post",
+            {"200", "400", "401", "403", "404", "409", "429", "503"},
+        ),
+        ("/api/v1/admin/users/{userId}/unban", "post", {"200", "400", "401", "403", "404", "429", "503"}),
+        ("/api/v1/admin/users/{userId}/history", "get", {"200", "400", "401", "403", "404", "429", "503"}),
     ],
 )
 def test_it_lists_the_statuses_each_endpoint_answers(
