@@ -37,7 +37,7 @@ run: migrate
 	$(BIN)/python manage.py seed_demo --if-empty
 	$(BIN)/daphne -b 127.0.0.1 -p 8000 scoreboard_project.asgi:application
 
-test: $(STAMP) check
+test: $(STAMP) check nginx
 	bash scripts/test.sh
 
 # The suite on the embedded defaults (SQLite, in-process layer and cache) without the end-to-end,

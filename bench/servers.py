@@ -8,6 +8,7 @@ stopped (SIGTERM, then SIGKILL) by ``stop()``, which the context managers always
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import resource
@@ -22,6 +23,15 @@ from pathlib import Path
 from types import TracebackType
 
 import httpx
+
+from scoreboard_project.errors import (
+    ApplicationError,
+    InternalError,
+    NotFound,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    ValidationFailed,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
@@ -201,6 +211,13 @@ def _open_files_allowed(wanted: int) -> int:
     return wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
 
 
+def _envelope(error: type[ApplicationError]) -> str:
+    """The error envelope of ``error`` as nginx's ``return`` writes it (no quote or ``$``)."""
+    body = json.dumps({"success": False, "error": {"code": error.code, "message": error.message}})
+    assert "'" not in body and "$" not in body, body
+    return body
+
+
 def nginx_binary() -> str | None:
     return shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None)
 
@@ -217,7 +234,11 @@ http {{
 {access_log}
     client_body_temp_path {run}/body; proxy_temp_path {run}/proxy; fastcgi_temp_path {run}/fastcgi;
     uwsgi_temp_path {run}/uwsgi; scgi_temp_path {run}/scgi;
-    client_max_body_size 1m;  # the application answers 413 (with its envelope) over 64 KiB
+    # The application's limit, enforced here first: a larger body is refused by nginx (413,
+    # the same envelope) instead of being sent to an app process that answers 413 and closes
+    # while nginx still writes, which nginx takes for a failed upstream (502; tried on a
+    # shape with 1m: a 100 KB body did it once).
+    client_max_body_size 64k;
     upstream app {{
 {servers}
         keepalive 64;
@@ -229,6 +250,26 @@ http {{
     server {{
         listen {listen} backlog=4096;
         proxy_http_version 1.1;
+        # What nginx answers itself (a malformed request, a body over the limit, no app
+        # process to take the request) carries the application's error envelope too; the
+        # app processes' own answers pass through untouched (proxy_intercept_errors off).
+        # Pages by URI, not named locations: nginx cannot redirect a request whose URI it
+        # refused (a NUL) to a named location, and answers that with an HTML 500.
+        error_page 400 414 494 =400 /__proxy/malformed;
+        error_page 404 /__proxy/not-found;
+        error_page 413 /__proxy/too-large;
+        error_page 500 /__proxy/failed;
+        error_page 502 503 504 =503 /__proxy/unavailable;
+        location = /__proxy/malformed {{ internal; default_type application/json; return 400 '{malformed}'; }}
+        location = /__proxy/not-found {{ internal; default_type application/json; return 404 '{not_found}'; }}
+        location = /__proxy/too-large {{ internal; default_type application/json; return 413 '{too_large}'; }}
+        location = /__proxy/failed {{ internal; default_type application/json; return 500 '{failed}'; }}
+        location = /__proxy/unavailable {{
+            internal;
+            default_type application/json;
+            add_header Retry-After 5 always;
+            return 503 '{unavailable}';
+        }}
         # Every location sets all its headers: nginx drops the server's proxy_set_header
         # lines in a location that sets any of its own.
         location /ws/ {{
@@ -325,6 +366,11 @@ class Nginx(Server):
             )
         files = _open_files_allowed(50000)
         return NGINX_CONF.format(
+            malformed=_envelope(ValidationFailed),
+            not_found=_envelope(NotFound),
+            too_large=_envelope(PayloadTooLarge),
+            failed=_envelope(InternalError),
+            unavailable=_envelope(ServiceUnavailable),
             access_log=access_log,
             user=user,
             workers=2,
