@@ -14,7 +14,7 @@ from leaderboard.broadcast.hub import get_hub
 from leaderboard.overtaken import LIMIT, passed_players
 from leaderboard.services import score_history_record
 from tests.helpers.players import T0, make_player
-from tests.helpers.sockets import next_json, open_socket
+from tests.helpers.sockets import next_json, open_socket, wait_for_json
 
 
 def _passed(user: User, old: int, new: int, old_minutes: float):
@@ -89,9 +89,13 @@ async def test_it_tells_both_dialects_never_coalesced(settings):
         for increment in (100, 100):  # the second completion passes nobody new
             await database_sync_to_async(score_history_record)(user=alice, increment=increment)
         by = {"userId": str(alice.pk), "username": "alice", "displayName": "alice"}
-        # Quiet for 2 s: the events leave on a background loop, which a loaded machine delays.
-        to_carol = [m for m in await _drain(carol_socket, quiet=2.0) if m.get("event") == "rank:overtaken"]
-        to_bob = [m for m in await _drain(bob_socket, quiet=2.0) if m.get("type") == "overtaken"]
+        # The events leave on a background loop, which a loaded machine delays: wait for each
+        # socket's first one (up to 15 s; a quiet spell of 2 s once ended the wait too early
+        # on a loaded CI machine), then for anything more until 1 s of quiet.
+        to_carol = [await wait_for_json(carol_socket, lambda m: m.get("event") == "rank:overtaken", 15)]
+        to_carol += [m for m in await _drain(carol_socket, quiet=1.0) if m.get("event") == "rank:overtaken"]
+        to_bob = [await wait_for_json(bob_socket, lambda m: m.get("type") == "overtaken", 15)]
+        to_bob += [m for m in await _drain(bob_socket, quiet=1.0) if m.get("type") == "overtaken"]
         # One event each: the second completion passed nobody.
         assert [m["data"] for m in to_carol] == [
             {"board": "global", "by": by, "previousRank": 1, "rank": 2, "score": 80}
@@ -121,7 +125,8 @@ async def test_it_tells_the_players_passed_on_a_named_board(settings):
     bob_socket, _, _ = await open_socket(f"/ws/leaderboard/live?token={token}")
     try:
         await database_sync_to_async(write)(board, alice, 25_000)  # passes bob only
-        to_bob = [m for m in await _drain(bob_socket) if m.get("event") == "rank:overtaken"]
+        to_bob = [await wait_for_json(bob_socket, lambda m: m.get("event") == "rank:overtaken", 15)]
+        to_bob += [m for m in await _drain(bob_socket, quiet=1.0) if m.get("event") == "rank:overtaken"]
         by = {"userId": str(alice.pk), "username": "alice", "displayName": "alice"}
         assert [m["data"] for m in to_bob] == [
             {"board": "speedrun", "by": by, "previousRank": 2, "rank": 3, "score": 30_000}
