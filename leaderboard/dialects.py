@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,6 +28,19 @@ def _now_iso() -> str:
     return iso_z(datetime.now(UTC))
 
 
+def _echoed(timestamp: Any) -> int | float | str | None:
+    """The ping's ``timestamp`` as the pong echoes it: a number or a string as sent, anything
+    else as null. A nested value (an array 254 deep fits in 4 KiB) or an integer beyond 64 bits
+    could not be written back (orjson refuses both): the socket closed with 1011."""
+    if isinstance(timestamp, bool) or not isinstance(timestamp, int | float | str):
+        return None
+    if isinstance(timestamp, int) and not -(2**63) <= timestamp < 2**63:
+        return None
+    if isinstance(timestamp, float) and not math.isfinite(timestamp):
+        return None
+    return timestamp
+
+
 @dataclass(frozen=True)
 class LiveDialect:
     """/ws/leaderboard/live: ``{"event": ..., "data": ...}``; the top 10 from the start."""
@@ -43,7 +57,9 @@ class LiveDialect:
     async def handle(self, consumer: Socket, content: dict[str, Any]) -> None:
         kind = content.get("event", content.get("type"))
         if kind == "ping":
-            await consumer.send(text_data=dumps({"event": "pong", "timestamp": content.get("timestamp")}))
+            await consumer.send(
+                text_data=dumps({"event": "pong", "timestamp": _echoed(content.get("timestamp"))})
+            )
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,30 @@ async def test_it_answers_ping_with_pong_in_both_dialects(alice):
     await scoreboard.disconnect()
 
 
+@pytest.mark.parametrize(
+    "raw, echoed",
+    [
+        ('{"event":"ping","timestamp":' + "[" * 254 + "]" * 254 + "}", None),  # was a 1011 close
+        (
+            '{"event":"ping","timestamp":123456789012345678901234567890}',
+            1.2345678901234568e29,
+        ),  # read as a float
+        ('{"event":"ping","timestamp":{"a":1}}', None),
+        ('{"event":"ping","timestamp":true}', None),
+        ('{"event":"ping","timestamp":"t-1"}', "t-1"),
+        ('{"event":"ping","timestamp":1.5}', 1.5),
+    ],
+)
+async def test_a_pong_echoes_only_a_number_or_a_string(alice, raw, echoed):
+    live, _, _ = await open_socket(LIVE)
+    await next_json(live)
+    await live.send_to(text_data=raw)
+    assert await next_json(live) == {"event": "pong", "timestamp": echoed}
+    await live.send_json_to({"event": "ping", "timestamp": 7})  # still open
+    assert await next_json(live) == {"event": "pong", "timestamp": 7}
+    await live.disconnect()
+
+
 @pytest.mark.parametrize("how", ["header", "query", "message"])
 async def test_it_closes_4401_for_a_bad_token(alice, how):
     headers = bearer("not-a-jwt") if how == "header" else []
