@@ -12,6 +12,7 @@ from typing import Any
 
 from django import db
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -27,6 +28,7 @@ from .errors import (
     NotAcceptable,
     NotAuthenticated,
     NotFound,
+    PayloadTooLarge,
     RateLimitExceeded,
     ServiceUnavailable,
     TokenInvalid,
@@ -100,6 +102,12 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
             status=401,
             headers={"WWW-Authenticate": 'Bearer realm="api"'},
         )
+    if isinstance(exc, RequestDataTooBig):
+        too_large = PayloadTooLarge()
+        return Response(error_body(too_large.code, too_large.message), status=too_large.status)
+    if isinstance(exc, SuspiciousOperation):  # Django refused the request itself (too many fields)
+        refused = ValidationFailed()
+        return Response(error_body(refused.code, refused.message), status=refused.status)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
