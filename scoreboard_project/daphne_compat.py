@@ -198,8 +198,33 @@ def skip_twisted_request_bookkeeping() -> None:
     HTTPFactory.log = log
 
 
+def close_failed_sockets_with_a_frame() -> None:
+    """A socket autobahn fails itself gets a close frame with the reason's code.
+
+    autobahn fails a connection daphne's options refuse (a message over its 1 MiB, where
+    the consumers' own 4 KiB check never sees it; a protocol error) by dropping the TCP
+    connection (``failByDrop``, its default): the client saw 1006 where the contract says
+    1009. With it off, autobahn sends the close frame (1009, 1002, 1007) and closes.
+    """
+    try:
+        from daphne.ws_protocol import WebSocketFactory
+    except ImportError:
+        return
+    if getattr(WebSocketFactory.setProtocolOptions, "closes_with_a_frame", False):
+        return
+    original = WebSocketFactory.setProtocolOptions
+
+    def setProtocolOptions(self, *args, **kwargs):  # noqa: N802 - autobahn's name
+        kwargs.setdefault("failByDrop", False)
+        return original(self, *args, **kwargs)
+
+    setProtocolOptions.closes_with_a_frame = True
+    WebSocketFactory.setProtocolOptions = setProtocolOptions
+
+
 def patch_daphne() -> None:
     allow_protocol_close_codes()
+    close_failed_sockets_with_a_frame()
     redact_access_log()
     refuse_large_bodies()
     lazy_autobahn_debug_arguments()

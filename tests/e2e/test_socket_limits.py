@@ -49,6 +49,15 @@ async def test_it_closes_with_1009_on_a_message_over_4_kib(server, path):
         assert await close_code_after(socket, "x" * 4097) == 1009
 
 
+@pytest.mark.parametrize("path", ["/ws/leaderboard/live", "/ws/scoreboard"])
+async def test_it_closes_with_1009_past_daphnes_own_1_mib_too(server, path):
+    """daphne's limit (1 MiB) fails the socket before the consumer sees the message: it
+    dropped the connection (1006) until autobahn was told to close with a frame."""
+    async with connect(f"{server.ws}{path}", max_size=None) as socket:
+        await socket.recv()
+        assert await close_code_after(socket, "x" * ((1 << 20) + 1)) == 1009
+
+
 async def test_it_closes_a_message_flood_with_1008(server):
     async with connect(f"{server.ws}/ws/scoreboard") as socket:
         await socket.recv()
