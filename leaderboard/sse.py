@@ -16,6 +16,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework.exceptions import APIException
 from rest_framework.request import Request
 
@@ -31,6 +32,7 @@ from scoreboard_project.errors import (
     TokenInvalid,
     error_response,
 )
+from scoreboard_project.exception_handler import INVALID_TOKEN_MESSAGE
 from scoreboard_project.limits import count_stream_request
 
 from . import ws_limits
@@ -48,8 +50,8 @@ def _authenticate(request: HttpRequest) -> HttpResponse | None:
         found = BearerAuthentication().authenticate(Request(request))
     except AuthenticationRefused as refused:
         return error_response(refused.error.code, refused.error.message, refused.error.status)
-    except APIException as exc:
-        return error_response(TokenInvalid.code, str(exc.detail), exc.status_code)
+    except APIException as exc:  # simplejwt's InvalidToken: its detail is a dict, not a message
+        return error_response(TokenInvalid.code, INVALID_TOKEN_MESSAGE, exc.status_code)
     if found is None and not settings.LEADERBOARD_PUBLIC:
         return error_response(NotAuthenticated.code, NotAuthenticated.message, NotAuthenticated.status)
     return None
@@ -86,16 +88,19 @@ def _limited(request: HttpRequest) -> HttpResponse | None:
     return None
 
 
+@csrf_exempt  # GET only: any other method is a 405 below, not the CSRF check's 403
 @documented_by(LeaderboardStreamSchemaView)
 async def leaderboard_stream(request: HttpRequest) -> HttpResponseBase:
     if request.method != "GET":
-        return error_response(MethodNotAllowed.code, MethodNotAllowed.message, MethodNotAllowed.status)
+        refused = error_response(MethodNotAllowed.code, MethodNotAllowed.message, MethodNotAllowed.status)
+        refused["Allow"] = "GET"
+        return refused
     refused = await database_sync_to_async(_authenticate)(request)
     if refused is None:
         refused = await database_sync_to_async(_limited)(request)
     if refused is not None:
         return refused
-    board = request.GET.get("board", GLOBAL)
+    board = request.GET.get("board") or GLOBAL  # an empty ?board= is global, as on the live socket
     if not await board_exists(board):
         return error_response(NotFound.code, "No such leaderboard.", NotFound.status)
     stream_id = uuid.uuid4().hex

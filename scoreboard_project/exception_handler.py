@@ -84,6 +84,10 @@ def _drf_error(exc: exceptions.APIException) -> Response:
     return Response(error_body(code, message, details), status=status_code, headers=headers)
 
 
+# What a bad bearer token answers (401 TOKEN_INVALID), on the REST endpoints and the SSE stream.
+INVALID_TOKEN_MESSAGE = "The token is invalid or expired."
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     request = context.get("request")
     if request is not None and not isinstance(exc, RateLimitExceeded):
@@ -98,7 +102,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         )
     if isinstance(exc, (InvalidToken, TokenError)):
         return Response(
-            error_body(TokenInvalid.code, "The token is invalid or expired."),
+            error_body(TokenInvalid.code, INVALID_TOKEN_MESSAGE),
             status=401,
             headers={"WWW-Authenticate": 'Bearer realm="api"'},
         )

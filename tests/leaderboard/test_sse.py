@@ -76,4 +76,24 @@ async def test_it_refuses_a_banned_caller_and_a_bad_token_with_their_codes(alice
     }
     forged = Stream(headers=[(b"authorization", b"Bearer not-a-token")])
     assert (await forged.start())["status"] == 401
-    assert json.loads(await forged.body())["error"]["code"] == "TOKEN_INVALID"
+    # The REST endpoints' message, not simplejwt's detail dict printed (as it was)
+    assert json.loads(await forged.body())["error"] == {
+        "code": "TOKEN_INVALID",
+        "message": "The token is invalid or expired.",
+    }
+
+
+def test_another_method_is_a_405_not_the_csrf_check(transactional_db):
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post("/api/v1/leaderboard/stream")
+    assert response.status_code == 405 and response["Allow"] == "GET"  # was 403 FORBIDDEN
+    assert response.json()["error"]["code"] == "METHOD_NOT_ALLOWED"
+
+
+async def test_an_empty_board_parameter_is_the_global_board(alice):
+    stream = Stream(query="board=")  # as on the live socket; was a 404
+    assert (await stream.start())["status"] == 200
+    assert "leaderboard:update" in await stream.body()
+    await stream.close()
+    await get_hub().stop()
