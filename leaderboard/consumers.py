@@ -62,6 +62,7 @@ class LeaderboardConsumer(LazyChannelConsumer):
         # /ws/leaderboard/live?board={key}; /ws/scoreboard picks boards by channel instead.
         self.board = board_of(self.scope) if self.dialect.name == "live" else GLOBAL_BOARD
         self.board_clients: dict[str, HubClient] = {}
+        self.board_writers: dict[str, asyncio.Task] = {}  # each board client's write_updates
         await self.accept()
         self.released = False
         metrics.websocket_connections.inc()
@@ -149,20 +150,28 @@ class LeaderboardConsumer(LazyChannelConsumer):
             await self.set_subscribed(subscribed)
             return True
         client = self.board_clients.get(key)
+        if not subscribed:
+            if client is not None:  # frees its place: unsubscribing is how a client makes room
+                self._drop_board(key, client)
+            return True
         if client is None:
-            if not subscribed:
-                return True
             if len(self.board_clients) >= MAX_BOARDS_PER_SOCKET or not await board_exists(key):
                 return False
             client = self.board_clients[key] = HubClient(
                 self.dialect.name, on_overflow=self.too_slow, board=key
             )
             await get_hub().register(client)
-            self.tasks.append(asyncio.create_task(self.write_updates(client)))
-        client.subscribed = subscribed
-        if subscribed:
-            await self.send(text_data=(await get_hub().snapshot(key))[self.dialect.name])
+            writer = self.board_writers[key] = asyncio.create_task(self.write_updates(client))
+            self.tasks.append(writer)
+        await self.send(text_data=(await get_hub().snapshot(key))[self.dialect.name])
         return True
+
+    def _drop_board(self, key: str, client: HubClient) -> None:
+        get_hub().unregister(client)
+        del self.board_clients[key]
+        writer = self.board_writers.pop(key)
+        writer.cancel()
+        self.tasks.remove(writer)
 
     def too_slow(self) -> None:
         logger.info("Closing a WebSocket that cannot keep up with updates")

@@ -145,3 +145,32 @@ async def test_it_catches_up_a_boards_top_10_a_hub_missed(monkeypatch):
     await get_hub().catch_up()  # nothing newer: nothing resent
     assert await socket.receive_nothing(timeout=0.3)
     await socket.disconnect()
+
+
+async def test_unsubscribing_frees_a_boards_place_on_the_scoreboard_socket(monkeypatch):
+    """At most MAX_BOARDS_PER_SOCKET named boards at once; an unsubscribed board no longer
+    counts (it did: a socket that had ever watched 20 boards could watch no other)."""
+    from leaderboard import ws_limits
+    from leaderboard.boards.sockets import MAX_BOARDS_PER_SOCKET
+
+    monkeypatch.setattr(ws_limits, "FLOOD_BURST", 100.0)  # 42 messages in a row: not a flood here
+
+    keys = [f"b{index:02d}" for index in range(MAX_BOARDS_PER_SOCKET + 1)]
+    await database_sync_to_async(lambda: [new_board(key, operator="best") for key in keys])()
+    socket, _, _ = await open_socket("/ws/scoreboard")
+    assert (await next_json(socket))["type"] == "connected"
+    try:
+        for key in keys[:-1]:
+            await socket.send_json_to({"type": "subscribe", "channel": f"leaderboard:{key}"})
+            assert (await next_json(socket))["data"]["board"] == key
+        await socket.send_json_to({"type": "subscribe", "channel": f"leaderboard:{keys[-1]}"})
+        assert (await next_json(socket))["data"]["code"] == "UNKNOWN_CHANNEL"  # the cap
+        for key in keys[:-1]:
+            await socket.send_json_to({"type": "unsubscribe", "channel": f"leaderboard:{key}"})
+        await socket.send_json_to({"type": "subscribe", "channel": f"leaderboard:{keys[-1]}"})
+        answer = await wait_for_json(socket, lambda m: m.get("type") != "unsubscribed")
+        assert answer["type"] == "leaderboard_update" and answer["data"]["board"] == keys[-1]
+        assert [c.board for c in get_hub().clients if c.board != "global"] == [keys[-1]]
+    finally:
+        await socket.disconnect()
+        await get_hub().stop()
