@@ -43,6 +43,10 @@ def _fast_hashing_and_clean_stores(settings) -> Iterator[None]:
     settings.LEDGER_DAILY_ROOTS = (
         False  # no background root thread; tests/leaderboard/test_ledger*.py turn it on
     )
+    # No board reset thread: tests roll periods themselves (resets.periods_roll). Started once
+    # by any request to a board (tests/scoreboard_project did), it outlived its test and
+    # rolled the periods of tests/e2e/test_board_resets.py on that test's patched clock.
+    settings.BOARD_RESET_CLOCK = False
     cache.clear()  # rate-limit windows, rankings and broadcast state start empty
     db_breaker.reset()  # a test that made the database fail leaves no open breaker behind
     local_counter.reset()  # the embedded default's limit windows

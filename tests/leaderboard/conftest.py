@@ -46,12 +46,6 @@ def player(db) -> Callable[..., User]:
     return build
 
 
-@pytest.fixture(autouse=True)
-def _no_board_reset_thread(settings) -> None:
-    """Tests roll periods themselves (resets.periods_roll); no background thread."""
-    settings.BOARD_RESET_CLOCK = False
-
-
 @pytest.fixture
 async def live_hub(settings):
     """Sockets' tests: every top-10 change goes out at once (coalescing has its own tests),
