@@ -96,10 +96,16 @@ _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def _holds_unstorable(value: Any) -> bool:
-    if isinstance(value, str):
-        return _UNSTORABLE.search(value) is not None
-    if isinstance(value, dict):
-        return any(_holds_unstorable(key) or _holds_unstorable(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(_holds_unstorable(item) for item in value)
+    """Walked with a list, not recursion: a body may nest as deep as its parser allows."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if _UNSTORABLE.search(item) is not None:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
     return False

@@ -256,3 +256,12 @@ def test_it_measures_metadata_in_utf8_bytes(alice, client_for):
         "/api/v1/actions/request", {"actionType": "COMPLETE_LEVEL", "metadata": too_big}, format="json"
     )
     assert refused.status_code == 400 and "metadata" in refused.json()["error"]["details"]
+
+
+def test_metadata_nested_as_deep_as_the_parser_allows_is_accepted(alice, client_for):
+    """The check for characters jsonb cannot store once recursed two frames per level: 300
+    levels (a 600-byte body) were a RecursionError, a 500."""
+    deep = "[" * 700 + "]" * 700
+    raw = '{"actionType": "COMPLETE_LEVEL", "metadata": {"a": ' + deep + "}}"
+    response = client_for(alice).post("/api/v1/actions/request", raw, content_type="application/json")
+    assert response.status_code == 201, response.content
