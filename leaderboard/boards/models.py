@@ -14,13 +14,13 @@ import re
 from django.db import models
 from django.utils import timezone as dj_timezone
 
-KEY_PATTERN = re.compile(r"\A[a-z0-9_-]{1,64}\Z")  # the contract's board keys
+_KEY_PATTERN = re.compile(r"\A[a-z0-9_-]{1,64}\Z")  # the contract's board keys
 
 
 def is_board_key(text: str) -> bool:
     """Whether ``text`` could be a board's key: anything else (a NUL, which PostgreSQL's
     text cannot hold, an over-long or non-ASCII string) names no board, without a query."""
-    return KEY_PATTERN.match(text) is not None
+    return _KEY_PATTERN.match(text) is not None
 
 
 class Leaderboard(models.Model):

@@ -8,7 +8,8 @@ from urllib.parse import quote
 from django.core.cache import cache
 from django.http import Http404
 
-from .models import Leaderboard, is_board_key
+from .definitions import board_lookup
+from .models import Leaderboard
 from .shapes import RecordData
 
 PICKER_LIMIT = 200
@@ -19,7 +20,7 @@ def page_board(key: str | None) -> Leaderboard | None:
     """The named board the page shows; None for the global board; 404 for an unknown key."""
     if not key or key == "global":
         return None
-    board = Leaderboard.objects.filter(key=key).first() if is_board_key(key) else None
+    board = board_lookup(key)
     if board is None:
         raise Http404("No such leaderboard.")
     return board

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 
-from .models import Leaderboard, is_board_key
+from .definitions import board_lookup
 from .resets import ensure_reset_clock
 
 GLOBAL = "global"
@@ -21,7 +21,7 @@ def board_of(scope: dict) -> str:
 
 
 def _exists(key: str) -> bool:
-    return key == GLOBAL or (is_board_key(key) and Leaderboard.objects.filter(key=key).exists())
+    return key == GLOBAL or board_lookup(key) is not None
 
 
 async def board_exists(key: str) -> bool:
