@@ -31,6 +31,7 @@ from scoreboard_project.errors import (
     PayloadTooLarge,
     ServiceUnavailable,
     ValidationFailed,
+    error_body,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -213,7 +214,7 @@ def _open_files_allowed(wanted: int) -> int:
 
 def _envelope(error: type[ApplicationError]) -> str:
     """The error envelope of ``error`` as nginx's ``return`` writes it (no quote or ``$``)."""
-    body = json.dumps({"success": False, "error": {"code": error.code, "message": error.message}})
+    body = json.dumps(error_body(error.code, error.message))
     assert "'" not in body and "$" not in body, body
     return body
 

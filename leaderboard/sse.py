@@ -23,6 +23,7 @@ from rest_framework.request import Request
 from accounts.authentication import BearerAuthentication
 from scoreboard_project.client_ip import client_ip
 from scoreboard_project.errors import (
+    INVALID_TOKEN_MESSAGE,
     ApplicationError,
     AuthenticationRefused,
     MethodNotAllowed,
@@ -32,7 +33,6 @@ from scoreboard_project.errors import (
     TokenInvalid,
     error_response,
 )
-from scoreboard_project.exception_handler import INVALID_TOKEN_MESSAGE
 from scoreboard_project.limits import count_stream_request
 
 from . import ws_limits

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, NotRequired, TypedDict
 
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import JsonResponse
 from rest_framework import exceptions
 
@@ -122,6 +123,21 @@ class ErrorDetail(TypedDict):
 class ErrorEnvelope(TypedDict):
     success: Annotated[bool, Default(False)]
     error: ErrorDetail
+
+
+# What a bad bearer token answers (401 TOKEN_INVALID), on the REST endpoints and the SSE stream.
+INVALID_TOKEN_MESSAGE = "The token is invalid or expired."
+
+
+def request_refusal(exc: Exception) -> ApplicationError | None:
+    """The error of a request Django refused itself (a ``SuspiciousOperation``: a body over
+    DATA_UPLOAD_MAX_MEMORY_SIZE is 413, over 1,000 query or form fields and the like 400),
+    which reached the API's handlers as an unhandled error (a 500 with a traceback)."""
+    if isinstance(exc, RequestDataTooBig):
+        return PayloadTooLarge()
+    if isinstance(exc, SuspiciousOperation):
+        return ValidationFailed()
+    return None
 
 
 def error_body(code: str, message: str, details: Any = None) -> ErrorEnvelope:

@@ -12,7 +12,6 @@ from typing import Any
 
 from django import db
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -20,6 +19,7 @@ from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
 from . import db_breaker
 from .errors import (
+    INVALID_TOKEN_MESSAGE,
     ApplicationError,
     AuthenticationRefused,
     Forbidden,
@@ -28,12 +28,12 @@ from .errors import (
     NotAcceptable,
     NotAuthenticated,
     NotFound,
-    PayloadTooLarge,
     RateLimitExceeded,
     ServiceUnavailable,
     TokenInvalid,
     ValidationFailed,
     error_body,
+    request_refusal,
 )
 from .limits import count_refused_request
 
@@ -84,10 +84,6 @@ def _drf_error(exc: exceptions.APIException) -> Response:
     return Response(error_body(code, message, details), status=status_code, headers=headers)
 
 
-# What a bad bearer token answers (401 TOKEN_INVALID), on the REST endpoints and the SSE stream.
-INVALID_TOKEN_MESSAGE = "The token is invalid or expired."
-
-
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     request = context.get("request")
     if request is not None and not isinstance(exc, RateLimitExceeded):
@@ -106,11 +102,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
             status=401,
             headers={"WWW-Authenticate": 'Bearer realm="api"'},
         )
-    if isinstance(exc, RequestDataTooBig):
-        too_large = PayloadTooLarge()
-        return Response(error_body(too_large.code, too_large.message), status=too_large.status)
-    if isinstance(exc, SuspiciousOperation):  # Django refused the request itself (too many fields)
-        refused = ValidationFailed()
+    refused = request_refusal(exc)
+    if refused is not None:
         return Response(error_body(refused.code, refused.message), status=refused.status)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()

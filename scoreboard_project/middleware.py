@@ -7,7 +7,7 @@ import re
 import uuid
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 
 from .errors import (
@@ -19,6 +19,7 @@ from .errors import (
     PayloadTooLarge,
     ValidationFailed,
     error_response,
+    request_refusal,
 )
 from .logging import request_id_var
 
@@ -108,13 +109,10 @@ class EnvelopeFallbackMiddleware:
         return enveloped
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if isinstance(exception, RequestDataTooBig):
-            return error_response(PayloadTooLarge.code, PayloadTooLarge.message, PayloadTooLarge.status)
+        refused = request_refusal(exception)
+        if refused is not None and (is_api_path(request.path) or isinstance(exception, RequestDataTooBig)):
+            return error_response(refused.code, refused.message, refused.status)
         if not is_api_path(request.path):
             return None
-        if isinstance(exception, SuspiciousOperation):
-            # Django's refusals of a request itself (over DATA_UPLOAD_MAX_NUMBER_FIELDS query
-            # or form fields, say), which Django answers 400: a 500 with a traceback before.
-            return error_response(ValidationFailed.code, ValidationFailed.message, ValidationFailed.status)
         logger.exception("Unhandled error on %s %s", request.method, request.path, exc_info=exception)
         return error_response(InternalError.code, InternalError.message, InternalError.status)
