@@ -27,6 +27,7 @@ import httpx
 from scoreboard_project.errors import (
     ApplicationError,
     InternalError,
+    MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
     ServiceUnavailable,
@@ -258,11 +259,13 @@ http {{
         # refused (a NUL) to a named location, and answers that with an HTML 500.
         error_page 400 414 494 =400 /__proxy/malformed;
         error_page 404 /__proxy/not-found;
+        error_page 405 /__proxy/not-allowed;
         error_page 413 /__proxy/too-large;
         error_page 500 /__proxy/failed;
         error_page 502 503 504 =503 /__proxy/unavailable;
         location = /__proxy/malformed {{ internal; default_type application/json; return 400 '{malformed}'; }}
         location = /__proxy/not-found {{ internal; default_type application/json; return 404 '{not_found}'; }}
+        location = /__proxy/not-allowed {{ internal; default_type application/json; return 405 '{not_allowed}'; }}
         location = /__proxy/too-large {{ internal; default_type application/json; return 413 '{too_large}'; }}
         location = /__proxy/failed {{ internal; default_type application/json; return 500 '{failed}'; }}
         location = /__proxy/unavailable {{
@@ -369,6 +372,7 @@ class Nginx(Server):
         return NGINX_CONF.format(
             malformed=_envelope(ValidationFailed),
             not_found=_envelope(NotFound),
+            not_allowed=_envelope(MethodNotAllowed),
             too_large=_envelope(PayloadTooLarge),
             failed=_envelope(InternalError),
             unavailable=_envelope(ServiceUnavailable),

@@ -77,6 +77,15 @@ def test_a_malformed_request_is_a_400_validation_error(proxy):
         assert body["success"] is False and body["error"]["code"] == "VALIDATION_ERROR"
 
 
+def test_a_method_nginx_refuses_itself_is_a_405_in_the_envelope(proxy):
+    """TRACE never reaches an app process (nginx refuses it); the contract's envelope covers 405."""
+    status, headers, body = _raw(
+        proxy, b"TRACE /api/v1/leaderboard HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    assert status == 405 and headers["Content-Type"] == "application/json"
+    assert body["error"]["code"] == "METHOD_NOT_ALLOWED"
+
+
 def test_the_error_pages_themselves_are_not_reachable_from_outside(proxy):
     status, headers, body = _raw(
         proxy, b"GET /__proxy/unavailable HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
