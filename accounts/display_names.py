@@ -47,8 +47,13 @@ ALLOWED_CATEGORIES = frozenset(
 )
 
 
+def shown_name(display_name: str, username: str) -> str:
+    """What every board, event and page shows for a player: the display name, else the username."""
+    return display_name or username
+
+
 def display_name_of(user: User) -> str:
-    return user.display_name or user.username
+    return shown_name(user.display_name, user.username)
 
 
 def clean_display_name(value: object, *, field: str = "displayName") -> str:

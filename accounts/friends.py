@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 
 from scoreboard_project.errors import NotFound, ValidationFailed
 
+from .display_names import display_name_of
 from .exceptions import FriendLimitReached
 from .models import Follow, User
 from .shapes import Friend
@@ -66,5 +67,5 @@ def friend_data(friend: User) -> Friend:
     return {
         "user_id": str(friend.pk),
         "username": friend.username,
-        "display_name": friend.display_name or friend.username,
+        "display_name": display_name_of(friend),
     }

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import cast
 
+from .display_names import display_name_of
 from .models import Role, User, ranked_q
 from .shapes import UserSummary
 
@@ -45,7 +46,7 @@ def user_summary(user: User) -> UserSummary:
     return {
         "id": str(user.id),
         "username": user.username,
-        "display_name": user.display_name or user.username,
+        "display_name": display_name_of(user),
         "score": user.score,
         "rank": rank_of(user),
         "role": cast(Role, user.role),

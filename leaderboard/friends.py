@@ -14,6 +14,7 @@ from typing import Any
 
 import redis
 
+from accounts.display_names import display_name_of
 from accounts.friends import friends_of
 from accounts.models import User
 from scoreboard_project.times import iso_z_micros
@@ -132,7 +133,7 @@ def friend_records(
             "board_rank": standing.board_rank,
             "user_id": standing.user_id,
             "username": by_id[standing.user_id].username,
-            "display_name": by_id[standing.user_id].display_name or by_id[standing.user_id].username,
+            "display_name": display_name_of(by_id[standing.user_id]),
             "score": standing.score,
             "metadata": None,
             "updated_at": iso_z_micros(standing.updated_at_us),

@@ -24,6 +24,7 @@ from typing import Any
 import redis
 from django.db.models import Q
 
+from accounts.display_names import display_name_of
 from accounts.models import User
 
 from . import ranking
@@ -204,7 +205,7 @@ def notify_overtaken(*, board: str, by: User, passed: list[Passed]) -> None:
                 "by": {
                     "userId": str(by.pk),
                     "username": by.username,
-                    "displayName": by.display_name or by.username,
+                    "displayName": display_name_of(by),
                 },
                 "passed": [[p.user_id, p.rank, p.score] for p in passed],
             },

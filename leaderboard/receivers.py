@@ -12,6 +12,7 @@ from accounts.models import RANKING_FIELDS, User
 from accounts.signals import tokens_revoked
 
 from . import ranking_writes, score_effects
+from .boards import store as boards_store
 from .broadcast import broadcaster
 from .models import ScoreHistory
 
@@ -38,6 +39,11 @@ def _add_player(user: User) -> None:
     broadcaster.standings_changed()
 
 
+def _renamed(user: User) -> None:
+    """The global top 10 and those of the named boards the player is on, sent again if changed."""
+    broadcaster.standings_changed(boards_store.player_boards(user))
+
+
 def _disconnect_on_commit(user: User) -> None:
     transaction.on_commit(lambda: broadcaster.disconnect_revoked_user(user.pk), robust=True)
 
@@ -59,8 +65,8 @@ def player_saved(sender, instance: User, created: bool, update_fields=None, **kw
         if update_fields is None or set(RANKING_FIELDS) & set(update_fields):
             transaction.on_commit(partial(_sync_player, instance), robust=True)
         if update_fields is not None and "display_name" in update_fields and instance.is_ranked:
-            # A new name on the top 10 goes out like a score change (no-op below the top 10).
-            transaction.on_commit(broadcaster.schedule_leaderboard_broadcast, robust=True)
+            # A new name on a top 10 goes out like a score change (no-op below the top 10).
+            transaction.on_commit(partial(_renamed, instance), robust=True)
         return
     if instance.is_ranked:
         transaction.on_commit(partial(_add_player, instance), robust=True)

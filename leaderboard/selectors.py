@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from decimal import ROUND_HALF_UP, Decimal
 
+from accounts.display_names import display_name_of, shown_name
 from accounts.models import User
 from scoreboard_project import metrics
 from scoreboard_project.times import iso_z_micros
@@ -27,7 +28,7 @@ def entries_for(rows: list[Row]) -> list[Entry]:
     found = User.objects.filter(id__in=[row.user_id for row in rows]).values_list(
         "id", "username", "display_name"
     )
-    names = {str(key): (username, display or username) for key, username, display in found}
+    names = {str(key): (username, shown_name(display, username)) for key, username, display in found}
     return [
         Entry(
             rank=row.rank,
@@ -83,7 +84,7 @@ def player_standing(*, user: User, period: Period = "all") -> PlayerScore | None
     return {
         "user_id": str(user.pk),
         "username": user.username,
-        "display_name": user.display_name or user.username,
+        "display_name": display_name_of(user),
         "score": row.score,
         "rank": row.rank,
         "percentile": percentile(row.rank, total),

@@ -8,6 +8,7 @@ from rest_framework import serializers
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.views import APIView
 
+from accounts.display_names import display_name_of
 from accounts.models import User
 from scoreboard_project.errors import NotFound
 from scoreboard_project.fields import QueryIntegerField
@@ -110,7 +111,7 @@ class MyScoreGetApi(APIView):
         data: MyScore = {
             "user_id": str(user.pk),
             "username": user.username,
-            "display_name": user.display_name or user.username,
+            "display_name": display_name_of(user),
             "score": user.score,
             "rank": None,
             "percentile": None,

@@ -74,9 +74,9 @@ def _build(board: str, entries: list[RecordData], before: BoardState | None, seq
 def _same(before: BoardState | None, entries: list[RecordData]) -> bool:
     if before is None:
         return False
-    shape = [(e["userId"], e["score"], e["rank"], e["username"]) for e in entries]
+    shape = [(e["userId"], e["score"], e["rank"], e["username"], e["displayName"]) for e in entries]
     sent: Sequence[Mapping[str, object]] = before["entries"]  # a board's records, not the global Entry
-    return shape == [(e["userId"], e["score"], e["rank"], e["username"]) for e in sent]
+    return shape == [(e["userId"], e["score"], e["rank"], e["username"], e.get("displayName")) for e in sent]
 
 
 def publish_if_changed(board: str) -> bool:

@@ -18,6 +18,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 
 from accounts.auth_query import auth_row
+from accounts.display_names import display_name_of
 from accounts.models import User
 from scoreboard_project.errors import NotFound
 from scoreboard_project.times import iso_z
@@ -28,7 +29,6 @@ from . import clock
 from .definitions import version_bump
 from .errors import BoardClosed, BoardExists, BoardHasRecords
 from .models import Leaderboard, LeaderboardPeriod, LeaderboardRecord
-from .names import NAME_FIELDS, display_name_of
 from .periods import period_at, period_window
 from .receivers import BoardStanding, committed_board_ranks
 from .record_sql import record_apply
@@ -210,7 +210,7 @@ def record_submit(
         "rank": ranks[0],
         "userId": uid,
         "username": player.username,
-        "displayName": display_name_of({field: getattr(player, field) for field in NAME_FIELDS}),
+        "displayName": display_name_of(player),
         "score": record.score,
         "metadata": record.metadata,
         "updatedAt": iso_z(record.reached_at),

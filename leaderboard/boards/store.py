@@ -163,6 +163,11 @@ def _player_sets(user: User) -> list[tuple[Leaderboard, PeriodWindow]]:
     ]
 
 
+def player_boards(user: User) -> list[str]:
+    """The keys of the named boards where ``user`` holds a record (any period)."""
+    return sorted(set(Leaderboard.objects.filter(records__user=user).values_list("key", flat=True)))
+
+
 def remove_player(user: User) -> list[str]:
     """A ban (or a promotion to staff): off every named board at once. Answers the boards'
     keys, whose top 10s the caller sends again (``broadcaster.standings_changed``)."""
