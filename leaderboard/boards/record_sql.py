@@ -1,5 +1,9 @@
 """A record write in one statement: lock the record, apply the board's operator, return it.
 
+A changed score's ``reached_at`` is later than the one it replaces, even when the clock
+stepped back: the Redis set keeps the newest standing by that time, whatever order the
+writes' commit hooks reach it in (``redis_store._SET_ABSOLUTE``).
+
 ``services.record_write`` holds the player's ledger chain lock first (``ledger_chain_lock``),
 then calls ``record_apply``: the ``SELECT ... FOR UPDATE`` of the record and its ``UPDATE``
 are one statement (the locked row's score read, the operator applied in SQL, the score
@@ -11,7 +15,7 @@ the ORM's read and save (``_record_apply_orm``).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -53,7 +57,8 @@ def _update_sql(operator: str, ascending: bool, metadata: str) -> str:
                 WHERE board_id = %(board)s AND period_start = %(period)s AND user_id = %(user)s FOR UPDATE
             ), a AS (SELECT id, score AS previous, {_RULES[(operator, ascending)]} AS score FROM old)
             UPDATE {_TABLE} r SET score = a.score, rank_score = {"-" if ascending else ""}a.score,
-                reached_at = CASE WHEN a.score <> a.previous THEN %(at)s ELSE r.reached_at END,
+                reached_at = CASE WHEN a.score <> a.previous
+                    THEN GREATEST(%(at)s, r.reached_at + interval '1 microsecond') ELSE r.reached_at END,
                 metadata = {meta}, updated_at = %(at)s
             FROM a WHERE r.id = a.id
             RETURNING a.previous, {_RETURNING}"""
@@ -131,7 +136,8 @@ def _record_apply_orm(
     new = _apply(board.operator, board.ascending, previous, score)
     changed = previous is None or new != previous
     if changed:
-        record.score, record.rank_score, record.reached_at = new, board.rank_score(new), at
+        reached = at if first else max(at, record.reached_at + timedelta(microseconds=1))
+        record.score, record.rank_score, record.reached_at = new, board.rank_score(new), reached
     if metadata is not None and (changed or board.operator != Leaderboard.Operator.BEST):
         record.metadata = metadata
     record.updated_at = at

@@ -194,11 +194,9 @@ def record_submit(
     player = None if found is None else found.user
     if player is None or not player.is_ranked:
         raise NotFound("No such player on the leaderboards.", details={"userId": ["unknown or not ranked"]})
-    at = clock.now()
     uid = str(player.pk)
-    written = record_write(
-        board=board, user=player, score=score, metadata=metadata, at=at, completed_by=caller
-    )
+    # No time given: record_write stamps it under the player's lock, in the order of the writes.
+    written = record_write(board=board, user=player, score=score, metadata=metadata, completed_by=caller)
     record = written.record
     # Counted among the others, so it holds whether or not the set has the write yet.
     previous = written.previous_score

@@ -3,6 +3,7 @@ another thread writes."""
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -133,6 +134,62 @@ def test_it_counts_concurrent_increments_of_one_player(store):
     assert LeaderboardRecord.objects.get(board=board, user=alice).score == expected
     assert selectors.records_page(key="race")["records"][0]["score"] == expected
     assert ScoreHistory.objects.filter(board=board).count() == expected // 3
+
+
+def test_concurrent_game_server_writes_leave_the_set_at_the_stored_score(store, game_server, monkeypatch):
+    """POST /leaderboards/{key}/records from several threads at once: the page shows the
+    stored score. The write was stamped before the player's lock, so a write applied later
+    could carry an earlier time, and the Redis set kept whichever came with the latest (seen
+    with two server processes; here a clock read that returns a few ms late, as a busy
+    process does, widens the window the same way)."""
+    real_now = services.clock.now
+    rng = random.Random(7)
+
+    def late_now():
+        stamp = real_now()
+        time.sleep(rng.random() * 0.004)
+        return stamp
+
+    monkeypatch.setattr("leaderboard.boards.clock.now", late_now)
+    board = new_board("posted", operator="incr")
+    alice = make_player("alice")
+    errors: list[BaseException] = []
+    start = threading.Barrier(6 if connection.vendor != "sqlite" else 1)
+
+    def post() -> None:
+        try:
+            start.wait(10)
+            for _ in range(5):
+                services.record_submit(
+                    key="posted", user_id=alice.pk, score=3, metadata=None, caller=game_server
+                )
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post) for _ in range(start.parties)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors
+    stored = LeaderboardRecord.objects.get(board=board, user=alice).score
+    assert stored == 15 * start.parties
+    assert selectors.records_page(key="posted")["records"][0]["score"] == stored
+
+
+def test_a_write_stamped_earlier_than_the_one_before_still_counts(store, game_server, monkeypatch):
+    """The clock stepped back between two writes: the second is still the newer standing."""
+    new_board("stepped", operator="set")
+    alice = make_player("alice")
+    times = iter([datetime(2026, 6, 1, 12, tzinfo=UTC)] * 3 + [datetime(2026, 6, 1, 11, tzinfo=UTC)] * 3)
+    monkeypatch.setattr("leaderboard.boards.clock.now", lambda: next(times))
+    services.record_submit(key="stepped", user_id=alice.pk, score=50, metadata=None, caller=game_server)
+    first = LeaderboardRecord.objects.get(user=alice).reached_at
+    services.record_submit(key="stepped", user_id=alice.pk, score=20, metadata=None, caller=game_server)
+    assert LeaderboardRecord.objects.get(user=alice).reached_at > first
+    assert [r["score"] for r in selectors.records_page(key="stepped")["records"]] == [20]
 
 
 def test_it_writes_records_in_well_under_five_milliseconds_of_sql(store, django_assert_max_num_queries):
