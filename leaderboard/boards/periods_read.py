@@ -35,10 +35,11 @@ def periods_page(*, key: str, limit: int = 20, cursor: str | None = None) -> Per
     if cursor:
         after = cursor_decode(cursor, board_key=key, period_id="periods")
         rows = rows.filter(starts_at__lt=period_start_of(str(after.rank_score)))
-    found = list(rows[:limit])
+    found = list(rows[: limit + 1])  # one more: is this the last page?
+    more, found = len(found) > limit, found[:limit]
     periods = [_period_data(key, board, row) for row in found]
     next_cursor = None
-    if len(found) == limit:
+    if more:
         millis = int(period_id(found[-1].starts_at))
         next_cursor = cursor_encode(board_key=key, period_id="periods", after=Position(millis, 0, _NO_USER))
     return {"periods": periods, "nextCursor": next_cursor}

@@ -222,7 +222,7 @@ def records_page(
 
     rows, total = target.page(after, limit)
     next_cursor = None
-    if len(rows) == limit:
+    if len(rows) == limit and rows[-1].position + 1 < total:  # null on the last page, a full one too
         last = rows[-1]
         next_cursor = cursor_encode(
             board_key=key,

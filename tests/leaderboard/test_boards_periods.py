@@ -136,3 +136,21 @@ def test_it_rolls_a_period_exactly_once_when_two_workers_notice_together(monkeyp
         rows = LeaderboardPeriod.objects.filter(board=board).order_by("starts_at")
         assert [r.starts_at for r in rows] == [utc(2026, 5, 4, 12), utc(2026, 5, 4, 13)]
         assert rows[0].finished_at is not None and rows[1].finished_at is None
+
+
+@pytest.mark.django_db
+def test_a_full_last_page_of_periods_has_no_next_cursor(monkeypatch, api_client):
+    clock = {"now": utc(2026, 5, 1, 12)}
+    monkeypatch.setattr("leaderboard.boards.clock.now", lambda: clock["now"])
+    board = new_board("daily", operator="incr", reset_schedule="0 0 * * *")
+    alice = make_player("alice")
+    for _ in range(3):
+        write(board, alice, 1, at=clock["now"])
+        clock["now"] += timedelta(days=1)
+        assert resets.roll_due() == 1
+    url = "/api/v1/leaderboards/daily/periods"
+    assert api_client.get(url, {"limit": 3}).json()["data"]["nextCursor"] is None
+    first = api_client.get(url, {"limit": 2}).json()["data"]
+    assert len(first["periods"]) == 2 and first["nextCursor"]
+    rest = api_client.get(url, {"limit": 2, "cursor": first["nextCursor"]}).json()["data"]
+    assert len(rest["periods"]) == 1 and rest["nextCursor"] is None

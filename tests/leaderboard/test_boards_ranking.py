@@ -107,6 +107,19 @@ def test_it_walks_every_page_with_cursors(store, frozen, api_client):
     assert seen == selectors.records_page(key="b", limit=1000)["records"]
 
 
+@pytest.mark.parametrize("key", ["b", "global"])
+def test_a_full_last_page_has_no_next_cursor(store, frozen, api_client, key):
+    board = new_board("b", operator="set", starts_at=T)
+    for index in range(10):
+        player = make_player(f"p{index:02d}")
+        write(board, player, index, at=at(index))
+    first = page(api_client, key, limit=5)
+    assert len(first["records"]) == 5 and first["nextCursor"]
+    last = page(api_client, key, limit=5, cursor=first["nextCursor"])
+    assert len(last["records"]) == 5 and last["nextCursor"] is None  # was a cursor to an empty page
+    assert page(api_client, key, limit=10)["nextCursor"] is None
+
+
 def test_it_refuses_a_tampered_or_foreign_cursor(store, frozen, api_client):
     one = new_board("one", operator="set", starts_at=T)
     new_board("two", operator="set", starts_at=T)
