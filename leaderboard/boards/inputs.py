@@ -13,12 +13,11 @@ from scoreboard_project.fields import (
     StrictUUIDField,
 )
 
-from .models import Leaderboard, is_board_key
+from .models import SCORE_LIMIT, Leaderboard, is_board_key
 from .schedule import cron_error, timezone_error
 
 RESERVED_KEYS = frozenset({"global"})
 METADATA_MAX_BYTES = 1024
-SCORE_LIMIT = 2**53 - 1  # exact in a Redis score (a double)
 
 
 class StrictChoiceField(serializers.ChoiceField):

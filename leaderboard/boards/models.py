@@ -15,6 +15,7 @@ from django.db import models
 from django.utils import timezone as dj_timezone
 
 _KEY_PATTERN = re.compile(r"\A[a-z0-9_-]{1,64}\Z")  # the contract's board keys
+SCORE_LIMIT = 2**53 - 1  # a record's score, submitted or summed: exact in a Redis score (a double)
 
 
 def is_board_key(text: str) -> bool:

@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from accounts.auth_query import auth_row
 from accounts.display_names import display_name_of
 from accounts.models import User
-from scoreboard_project.errors import NotFound
+from scoreboard_project.errors import NotFound, ValidationFailed
 from scoreboard_project.times import iso_z
 
 from .. import score_effects
@@ -28,7 +28,7 @@ from ..ledger_rows import board_row, ledger_chain_lock
 from . import clock
 from .definitions import version_bump
 from .errors import BoardClosed, BoardExists, BoardHasRecords
-from .models import Leaderboard, LeaderboardPeriod, LeaderboardRecord
+from .models import SCORE_LIMIT, Leaderboard, LeaderboardPeriod, LeaderboardRecord
 from .periods import period_at, period_window
 from .receivers import BoardStanding, committed_board_ranks
 from .record_sql import record_apply
@@ -146,6 +146,11 @@ def record_write(
             board=board, period=period, user=user, score=score, metadata=metadata, at=at
         )
         new = record.score
+        if abs(new) > SCORE_LIMIT:  # an incr board's sum: refused, and the transaction with it
+            raise ValidationFailed(
+                f"The board's score would leave ±{SCORE_LIMIT} (exact in the ranking).",
+                details={"score": [f"The sum {new} is out of range."]},
+            )
         changed = previous is None or new != previous
         if not board.has_records:
             Leaderboard.objects.filter(pk=board.pk, has_records=False).update(has_records=True)

@@ -225,3 +225,19 @@ def test_it_takes_a_voided_completions_points_off_the_boards_it_fed(store, clien
         and reversal.fed_by.kind == "void"
         and reversal.fed_by.reverses_id == first.pk
     )
+
+
+def test_it_refuses_an_incr_sum_beyond_the_exact_range(store, client_for, game_server):
+    board = new_board("huge", operator="incr")
+    alice = make_player("alice")
+    client = client_for(game_server)
+    url = "/api/v1/leaderboards/huge/records"
+    top = 2**53 - 1
+    assert client.post(url, {"userId": str(alice.pk), "score": top}, format="json").status_code == 200
+    refused = client.post(url, {"userId": str(alice.pk), "score": 10}, format="json")
+    assert refused.status_code == 400, refused.content
+    assert refused.json()["error"]["code"] == "VALIDATION_ERROR" and "score" in refused.json()["error"]["details"]
+    assert LeaderboardRecord.objects.get(board=board, user=alice).score == top  # nothing written
+    assert ScoreHistory.objects.filter(board=board).count() == 1
+    assert selectors.records_page(key="huge")["records"][0]["score"] == top
+    assert client.post(url, {"userId": str(alice.pk), "score": -10}, format="json").status_code == 200
