@@ -135,7 +135,7 @@ def friend_records(
             "username": by_id[standing.user_id].username,
             "display_name": display_name_of(by_id[standing.user_id]),
             "score": standing.score,
-            "metadata": None,
+            "metadata": {},  # as on the global board's records page: its records carry none
             "updated_at": iso_z_micros(standing.updated_at_us),
         }
         for rank, standing in rank_among(list(standings.values()), descending=descending)

@@ -64,7 +64,7 @@ class FriendRecord(TypedDict):
     username: str
     display_name: str
     score: int
-    metadata: Annotated[Any | None, Doc("the record's metadata; null on the global board")]
+    metadata: Annotated[dict[str, Any], Doc("the record's metadata; empty on the global board")]
     updated_at: TimeText
 
 

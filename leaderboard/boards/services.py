@@ -38,6 +38,7 @@ from .store import REDIS_ERRORS
 
 FEEDS_CACHE_KEY = "leaderboard:boards:feeds"
 LOCKED_WHEN_RECORDED = ("operator", "sort_order")
+LOCKED_FIELD_NAMES = {"operator": "operator", "sort_order": "sortOrder"}  # as the API names them
 
 
 # --- boards -------------------------------------------------------------------------------
@@ -88,7 +89,9 @@ def board_update(*, board: Leaderboard, **changes: Any) -> Leaderboard:
         if set(changed) & set(LOCKED_WHEN_RECORDED) and (
             board.has_records or LeaderboardRecord.objects.filter(board=board).exists()
         ):
-            raise BoardHasRecords(details={"fields": sorted(set(changed) & set(LOCKED_WHEN_RECORDED))})
+            raise BoardHasRecords(
+                details={"fields": [LOCKED_FIELD_NAMES[f] for f in LOCKED_WHEN_RECORDED if f in changed]}
+            )
         current = period_at(board, now)
         for name, value in changed.items():
             setattr(board, name, value)

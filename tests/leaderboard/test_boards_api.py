@@ -110,6 +110,8 @@ def test_it_edits_a_board_and_keeps_operator_once_recorded(client_for, alice):
     write(board, alice, 10)
     refused = client.patch("/api/v1/leaderboards/arena", {"operator": "set"}, format="json")
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "BOARD_HAS_RECORDS"
+    both = client.patch("/api/v1/leaderboards/arena", {"operator": "set", "sortOrder": "desc"}, format="json")
+    assert both.json()["error"]["details"] == {"fields": ["operator", "sortOrder"]}  # as the API names them
     same = client.patch("/api/v1/leaderboards/arena", {"operator": "best", "name": "Arena 3"}, format="json")
     assert same.status_code == 200 and same.json()["data"]["name"] == "Arena 3"
     bad = client.patch("/api/v1/leaderboards/arena", {"timezone": "Nowhere/Land"}, format="json")

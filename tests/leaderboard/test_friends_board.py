@@ -45,7 +45,9 @@ def test_it_ranks_the_caller_and_friends_among_themselves(store, client_for, cir
         "updatedAt",
     }
     assert records[1]["displayName"] == "<b>Erin</b>" and records[0]["displayName"] == "bob"
-    assert records[0]["updatedAt"].endswith("Z") and records[0]["metadata"] is None
+    assert (
+        records[0]["updatedAt"].endswith("Z") and records[0]["metadata"] == {}
+    )  # as on /leaderboards/global/records
 
 
 def test_it_answers_the_caller_alone_without_friends(store, client_for, player):
