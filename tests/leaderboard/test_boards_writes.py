@@ -236,7 +236,10 @@ def test_it_refuses_an_incr_sum_beyond_the_exact_range(store, client_for, game_s
     assert client.post(url, {"userId": str(alice.pk), "score": top}, format="json").status_code == 200
     refused = client.post(url, {"userId": str(alice.pk), "score": 10}, format="json")
     assert refused.status_code == 400, refused.content
-    assert refused.json()["error"]["code"] == "VALIDATION_ERROR" and "score" in refused.json()["error"]["details"]
+    assert (
+        refused.json()["error"]["code"] == "VALIDATION_ERROR"
+        and "score" in refused.json()["error"]["details"]
+    )
     assert LeaderboardRecord.objects.get(board=board, user=alice).score == top  # nothing written
     assert ScoreHistory.objects.filter(board=board).count() == 1
     assert selectors.records_page(key="huge")["records"][0]["score"] == top
