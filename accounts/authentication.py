@@ -13,6 +13,7 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.tokens import Token
 
+from scoreboard_project.bearer import bearer_token
 from scoreboard_project.errors import AuthenticationRefused
 
 from .auth_query import auth_row
@@ -55,6 +56,11 @@ def user_for_claims(claims) -> User:
 
 class BearerAuthentication(JWTAuthentication):
     www_authenticate_realm = "api"
+
+    def get_raw_token(self, header: bytes) -> bytes | None:
+        """The bearer token, whatever the scheme's case (simplejwt matches ``Bearer`` only)."""
+        token = bearer_token(header.decode("latin1"))
+        return None if token is None else token.encode("latin1")
 
     def get_validated_token(self, raw_token: bytes) -> Token:
         try:

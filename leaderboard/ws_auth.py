@@ -20,6 +20,7 @@ from accounts.authentication import user_for_claims
 from accounts.exceptions import AccountBanned
 from accounts.models import User
 from accounts.token_cache import validated_access_token
+from scoreboard_project.bearer import bearer_token
 
 
 def _host_of(entry: str) -> str:
@@ -54,9 +55,9 @@ class OriginValidator:
 def token_from_scope(scope) -> str | None:
     for name, value in scope.get("headers", []):
         if name == b"authorization":
-            scheme, _, token = value.decode("latin1").partition(" ")
-            if scheme.lower() == "bearer" and token.strip():
-                return token.strip()
+            token = bearer_token(value.decode("latin1"))
+            if token is not None:
+                return token
     query = parse_qs(scope.get("query_string", b"").decode("latin1"))
     tokens = query.get("token")
     return tokens[-1] if tokens else None

@@ -9,7 +9,7 @@ import re
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
 _TOKEN_IN_TEXT = re.compile(r"(token=)[^&\s\"']+", re.IGNORECASE)
-_BEARER_IN_TEXT = re.compile(r"(Bearer\s+)[A-Za-z0-9._\-]+")
+_BEARER_IN_TEXT = re.compile(r"(Bearer\s+)[A-Za-z0-9._\-]+", re.IGNORECASE)
 
 
 def redact(text: str) -> str:

@@ -26,6 +26,7 @@ from prometheus_client import (
     generate_latest,
 )
 
+from .bearer import bearer_token
 from .client_ip import client_ip
 from .errors import NotFound, error_response
 
@@ -72,12 +73,8 @@ def _networks(entries: tuple[str, ...]):
 
 def metrics_allowed(request: HttpRequest) -> bool:
     token = settings.METRICS_TOKEN
-    header = request.headers.get("Authorization", "")
-    if (
-        token
-        and header.startswith("Bearer ")
-        and hmac.compare_digest(header[7:].strip().encode(), token.encode())
-    ):
+    given = bearer_token(request.headers.get("Authorization", ""))
+    if token and given is not None and hmac.compare_digest(given.encode(), token.encode()):
         return True
     try:
         ip = ipaddress.ip_address(client_ip(request))

@@ -51,6 +51,17 @@ def test_it_accepts_a_valid_access_token(alice):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("scheme", ["bearer", "BEARER", "Bearer"])
+def test_it_reads_the_scheme_in_any_case(alice, scheme):
+    """RFC 7235: the scheme is case-insensitive (the sockets already read it so)."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"{scheme} {issue_token_pair(alice).access}")
+    me = client.get("/api/v1/users/me/score")
+    assert me.status_code == 200, me.content
+    assert me.json()["data"]["userId"] == str(alice.pk)
+
+
+@pytest.mark.django_db
 def test_it_refuses_a_tampered_token(alice, bob):
     header, payload, signature = issue_token_pair(alice).access.split(".")
     claims = json.loads(base64.urlsafe_b64decode(payload + "=="))

@@ -63,6 +63,7 @@ def test_it_counts_look_alike_login_names_against_the_ascii_name(api_client, spe
         ("::1", {}, True),
         ("203.0.113.5", {}, False),
         ("203.0.113.5", {"HTTP_AUTHORIZATION": "Bearer metrics-token-0123456789-0123456789"}, True),
+        ("203.0.113.5", {"HTTP_AUTHORIZATION": "bearer metrics-token-0123456789-0123456789"}, True),
         ("203.0.113.5", {"HTTP_AUTHORIZATION": "Bearer wrong"}, False),
         ("10.20.30.40", {}, True),  # inside 10.0.0.0/8
         (
