@@ -83,7 +83,8 @@ def _completion_data(done: services.Completion) -> Completion:
 
 
 class ActionTypesListApi(APIView):
-    authentication_classes: list = []
+    """Public; a caller's token is still read, so a game server (role system) is exempt from
+    the per-IP limit here as everywhere."""
 
     @extend_schema(
         summary="The action types a player can request",

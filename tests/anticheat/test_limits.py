@@ -140,6 +140,20 @@ def test_it_exempts_game_servers_from_the_ip_limit(alice, game_server, client_fo
     limited(player.post("/api/v1/actions/complete", {}, format="json"), "ip.hour")
 
 
+def test_it_exempts_game_servers_on_the_public_endpoints_too(
+    game_server, client_for, api_client, settings, frozen_windows
+):
+    """/actions/types is public: a game server's token still makes it exempt there."""
+    settings.RATE_LIMIT_IP_PER_HOUR = 2
+    server = client_for(game_server)
+    for _ in range(4):
+        assert server.get("/api/v1/actions/types").status_code == 200
+    for _ in range(2):  # the game server used none of the address's allowance
+        assert api_client.get("/api/v1/actions/types").status_code == 200
+    limited(api_client.get("/api/v1/actions/types"), "ip.hour")
+    assert server.get("/api/v1/actions/types").status_code == 200
+
+
 def test_it_offers_the_leaderboard_and_my_score_limits(alice, settings, frozen_windows, rf):
     settings.RATE_LIMIT_LEADERBOARD_PER_MINUTE = 2
     settings.RATE_LIMIT_SCORE_PER_MINUTE = 1
