@@ -19,6 +19,7 @@ from typing import Any
 from uuid import UUID
 
 from django.conf import settings
+from django.db import transaction
 
 from accounts.exceptions import AccountBanned
 from accounts.models import Role, User
@@ -27,11 +28,11 @@ from anticheat.models import Flag
 from leaderboard.services import ScoreChange
 from scoreboard_project import metrics
 from scoreboard_project.errors import ApplicationError, Forbidden
-from scoreboard_project.limits import check_action_request, check_completion_attempt
+from scoreboard_project.limits import check_action_request, check_completion_attempt, count_refused_completion
 
 from . import clock
 from .catalog import ActionKind, action_kind_get
-from .claims import token_claim, token_insert, token_release
+from .claims import token_claim, token_insert
 from .daily_caps import daily_cap_give_back, daily_cap_take
 from .exceptions import (
     ActionAlreadyCompleted,
@@ -159,6 +160,9 @@ def action_complete(
             received_at=received_at,
         )
     except ApplicationError as exc:
+        owner_id = seen.get("owner_id")
+        if owner_id is not None and not seen.get("counted"):
+            count_refused_completion(owner_id=owner_id)  # every attempt counts, a refused one too
         reason = (exc.details or {}).get("reason") or exc.message
         audit_refusal(
             actor=user,
@@ -192,11 +196,16 @@ def _complete(
     if kind.authoritative and user.role != Role.SYSTEM:
         raise AuthoritativeAction()
     owner = user if claims.user_id == user.pk else _owner(claims.user_id)
-    # The claim comes before the limits: a replay, or the loser of a race on one token,
-    # is TOKEN_ALREADY_USED whatever the limits say (the contract's "exactly one 200 and
-    # the other 409"), and it cannot spend the winner's allowance.
-    claimed = token_claim(action_id=action_id, token_hash=token_hash(token), now=now)
-    _count_attempt_or_release(owner_id=claims.user_id, action_id=action_id, claimed_at=now)
+    # The claim, then the attempt counted against the owner, in one transaction: a replay,
+    # or the loser of a race on one token, waits on the claimed row and is TOKEN_ALREADY_USED
+    # whatever the limits say (the contract's "exactly one 200 and the other 409"); it is
+    # counted after the winner (``action_complete``), so it cannot spend the winner's allowance.
+    # Refused by a limit (429) or by a store that cannot enforce it (503), the claim rolls
+    # back: the player did nothing wrong with this token, which stays usable.
+    with transaction.atomic():
+        claimed = token_claim(action_id=action_id, token_hash=token_hash(token), now=now)
+        seen["counted"] = True  # counted now, refused or not
+        check_completion_attempt(owner_id=claims.user_id)
     arrived = min(received_at, now) if received_at is not None else now
     elapsed_ms = max(0, int((arrived - claimed.created_at).total_seconds() * 1000))
     proof_check_or_burn(
@@ -234,19 +243,6 @@ def _verified(
     if not (is_system and claimed_user_id == claims.user_id):  # a game server may name the token's owner
         _own_user_id(user, claimed_user_id)
     return claims
-
-
-def _count_attempt_or_release(*, owner_id: UUID, action_id: UUID, claimed_at: datetime) -> None:
-    """Count the attempt against the token's owner; a refused one gives the token back.
-
-    Refused by a limit (429) or by a store that cannot enforce it (503), the player did
-    nothing wrong with this token, so it is released for a later try.
-    """
-    try:
-        check_completion_attempt(owner_id=owner_id)
-    except ApplicationError:
-        token_release(action_id=action_id, claimed_at=claimed_at)
-        raise
 
 
 def _owner(user_id: UUID) -> User:

@@ -318,6 +318,17 @@ def check_completion_attempt(*, owner_id: object) -> None:
     enforce([(POLICIES[scope], str(owner_id)) for scope in COMPLETION_SCOPES])
 
 
+def count_refused_completion(*, owner_id: object) -> None:
+    """A completion refused for another reason (a replay, a token of another player, a bad
+    proof before the count) still counts against the token's owner: every attempt counts.
+    It keeps its own answer (a replay stays 409), and a store that cannot count lets it be:
+    the attempt is refused already."""
+    try:
+        check_completion_attempt(owner_id=owner_id)
+    except (RateLimitExceeded, ServiceUnavailable):
+        pass
+
+
 def login_name_key(username: str) -> str:
     """The limit's name for a login: NFKD, non-ASCII dropped, lower-cased (``jwt_uſer`` is
     ``jwt_user``), so look-alike spellings share one allowance."""

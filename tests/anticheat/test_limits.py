@@ -223,3 +223,47 @@ def test_it_gives_back_a_token_that_a_limit_refused(alice, client_for, frozen_wi
     assert retried.status_code == 200, retried.content
     alice.refresh_from_db()
     assert alice.score == 200
+
+
+def test_every_refused_attempt_counts_against_the_owner(alice, client_for, many_completions, frozen_windows):
+    """Replays of a used token (409) count too: after them a new completion in the same
+    minute is over the limit (API.md: every attempt counts, keyed on the token's owner)."""
+    many_completions.RATE_LIMIT_ACTIONS_PER_MINUTE = 4
+    client = client_for(alice)
+    used, fresh = aged_token(client), aged_token(client)
+    assert complete_token(client, used).status_code == 200
+    for _ in range(3):
+        assert complete_token(client, used).status_code == 409  # stays 409 past the limit too
+    assert complete_token(client, used).status_code == 409
+    assert limited(complete_token(client, fresh), "actions.complete.minute")
+    assert ActionToken.objects.get(pk=fresh["actionId"]).used_at is None  # a limit gives it back
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_race_on_one_token_still_gives_one_200_under_a_tight_limit(alice, client_for, many_completions):
+    """Eight completions of one token at once with one completion a second allowed: the
+    winner is never refused because the losers were counted first."""
+    import threading
+
+    from django.db import connection
+
+    many_completions.RATE_LIMIT_ACTIONS_PER_SECOND = 1
+    client = client_for(alice)
+    token = aged_token(client)
+    start, statuses = threading.Barrier(8), []
+
+    def complete() -> None:
+        try:
+            start.wait(10)
+            statuses.append(complete_token(client_for(alice), token).status_code)
+        except BaseException as exc:  # noqa: BLE001 - shown by the assertion below
+            statuses.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=complete) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(statuses) == [200] + [409] * 7
