@@ -126,7 +126,9 @@ class ActionRequestApi(APIView):
         responses={201: ISSUED_ACTION_RESPONSE, **errors(400, 401, 403, 409, 413, 429, 503)},
     )
     def post(self, request):
-        issued = services.action_request(user=request.user, **validated(self.InputSerializer, request.data))
+        issued = services.action_request(
+            user=request.user, client_ip=client_ip(request), **validated(self.InputSerializer, request.data)
+        )
         return ok(_issued_data(issued), status=201)
 
 
@@ -155,6 +157,7 @@ class ActionInitializeApi(APIView):
             action_type=data["action_type"],
             reference=data["action_id"],
             claimed_user_id=data.get("user_id"),
+            client_ip=client_ip(request),
         )
         return ok(_issued_data(issued), status=201)
 

@@ -37,9 +37,17 @@ def audit_record(
 
 
 def audit_refusal(
-    *, actor: User | None, subject_id: Any, code: str, reason: str, client_ip: str | None, details: dict
+    *,
+    actor: User | None,
+    subject_id: Any,
+    code: str,
+    reason: str,
+    client_ip: str | None,
+    details: dict,
+    event: str = AuditEntry.Event.COMPLETION_REFUSED,
 ) -> None:
-    """Record a refused request. Call outside any transaction that the refusal rolls back.
+    """Record a refused request (a completion, or with ``event`` an action request). Call
+    outside any transaction that the refusal rolls back.
 
     An audit failure is logged, never allowed to replace the refusal the client gets.
     """
@@ -48,7 +56,7 @@ def audit_refusal(
             if not User.objects.filter(pk=subject_id).exists():  # a signed token may outlive its user
                 subject_id = None
         audit_record(
-            event=AuditEntry.Event.COMPLETION_REFUSED,
+            event=event,
             actor=actor,
             subject_id=subject_id,
             code=code,
@@ -57,4 +65,4 @@ def audit_refusal(
             details=details,
         )
     except DatabaseError:
-        logger.exception("Could not write the audit entry of a refused completion (%s)", code)
+        logger.exception("Could not write the audit entry of a refused %s (%s)", event, code)

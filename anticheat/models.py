@@ -50,6 +50,7 @@ class AuditEntry(models.Model):
 
     class Event(models.TextChoices):
         COMPLETION_REFUSED = "completion_refused", "Completion refused"
+        REQUEST_REFUSED = "request_refused", "Action request refused"
         FLAG_RAISED = "flag_raised", "Flag raised"
         FLAG_APPROVED = "flag_approved", "Flag approved"
         FLAG_VOIDED = "flag_voided", "Flag voided"

@@ -259,3 +259,25 @@ def test_it_refuses_an_upper_casechecksum_for(alice, client_for):
     )
     assert response.status_code == 422
     assert response.json()["error"]["details"]["reason"] == "checksum"
+
+
+def test_it_writes_refused_action_requests_to_the_audit_trail(alice, bob, client_for, settings):
+    """API.md: a request that fails any check is written to the audit trail (/actions/request
+    and its alias too, not only completions)."""
+    settings.RATE_LIMIT_REQUESTS_PER_MINUTE = 2  # the unknown type's attempt counts as one
+    client = client_for(alice)
+    post = client.post
+    assert post("/api/v1/actions/request", {"actionType": "NOPE"}, format="json").status_code == 400
+    forged = post(
+        "/api/v1/actions/initialize", {"actionType": "COMPLETE_LEVEL", "userId": str(bob.pk)}, format="json"
+    )
+    assert forged.status_code == 403
+    assert post("/api/v1/actions/request", {"actionType": "COMPLETE_LEVEL"}, format="json").status_code == 201
+    assert post("/api/v1/actions/request", {"actionType": "COMPLETE_LEVEL"}, format="json").status_code == 429
+    entries = AuditEntry.objects.filter(event="request_refused").order_by("created_at", "id")
+    assert [(e.code, e.actor_id, e.subject_id) for e in entries] == [
+        ("UNKNOWN_ACTION_TYPE", alice.pk, alice.pk),
+        ("FORBIDDEN", alice.pk, alice.pk),
+        ("RATE_LIMIT_EXCEEDED", alice.pk, alice.pk),
+    ]
+    assert entries[0].details["actionType"] == "NOPE" and entries[0].client_ip == "127.0.0.1"
