@@ -262,7 +262,7 @@ def test_it_refuses_an_upper_casechecksum_for(alice, client_for):
 
 
 def test_it_writes_refused_action_requests_to_the_audit_trail(alice, bob, client_for, settings):
-    """API.md: a request that fails any check is written to the audit trail (/actions/request
+    """The contract: a request that fails any check is written to the audit trail (/actions/request
     and its alias too, not only completions)."""
     settings.RATE_LIMIT_REQUESTS_PER_MINUTE = 2  # the unknown type's attempt counts as one
     client = client_for(alice)
