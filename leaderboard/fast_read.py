@@ -46,18 +46,20 @@ IP, READ = POLICIES["ip.hour"], POLICIES["leaderboard.read"]  # what DRF's throt
 
 # KEYS: board ready marker, version key, then the limit windows; ARGV: the held version, the
 # windows' TTLs (ms). {0}: the held response is not current (nothing counted); else {1, counts...}.
-_SCRIPT = Script("""
+_SCRIPT = Script(
+    limit_counter.TAKE_LUA
+    + """
 local ready = redis.call('GET', KEYS[1])
 if not ready then return {0} end
 if (redis.call('GET', KEYS[2]) or '0') .. ':' .. ready ~= ARGV[1] then return {0} end
+local keys, args = {}, {}
+for i = 3, #KEYS do keys[#keys + 1] = KEYS[i] end
+for i = 2, #ARGV do args[#args + 1] = ARGV[i] end
 local out = {1}
-for i = 3, #KEYS do
-  local count = redis.call('INCR', KEYS[i])
-  if count == 1 then redis.call('PEXPIRE', KEYS[i], ARGV[i - 1]) end
-  out[i - 1] = count
-end
+for _, wait in ipairs(take(keys, args)) do out[#out + 1] = wait end
 return out
-""")
+"""
+)
 
 
 @dataclass(frozen=True)
@@ -148,19 +150,17 @@ class FastLeaderboardRead:
             return
         now = limit_counter.clock()
         windows = [
-            limit_counter.Window(f"{IP.scope}:{chosen.client}", IP.period),
-            limit_counter.Window(f"{READ.scope}:ip:{chosen.client}", READ.period),
+            limit_counter.Window(f"{IP.scope}:{chosen.client}", IP.period, conf.ip_limit),
+            limit_counter.Window(f"{READ.scope}:ip:{chosen.client}", READ.period, conf.read_limit),
         ]
         keys = [
             ready_key(chosen.bucket),
             conf.version_key,
-            *(f"{conf.rl_prefix}{w.name}:{w.index(now)}" for w in windows),
+            *(limit_counter.window_key(w.name) for w in windows),
         ]
         try:
             answer = await _SCRIPT(
-                conf.redis_url,
-                keys,
-                [chosen.held.version, *(int(w.seconds_left(now) * 1000) + 1000 for w in windows)],
+                conf.redis_url, keys, [chosen.held.version, *limit_counter.take_args(windows, now)]
             )
         except (RedisReplyError, ConnectionError, OSError):
             answer = [0]
@@ -168,11 +168,9 @@ class FastLeaderboardRead:
             await self.app(scope, receive, send)
             return
         refused = [
-            (w.seconds_left(now), name)
-            for w, name, count, limit in zip(
-                windows, (IP.scope, READ.scope), answer[1:], (conf.ip_limit, conf.read_limit), strict=True
-            )
-            if count > limit
+            (int(wait_ms) / 1000, name)
+            for name, wait_ms in zip((IP.scope, READ.scope), answer[1:], strict=True)
+            if int(wait_ms) > 0
         ]
         if refused:
             await self._refuse(chosen, conf, refused, send)

@@ -16,7 +16,6 @@ from django.http.request import split_domain_port, validate_host
 
 from scoreboard_project import redis_pipe
 from scoreboard_project.limits import POLICIES
-from scoreboard_project.redis_client import redis_key
 from scoreboard_project.tls import PROTO_HEADER
 
 from . import ranking, read_cache
@@ -39,7 +38,6 @@ class Config:
     read_limit: int
     redis_url: str
     version_key: str
-    rl_prefix: str  # the limit windows' keys: prefix + window name + ':' + index
 
 
 def static_headers(secure: bool) -> tuple[tuple[bytes, bytes], ...]:
@@ -87,7 +85,6 @@ def _build_config() -> Config:
         POLICIES["leaderboard.read"].count,
         url,
         read_cache.version_key(),
-        redis_key("rl", ""),
     )
 
 

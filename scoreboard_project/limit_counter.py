@@ -1,19 +1,22 @@
-"""Fixed-window counters: every window of a request counted in ONE Redis round trip.
+"""Sliding-window limits: at most ``limit`` events in ANY span of ``period`` seconds, every
+window of a request checked in ONE Redis round trip.
 
-``count(hits, now)`` adds one event to each ``(key, period)`` window and returns the
-counts. On Redis it is a single ``EVALSHA`` (the script INCRs each window and sets its
-expiry when new), so a completion's five windows (one IP, four per-user) cost one round
-trip instead of fifteen. Without REDIS_URL the same arithmetic runs in-process under a
-lock (the embedded default is one process).
-
-Windows are aligned on the epoch (``floor(now / period)``), so every process agrees on
-them; the wait until a window ends is exact.
+``take(windows, now)`` records one event in every window when each has room, and in none
+otherwise; it answers, per window, the seconds to wait until it has room (0: it has).
+Each window keeps the times of its last ``limit`` accepted events, newest first (a Redis
+list, trimmed to ``limit``): it is full while the oldest of them is younger than the
+period, and the wait is exact. Fixed windows (``floor(now / period)``), used before,
+let twice the limit through around a window's edge (five failed logins just before the
+quarter hour and five just after). A refused event is recorded nowhere, so the wait a
+429 announces holds. Without REDIS_URL the same runs in-process under a lock (the
+embedded default is one process).
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -22,29 +25,59 @@ from redis.commands.core import Script
 
 from .redis_client import get_redis, redis_key
 
-_SCRIPT = """
-local out = {}
-for i, key in ipairs(KEYS) do
-  local count = redis.call('INCR', key)
-  if count == 1 then redis.call('PEXPIRE', key, ARGV[i]) end
-  out[i] = count
+# ``take(keys, args)``: ``args`` are now (ms), then each key's period (ms) and limit. Answers
+# each window's wait in ms (0: room); records the event only when every window has room.
+# Also the ASGI fast path's (``leaderboard.fast_read``), after its own checks.
+TAKE_LUA = """
+local function take(keys, args)
+  local now = tonumber(args[1])
+  local waits, refused = {}, false
+  for i, key in ipairs(keys) do
+    local period, limit = tonumber(args[2 * i]), tonumber(args[2 * i + 1])
+    local wait = 0
+    if limit < 1 then
+      wait = period
+    elseif redis.call('LLEN', key) >= limit then
+      local oldest = tonumber(redis.call('LINDEX', key, limit - 1))
+      if oldest + period > now then wait = oldest + period - now end
+    end
+    waits[i] = wait
+    if wait > 0 then refused = true end
+  end
+  if not refused then
+    for i, key in ipairs(keys) do
+      local period, limit = tonumber(args[2 * i]), tonumber(args[2 * i + 1])
+      redis.call('LPUSH', key, now)
+      redis.call('LTRIM', key, 0, limit - 1)
+      redis.call('PEXPIRE', key, period)
+    end
+  end
+  return waits
 end
-return out
 """
+_SCRIPT = TAKE_LUA + "return take(KEYS, ARGV)"
 
 
 @dataclass(frozen=True)
 class Window:
-    """One counter: ``name`` (scope and key) in the window of ``period`` seconds holding ``now``."""
+    """One limit: at most ``limit`` events of ``name`` (scope and key) in any ``period`` seconds."""
 
     name: str
     period: int
+    limit: int
 
-    def index(self, now: float) -> int:
-        return int(now // self.period)
 
-    def seconds_left(self, now: float) -> float:
-        return (self.index(now) + 1) * self.period - now
+def window_key(name: str) -> str:
+    """The Redis list of a window (shared by every process, and by ``leaderboard.fast_read``)."""
+    return redis_key("rlog", name)
+
+
+def take_args(windows: Sequence[Window], now: float) -> list[int]:
+    """The script's ARGV for ``windows`` at ``now``."""
+    args = [int(now * 1000)]
+    for w in windows:
+        args += [w.period * 1000, w.limit]
+    return args
 
 
 def clock() -> float:
@@ -61,47 +94,60 @@ class RedisCounter:
     def client(self):
         return self._client or get_redis()
 
-    def count(self, windows: Sequence[Window], now: float) -> list[int]:
+    def take(self, windows: Sequence[Window], now: float) -> list[float]:
         client = self.client
         if self._script is None or self._script.registered_client is not client:
             self._script = client.register_script(_SCRIPT)
-        keys = [redis_key("rl", w.name, str(w.index(now))) for w in windows]
-        ttls = [int(w.seconds_left(now) * 1000) + 1000 for w in windows]  # a second past its end
-        return [int(c) for c in self._script(keys=keys, args=ttls, client=client)]
+        keys = [window_key(w.name) for w in windows]
+        return [int(ms) / 1000 for ms in self._script(keys=keys, args=take_args(windows, now), client=client)]
 
 
 class LocalCounter:
-    """The same on one process: a dict of live windows under a lock."""
+    """The same on one process: each window's recent accepted times under a lock."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._counts: dict[tuple[str, int, int], int] = {}
+        self._times: dict[str, deque[int]] = {}
 
-    def count(self, windows: Sequence[Window], now: float) -> list[int]:
+    def take(self, windows: Sequence[Window], now: float) -> list[float]:
+        now_ms = int(now * 1000)
         with self._lock:
-            if len(self._counts) > 100_000:
-                self._counts = {k: v for k, v in self._counts.items() if (k[2] + 1) * k[1] > now}
-            out = []
+            if len(self._times) > 100_000:  # forget windows with nothing recent
+                longest = max(w.period for w in windows) * 1000
+                self._times = {k: v for k, v in self._times.items() if v and v[0] + longest > now_ms}
+            waits = []
             for w in windows:
-                slot = (w.name, w.period, w.index(now))
-                self._counts[slot] = self._counts.get(slot, 0) + 1
-                out.append(self._counts[slot])
-            return out
+                times = self._times.get(w.name)
+                wait = 0
+                if w.limit < 1:
+                    wait = w.period * 1000
+                elif times is not None and len(times) >= w.limit:
+                    oldest = times[w.limit - 1]
+                    wait = max(0, oldest + w.period * 1000 - now_ms)
+                waits.append(wait)
+            if not any(waits):
+                for w in windows:
+                    times = self._times.setdefault(w.name, deque())
+                    times.appendleft(now_ms)
+                    while len(times) > w.limit:
+                        times.pop()
+            return [ms / 1000 for ms in waits]
 
     def reset(self) -> None:
         with self._lock:
-            self._counts.clear()
+            self._times.clear()
 
 
 _redis_counter = RedisCounter()
 local_counter = LocalCounter()
 
 
-def count(windows: Sequence[Window], now: float | None = None) -> list[int]:
-    """Count one event in each window (one round trip on Redis). Raises the store's errors."""
+def take(windows: Sequence[Window], now: float | None = None) -> list[float]:
+    """One event in every window if each has room, else in none: each window's wait in
+    seconds (0: room). One round trip on Redis; raises the store's errors."""
     if not windows:
         return []
     now = clock() if now is None else now
     if settings.REDIS_URL:
-        return _redis_counter.count(windows, now)
-    return local_counter.count(windows, now)
+        return _redis_counter.take(windows, now)
+    return local_counter.take(windows, now)

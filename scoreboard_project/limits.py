@@ -50,7 +50,7 @@ class Policy:
         return int(getattr(settings, self.setting))
 
 
-# --- The table: counted limits (fixed windows, limit_counter) ---------------------------------
+# --- The table: counted limits (sliding windows, limit_counter) -------------------------------
 POLICIES: dict[str, Policy] = {
     p.scope: p
     for p in (
@@ -167,8 +167,9 @@ def _plain_429(exc: RateLimitExceeded):
 def enforce(hits: list[Hit]) -> None:
     """Count ``hits`` and the request's pending ones in one call; 429 past any limit.
 
-    Every window counts the event, a refused one too; the refusal names the full window
-    with the longest wait. A store that cannot count answers 503 if any limit in the call
+    Sliding windows (``limit_counter``): at most a policy's count in any span of its period.
+    A refused request counts in no window, so the wait it is told holds; the refusal names
+    the full window with the longest wait. A store that cannot count answers 503 if any limit in the call
     fails closed, and lets the request through otherwise.
     """
     state = _state.get()
@@ -177,10 +178,11 @@ def enforce(hits: list[Hit]) -> None:
         state.counted.update(policy.scope for policy, _ in hits)
     if not hits:
         return
-    windows = [limit_counter.Window(f"{policy.scope}:{key}", policy.period) for policy, key in hits]
-    now = limit_counter.clock()
+    windows = [
+        limit_counter.Window(f"{policy.scope}:{key}", policy.period, policy.count) for policy, key in hits
+    ]
     try:
-        counts = limit_counter.count(windows, now)
+        waits = limit_counter.take(windows)
     except (RedisError, OSError) as exc:
         closed = sorted({policy.scope for policy, _ in hits if policy.fail == CLOSED})
         if closed:
@@ -188,11 +190,7 @@ def enforce(hits: list[Hit]) -> None:
             raise ServiceUnavailable("Rate limits cannot be checked right now; try again shortly.") from exc
         logger.warning("Limits %s fail open: the store is unavailable", [p.scope for p, _ in hits])
         return
-    refused = [
-        (w.seconds_left(now), policy.scope)
-        for (policy, _), w, n in zip(hits, windows, counts, strict=True)
-        if n > policy.count
-    ]
+    refused = [(wait, policy.scope) for (policy, _), wait in zip(hits, waits, strict=True) if wait > 0]
     if refused:
         for _, scope in refused:
             metrics.rate_limit_violations.labels(scope=scope).inc()

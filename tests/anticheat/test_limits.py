@@ -47,12 +47,29 @@ def test_it_allows_one_completion_per_second(alice, client_for, many_completions
     many_completions.RATE_LIMIT_ACTIONS_PER_SECOND = 1
     client = client_for(alice)
     first, second, third = aged_token(client), aged_token(client), aged_token(client)
-    time.sleep(1 - time.time() % 1 + 0.01)  # start at the top of a second: both attempts fall in it
     assert complete_token(client, first).status_code == 200
+    done = time.monotonic()
     assert limited(complete_token(client, second), "actions.complete.second") == 1
-    assert ActionToken.objects.get(pk=second["actionId"]).used_at is None  # limits come before the claim
-    time.sleep(1 - time.time() % 1 + 0.01)
+    assert ActionToken.objects.get(pk=second["actionId"]).used_at is None  # the claim rolled back
+    time.sleep(max(0.0, 1.05 - (time.monotonic() - done)))  # a second after the first, as told
     assert complete_token(client, third).status_code == 200
+
+
+def test_a_window_slides_so_twice_the_limit_never_fits_around_an_edge(api_client, frozen_windows):
+    """Five failed logins just before a quarter hour and five just after: fixed windows
+    let all ten through; a sliding one refuses the sixth until the first is 15 minutes old."""
+    quarter = 1_900_000_800.0  # a multiple of 900 s
+    frozen_windows.time.return_value = quarter - 1.8
+    body = {"username": "alice", "password": "not-her-password"}
+    for _ in range(5):
+        assert api_client.post("/api/v1/auth/login", body, format="json").status_code == 401
+    frozen_windows.time.return_value = quarter + 0.5
+    wait = limited(api_client.post("/api/v1/auth/login", body, format="json"), "auth.login")
+    assert wait == 898  # until the first attempt is 15 minutes old (897.7 s, rounded up)
+    frozen_windows.time.return_value = quarter - 1.8 + 900.01  # the first five are 15 minutes old
+    for _ in range(5):
+        assert api_client.post("/api/v1/auth/login", body, format="json").status_code == 401
+    assert limited(api_client.post("/api/v1/auth/login", body, format="json"), "auth.login") == 900
 
 
 @pytest.mark.parametrize(
@@ -227,7 +244,7 @@ def test_it_gives_back_a_token_that_a_limit_refused(alice, client_for, frozen_wi
 
 def test_every_refused_attempt_counts_against_the_owner(alice, client_for, many_completions, frozen_windows):
     """Replays of a used token (409) count too: after them a new completion in the same
-    minute is over the limit (API.md: every attempt counts, keyed on the token's owner)."""
+    minute is over the limit (the contract: every attempt counts, keyed on the token's owner)."""
     many_completions.RATE_LIMIT_ACTIONS_PER_MINUTE = 4
     client = client_for(alice)
     used, fresh = aged_token(client), aged_token(client)

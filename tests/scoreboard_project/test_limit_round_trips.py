@@ -24,7 +24,7 @@ class RoundTrips:
 
     @property
     def limit_trips(self) -> int:
-        return sum(1 for packet in self.sent if b":rl:" in packet)
+        return sum(1 for packet in self.sent if b":rlog:" in packet)
 
 
 @pytest.fixture
@@ -45,13 +45,13 @@ def round_trips(monkeypatch) -> Iterator[RoundTrips]:
 def limit_calls(monkeypatch) -> list[int]:
     """How many windows each call of the counter carried (both stores)."""
     calls: list[int] = []
-    real = limit_counter.count
+    real = limit_counter.take
 
     def counting(windows, now=None):
         calls.append(len(windows))
         return real(windows, now)
 
-    monkeypatch.setattr(limit_counter, "count", counting)
+    monkeypatch.setattr(limit_counter, "take", counting)
     return calls
 
 
@@ -96,5 +96,5 @@ def test_it_spends_one_redis_round_trip_on_limits_per_request(alice, client_for,
     for name, response in _flows(alice, client_for, api_client):
         if response is not None:
             assert response.status_code < 500, (name, response.content)
-            assert round_trips.limit_trips == 1, (name, [p[:80] for p in round_trips.sent if b":rl:" in p])
+            assert round_trips.limit_trips == 1, (name, [p[:80] for p in round_trips.sent if b":rlog:" in p])
         round_trips.sent.clear()
