@@ -44,7 +44,7 @@ def audit_refusal(
     reason: str,
     client_ip: str | None,
     details: dict,
-    event: str = AuditEntry.Event.COMPLETION_REFUSED,
+    event: AuditEntry.Event = AuditEntry.Event.COMPLETION_REFUSED,
 ) -> None:
     """Record a refused request (a completion, or with ``event`` an action request). Call
     outside any transaction that the refusal rolls back.
