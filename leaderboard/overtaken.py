@@ -29,7 +29,9 @@ from accounts.models import User
 
 from . import ranking
 from .broadcast import channel
+from .broadcast.broadcaster import TOP
 from .broadcast.hub import LEADERBOARD_GROUP, OVERTAKEN
+from .broadcast.payloads import RankChange, rank_change_frame
 from .periods import to_micros, window_for
 from .ranking_rebuilds import REDIS_ERRORS, redis_store_enabled, stale_marks_pending
 from .redis_store import RedisBoard, decode_member, member_for
@@ -235,6 +237,27 @@ def global_score_rose(*, user: User, old_score: int, new_score: int, old_time: d
     written = RedisBoard(window_for("all")) if fast else None
     passed = passed_after_write(written, query, lambda: ranking.read("all", query))
     notify_overtaken(board="global", by=user, passed=passed)
+    notify_pushed_down(passed)
+
+
+def notify_pushed_down(passed: list[Passed]) -> None:
+    """``rank_change`` to each passed player who was in the top 10: one place lower, as only
+    the scorer moved past them. Sent at once, one per update: personal events are never
+    coalesced (the top 10 itself may wait for its window). The nearest come first, so the
+    top 10's are always among the ``LIMIT`` passed."""
+    for player in passed:
+        if player.rank - 1 > TOP:
+            break
+        change = RankChange(
+            userId=player.user_id, previousRank=player.rank - 1, newRank=player.rank, score=player.score
+        )
+        try:
+            channel.group_send(
+                channel.user_group(player.user_id),
+                {"type": "player.rank", "scoreboard_rank": rank_change_frame(change)},
+            )
+        except channel.ERRORS:
+            logger.warning("rank_change for %s not sent: Redis unreachable", player.user_id)
 
 
 def passed_after_write(

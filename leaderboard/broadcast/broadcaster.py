@@ -29,13 +29,13 @@ from django.db import close_old_connections
 from scoreboard_project.case import camel_rows
 from scoreboard_project.times import iso_z
 
-from .. import ranking, selectors
+from .. import selectors
 from ..boards.live import board_changed
 from ..models import ScoreHistory
 from . import channel
 from .channel import ERRORS, user_group
 from .hub import LEADERBOARD_GROUP
-from .payloads import BoardState, RankChange, ScoreEvent, dumps, rank_change_frame, score_frames, with_changes
+from .payloads import BoardState, ScoreEvent, dumps, score_frames, with_changes
 from .state import previous_scores, shared_state
 
 logger = logging.getLogger("scoreboard.broadcast")
@@ -181,8 +181,6 @@ def publish_if_changed(*, force: bool = False) -> bool:
         LEADERBOARD_GROUP,
         {"type": "hub.board", "seq": state["seq"], "live": state["live"], "scoreboard": state["scoreboard"]},
     )
-    if before:
-        _notify_pushed_down(before["entries"], entries)
     return True
 
 
@@ -199,25 +197,3 @@ def current_state() -> BoardState:
         return _build_state(selectors.top_entries(TOP), None, 0)
     finally:
         close_old_connections()
-
-
-def _notify_pushed_down(before: list[selectors.Entry], after: list[selectors.Entry]) -> None:
-    """``rank_change`` to every player the update pushed down inside or out of the top 10."""
-    now = {e["user_id"]: e for e in after}
-    for old in before:
-        current = now.get(old["user_id"])
-        if current is None:
-            row = ranking.read("all", lambda board, uid=old["user_id"]: board.standing(uid))  # type: ignore[misc]  # a lambda with a default
-            if row is None:
-                continue  # banned or gone: not on the board at all
-            new_rank, score = row.rank, row.score
-        else:
-            new_rank, score = current["rank"], current["score"]
-        if score == old["score"] and new_rank > old["rank"]:
-            change = RankChange(
-                userId=old["user_id"], previousRank=old["rank"], newRank=new_rank, score=score
-            )
-            channel.group_send(
-                user_group(old["user_id"]),
-                {"type": "player.rank", "scoreboard_rank": rank_change_frame(change)},
-            )

@@ -12,6 +12,7 @@ from django.db import transaction
 from accounts.models import User
 from leaderboard import ranking_writes
 from leaderboard.broadcast import broadcaster, channel
+from leaderboard.broadcast.channel import user_group
 from leaderboard.broadcast.hub import Hub, HubClient
 from leaderboard.broadcast.state import shared_state
 from leaderboard.services import score_history_record
@@ -117,6 +118,28 @@ def test_it_tells_the_player_pushed_out_of_the_top_10(ten_players, player, sent,
     last = pushed[str(ten_players[9].pk)]["data"]
     assert (last["previousRank"], last["newRank"]) == (10, 11)
     assert boards(sent)[0]["leaderboard"][0]["username"] == "climber"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_tells_each_push_down_at_once_whatever_the_coalescing(ten_players, player, sent, settings):
+    """rank_change is personal: one per score update that pushes a top-10 player down, sent
+    at once, even while the top 10 itself waits for its coalescing window."""
+    settings.BROADCAST_INTERVAL_MS = 60_000
+    first, second = player("first", 0, at=98), player("second", 0, at=99)
+    _score_after_a_published_top(first, 2000, sent)
+    score_history_record(user=second, increment=3000)
+
+    def told(user) -> list[tuple[int, int]]:
+        frames = [
+            orjson.loads(message["scoreboard_rank"])["data"]
+            for _, group, message in sent
+            if message["type"] == "player.rank" and group == user_group(user.pk)
+        ]
+        return [(f["previousRank"], f["newRank"]) for f in frames]
+
+    assert told(ten_players[8]) == [(9, 10), (10, 11)]  # both updates, in order
+    assert told(ten_players[9]) == [(10, 11)]  # the second passed it outside the top 10
+    assert told(first) == [(1, 2)]
 
 
 def test_it_broadcasts_nothing_for_a_rolled_back_transaction(alice, sent, django_capture_on_commit_callbacks):
