@@ -422,6 +422,10 @@ class Shape:
 
         if log_dir:
             log_dir.mkdir(parents=True, exist_ok=True)
+        # /metrics sums every app process (prometheus_client's multiprocess mode): one fresh
+        # directory per run, shared by the processes, removed when the shape stops.
+        self.metrics_dir = Path(tempfile.mkdtemp(prefix="scoreboard-metrics-"))
+        env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir)}
         names = [chr(ord("A") + i) for i in range(processes)]
         self.apps = [
             server(env, name=n, log=log(f"{server.kind}-{n}"), inherit_output=inherit_output) for n in names
@@ -470,3 +474,4 @@ class Shape:
         self.proxy.stop()
         for app in self.apps:
             app.stop()
+        shutil.rmtree(self.metrics_dir, ignore_errors=True)

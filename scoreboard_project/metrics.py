@@ -1,4 +1,9 @@
-"""Prometheus metrics (per process), served as text at /metrics to operators only.
+"""Prometheus metrics, served as text at /metrics to operators only.
+
+With ``PROMETHEUS_MULTIPROC_DIR`` set (``make serve`` sets it for its app processes) every
+process writes its samples there and /metrics answers the sum of all of them, whichever
+process the proxy picks (prometheus_client's multiprocess mode; the open-sockets gauge sums
+the live processes). Without it, one process' own figures (the embedded default).
 
 /metrics is private (docs/api.md): callers whose client IP (TRUSTED_PROXIES decides it) is in
 METRICS_ALLOWED_IPS (addresses or CIDR ranges; default loopback), or who send
@@ -11,6 +16,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import os
 from functools import lru_cache
 
 from django.conf import settings
@@ -19,11 +25,13 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
+    CollectorRegistry,
     Counter,
     Gauge,
     Histogram,
     disable_created_metrics,
     generate_latest,
+    multiprocess,
 )
 
 from .bearer import bearer_token
@@ -34,7 +42,9 @@ disable_created_metrics()  # no *_created series beside every counter
 
 api_requests = Counter("api_requests", "HTTP API requests answered", ["method", "status"])
 score_updates = Counter("score_updates", "Scores changed by completed actions or moderation", ["kind"])
-websocket_connections = Gauge("websocket_connections", "Open WebSocket connections in this process")
+websocket_connections = Gauge(
+    "websocket_connections", "Open WebSocket connections", multiprocess_mode="livesum"
+)
 action_completion_time = Histogram(
     "action_completion_time",
     "Seconds spent completing an action (server side)",
@@ -88,4 +98,13 @@ def metrics_allowed(request: HttpRequest) -> bool:
 def metrics_view(request: HttpRequest) -> HttpResponse:
     if not metrics_allowed(request):
         return error_response(NotFound.code, NotFound.message, NotFound.status)
-    return HttpResponse(generate_latest(), content_type=CONTENT_TYPE_LATEST)
+    return HttpResponse(_exposition(), content_type=CONTENT_TYPE_LATEST)
+
+
+def _exposition() -> bytes:
+    """Every process' samples summed when they share a directory, else this process' own."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return generate_latest()
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    return generate_latest(registry)
