@@ -34,5 +34,8 @@ def admin_login(request: HttpRequest, extra_context=None) -> HttpResponse:
             response["Retry-After"] = str(exc.retry_after)
             return response
         except ServiceUnavailable as exc:
-            return HttpResponse(exc.message + "\n", status=503, content_type="text/plain; charset=utf-8")
+            response = HttpResponse(exc.message + "\n", status=503, content_type="text/plain; charset=utf-8")
+            for name, value in exc.headers.items():
+                response[name] = value
+            return response
     return admin.site.login(request, extra_context)

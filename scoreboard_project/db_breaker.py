@@ -49,7 +49,8 @@ class DatabaseBreakerMiddleware:
         if not _probe.acquire(blocking=False):
             refused = ServiceUnavailable()
             response = error_response(refused.code, refused.message, refused.status)
-            response["Retry-After"] = "1"
+            for name, value in refused.headers.items():
+                response[name] = value
             return response
         try:
             response = self.get_response(request)

@@ -85,7 +85,14 @@ class Forbidden(ApplicationError):
 
 
 class ServiceUnavailable(ApplicationError):
+    """Retryable: every 503 tells the client when to try again (``Retry-After``)."""
+
     code, status, message = "SERVICE_UNAVAILABLE", 503, "A backing service is unavailable; try again shortly."
+    RETRY_AFTER_S = 1
+
+    def __init__(self, message: str | None = None, **options: Any) -> None:
+        options.setdefault("headers", {"Retry-After": str(self.RETRY_AFTER_S)})
+        super().__init__(message, **options)
 
 
 class InternalError(ApplicationError):

@@ -116,6 +116,10 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         logger.warning("Database unavailable on %s: %s", getattr(request, "path", "?"), exc)
         db_breaker.trip()
         unavailable = ServiceUnavailable()
-        return Response(error_body(unavailable.code, unavailable.message), status=unavailable.status)
+        return Response(
+            error_body(unavailable.code, unavailable.message),
+            status=unavailable.status,
+            headers=unavailable.headers,
+        )
     logger.exception("Unhandled error on %s", getattr(request, "path", "?"), exc_info=exc)
     return Response(error_body(InternalError.code, InternalError.message), status=InternalError.status)

@@ -21,6 +21,7 @@ def _closed_breaker():
 def test_it_opens_on_a_database_error():
     response = api_exception_handler(db.OperationalError("connection refused"), {})
     assert response.status_code == 503 and response.data["error"]["code"] == "SERVICE_UNAVAILABLE"
+    assert response["Retry-After"] == "1"
     assert db_breaker.is_open()
 
 

@@ -85,6 +85,7 @@ def test_it_fails_each_limit_the_way_the_table_says(scope, alice, client_for, ap
         response = make_request(client_for, alice, api_client)
         if POLICIES[scope].fail == CLOSED:
             assert response.status_code == 503, (scope, make_request.__name__, response.content)
+            assert response["Retry-After"] == "1"  # retryable, and says when
         else:
             assert response.status_code in (200, 201), (scope, make_request.__name__, response.content)
 
