@@ -13,6 +13,7 @@ from scoreboard_project.fields import (
     StrictUUIDField,
 )
 
+from . import clock
 from .models import SCORE_LIMIT, Leaderboard, is_board_key
 from .schedule import cron_error, timezone_error
 
@@ -91,6 +92,10 @@ class BoardCreateInput(BoardFields):
         return value
 
     def validate(self, attrs: dict) -> dict:
+        ends_at = attrs.get("ends_at")
+        if ends_at is not None and attrs.get("starts_at") is None and ends_at <= clock.now():
+            # The season would start now (its first period) and have ended already.
+            raise serializers.ValidationError({"ends_at": ["Must be in the future, or after startsAt."]})
         return self.check_together(attrs)
 
 

@@ -59,6 +59,7 @@ def test_it_refuses_players_and_anonymous_callers(client_for, alice, api_client)
         ("actionTypes", ["NO_SUCH_TYPE"]),
         ("actionTypes", "COMPLETE_LEVEL"),
         ("endsAt", "soon"),
+        ("endsAt", "2020-01-01T00:00:00Z"),  # no startsAt: the season would begin now, already over
     ],
 )
 def test_it_names_the_bad_field(client_for, field, value):
