@@ -94,15 +94,9 @@ def action_request(
         audit_refusal(
             actor=user,
             subject_id=user.pk,
-            code=exc.code,
-            reason=str((exc.details or {}).get("reason") or exc.message),
+            error=exc,
             client_ip=client_ip,
-            details={
-                "actionType": action_type,
-                "reference": reference,
-                "status": exc.status,
-                **(exc.details or {}),
-            },
+            details={"actionType": action_type, "reference": reference},
             event=AuditEntry.Event.REQUEST_REFUSED,
         )
         raise
@@ -199,14 +193,12 @@ def action_complete(
         owner_id = seen.get("owner_id")
         if owner_id is not None and not seen.get("counted"):
             count_refused_completion(owner_id=owner_id)  # every attempt counts, a refused one too
-        reason = (exc.details or {}).get("reason") or exc.message
         audit_refusal(
             actor=user,
             subject_id=seen.get("owner_id"),
-            code=exc.code,
-            reason=str(reason),
+            error=exc,
             client_ip=client_ip,
-            details={"actionId": str(action_id), "status": exc.status, **(exc.details or {})},
+            details={"actionId": str(action_id)},
         )
         raise
     finally:

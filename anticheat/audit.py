@@ -8,6 +8,7 @@ from typing import Any
 from django.db import DatabaseError
 
 from accounts.models import User
+from scoreboard_project.errors import ApplicationError
 
 from .models import AuditEntry
 
@@ -40,17 +41,20 @@ def audit_refusal(
     *,
     actor: User | None,
     subject_id: Any,
-    code: str,
-    reason: str,
+    error: ApplicationError,
     client_ip: str | None,
     details: dict,
     event: AuditEntry.Event = AuditEntry.Event.COMPLETION_REFUSED,
 ) -> None:
-    """Record a refused request (a completion, or with ``event`` an action request). Call
-    outside any transaction that the refusal rolls back.
+    """Record a refused request (a completion, or with ``event`` an action request): the
+    error's code, its reason (``details.reason``, else its message), its status and details
+    beside ``details``. Call outside any transaction that the refusal rolls back.
 
     An audit failure is logged, never allowed to replace the refusal the client gets.
     """
+    code = error.code
+    reason = str((error.details or {}).get("reason") or error.message)
+    details = {**details, "status": error.status, **(error.details or {})}
     try:
         if subject_id is not None and (actor is None or str(subject_id) != str(actor.pk)):
             if not User.objects.filter(pk=subject_id).exists():  # a signed token may outlive its user
