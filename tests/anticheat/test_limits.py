@@ -14,6 +14,7 @@ from anticheat.models import AuditEntry
 from scoreboard_project.errors import RateLimitExceeded
 from scoreboard_project.limits import check_leaderboard_read, check_my_score_read
 from tests.helpers.actions import age_action, complete_token, request_token
+from tests.helpers.racing import race
 
 pytestmark = pytest.mark.django_db
 
@@ -260,27 +261,8 @@ def test_every_refused_attempt_counts_against_the_owner(alice, client_for, many_
 def test_a_race_on_one_token_still_gives_one_200_under_a_tight_limit(alice, client_for, many_completions):
     """Eight completions of one token at once with one completion a second allowed: the
     winner is never refused because the losers were counted first."""
-    import threading
-
-    from django.db import connection
-
     many_completions.RATE_LIMIT_ACTIONS_PER_SECOND = 1
     client = client_for(alice)
     token = aged_token(client)
-    start, statuses = threading.Barrier(8), []
-
-    def complete() -> None:
-        try:
-            start.wait(10)
-            statuses.append(complete_token(client_for(alice), token).status_code)
-        except BaseException as exc:  # noqa: BLE001 - shown by the assertion below
-            statuses.append(repr(exc))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=complete) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert sorted(statuses) == [200] + [409] * 7
+    outcomes = race(8, lambda _: complete_token(client_for(alice), token).status_code)
+    assert sorted(outcomes) == [200] + [409] * 7, outcomes
