@@ -130,8 +130,9 @@ if not USES_SQLITE:
         "reconnect_timeout": env_int("DB_POOL_RECONNECT_TIMEOUT", 2, minimum=1),
     }
     # Parameters sent apart from the SQL (psycopg's server-side binding) instead of quoted into
-    # it in Python: psycopg then also prepares a statement run five times on a connection.
-    # Measured: about a quarter less CPU per flow (docs/benchmarks.md, flows third session).
+    # it in Python. Measured: about a quarter less CPU per flow (docs/benchmarks.md, flows third
+    # session). Statements are not prepared (Django's prepare_threshold=None): preparing them
+    # showed no gain beyond the noise (docs/benchmarks.md, seventh session).
     DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
 else:
     DATABASES["default"].setdefault("OPTIONS", {}).update(
