@@ -30,14 +30,17 @@ from scoreboard_project.errors import (
     NotAuthenticated,
     NotFound,
     RateLimitExceeded,
+    ServiceUnavailable,
     TokenInvalid,
     error_response,
+    refusal_response,
 )
 from scoreboard_project.limits import count_stream_request
 
 from . import ws_limits
 from .boards.sockets import GLOBAL, board_exists
 from .broadcast.hub import HubClient, get_hub
+from .ranking import REDIS_ERRORS
 from .schema import LeaderboardStreamSchemaView, documented_by
 from .ws_limits import acquire_anonymous_lease
 
@@ -81,10 +84,7 @@ def _limited(request: HttpRequest) -> HttpResponse | None:
     try:
         count_stream_request(request)
     except ApplicationError as exc:
-        response = error_response(exc.code, exc.message, exc.status, exc.details)
-        for name, value in exc.headers.items():
-            response[name] = value
-        return response
+        return refusal_response(exc)
     return None
 
 
@@ -118,8 +118,17 @@ async def leaderboard_stream(request: HttpRequest) -> HttpResponseBase:
         return error
     hub = get_hub()
     client = HubClient("sse", board=board)
-    await hub.register(client)
-    frames = await hub.snapshot(board)
+    try:
+        await hub.register(client)
+        frames = await hub.snapshot(board)
+    except REDIS_ERRORS:  # the channel layer is down: retryable, as the sockets' 1013 is
+        hub.unregister(client)
+        if holder:
+            with contextlib.suppress(Exception):
+                await ws_limits.release(holder, stream_id)
+        return refusal_response(
+            ServiceUnavailable("The live stream is unavailable right now; try again shortly.")
+        )
     response = StreamingHttpResponse(
         _events(client, frames["sse"], holder, stream_id), content_type="text/event-stream"
     )

@@ -16,7 +16,7 @@ import time
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from .errors import ServiceUnavailable, error_response
+from .errors import ServiceUnavailable, refusal_response
 from .middleware import is_api_path
 
 _open_until = 0.0
@@ -47,11 +47,7 @@ class DatabaseBreakerMiddleware:
         if not is_open() or not is_api_path(request.path) or request.path in PASS_THROUGH:
             return self.get_response(request)
         if not _probe.acquire(blocking=False):
-            refused = ServiceUnavailable()
-            response = error_response(refused.code, refused.message, refused.status)
-            for name, value in refused.headers.items():
-                response[name] = value
-            return response
+            return refusal_response(ServiceUnavailable())
         try:
             response = self.get_response(request)
         finally:

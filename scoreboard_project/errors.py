@@ -159,6 +159,14 @@ def error_response(code: str, message: str, status_code: int, details: Any = Non
     return JsonResponse(error_body(code, message, details), status=status_code)
 
 
+def refusal_response(error: ApplicationError) -> JsonResponse:
+    """``error`` as a plain-Django envelope response, with its headers (``Retry-After``)."""
+    response = error_response(error.code, error.message, error.status, error.details)
+    for name, value in error.headers.items():
+        response[name] = value
+    return response
+
+
 def handler404(request, exception=None) -> JsonResponse:
     return error_response(NotFound.code, NotFound.message, NotFound.status)
 

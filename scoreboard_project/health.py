@@ -9,7 +9,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
-from .errors import ServiceUnavailable, error_response
+from .errors import ServiceUnavailable, refusal_response
 from .redis_client import get_redis, redis_configured
 
 logger = logging.getLogger("scoreboard.health")
@@ -48,6 +48,4 @@ def readyz(request: HttpRequest) -> JsonResponse:
         checks["redis"] = "ok" if _redis_ok() else "down"
     if all(state == "ok" for state in checks.values()):
         return JsonResponse({"success": True, "data": {"status": "ready", "checks": checks}})
-    return error_response(
-        ServiceUnavailable.code, "A backing service is down.", ServiceUnavailable.status, {"checks": checks}
-    )
+    return refusal_response(ServiceUnavailable("A backing service is down.", details={"checks": checks}))

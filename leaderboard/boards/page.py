@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 from urllib.parse import quote
 
 from django.core.cache import cache
 from django.http import Http404
 
+from ..ranking import REDIS_ERRORS
 from .definitions import board_lookup
 from .models import Leaderboard
 from .shapes import RecordData
@@ -32,12 +34,22 @@ def board_top(key: str, limit: int) -> list[RecordData]:
     return records_page(key=key, limit=limit)["records"]
 
 
+def _cached_picker() -> list[tuple[str, str]] | None:
+    """The cached board list; None when it is not cached or the cache (Redis) is down: the
+    page then reads the database, as its top 10 does."""
+    try:
+        return cache.get(PICKER_CACHE_KEY)
+    except REDIS_ERRORS:
+        return None
+
+
 def picker_context(board: Leaderboard | None, page_size: int) -> dict[str, Any]:
     key = "global" if board is None else board.key
-    named = cache.get(PICKER_CACHE_KEY)
+    named = _cached_picker()
     if named is None:  # the page stays within its query budget: the list is cached, cleared on edits
         named = list(Leaderboard.objects.values_list("key", "name")[:PICKER_LIMIT])
-        cache.set(PICKER_CACHE_KEY, named, 60)
+        with contextlib.suppress(*REDIS_ERRORS):
+            cache.set(PICKER_CACHE_KEY, named, 60)
     choices = [("global", "Global"), *named]
     return {
         "board_key": key,

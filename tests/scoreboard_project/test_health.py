@@ -24,7 +24,7 @@ def test_it_is_not_ready_when_redis_stops(api_client, settings, throwaway_redis)
     throwaway_redis.stop()
     response = api_client.get("/readyz")
 
-    assert response.status_code == 503
+    assert response.status_code == 503 and response["Retry-After"] == "1"
     error = response.json()["error"]
     assert error["code"] == "SERVICE_UNAVAILABLE"
     assert error["details"]["checks"]["redis"] == "down"

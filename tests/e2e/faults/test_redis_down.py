@@ -32,6 +32,7 @@ def test_it_refuses_completions_with_503_and_reads_sql_while_redis_is_down(store
     reads: list[tuple[int, list]] = []
     held: list[tuple[dict, dict]] = []  # (player's headers, issued action) completed during the outage
     refused: list[httpx.Response] = []
+    pages: list[httpx.Response] = []
 
     async def scenario() -> None:
         load = asyncio.create_task(
@@ -43,6 +44,15 @@ def test_it_refuses_completions_with_503_and_reads_sql_while_redis_is_down(store
             await asyncio.to_thread(stores.redis_server.stop)
             marks["down"] = time.monotonic()
             marks["not_ready_s"] = await poll(client, f"{server.http}/readyz", 503, 5)
+            # Beside the API: readiness, the live page and the SSE stream (a 500 each, before).
+            pages.extend(
+                await asyncio.gather(
+                    client.get(f"{server.http}/readyz"),
+                    client.get(f"{server.http}/"),
+                    client.get(f"{server.http}/?board=global"),
+                    client.get(f"{server.http}/api/v1/leaderboard/stream"),
+                )
+            )
             refused.extend(
                 await asyncio.gather(
                     *(
@@ -78,6 +88,13 @@ def test_it_refuses_completions_with_503_and_reads_sql_while_redis_is_down(store
     asyncio.run(scenario())
 
     assert [r.status_code for r in refused] == [503] * len(held)
+    assert all(r.headers["Retry-After"] == "1" for r in refused)
+    ready, page, global_page, stream = pages
+    assert ready.status_code == 503 and ready.headers["Retry-After"] == "1"
+    assert page.status_code == 200 and "<html" in page.text.lower(), page.text[:200]  # its top 10 from SQL
+    assert global_page.status_code == 200
+    assert stream.status_code == 503 and stream.headers["Retry-After"] == "1", stream.text[:200]
+    assert stream.json()["error"]["code"] == "SERVICE_UNAVAILABLE"
     assert {r.json()["error"]["code"] for r in refused} == {"SERVICE_UNAVAILABLE"}
     during = seen.statuses(since=marks["down"], until=marks["starting"], kinds=("request", "complete"))
     # Sent while it was down: 503, unless answered once it was starting again.
