@@ -56,7 +56,7 @@ local keys, args = {}, {}
 for i = 3, #KEYS do keys[#keys + 1] = KEYS[i] end
 for i = 2, #ARGV do args[#args + 1] = ARGV[i] end
 local out = {1}
-for _, wait in ipairs(take(keys, args)) do out[#out + 1] = wait end
+for _, wait in ipairs(take(keys, args, false)) do out[#out + 1] = wait end
 return out
 """
 )

@@ -25,11 +25,12 @@ from redis.commands.core import Script
 
 from .redis_client import get_redis, redis_key
 
-# ``take(keys, args)``: ``args`` are now (ms), then each key's period (ms) and limit. Answers
-# each window's wait in ms (0: room); records the event only when every window has room.
-# Also the ASGI fast path's (``leaderboard.fast_read``), after its own checks.
+# ``take(keys, args, each)``: ``args`` are now (ms), then each key's period (ms) and limit.
+# Answers each window's wait in ms (0: room); records the event only when every window has
+# room, or with ``each`` in every window that has room (an attempt refused for another reason,
+# which counts wherever it still fits). Also the ASGI fast path's (``leaderboard.fast_read``).
 TAKE_LUA = """
-local function take(keys, args)
+local function take(keys, args, each)
   local now = tonumber(args[1])
   local waits, refused = {}, false
   for i, key in ipairs(keys) do
@@ -44,8 +45,8 @@ local function take(keys, args)
     waits[i] = wait
     if wait > 0 then refused = true end
   end
-  if not refused then
-    for i, key in ipairs(keys) do
+  for i, key in ipairs(keys) do
+    if waits[i] == 0 and (each or not refused) then
       local period, limit = tonumber(args[2 * i]), tonumber(args[2 * i + 1])
       redis.call('LPUSH', key, now)
       redis.call('LTRIM', key, 0, limit - 1)
@@ -55,7 +56,10 @@ local function take(keys, args)
   return waits
 end
 """
-_SCRIPT = TAKE_LUA + "return take(KEYS, ARGV)"
+_SCRIPTS = {
+    False: TAKE_LUA + "return take(KEYS, ARGV, false)",
+    True: TAKE_LUA + "return take(KEYS, ARGV, true)",
+}
 
 
 @dataclass(frozen=True)
@@ -88,18 +92,19 @@ def clock() -> float:
 class RedisCounter:
     def __init__(self, client=None) -> None:
         self._client = client
-        self._script: Script | None = None
+        self._scripts: dict[bool, Script] = {}
 
     @property
     def client(self):
         return self._client or get_redis()
 
-    def take(self, windows: Sequence[Window], now: float) -> list[float]:
+    def take(self, windows: Sequence[Window], now: float, each: bool) -> list[float]:
         client = self.client
-        if self._script is None or self._script.registered_client is not client:
-            self._script = client.register_script(_SCRIPT)
+        script = self._scripts.get(each)
+        if script is None or script.registered_client is not client:
+            script = self._scripts[each] = client.register_script(_SCRIPTS[each])
         keys = [window_key(w.name) for w in windows]
-        return [int(ms) / 1000 for ms in self._script(keys=keys, args=take_args(windows, now), client=client)]
+        return [int(ms) / 1000 for ms in script(keys=keys, args=take_args(windows, now), client=client)]
 
 
 class LocalCounter:
@@ -109,7 +114,7 @@ class LocalCounter:
         self._lock = threading.Lock()
         self._times: dict[str, deque[int]] = {}
 
-    def take(self, windows: Sequence[Window], now: float) -> list[float]:
+    def take(self, windows: Sequence[Window], now: float, each: bool) -> list[float]:
         now_ms = int(now * 1000)
         with self._lock:
             if len(self._times) > 100_000:  # forget windows with nothing recent
@@ -125,8 +130,8 @@ class LocalCounter:
                     oldest = times[w.limit - 1]
                     wait = max(0, oldest + w.period * 1000 - now_ms)
                 waits.append(wait)
-            if not any(waits):
-                for w in windows:
+            for w, wait in zip(windows, waits, strict=True):
+                if wait == 0 and (each or not any(waits)):
                     times = self._times.setdefault(w.name, deque())
                     times.appendleft(now_ms)
                     while len(times) > w.limit:
@@ -142,12 +147,13 @@ _redis_counter = RedisCounter()
 local_counter = LocalCounter()
 
 
-def take(windows: Sequence[Window], now: float | None = None) -> list[float]:
-    """One event in every window if each has room, else in none: each window's wait in
-    seconds (0: room). One round trip on Redis; raises the store's errors."""
+def take(windows: Sequence[Window], now: float | None = None, *, each: bool = False) -> list[float]:
+    """One event in every window if each has room, else in none (``each``: in every window
+    that has room); each window's wait in seconds (0: room). One round trip on Redis; raises
+    the store's errors."""
     if not windows:
         return []
     now = clock() if now is None else now
     if settings.REDIS_URL:
-        return _redis_counter.take(windows, now)
-    return local_counter.take(windows, now)
+        return _redis_counter.take(windows, now, each)
+    return local_counter.take(windows, now, each)

@@ -164,13 +164,14 @@ def _plain_429(exc: RateLimitExceeded):
     return response
 
 
-def enforce(hits: list[Hit]) -> None:
+def enforce(hits: list[Hit], *, each: bool = False) -> None:
     """Count ``hits`` and the request's pending ones in one call; 429 past any limit.
 
     Sliding windows (``limit_counter``): at most a policy's count in any span of its period.
-    A refused request counts in no window, so the wait it is told holds; the refusal names
-    the full window with the longest wait. A store that cannot count answers 503 if any limit in the call
-    fails closed, and lets the request through otherwise.
+    A refused request counts in no window, so the wait it is told holds (``each``: it counts
+    in every window that has room, for an attempt refused already for another reason); the
+    refusal names the full window with the longest wait. A store that cannot count answers
+    503 if any limit in the call fails closed, and lets the request through otherwise.
     """
     state = _state.get()
     if state is not None:
@@ -182,7 +183,7 @@ def enforce(hits: list[Hit]) -> None:
         limit_counter.Window(f"{policy.scope}:{key}", policy.period, policy.count) for policy, key in hits
     ]
     try:
-        waits = limit_counter.take(windows)
+        waits = limit_counter.take(windows, each=each)
     except (RedisError, OSError) as exc:
         closed = sorted({policy.scope for policy, _ in hits if policy.fail == CLOSED})
         if closed:
@@ -311,9 +312,10 @@ def check_action_request(*, user_id: object) -> None:
     enforce([(POLICIES["actions.request.minute"], str(user_id))])
 
 
-def check_completion_attempt(*, owner_id: object) -> None:
-    """Every attempt on a live token counts against its owner, whoever sends it."""
-    enforce([(POLICIES[scope], str(owner_id)) for scope in COMPLETION_SCOPES])
+def check_completion_attempt(*, owner_id: object, refused_already: bool = False) -> None:
+    """Every attempt on a live token counts against its owner, whoever sends it; one
+    ``refused_already`` counts in each window that still has room."""
+    enforce([(POLICIES[scope], str(owner_id)) for scope in COMPLETION_SCOPES], each=refused_already)
 
 
 def count_refused_completion(*, owner_id: object) -> None:
@@ -322,7 +324,7 @@ def count_refused_completion(*, owner_id: object) -> None:
     It keeps its own answer (a replay stays 409), and a store that cannot count lets it be:
     the attempt is refused already."""
     try:
-        check_completion_attempt(owner_id=owner_id)
+        check_completion_attempt(owner_id=owner_id, refused_already=True)
     except (RateLimitExceeded, ServiceUnavailable):
         pass
 

@@ -257,6 +257,22 @@ def test_every_refused_attempt_counts_against_the_owner(alice, client_for, many_
     assert ActionToken.objects.get(pk=fresh["actionId"]).used_at is None  # a limit gives it back
 
 
+def test_a_burst_of_refused_attempts_counts_in_the_windows_with_room(
+    alice, client_for, many_completions, frozen_windows
+):
+    """Replays in the same second as the completion: the second's window is full, but each
+    still counts in the minute's, which it fits in."""
+    many_completions.RATE_LIMIT_ACTIONS_PER_SECOND = 1
+    many_completions.RATE_LIMIT_ACTIONS_PER_MINUTE = 4
+    client = client_for(alice)
+    used, fresh = aged_token(client), aged_token(client)
+    assert complete_token(client, used).status_code == 200
+    for _ in range(3):
+        assert complete_token(client, used).status_code == 409
+    frozen_windows.time.return_value += 1.5  # the second's window has room again
+    assert limited(complete_token(client, fresh), "actions.complete.minute")
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_race_on_one_token_still_gives_one_200_under_a_tight_limit(alice, client_for, many_completions):
     """Eight completions of one token at once with one completion a second allowed: the

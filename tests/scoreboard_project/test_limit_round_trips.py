@@ -47,9 +47,9 @@ def limit_calls(monkeypatch) -> list[int]:
     calls: list[int] = []
     real = limit_counter.take
 
-    def counting(windows, now=None):
+    def counting(windows, now=None, **options):
         calls.append(len(windows))
-        return real(windows, now)
+        return real(windows, now, **options)
 
     monkeypatch.setattr(limit_counter, "take", counting)
     return calls
