@@ -5,10 +5,14 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from anticheat.audit import audit_refusal
+from anticheat.models import AuditEntry
 from leaderboard.selectors import top_entries
 from scoreboard_project.client_ip import client_ip
+from scoreboard_project.errors import ApplicationError
 from scoreboard_project.fields import MetadataField, StrictCharField, StrictIntegerField, StrictUUIDField
 from scoreboard_project.inputs import validated
 from scoreboard_project.parsers import AnyContentTypeJSONParser
@@ -27,6 +31,36 @@ from .scoring import Proof
 from .shapes import ActionType, ActionTypes, Completion, IssuedAction, ScoreboardUpdate
 
 METADATA_MAX_BYTES = 4096
+
+
+class AuditedRefusals(APIView):
+    """Every refusal of a signed-in caller is in the audit trail. The services write theirs
+    (naming the token's owner); what refuses before a service runs (a body that is not
+    valid, not JSON, too big) is written here, from the envelope the caller gets."""
+
+    audit_event = AuditEntry.Event.COMPLETION_REFUSED
+
+    def handle_exception(self, exc: Exception) -> Response:
+        response = super().handle_exception(exc)
+        user = vars(self.request).get("_user")  # known already; never authenticate again here
+        if response.status_code >= 400 and not getattr(exc, "audited", False) and user is not None:
+            if user.is_authenticated:
+                error = response.data["error"]
+                refusal = ApplicationError(
+                    error["message"],
+                    code=error["code"],
+                    status=response.status_code,
+                    details=error.get("details"),
+                )
+                audit_refusal(
+                    actor=user,
+                    subject_id=user.pk,
+                    error=refusal,
+                    client_ip=client_ip(self.request),
+                    details={"path": self.request.path},
+                    event=self.audit_event,
+                )
+        return response
 
 
 class MetadataKeepingParser(AnyContentTypeJSONParser):
@@ -108,7 +142,8 @@ class ActionTypesListApi(APIView):
         return ok(data)
 
 
-class ActionRequestApi(APIView):
+class ActionRequestApi(AuditedRefusals):
+    audit_event = AuditEntry.Event.REQUEST_REFUSED
     permission_classes = [IsAuthenticated]
     parser_classes = [MetadataKeepingParser]
 
@@ -132,9 +167,10 @@ class ActionRequestApi(APIView):
         return ok(_issued_data(issued), status=201)
 
 
-class ActionInitializeApi(APIView):
+class ActionInitializeApi(AuditedRefusals):
     """Alias of ``/actions/request``: ``actionId`` is the reference; ``userId`` must be the caller's."""
 
+    audit_event = AuditEntry.Event.REQUEST_REFUSED
     permission_classes = [IsAuthenticated]
 
     class InputSerializer(serializers.Serializer):
@@ -162,7 +198,7 @@ class ActionInitializeApi(APIView):
         return ok(_issued_data(issued), status=201)
 
 
-class ActionCompleteApi(APIView):
+class ActionCompleteApi(AuditedRefusals):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
@@ -183,7 +219,7 @@ class ActionCompleteApi(APIView):
         return ok(_completion_data(done))
 
 
-class ScoreboardUpdateApi(APIView):
+class ScoreboardUpdateApi(AuditedRefusals):
     """Alias of ``/actions/complete``: ``proof`` optional; answers with the top 10 too."""
 
     permission_classes = [IsAuthenticated]

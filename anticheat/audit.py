@@ -52,6 +52,7 @@ def audit_refusal(
 
     An audit failure is logged, never allowed to replace the refusal the client gets.
     """
+    error.audited = True
     code = error.code
     reason = str((error.details or {}).get("reason") or error.message)
     details = {**details, "status": error.status, **(error.details or {})}

@@ -24,6 +24,7 @@ class ApplicationError(Exception):
     code = "BAD_REQUEST"
     status = 400
     message = "The request was refused."
+    audited = False  # set once the refusal is in the audit trail (anticheat.audit.audit_refusal)
 
     def __init__(
         self,

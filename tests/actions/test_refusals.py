@@ -281,3 +281,27 @@ def test_it_writes_refused_action_requests_to_the_audit_trail(alice, bob, client
         ("RATE_LIMIT_EXCEEDED", alice.pk, alice.pk),
     ]
     assert entries[0].details["actionType"] == "NOPE" and entries[0].client_ip == "127.0.0.1"
+
+
+def test_it_writes_refusals_before_the_service_to_the_audit_trail_too(alice, client_for):
+    """A body that is not valid (or not JSON) is refused before the service: audited, once."""
+    client = client_for(alice)
+    bad = [
+        ("/api/v1/actions/request", {}),
+        ("/api/v1/actions/request", {"actionType": "COMPLETE_LEVEL", "metadata": "text"}),
+        ("/api/v1/actions/initialize", {"actionType": "COMPLETE_LEVEL", "userId": "not-a-uuid"}),
+        ("/api/v1/actions/complete", {"actionId": "not-a-uuid"}),
+    ]
+    for path, body in bad:
+        assert client.post(path, body, format="json").status_code == 400
+    not_json = client.post("/api/v1/actions/request", "{nope", content_type="application/json")
+    assert not_json.status_code == 400
+    found = list(AuditEntry.objects.order_by("created_at", "id").values_list("event", "code", "actor_id"))
+    assert found == [
+        ("request_refused", "VALIDATION_ERROR", alice.pk),
+        ("request_refused", "VALIDATION_ERROR", alice.pk),
+        ("request_refused", "VALIDATION_ERROR", alice.pk),
+        ("completion_refused", "VALIDATION_ERROR", alice.pk),
+        ("request_refused", "VALIDATION_ERROR", alice.pk),
+    ]
+    assert AuditEntry.objects.first().details["path"] == "/api/v1/actions/request"
