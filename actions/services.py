@@ -24,7 +24,7 @@ from django.db import transaction
 from accounts.exceptions import AccountBanned
 from accounts.models import Role, User
 from anticheat.audit import audit_refusal
-from anticheat.models import AuditEntry, Flag
+from anticheat.models import Flag
 from leaderboard.services import ScoreChange
 from scoreboard_project import metrics
 from scoreboard_project.errors import ApplicationError, Forbidden
@@ -78,38 +78,9 @@ def action_request(
     reference: str = "",
     metadata: dict[str, Any] | None = None,
     claimed_user_id: UUID | None = None,
-    client_ip: str | None = None,
 ) -> IssuedAction:
     """Start an action: a signed token, the per-action proof key, the score it will give.
-    A refusal is written to the audit trail, as a refused completion is."""
-    try:
-        return _request(
-            user=user,
-            action_type=action_type,
-            reference=reference,
-            metadata=metadata,
-            claimed_user_id=claimed_user_id,
-        )
-    except ApplicationError as exc:
-        audit_refusal(
-            actor=user,
-            subject_id=user.pk,
-            error=exc,
-            client_ip=client_ip,
-            details={"actionType": action_type, "reference": reference},
-            event=AuditEntry.Event.REQUEST_REFUSED,
-        )
-        raise
-
-
-def _request(
-    *,
-    user: User,
-    action_type: str,
-    reference: str,
-    metadata: dict[str, Any] | None,
-    claimed_user_id: UUID | None,
-) -> IssuedAction:
+    A refusal reaches the audit trail through the view (``views.AuditedRefusals``)."""
     _own_user_id(user, claimed_user_id)
     check_action_request(user_id=user.pk)
     kind = action_kind_get(action_type)

@@ -34,9 +34,10 @@ METADATA_MAX_BYTES = 4096
 
 
 class AuditedRefusals(APIView):
-    """Every refusal of a signed-in caller is in the audit trail. The services write theirs
-    (naming the token's owner); what refuses before a service runs (a body that is not
-    valid, not JSON, too big) is written here, from the envelope the caller gets."""
+    """Every refusal of a signed-in caller is in the audit trail, written here from the
+    envelope the caller gets: a body that is not valid or not JSON, a limit, a rule of the
+    service. A refusal the service audited itself (a completion names the token's owner) is
+    marked ``audited`` and not written twice."""
 
     audit_event = AuditEntry.Event.COMPLETION_REFUSED
 
@@ -161,9 +162,7 @@ class ActionRequestApi(AuditedRefusals):
         responses={201: ISSUED_ACTION_RESPONSE, **errors(400, 401, 403, 409, 413, 429, 503)},
     )
     def post(self, request):
-        issued = services.action_request(
-            user=request.user, client_ip=client_ip(request), **validated(self.InputSerializer, request.data)
-        )
+        issued = services.action_request(user=request.user, **validated(self.InputSerializer, request.data))
         return ok(_issued_data(issued), status=201)
 
 
@@ -193,7 +192,6 @@ class ActionInitializeApi(AuditedRefusals):
             action_type=data["action_type"],
             reference=data["action_id"],
             claimed_user_id=data.get("user_id"),
-            client_ip=client_ip(request),
         )
         return ok(_issued_data(issued), status=201)
 
