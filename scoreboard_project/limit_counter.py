@@ -110,16 +110,21 @@ class RedisCounter:
 class LocalCounter:
     """The same on one process: each window's recent accepted times under a lock."""
 
+    MAX_WINDOWS = 100_000  # past this many, the idle ones are forgotten
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._times: dict[str, deque[int]] = {}
+        self._periods: dict[str, int] = {}  # each window's period (ms), to forget it when idle
 
     def take(self, windows: Sequence[Window], now: float, each: bool) -> list[float]:
         now_ms = int(now * 1000)
         with self._lock:
-            if len(self._times) > 100_000:  # forget windows with nothing recent
-                longest = max(w.period for w in windows) * 1000
-                self._times = {k: v for k, v in self._times.items() if v and v[0] + longest > now_ms}
+            if (
+                len(self._times) > self.MAX_WINDOWS
+            ):  # forget the windows whose every event is past their period
+                self._times = {k: v for k, v in self._times.items() if v[0] + self._periods[k] > now_ms}
+                self._periods = {k: self._periods[k] for k in self._times}
             waits = []
             for w in windows:
                 times = self._times.get(w.name)
@@ -133,6 +138,7 @@ class LocalCounter:
             for w, wait in zip(windows, waits, strict=True):
                 if wait == 0 and (each or not any(waits)):
                     times = self._times.setdefault(w.name, deque())
+                    self._periods[w.name] = w.period * 1000
                     times.appendleft(now_ms)
                     while len(times) > w.limit:
                         times.pop()
@@ -141,6 +147,7 @@ class LocalCounter:
     def reset(self) -> None:
         with self._lock:
             self._times.clear()
+            self._periods.clear()
 
 
 _redis_counter = RedisCounter()
