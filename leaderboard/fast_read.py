@@ -44,8 +44,9 @@ _JSON_ACCEPTS = frozenset({"*/*", "application/*", "application/json", "*/json"}
 _FALL_THROUGH = frozenset({b"authorization", b"cookie", b"origin", b"transfer-encoding"})
 IP, READ = POLICIES["ip.hour"], POLICIES["leaderboard.read"]  # what DRF's throttle counts for a read
 
-# KEYS: board ready marker, version key, then the limit windows; ARGV: the held version, the
-# windows' TTLs (ms). {0}: the held response is not current (nothing counted); else {1, counts...}.
+# KEYS: board ready marker, version key, then the limit windows; ARGV: the held version, then
+# ``limit_counter.take_args``. {0}: the held response is not current (nothing counted); else
+# {1, each window's wait in ms...} (all 0: the read is counted and answered here).
 _SCRIPT = Script(
     limit_counter.TAKE_LUA
     + """
