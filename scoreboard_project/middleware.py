@@ -19,6 +19,7 @@ from .errors import (
     PayloadTooLarge,
     ValidationFailed,
     error_response,
+    refusal_response,
     request_refusal,
 )
 from .logging import request_id_var
@@ -111,7 +112,7 @@ class EnvelopeFallbackMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         refused = request_refusal(exception)
         if refused is not None and (is_api_path(request.path) or isinstance(exception, RequestDataTooBig)):
-            return error_response(refused.code, refused.message, refused.status)
+            return refusal_response(refused)
         if not is_api_path(request.path):
             return None
         logger.exception("Unhandled error on %s %s", request.method, request.path, exc_info=exception)
