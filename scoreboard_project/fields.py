@@ -75,6 +75,7 @@ class MetadataField(serializers.JSONField):
         "not_an_object": "Must be an object.",
         "too_large": "Must be at most {max_bytes} bytes as JSON.",
         "bad_character": "Must not contain the character U+0000 or a lone surrogate.",
+        "integer_range": "Integers must be within the signed 64-bit range.",
     }
 
     def __init__(self, *, max_bytes: int, **kwargs: Any) -> None:
@@ -87,6 +88,8 @@ class MetadataField(serializers.JSONField):
             self.fail("not_an_object")
         if _holds_unstorable(value):
             self.fail("bad_character")
+        if _holds_wide_integer(value):
+            self.fail("integer_range")
         if len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()) > self.max_bytes:
             self.fail("too_large", max_bytes=self.max_bytes)
         return value
@@ -105,6 +108,25 @@ def _holds_unstorable(value: Any) -> bool:
                 return True
         elif isinstance(item, dict):
             pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
+
+
+INT64 = range(-(2**63), 2**63)
+
+
+def _holds_wide_integer(value: Any) -> bool:
+    """An integer beyond 64 bits: the JSON writers of the answers and the live frames
+    (orjson) cannot write one (a record's was a 500), and few clients read one exactly."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, int) and not isinstance(item, bool):
+            if item not in INT64:
+                return True
+        elif isinstance(item, dict):
             pending.extend(item.values())
         elif isinstance(item, list):
             pending.extend(item)

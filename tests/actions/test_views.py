@@ -75,6 +75,7 @@ def test_it_refuses_an_unknown_or_disabled_type(alice, client_for):
         ({"actionType": "COMPLETE_LEVEL", "metadata": {"a": "\u0000"}}, "metadata"),  # jsonb: a 500 before
         ({"actionType": "COMPLETE_LEVEL", "metadata": {"\u0000": ["x"]}}, "metadata"),
         ({"actionType": "COMPLETE_LEVEL", "metadata": {"a": ["\udfff"]}}, "metadata"),  # lone surrogate
+        ({"actionType": "COMPLETE_LEVEL", "metadata": {"a": [2**64]}}, "metadata"),  # beyond 64 bits
         ({"actionType": 12}, None),
         ({}, "actionType"),
     ],

@@ -156,6 +156,8 @@ def test_it_accepts_records_from_game_servers_only(client_for, alice, game_serve
         {"metadata": {"a": "\u0000"}},
         {"metadata": {"nested": [{"k\u0000": 1}]}},
         {"metadata": {"\ud800": 1}},  # a lone surrogate (valid JSON, not UTF-8): a 500 before
+        {"metadata": {"big": 2**63}},  # beyond 64 bits, which the answer's writer refused: a 500 before
+        {"metadata": {"deep": [{"small": -(2**63) - 1}]}},
     ],
 )
 def test_it_validates_record_bodies(client_for, alice, game_server, body):
