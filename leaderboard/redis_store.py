@@ -133,11 +133,14 @@ class Keys:
     ready: str
     applied: str
     lock: str
+    meta: str  # named boards: each record's metadata (``boards/redis_records.py``)
 
     @classmethod
     def of(cls, bucket: str) -> Keys:
         base = redis_key("lb", *bucket.split(":"))
-        return cls(base, f"{base}:m", f"{base}:ready", f"{base}:applied", f"{base}:rebuilding")
+        return cls(
+            base, f"{base}:m", f"{base}:ready", f"{base}:applied", f"{base}:rebuilding", f"{base}:meta"
+        )
 
 
 class _Scripts:
@@ -270,15 +273,27 @@ class RedisBoard:
     def mark_stale(self) -> None:
         self.client.delete(self.keys.ready)
 
-    def load(self, rows: list[tuple[str, int, int]], applied_ids: list[int]) -> None:
+    def load(
+        self,
+        rows: list[tuple[str, int, int]],
+        applied_ids: list[int],
+        meta: dict[str, str] | None = None,
+    ) -> None:
         """Replace the set with ``rows`` (user id, score, tie-break µs) and mark it ready.
 
         Written under temporary names and renamed, so readers never see half a set.
-        ``applied_ids`` are recent ledger rows already counted in ``rows``.
+        ``applied_ids`` are recent ledger rows already counted in ``rows``. ``meta``
+        (named boards): the hash stored beside the set as ``keys.meta``, whole.
         """
-        tmp_zset, tmp_map = f"{self.keys.zset}:tmp", f"{self.keys.map}:tmp"
-        self.client.delete(tmp_zset, tmp_map)
+        tmp_zset, tmp_map, tmp_meta = (
+            f"{key}:tmp" for key in (self.keys.zset, self.keys.map, self.keys.meta)
+        )
+        self.client.delete(tmp_zset, tmp_map, tmp_meta)
         pipe = self.client.pipeline(transaction=False)
+        if meta:
+            items = list(meta.items())
+            for start in range(0, len(items), 10_000):
+                pipe.hset(tmp_meta, mapping=dict(items[start : start + 10_000]))
         load_chunk = scripts(self.client).load_chunk
         for start in range(0, len(rows), 10_000):
             lines = "\n".join(
@@ -292,6 +307,10 @@ class RedisBoard:
             pipe.rename(tmp_map, self.keys.map)
         else:
             pipe.delete(self.keys.zset, self.keys.map)
+        if meta:
+            pipe.rename(tmp_meta, self.keys.meta)
+        else:
+            pipe.delete(self.keys.meta)
         now = int(time.time())
         pipe.delete(self.keys.applied)
         if applied_ids:
@@ -299,7 +318,7 @@ class RedisBoard:
         pipe.set(self.keys.ready, now)
         deadline = expire_at(self.window)
         if deadline is not None:
-            for key in (self.keys.zset, self.keys.map, self.keys.ready, self.keys.applied):
+            for key in (self.keys.zset, self.keys.map, self.keys.ready, self.keys.applied, self.keys.meta):
                 pipe.expireat(key, deadline)
         pipe.execute()
 

@@ -7,7 +7,6 @@ board's set, schedules its top 10 or tells its players they were overtaken for a
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import NamedTuple
 from weakref import WeakKeyDictionary
 
@@ -28,10 +27,14 @@ class BoardStanding(NamedTuple):
     """The record after a write, as the writer (``services.record_write``) saw it under its lock."""
 
     period: PeriodWindow
-    rank_score: int
-    reached_at: datetime
-    changed: bool
+    record: LeaderboardRecord
+    changed: bool  # the score
     old_rank_score: int | None
+    metadata_changed: bool = False  # a write that may have replaced the metadata alone
+
+    @property
+    def rank_score(self) -> int:
+        return self.record.rank_score
 
 
 def board_row_committed(row: ScoreHistory, standing: BoardStanding | None) -> None:
@@ -48,11 +51,12 @@ def board_row_committed(row: ScoreHistory, standing: BoardStanding | None) -> No
         ).first()
         if record is None:
             return
-        standing = BoardStanding(
-            period_window(board, record.period_start), record.rank_score, record.reached_at, True, None
-        )
-    if standing.changed and row.user.is_ranked:
-        store.write(board.pk, standing.period, str(row.user_id), standing.rank_score, standing.reached_at)
+        standing = BoardStanding(period_window(board, record.period_start), record, True, None)
+    if not row.user.is_ranked:
+        return
+    if standing.changed or standing.metadata_changed:  # a page shows both
+        store.write(board.pk, standing.period, standing.record)
+    if standing.changed:
         target = Target(board.key, board, standing.period)
         if redis_store_enabled():
             # The new and old rank among the others (one script): the record writer answers

@@ -51,12 +51,12 @@ def _plain(board_id: int | None, period_start: datetime | None, ids: list[str]) 
     with connection.cursor() as cursor:
         cursor.execute(_sql(board_id is not None), params)
         return {
-            row[0]: {"metadata": _loads(row[1]), **dict(zip(NAME_FIELDS, row[2:], strict=True))}
+            row[0]: {"metadata": metadata_loads(row[1]), **dict(zip(NAME_FIELDS, row[2:], strict=True))}
             for row in cursor.fetchall()
         }
 
 
-def _loads(text: str) -> Any:
+def metadata_loads(text: str) -> Any:
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError:  # integers beyond 64 bits, which orjson does not read

@@ -1,8 +1,9 @@
 """A record write in one statement: lock the record, apply the board's operator, return it.
 
-A changed score's ``reached_at`` is later than the one it replaces, even when the clock
-stepped back: the Redis set keeps the newest standing by that time, whatever order the
-writes' commit hooks reach it in (``redis_store._SET_ABSOLUTE``).
+A changed score's ``reached_at`` is later than the one it replaces, and every write's
+``updated_at`` later than the one before, even when the clock stepped back: the Redis set
+keeps the newest standing by the first and the newest metadata by the second, whatever
+order the writes' commit hooks reach it in (``redis_records._SET_RECORD``).
 
 ``services.record_write`` holds the player's ledger chain lock first (``ledger_chain_lock``),
 then calls ``record_apply``: the ``SELECT ... FOR UPDATE`` of the record and its ``UPDATE``
@@ -59,7 +60,7 @@ def _update_sql(operator: str, ascending: bool, metadata: str) -> str:
             UPDATE {_TABLE} r SET score = a.score, rank_score = {"-" if ascending else ""}a.score,
                 reached_at = CASE WHEN a.score <> a.previous
                     THEN GREATEST(%(at)s, r.reached_at + interval '1 microsecond') ELSE r.reached_at END,
-                metadata = {meta}, updated_at = %(at)s
+                metadata = {meta}, updated_at = GREATEST(%(at)s, r.updated_at + interval '1 microsecond')
             FROM a WHERE r.id = a.id
             RETURNING a.previous, {_RETURNING}"""
     return sql
@@ -140,7 +141,7 @@ def _record_apply_orm(
         record.score, record.rank_score, record.reached_at = new, board.rank_score(new), reached
     if metadata is not None and (changed or board.operator != Leaderboard.Operator.BEST):
         record.metadata = metadata
-    record.updated_at = at
+    record.updated_at = at if first else max(at, record.updated_at + timedelta(microseconds=1))
     record.save(update_fields=["score", "rank_score", "reached_at", "metadata", "updated_at"])
     return record, previous
 

@@ -20,6 +20,7 @@ from scoreboard_project.times import iso_z, iso_z_micros
 
 from .. import ranking
 from ..periods import window_for
+from ..ranking import redis_store_enabled
 from ..redis_store import RedisBoard
 from ..rows import Row
 from . import clock, store
@@ -28,8 +29,9 @@ from .definitions import board_lookup
 from .models import Leaderboard, LeaderboardPeriod, LeaderboardRecord
 from .names import display_name_of
 from .periods import period_at, period_window
-from .record_rows import names_and_metadata
+from .record_rows import Found, names_and_metadata
 from .redis_pages import Position, around_after, page_after, ranks_among_others
+from .redis_records import players_of
 from .schedule import PeriodWindow, period_start_of
 from .shapes import BoardData, BoardList, PeriodData, RecordData, RecordsAround, RecordsPage
 from .sql_pages import SqlRanking
@@ -189,13 +191,26 @@ def boards_list() -> BoardList:
 
 
 # --- records ------------------------------------------------------------------------------
-def records_for(target: Target, rows: list[Row]) -> list[RecordData]:
-    """The contract's records for ``rows``, in their order (one query)."""
-    found = names_and_metadata(
+def _players(target: Target, ids: list[str]) -> Found:
+    """The names and metadata of ``ids``: from Redis (one pipeline) when the board's set is
+    there, else one query."""
+    if ids and redis_store_enabled():
+        try:
+            found = players_of(None if target.board is None else target.fast(checked=False), ids)
+            if found is not None:
+                return found
+        except store.REDIS_ERRORS as exc:
+            store.logger.warning("Board read falls back to SQL: %s", exc)
+    return names_and_metadata(
         None if target.board is None else target.board.pk,
         None if target.period is None else target.period.start,
-        [row.user_id for row in rows],
+        ids,
     )
+
+
+def records_for(target: Target, rows: list[Row]) -> list[RecordData]:
+    """The contract's records for ``rows``, in their order (one pipeline or one query)."""
+    found = _players(target, [row.user_id for row in rows])
     records: list[RecordData] = []
     for row in rows:
         player = found.get(row.user_id)

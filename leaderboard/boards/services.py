@@ -179,7 +179,12 @@ def record_write(
             entry,
             score_effects.WrittenFacts(
                 board_standing=BoardStanding(
-                    period, record.rank_score, record.reached_at, changed, old_rank_score
+                    period,
+                    record,
+                    changed,
+                    old_rank_score,
+                    metadata_changed=metadata is not None
+                    and (changed or board.operator != Leaderboard.Operator.BEST),
                 )
             ),
         )

@@ -16,15 +16,19 @@ from collections.abc import Set as AbstractSet
 from datetime import datetime, timedelta
 
 import redis
-from django.db.models import Count, QuerySet
+from django.db.models import Count, QuerySet, TextField
+from django.db.models.functions import Cast
 
 from accounts.models import User, ranked_q
+from accounts.name_cache import names_fill
 
 from ..periods import Window, to_micros
 from ..ranking import redis_store_enabled
-from ..redis_store import RedisBoard, banned_key, member_for, scripts
+from ..redis_store import RedisBoard
 from .models import Leaderboard, LeaderboardRecord
 from .periods import period_window
+from .record_rows import metadata_loads
+from .redis_records import COMPLETE, COMPLETE_MARK, meta_entry, metadata_text, set_record
 from .schedule import PeriodWindow
 
 logger = logging.getLogger("scoreboard.boards")
@@ -70,25 +74,33 @@ def rebuild(board_id: int, period: PeriodWindow, *, wait: bool = False) -> bool:
         board.client.set(board.keys.lock, token, px=30_000)
     try:
         started = datetime.now().astimezone()
-        rows = [
-            (str(uid), int(rank_score), to_micros(reached))
-            for uid, rank_score, reached in ranked_records(board_id, period.start)
-            .values_list("user_id", "rank_score", "reached_at")
-            .iterator(chunk_size=5000)
-        ]
-        board.load(rows, [])
+        records = ranked_records(board_id, period.start)
+        rows, names = [], {}
+        for uid, rank_score, reached, username, display_name in records.values_list(
+            "user_id", "rank_score", "reached_at", "user__username", "user__display_name"
+        ).iterator(chunk_size=5000):
+            uid = str(uid)
+            rows.append((uid, int(rank_score), to_micros(reached)))
+            names[uid] = (username, display_name)
+        board.load(rows, [], meta=_metadata_hash(records))
+        names_fill(names)  # the page readers' names (entries already there are newer: kept)
         # Writes that committed while the snapshot was read found no ready marker and were
         # skipped: set them again (a write is idempotent and never older than the set's).
-        recent = ranked_records(board_id, period.start).filter(updated_at__gte=started - CATCH_UP)
+        recent = records.filter(updated_at__gte=started - CATCH_UP)
         pipe = board.client.pipeline(transaction=False)
-        for index, (uid, rank_score, reached) in enumerate(
-            recent.values_list("user_id", "rank_score", "reached_at").iterator(chunk_size=5000)
+        for index, (uid, rank_score, reached, updated, metadata) in enumerate(
+            recent.values_list("user_id", "rank_score", "reached_at", "updated_at", "metadata").iterator(
+                chunk_size=5000
+            )
         ):
-            uid = str(uid)
-            scripts(board.client).set_absolute(
-                keys=[board.keys.zset, board.keys.map, board.keys.ready, banned_key()],
-                args=[uid, int(rank_score), member_for(uid, to_micros(reached)), "1"],
-                client=pipe,
+            set_record(
+                board,
+                str(uid),
+                int(rank_score),
+                to_micros(reached),
+                to_micros(updated),
+                metadata_text(metadata),
+                on=pipe,
             )
             if index % 2000 == 1999:
                 pipe.execute()
@@ -99,12 +111,33 @@ def rebuild(board_id: int, period: PeriodWindow, *, wait: bool = False) -> bool:
             board.client.delete(board.keys.lock)
 
 
-def write(board_id: int, period: PeriodWindow, user_id: str, rank_score: int, reached_at: datetime) -> None:
-    """On commit: the player's new standing in the period's set (idempotent)."""
+def _metadata_hash(records: QuerySet) -> dict[str, str]:
+    """The period's ``keys.meta`` hash as a rebuild loads it: the non-empty metadata, and the
+    marker that says the hash is complete (``redis_records``)."""
+    found = {COMPLETE: COMPLETE_MARK}
+    for uid, updated, text in (
+        records.exclude(metadata={})
+        .annotate(text=Cast("metadata", TextField()))
+        .values_list("user_id", "updated_at", "text")
+        .iterator(chunk_size=5000)
+    ):
+        found[str(uid)] = meta_entry(to_micros(updated), metadata_text(metadata_loads(text)))
+    return found
+
+
+def write(board_id: int, period: PeriodWindow, record: LeaderboardRecord) -> None:
+    """On commit: the record's standing and metadata in the period's set (idempotent)."""
     if not redis_store_enabled():
         return
     try:
-        RedisBoard(redis_window(board_id, period)).set_absolute(user_id, rank_score, to_micros(reached_at))
+        set_record(
+            RedisBoard(redis_window(board_id, period)),
+            str(record.user_id),
+            record.rank_score,
+            to_micros(record.reached_at),
+            to_micros(record.updated_at),
+            metadata_text(record.metadata),
+        )
     except REDIS_ERRORS as exc:
         logger.warning("Board write failed (%s): marking board %s stale", exc, board_id)
         _mark_stale(board_id, period)
@@ -189,6 +222,5 @@ def restore_player(user: User) -> list[str]:
     if redis_store_enabled():
         records = {(r.board_id, r.period_start): r for r in LeaderboardRecord.objects.filter(user=user)}
         for board, period in found:
-            record = records[(board.pk, period.start)]
-            write(board.pk, period, str(user.pk), record.rank_score, record.reached_at)
+            write(board.pk, period, records[(board.pk, period.start)])
     return sorted({board.key for board, _ in found})

@@ -1,15 +1,19 @@
-"""The two hot paths of named boards stay within their round trips: a page read is one SQL
-statement and two Redis calls of its own, a record write a fixed set of statements; board
+"""The two hot paths of named boards stay within their round trips: a page read is two
+Redis calls of its own and one pipeline (no SQL), a record write a fixed set of statements; board
 rows come from the process' copy while the shared version holds."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
+import redis
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.services import service_account_create
-from leaderboard.boards import definitions, services
+from leaderboard.boards import definitions, selectors, services
 from leaderboard.boards.models import Leaderboard
 from scoreboard_project.redis_client import get_redis, redis_key
 from tests.helpers.boards import new_board, page, write
@@ -24,18 +28,44 @@ def data_statements(queries: CaptureQueriesContext) -> list[str]:
     return [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(CONTROL)]
 
 
-def test_it_reads_any_page_in_one_statement_and_three_redis_calls(api_client, monkeypatch):
+@contextmanager
+def pipelines(monkeypatch) -> Iterator[list[list[str]]]:
+    """The commands of each pipeline this process executes (``redis_calls`` counts none)."""
+    sent: list[list[str]] = []
+    original = redis.client.Pipeline.execute
+
+    def counting(self, *args, **kwargs):
+        sent.append([str(command[0][0]) for command in self.command_stack])
+        return original(self, *args, **kwargs)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(redis.client.Pipeline, "execute", counting)
+        yield sent
+
+
+def test_it_reads_any_page_without_sql_in_three_redis_calls_and_one_pipeline(api_client, monkeypatch):
     board = new_board("arena")
     for index in range(5):
-        write(board, make_player(f"p{index}"), 10 * index)
-    first = page(api_client, "arena", limit=2)  # warms the board's copy and the scripts
-    with CaptureQueriesContext(connection) as queries, redis_calls(monkeypatch) as sent:
+        write(board, make_player(f"p{index}"), 10 * index, metadata={"i": index})
+    first = page(api_client, "arena", limit=2)  # warms the board's copy, the scripts, p4 and p3's names
+    with CaptureQueriesContext(connection) as queries:
         second = page(api_client, "arena", limit=2, cursor=first["nextCursor"])
     assert [r["score"] for r in second["records"]] == [20, 10] and second["totalPlayers"] == 5
-    # The names and metadata of the page's players, by primary key.
+    # Names not cached yet (p2 and p1) are read by primary key, once.
     assert len(data_statements(queries)) == 1, data_statements(queries)
-    # The rate limits (one script), the boards' version, the page (one script).
+    with (
+        CaptureQueriesContext(connection) as queries,
+        redis_calls(monkeypatch) as sent,
+        pipelines(monkeypatch) as piped,
+    ):
+        again = page(api_client, "arena", limit=2, cursor=first["nextCursor"])
+    assert again["records"] == second["records"]
+    assert [r["metadata"] for r in again["records"]] == [{"i": 2}, {"i": 1}]
+    assert data_statements(queries) == []
+    # The rate limits (one script), the boards' version, the page (one script); then the
+    # players' names and metadata in one pipeline.
     assert sent == ["EVALSHA", "GET", "EVALSHA"], sent
+    assert piped == [["HMGET", "EXISTS", "HMGET"]], piped
 
 
 def test_it_writes_a_record_through_the_api_in_five_data_statements(api_client, monkeypatch, settings):
@@ -86,22 +116,22 @@ def test_it_sees_another_process_edit_through_the_shared_version():
     assert definitions.board_lookup("arena").name == "Edited elsewhere"
 
 
-def test_it_reads_the_top_10_after_a_write_only_when_the_player_is_or_was_in_it(settings):
+def test_it_reads_the_top_10_after_a_write_only_when_the_player_is_or_was_in_it(settings, monkeypatch):
     settings.BROADCAST_INTERVAL_MS = 0  # every change may be sent at once: only the rank gates it
     board = new_board("arena")
     players = [make_player(f"p{index:02d}") for index in range(12)]
     for index, player in enumerate(players):
         write(board, player, 100 * (index + 1))
 
-    def top_10_read(queries: CaptureQueriesContext) -> bool:
-        return any('u."username"' in q["sql"] for q in queries.captured_queries)
+    reads: list[list[str]] = []
+    players_of = selectors._players
+    monkeypatch.setattr(
+        selectors, "_players", lambda target, ids: reads.append(ids) or players_of(target, ids)
+    )
 
-    with CaptureQueriesContext(connection) as queries:
-        write(board, players[0], 150)  # 12th -> 11th: the top 10 is untouched
-    assert not top_10_read(queries)
-    with CaptureQueriesContext(connection) as queries:
-        write(board, players[0], 5000)  # 11th -> 1st
-    assert top_10_read(queries)
-    with CaptureQueriesContext(connection) as queries:
-        write(board, players[5], 650)  # 7th, unchanged rank: still compared (it is in the top 10)
-    assert top_10_read(queries)
+    write(board, players[0], 150)  # 12th -> 11th: the top 10 is untouched
+    assert reads == []
+    write(board, players[0], 5000)  # 11th -> 1st
+    assert len(reads) == 1 and reads[0][0] == str(players[0].pk)
+    write(board, players[5], 650)  # 7th, unchanged rank: still compared (it is in the top 10)
+    assert len(reads) == 2
