@@ -26,6 +26,7 @@ from .store import REDIS_ERRORS
 
 logger = logging.getLogger("scoreboard.boards")
 _boards: dict[str, tuple[str, Leaderboard]] = {}
+_all: list[tuple[str, list[Leaderboard]]] = []  # [(version, every board)] once read
 _lock = threading.Lock()
 
 
@@ -68,10 +69,26 @@ def board_lookup(key: str) -> Leaderboard | None:
     return board
 
 
+def boards_all() -> list[Leaderboard]:
+    """Every board, in the list's order: this process' copy while the shared version holds
+    (a list of 1,000 boards was half its time building their ORM rows), else the database.
+    Shared by the process' threads: read the rows, never change them."""
+    version = _current_version()
+    found = _all[0] if _all else None
+    if version is not None and found is not None and found[0] == version:
+        return found[1]
+    boards = list(Leaderboard.objects.all())
+    if version is not None:
+        with _lock:
+            _all[:] = [(version, boards)]
+    return boards
+
+
 def version_bump() -> None:
     """On commit of any change to a board's row: every process reads its boards again."""
     with _lock:
         _boards.clear()
+        _all.clear()
     if redis_store_enabled():
         try:
             get_redis().set(_version_key(), secrets.token_hex(8))
@@ -84,3 +101,4 @@ def forget_local() -> None:
     """Tests: this process keeps no board (a test database starts from scratch)."""
     with _lock:
         _boards.clear()
+        _all.clear()

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from croniter import croniter
@@ -39,7 +40,7 @@ class PeriodWindow:
     start: datetime
     end: datetime | None
 
-    @property
+    @cached_property  # a list of 1,000 boards names 1,000 periods
     def id(self) -> str:
         return period_id(self.start)
 

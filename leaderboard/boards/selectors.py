@@ -25,7 +25,7 @@ from ..redis_store import RedisBoard
 from ..rows import Row
 from . import clock, store
 from .cursors import cursor_decode, cursor_encode
-from .definitions import board_lookup
+from .definitions import board_lookup, boards_all
 from .models import Leaderboard, LeaderboardPeriod, LeaderboardRecord
 from .names import display_name_of
 from .periods import period_at, period_window
@@ -161,8 +161,10 @@ def _global_data() -> BoardData:
     }
 
 
-def board_data(board: Leaderboard, *, total: int | None = None) -> BoardData:
-    target = Target(board.key, board, period_at(board, clock.now()))
+def board_data(
+    board: Leaderboard, *, total: int | None = None, period: PeriodWindow | None = None
+) -> BoardData:
+    target = Target(board.key, board, period or period_at(board, clock.now()))
     return {
         "key": board.key,
         "name": board.name,
@@ -183,11 +185,15 @@ def board_detail(key: str) -> BoardData:
 
 
 def boards_list() -> BoardList:
-    boards = list(Leaderboard.objects.all())
-    totals = store.current_totals(
-        [(b.pk, period_at(b, clock.now())) for b in boards], {b.pk for b in boards if not b.has_records}
-    )
-    return {"leaderboards": [_global_data(), *(board_data(b, total=totals[b.pk]) for b in boards)]}
+    boards, now = boards_all(), clock.now()
+    periods = [(b.pk, period_at(b, now)) for b in boards]
+    totals = store.current_totals(periods, {b.pk for b in boards if not b.has_records})
+    return {
+        "leaderboards": [
+            _global_data(),
+            *(board_data(b, total=totals[b.pk], period=p) for b, (_, p) in zip(boards, periods, strict=True)),
+        ]
+    }
 
 
 # --- records ------------------------------------------------------------------------------

@@ -155,10 +155,14 @@ def record_write(
                 details={"score": [f"The sum {new} is out of range."]},
             )
         changed = previous is None or new != previous
-        if not board.has_records:
-            Leaderboard.objects.filter(pk=board.pk, has_records=False).update(has_records=True)
-            # The row may be this process' shared copy (``definitions``): told once committed.
+        if not board.has_records and Leaderboard.objects.filter(pk=board.pk, has_records=False).update(
+            has_records=True
+        ):
+            # The row may be this process' shared copy (``definitions``): told once committed,
+            # and every process's copies are read again (their list counts no player on a
+            # board without records).
             transaction.on_commit(lambda: setattr(board, "has_records", True))
+            transaction.on_commit(version_bump)
         entry = board_row(
             user=user,
             increment=new - (previous or 0),

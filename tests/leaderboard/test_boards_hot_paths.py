@@ -135,3 +135,34 @@ def test_it_reads_the_top_10_after_a_write_only_when_the_player_is_or_was_in_it(
     assert len(reads) == 1 and reads[0][0] == str(players[0].pk)
     write(board, players[5], 650)  # 7th, unchanged rank: still compared (it is in the top 10)
     assert len(reads) == 2
+
+
+def test_it_lists_the_boards_from_the_process_copy_until_an_edit_moves_the_version(api_client):
+    new_board("arena")
+    new_board("duel")
+    assert [b["key"] for b in api_client.get("/api/v1/leaderboards").json()["data"]["leaderboards"]] == [
+        "global",
+        "arena",
+        "duel",
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        api_client.get("/api/v1/leaderboards")
+    assert not any('FROM "leaderboard_leaderboard"' in q["sql"] for q in queries.captured_queries)
+    services.board_update(board=Leaderboard.objects.get(key="duel"), name="Duel 2")
+    listed = api_client.get("/api/v1/leaderboards").json()["data"]["leaderboards"]
+    assert [b["name"] for b in listed] == ["Global", "Arena", "Duel 2"]
+
+
+def test_a_boards_first_record_moves_the_version_so_no_process_lists_it_as_empty(api_client):
+    board = new_board("arena")
+    alice, bob = make_player("alice"), make_player("bob")
+    version = redis_key("boards", "version")
+    api_client.get("/api/v1/leaderboards")
+    before = get_redis().get(version)
+    write(board, alice, 5)  # the first record: has_records turns true in the row
+    after = get_redis().get(version)
+    assert after != before
+    write(board, bob, 7)  # not the first: the copies stay
+    assert get_redis().get(version) == after
+    listed = api_client.get("/api/v1/leaderboards").json()["data"]["leaderboards"]
+    assert [b["totalPlayers"] for b in listed if b["key"] == "arena"] == [2]
