@@ -42,7 +42,9 @@ class User(AbstractUser):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     username = models.CharField(max_length=50, unique=True, validators=[username_validator])
     email = models.EmailField(blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE, db_index=True)
+    # No index of its own: ``accounts_user_ranking_idx`` starts with it, and every index is
+    # one more write per score change (a score is in that index: no update is HOT).
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     is_service_account = models.BooleanField(default=False)
     score = models.BigIntegerField(default=0)
     total_actions = models.PositiveIntegerField(default=0)

@@ -19,7 +19,12 @@ class ScoreHistory(models.Model):
         VOID = "void", "Voided by a moderator"
         BOARD = "board", "Named leaderboard write"
 
-    user = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="score_history")
+    # Every ledger row is an insert into each index: none is kept that another one covers
+    # (``leaderboard_user_time_idx`` starts with the user, ``leaderboard_time_user_idx`` with
+    # the time), and the board keys, null on every completion, are indexed only where set.
+    user = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="score_history", db_index=False
+    )
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.ACTION)
     action_id = models.UUIDField(null=True, blank=True, unique=True)
     action_type = models.CharField(max_length=50, blank=True)
@@ -48,7 +53,12 @@ class ScoreHistory(models.Model):
     # A named board's write (kind=board): the board and period it went to. Such a row never
     # moves User.score, so the global sums read only rows without a board.
     board = models.ForeignKey(
-        "leaderboard.Leaderboard", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger"
+        "leaderboard.Leaderboard",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ledger",
+        db_index=False,
     )
     board_period_start = models.DateTimeField(null=True, blank=True)
     fed_by = models.ForeignKey(
@@ -58,8 +68,9 @@ class ScoreHistory(models.Model):
         on_delete=models.PROTECT,
         related_name="fed_boards",
         help_text="a board row: the completion (or void) whose points it carries",
+        db_index=False,
     )
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
     hash = models.CharField(
         max_length=64,
         blank=True,
@@ -82,6 +93,12 @@ class ScoreHistory(models.Model):
         indexes = [
             models.Index(fields=["user", "-created_at"], name="leaderboard_user_time_idx"),
             models.Index(fields=["created_at", "user"], name="leaderboard_time_user_idx"),
+            models.Index(
+                fields=["board"], condition=Q(board__isnull=False), name="leaderboard_ledger_board_idx"
+            ),
+            models.Index(
+                fields=["fed_by"], condition=Q(fed_by__isnull=False), name="leaderboard_ledger_fed_by_idx"
+            ),
         ]
 
     def __str__(self) -> str:
