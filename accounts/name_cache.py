@@ -10,8 +10,10 @@ is kept current by two rules that close the races between readers and renames:
   moment (``name_changed``), so two renames whose hooks run out of order both write the
   newer one, and a reader's fill that ran before the hook is overwritten by it.
 
-A rename whose Redis write fails (Redis down) leaves the old name until the next rename or
-a flush: the same exposure as the rankings' own writes (``docs/security.md``), logged.
+A rename whose Redis write fails (Redis down, a timeout) would leave the old name there:
+so the hash lives at most ``MAX_AGE_S`` from its creation (its expiry is set when it has
+none and never extended), then readers fill it again from the database. A failed write is
+logged as an error.
 """
 
 from __future__ import annotations
@@ -30,10 +32,20 @@ from .models import User
 logger = logging.getLogger("scoreboard.accounts")
 REDIS_ERRORS = (redis.RedisError, OSError)
 FILL_CHUNK = 5_000  # entries per script call when warming
-# KEYS: the hash. ARGV[1]: a JSON array of [user id, entry]. HSETNX each: one argument per
-# chunk, as the rankings' bulk load does (packing thousands of arguments is redis-py's slow part).
+MAX_AGE_S = 86_400  # the bound on a name left stale by a failed write
+# KEYS: the hash. ARGV[1]: a JSON array of [user id, entry]; ARGV[2]: MAX_AGE_S. HSETNX each:
+# one argument per chunk, as the rankings' bulk load does (packing thousands of arguments is
+# redis-py's slow part). The hash's expiry is set when it has none, never extended.
 _FILL = """
 for _, item in ipairs(cjson.decode(ARGV[1])) do redis.call('HSETNX', KEYS[1], item[1], item[2]) end
+if redis.call('TTL', KEYS[1]) == -1 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+return 1
+"""
+# KEYS: the hash. ARGV: user id, entry ('' to remove it), MAX_AGE_S.
+_SET = """
+if ARGV[2] == '' then redis.call('HDEL', KEYS[1], ARGV[1]) return 1 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+if redis.call('TTL', KEYS[1]) == -1 then redis.call('EXPIRE', KEYS[1], ARGV[3]) end
 return 1
 """
 
@@ -67,7 +79,11 @@ def names_fill(found: dict[str, Names]) -> None:
         items = [(uid, _encode(names)) for uid, names in found.items()]
         pipe = client.pipeline(transaction=False)
         for start in range(0, len(items), FILL_CHUNK):
-            fill(keys=[names_key()], args=[orjson.dumps(items[start : start + FILL_CHUNK])], client=pipe)
+            fill(
+                keys=[names_key()],
+                args=[orjson.dumps(items[start : start + FILL_CHUNK]), MAX_AGE_S],
+                client=pipe,
+            )
         pipe.execute()
     except REDIS_ERRORS as exc:
         logger.warning("Names not cached: %s", exc)
@@ -112,13 +128,12 @@ def name_changed(user_id: str) -> None:
     if not redis_configured():
         return
     found = names_from_db([user_id])
+    entry = _encode(found[user_id]) if user_id in found else ""
     try:
-        if user_id in found:
-            get_redis().hset(names_key(), user_id, _encode(found[user_id]))
-        else:
-            get_redis().hdel(names_key(), user_id)
+        client = get_redis()
+        client.register_script(_SET)(keys=[names_key()], args=[user_id, entry, MAX_AGE_S], client=client)
     except REDIS_ERRORS as exc:
-        logger.warning("Name of %s not updated in Redis: %s", user_id, exc)
+        logger.error("Name of %s not updated in Redis (stale there for up to a day): %s", user_id, exc)
 
 
 def name_forget(user_id: str) -> None:
@@ -128,4 +143,4 @@ def name_forget(user_id: str) -> None:
     try:
         get_redis().hdel(names_key(), user_id)
     except REDIS_ERRORS as exc:
-        logger.warning("Name of %s not removed from Redis: %s", user_id, exc)
+        logger.error("Name of %s not removed from Redis (there for up to a day): %s", user_id, exc)

@@ -71,3 +71,30 @@ def test_saves_that_touch_no_name_leave_the_entry_alone(monkeypatch):
     monkeypatch.setattr("accounts.receivers.name_changed", refreshed.append)
     alice.save(update_fields=["last_login"])
     assert refreshed == [] and cached(alice) is not None
+
+
+def test_the_hash_lives_at_most_a_day_from_its_creation_so_a_failed_rename_write_heals():
+    alice, bob = make_player("alice"), make_player("bob")
+    name_cache.names_of([str(alice.pk)])
+    ttl = get_redis().ttl(name_cache.names_key())
+    assert 0 < ttl <= name_cache.MAX_AGE_S
+    get_redis().expire(name_cache.names_key(), 100)
+    name_cache.names_of([str(bob.pk)])  # later fills and renames never extend it
+    display_name_set(user=alice, display_name="Queen Alice")
+    assert get_redis().ttl(name_cache.names_key()) <= 100
+    get_redis().delete(name_cache.names_key())
+    display_name_set(user=alice, display_name="Queen")  # a rename creates it: with an expiry too
+    assert 0 < get_redis().ttl(name_cache.names_key()) <= name_cache.MAX_AGE_S
+
+
+def test_a_rename_with_redis_stopped_commits_and_is_logged_as_an_error(settings, throwaway_redis, caplog):
+    settings.REDIS_URL = throwaway_redis.url
+    alice = make_player("alice")
+    assert name_cache.names_of([str(alice.pk)]) == {str(alice.pk): ("alice", "")}
+    throwaway_redis.stop()
+    display_name_set(user=alice, display_name="Queen Alice")  # the commit stands
+    alice.refresh_from_db()
+    assert alice.display_name == "Queen Alice"
+    assert any(r.levelname == "ERROR" and "stale" in r.getMessage() for r in caplog.records)
+    # Reads go to the database meanwhile.
+    assert name_cache.names_of([str(alice.pk)]) == {str(alice.pk): ("alice", "Queen Alice")}
