@@ -54,18 +54,21 @@ def board_row_committed(row: ScoreHistory, standing: BoardStanding | None) -> No
         standing = BoardStanding(period_window(board, record.period_start), record, True, None)
     if not row.user.is_ranked:
         return
+    # The new and old rank among the others, counted by the write's own script: the record
+    # writer answers with them, and the top 10 is read and compared only when the player is
+    # or was in it (on a big board most writes are far below it). On the SQL store these are
+    # COUNTs: the top 10 is compared instead, as it always was.
+    old = standing.old_rank_score
+    wanted = [standing.rank_score] + ([] if old is None else [old]) if standing.changed else []
+    ranks = None
     if standing.changed or standing.metadata_changed:  # a page shows both
-        store.write(board.pk, standing.period, standing.record)
+        ranks = store.write(board.pk, standing.period, standing.record, rank_scores=wanted)
     if standing.changed:
         target = Target(board.key, board, standing.period)
         if redis_store_enabled():
-            # The new and old rank among the others (one script): the record writer answers
-            # with them, and the top 10 is read and compared only when the player is or was
-            # in it (on a big board most writes are far below it). On the SQL store these are
-            # COUNTs: the top 10 is compared instead, as it always was.
-            old = standing.old_rank_score
-            wanted = [standing.rank_score] + ([] if old is None else [old])
-            _ranks[row] = ranks_for(target, wanted, exclude_user_id=str(row.user_id))
+            _ranks[row] = (
+                ranks if ranks is not None else ranks_for(target, wanted, exclude_user_id=str(row.user_id))
+            )
         if min(_ranks.get(row) or [TOP]) <= TOP:
             board_changed(board)
         board_record_rose(

@@ -34,11 +34,14 @@ COMPLETE = ""  # the meta hash's marker field (no user id is empty)
 COMPLETE_MARK = "1"
 
 # KEYS: zset, map, ready, banned, meta. ARGV: user id, rank score, member, version (16
-# digits), metadata JSON ('' for {}). The set's part is redis_store's set_absolute (an
-# older standing arriving late changes nothing), the metadata's its own version check.
+# digits), metadata JSON ('' for {}), then rank scores to count once written. The set's part
+# is redis_store's set_absolute (an older standing arriving late changes nothing), the
+# metadata's its own version check. Returns false when nothing was written (a set not
+# ready, a banned player), else {the player's rank score in the set, and for each rank
+# score asked, how many members are strictly better}: the writer's ranks in the same call.
 _SET_RECORD = """
-if redis.call('SISMEMBER', KEYS[4], ARGV[1]) == 1 then return 0 end
-if redis.call('EXISTS', KEYS[3]) == 0 then return 0 end
+if redis.call('SISMEMBER', KEYS[4], ARGV[1]) == 1 then return false end
+if redis.call('EXISTS', KEYS[3]) == 0 then return false end
 if redis.call('HEXISTS', KEYS[5], '') == 1 then
   local held = redis.call('HGET', KEYS[5], ARGV[1])
   if not held or string.sub(held, 1, 16) < ARGV[4] then
@@ -46,13 +49,17 @@ if redis.call('HEXISTS', KEYS[5], '') == 1 then
   end
 end
 local old = redis.call('HGET', KEYS[2], ARGV[1])
-if old then
-  if string.sub(old, 1, 16) < string.sub(ARGV[3], 1, 16) then return 1 end
-  redis.call('ZREM', KEYS[1], old)
+local member = ARGV[3]
+if old and string.sub(old, 1, 16) < string.sub(ARGV[3], 1, 16) then
+  member = old
+else
+  if old then redis.call('ZREM', KEYS[1], old) end
+  redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
+  redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
 end
-redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
-return 1
+local counts = {}
+for i = 6, #ARGV do counts[#counts + 1] = redis.call('ZCOUNT', KEYS[1], '(' .. ARGV[i], '+inf') end
+return {redis.call('ZSCORE', KEYS[1], member), counts}
 """
 _set_record_scripts: dict[int, Script] = {}
 
@@ -79,21 +86,37 @@ def set_record(
     version_us: int,
     metadata: str,
     *,
+    rank_scores: Sequence[int] = (),
     on: redis.client.Pipeline | None = None,
-) -> bool:
+) -> list[int] | None:
     """The record's standing and metadata (``metadata_text``), if the set is ready; a write
-    older than what the set or the hash holds changes nothing there."""
+    older than what the set or the hash holds changes nothing there. Answers, for each of
+    ``rank_scores``, the rank it has among the other players once written (one call, as
+    ``redis_pages.ranks_among_others`` counts them); None when nothing was written (or
+    queued ``on`` a pipeline)."""
     script = _set_record_scripts.get(id(board.client))
     if script is None:
         script = _set_record_scripts[id(board.client)] = board.client.register_script(_SET_RECORD)
     keys = board.keys
-    return bool(
-        script(
-            keys=[keys.zset, keys.map, keys.ready, banned_key(), keys.meta],
-            args=[user_id, rank_score, member_for(user_id, reached_at_us), f"{version_us:016d}", metadata],
-            client=on or board.client,
-        )
+    answer = script(
+        keys=[keys.zset, keys.map, keys.ready, banned_key(), keys.meta],
+        args=[
+            user_id,
+            rank_score,
+            member_for(user_id, reached_at_us),
+            f"{version_us:016d}",
+            metadata,
+            *rank_scores,
+        ],
+        client=on or board.client,
     )
+    if on is not None or not answer:
+        return None
+    mine, counts = float(answer[0]), answer[1]
+    return [
+        1 + int(count) - (1 if mine > wanted else 0)
+        for count, wanted in zip(counts, rank_scores, strict=True)
+    ]
 
 
 def players_of(board: RedisBoard | None, ids: Sequence[str]) -> Found | None:

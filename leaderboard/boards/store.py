@@ -12,6 +12,7 @@ reader that takes its lock, everyone else reading SQL meanwhile.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from datetime import datetime, timedelta
 
@@ -125,22 +126,28 @@ def _metadata_hash(records: QuerySet) -> dict[str, str]:
     return found
 
 
-def write(board_id: int, period: PeriodWindow, record: LeaderboardRecord) -> None:
-    """On commit: the record's standing and metadata in the period's set (idempotent)."""
+def write(
+    board_id: int, period: PeriodWindow, record: LeaderboardRecord, *, rank_scores: Sequence[int] = ()
+) -> list[int] | None:
+    """On commit: the record's standing and metadata in the period's set (idempotent).
+    Answers the rank each of ``rank_scores`` has among the other players once written (the
+    same call), or None when the set took no write (not ready, Redis failed, no Redis)."""
     if not redis_store_enabled():
-        return
+        return None
     try:
-        set_record(
+        return set_record(
             RedisBoard(redis_window(board_id, period)),
             str(record.user_id),
             record.rank_score,
             to_micros(record.reached_at),
             to_micros(record.updated_at),
             metadata_text(record.metadata),
+            rank_scores=rank_scores,
         )
     except REDIS_ERRORS as exc:
         logger.warning("Board write failed (%s): marking board %s stale", exc, board_id)
         _mark_stale(board_id, period)
+    return None
 
 
 def _mark_stale(board_id: int, period: PeriodWindow) -> None:
