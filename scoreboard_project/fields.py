@@ -80,6 +80,11 @@ class MetadataField(serializers.JSONField):
 
     def __init__(self, *, max_bytes: int, **kwargs: Any) -> None:
         self.max_bytes = max_bytes
+        kwargs.setdefault(
+            "help_text",
+            f"A JSON object, at most {max_bytes} bytes as compact UTF-8; no U+0000 or lone "
+            "surrogate, integers within the signed 64-bit range.",
+        )
         super().__init__(**kwargs)
 
     def to_internal_value(self, data: Any) -> Any:
