@@ -1,4 +1,7 @@
-"""The names and metadata of a page's players: one query by primary keys.
+"""The names and metadata of a page's players from SQL: one query by primary keys.
+
+The fallback of ``redis_records.players_of`` (which reads both from Redis): used when the
+board's set is not ready, when Redis fails, and on the embedded defaults.
 
 On PostgreSQL it is one plain statement whose rows are read as text (ids, the metadata
 JSON parsed with orjson): the ORM's per-row conversions (a UUID object, a JSON decoder
