@@ -5,7 +5,8 @@ inverted>``, so ``ZREVRANGE`` within equal scores yields the earliest time first
 the smallest user id: the contract's order, with no second lookup. The hash ``<key>:m``
 maps a user id to its current member. ``<key>:ready`` marks a complete set; a set
 without it (Redis restarted, a write failed, a test flushed it) is rebuilt from
-PostgreSQL before anyone reads it. Every write is one Lua script, so it is atomic.
+PostgreSQL before anyone reads it. Every write is one Lua script, so it is atomic
+(``redis_scripts``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import redis
 from scoreboard_project.redis_client import get_redis, redis_key
 
 from .periods import Window
+from .redis_scripts import scripts
 from .rows import Row, assign_ranks
 
 _MAX_TS = 10**16 - 1
@@ -31,88 +33,6 @@ def banned_key() -> str:
     a completion committed before the ban but written to Redis after it cannot put the
     player back (the ban adds to this set before it removes the members)."""
     return redis_key("lb", "banned")
-
-
-# All time: set the score the database returned; an older write arriving late changes nothing.
-_SET_ABSOLUTE = """
-if redis.call('SISMEMBER', KEYS[4], ARGV[1]) == 1 then return 0 end
-if ARGV[4] == '1' and redis.call('EXISTS', KEYS[3]) == 0 then return 0 end
-local old = redis.call('HGET', KEYS[2], ARGV[1])
-if old then
-  if string.sub(old, 1, 16) < string.sub(ARGV[3], 1, 16) then return 0 end
-  redis.call('ZREM', KEYS[1], old)
-end
-redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
-return 1
-"""
-
-# Periods: add an increment once per ledger row (KEYS[4] remembers recent row ids).
-_INCREMENT = """
-if redis.call('SISMEMBER', KEYS[5], ARGV[1]) == 1 then return 0 end
-if redis.call('EXISTS', KEYS[3]) == 0 then return 0 end
-if redis.call('ZADD', KEYS[4], 'NX', ARGV[5], ARGV[4]) == 0 then return 0 end
-redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', tonumber(ARGV[5]) - tonumber(ARGV[6]))
-local old = redis.call('HGET', KEYS[2], ARGV[1])
-local member = ARGV[3]
-if not old then
-  redis.call('ZINCRBY', KEYS[1], ARGV[2], member)
-  redis.call('HSET', KEYS[2], ARGV[1], member)
-  return 1
-end
-local score = redis.call('ZINCRBY', KEYS[1], ARGV[2], old)
-if ARGV[7] == '1' and string.sub(member, 1, 16) < string.sub(old, 1, 16) then
-  redis.call('ZREM', KEYS[1], old)
-  redis.call('ZADD', KEYS[1], score, member)
-  redis.call('HSET', KEYS[2], ARGV[1], member)
-end
-return 1
-"""
-
-_ADD_IF_ABSENT = """
-if redis.call('SISMEMBER', KEYS[4], ARGV[1]) == 1 then return 0 end
-if redis.call('EXISTS', KEYS[3]) == 0 then return 0 end
-if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[3]) == 0 then return 0 end
-redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
-return 1
-"""
-
-_REMOVE = """
-local old = redis.call('HGET', KEYS[2], ARGV[1])
-if not old then return 0 end
-redis.call('ZREM', KEYS[1], old)
-redis.call('HDEL', KEYS[2], ARGV[1])
-return 1
-"""
-
-# A rebuild's bulk load: ARGV[1] holds "<user id> <score> <member>" lines. One argument per
-# few thousand players: packing 400,000 separate arguments in redis-py took most of a
-# 100,000-player load (4-5 s a board, now well under one).
-_LOAD_CHUNK = """
-local z, h = {}, {}
-for uid, score, member in string.gmatch(ARGV[1], '(%S+) (%S+) (%S+)') do
-  z[#z + 1] = score; z[#z + 1] = member
-  h[#h + 1] = uid; h[#h + 1] = member
-  if #z >= 2000 then
-    redis.call('ZADD', KEYS[1], unpack(z)); redis.call('HSET', KEYS[2], unpack(h))
-    z, h = {}, {}
-  end
-end
-if #z > 0 then redis.call('ZADD', KEYS[1], unpack(z)); redis.call('HSET', KEYS[2], unpack(h)) end
-return 1
-"""
-
-# A player's standing: member, score, 0-based position, count strictly higher, total.
-_STANDING = """
-local member = redis.call('HGET', KEYS[2], ARGV[1])
-local card = redis.call('ZCARD', KEYS[1])
-if not member then return {false, false, false, false, card} end
-local score = redis.call('ZSCORE', KEYS[1], member)
-if not score then return {false, false, false, false, card} end
-local position = redis.call('ZREVRANK', KEYS[1], member)
-local higher = redis.call('ZCOUNT', KEYS[1], '(' .. score, '+inf')
-return {member, score, position, higher, card}
-"""
 
 
 def member_for(user_id: str, updated_at_us: int) -> str:
@@ -141,27 +61,6 @@ class Keys:
         return cls(
             base, f"{base}:m", f"{base}:ready", f"{base}:applied", f"{base}:rebuilding", f"{base}:meta"
         )
-
-
-class _Scripts:
-    def __init__(self, client: redis.Redis) -> None:
-        self.set_absolute = client.register_script(_SET_ABSOLUTE)
-        self.increment = client.register_script(_INCREMENT)
-        self.add_if_absent = client.register_script(_ADD_IF_ABSENT)
-        self.remove = client.register_script(_REMOVE)
-        self.standing = client.register_script(_STANDING)
-        self.load_chunk = client.register_script(_LOAD_CHUNK)
-
-
-_scripts: dict[int, _Scripts] = {}
-
-
-def scripts(client: redis.Redis | None = None) -> _Scripts:
-    client = client or get_redis()
-    found = _scripts.get(id(client))
-    if found is None:
-        found = _scripts[id(client)] = _Scripts(client)
-    return found
 
 
 def expire_at(window: Window) -> int | None:

@@ -15,7 +15,8 @@ from typing import Any
 
 from redis.commands.core import Script
 
-from ..redis_store import RedisBoard, decode_member, member_for, scripts
+from ..redis_scripts import scripts
+from ..redis_store import RedisBoard, decode_member, member_for
 from ..rows import Row, assign_ranks
 
 # KEYS: zset, ready. ARGV: cursor rank score ('' for the first page), cursor member, limit.
