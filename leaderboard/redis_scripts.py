@@ -1,8 +1,8 @@
 """The ranking store's Lua scripts (``redis_store``): every write to a set is one script,
 so it is atomic; registered once per Redis client.
 
-Members and keys are laid out as ``redis_store`` says; ``KEYS[4]`` of the write scripts is
-the set of banned players (``redis_store.banned_key``), checked atomically.
+Members and keys are laid out as ``redis_store`` says; every script that adds a player
+checks the set of banned players (``redis_store.banned_key``) atomically.
 """
 
 from __future__ import annotations
