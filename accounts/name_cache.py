@@ -7,8 +7,12 @@ is kept current by two rules that close the races between readers and renames:
 - A reader that misses reads the database and fills with ``HSETNX``: if a rename's entry
   is already there, the reader's (possibly older) names lose.
 - A change of either name overwrites the entry on commit with the row read again at that
-  moment (``name_changed``), so two renames whose hooks run out of order both write the
-  newer one, and a reader's fill that ran before the hook is overwritten by it.
+  moment (``name_changed``), the read and the write under one lock per player: of two
+  renames' hooks, the one that takes the lock second reads the row after both commits and
+  writes the newer name last (without the lock, the first hook's read could land before the
+  second commit and its write after the second hook's: the older name stayed, found by a
+  black-box run of simultaneous renames). A reader's fill that ran before a hook is
+  overwritten by it.
 
 A rename whose Redis write fails (Redis down, a timeout) would leave the old name there:
 so the hash lives at most ``MAX_AGE_S`` from its creation (its expiry is set when it has
@@ -24,6 +28,7 @@ from typing import cast
 
 import orjson
 import redis
+from redis.exceptions import LockError
 
 from scoreboard_project.redis_client import get_redis, redis_configured, redis_key
 
@@ -33,6 +38,7 @@ logger = logging.getLogger("scoreboard.accounts")
 REDIS_ERRORS = (redis.RedisError, OSError)
 FILL_CHUNK = 5_000  # entries per script call when warming
 MAX_AGE_S = 86_400  # the bound on a name left stale by a failed write
+LOCK_S = 5  # a hook's read and write of one player's entry: well under a second
 # KEYS: the hash. ARGV[1]: a JSON array of [user id, entry]; ARGV[2]: MAX_AGE_S. HSETNX each:
 # one argument per chunk, as the rankings' bulk load does (packing thousands of arguments is
 # redis-py's slow part). The hash's expiry is set when it has none, never extended.
@@ -124,23 +130,15 @@ def names_of(ids: Sequence[str]) -> dict[str, Names]:
 
 
 def name_changed(user_id: str) -> None:
-    """On commit of a change to a player's names: the entry becomes the row as it is now."""
+    """On commit of a change to a player's names (or of the account's deletion): the entry
+    becomes the row as it is now, read and written under the player's lock."""
     if not redis_configured():
         return
-    found = names_from_db([user_id])
-    entry = _encode(found[user_id]) if user_id in found else ""
     try:
         client = get_redis()
-        client.register_script(_SET)(keys=[names_key()], args=[user_id, entry, MAX_AGE_S], client=client)
-    except REDIS_ERRORS as exc:
+        with client.lock(f"{names_key()}:lock:{user_id}", timeout=LOCK_S, blocking_timeout=LOCK_S):
+            found = names_from_db([user_id])
+            entry = _encode(found[user_id]) if user_id in found else ""
+            client.register_script(_SET)(keys=[names_key()], args=[user_id, entry, MAX_AGE_S], client=client)
+    except (*REDIS_ERRORS, LockError) as exc:
         logger.error("Name of %s not updated in Redis (stale there for up to a day): %s", user_id, exc)
-
-
-def name_forget(user_id: str) -> None:
-    """On commit of an account's deletion."""
-    if not redis_configured():
-        return
-    try:
-        get_redis().hdel(names_key(), user_id)
-    except REDIS_ERRORS as exc:
-        logger.error("Name of %s not removed from Redis (there for up to a day): %s", user_id, exc)

@@ -9,7 +9,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from .models import User
-from .name_cache import name_changed, name_forget
+from .name_cache import name_changed
 
 NAME_FIELDS = frozenset({"username", "display_name"})
 
@@ -24,4 +24,4 @@ def names_saved(sender, instance: User, created: bool, update_fields=None, **kwa
 
 @receiver(post_delete, sender=User, dispatch_uid="accounts.names_deleted")
 def names_deleted(sender, instance: User, **kwargs) -> None:  # noqa: ARG001
-    transaction.on_commit(partial(name_forget, str(instance.pk)), robust=True)
+    transaction.on_commit(partial(name_changed, str(instance.pk)), robust=True)  # gone: removed

@@ -3,10 +3,14 @@ and never put back to an older name by a reader that raced a rename."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
+from django.db import connection
 
 from accounts import name_cache
 from accounts.display_names import display_name_reset, display_name_set
+from accounts.models import User
 from scoreboard_project.redis_client import get_redis
 from tests.helpers.players import make_player
 
@@ -50,6 +54,46 @@ def test_two_renames_whose_hooks_run_out_of_order_leave_the_newer_name():
     display_name_set(user=alice, display_name="Second")
     name_cache.name_changed(str(alice.pk))  # the first rename's hook, run late: reads the row now
     assert name_cache.names_of([str(alice.pk)]) == {str(alice.pk): ("alice", "Second")}
+
+
+def test_two_rename_hooks_racing_leave_the_newer_name(monkeypatch):
+    """The first hook reads the row, then a second rename commits and its hook runs, then the
+    first hook writes: without the per-player lock the older name stayed in the hash."""
+    alice = make_player("alice")
+    uid = str(alice.pk)
+    display_name_set(user=alice, display_name="First")
+    first_read, resume = threading.Event(), threading.Event()
+    real_read = name_cache.names_from_db
+
+    def read_then_pause(ids):
+        found = real_read(ids)
+        if threading.current_thread().name == "first-hook":
+            first_read.set()
+            resume.wait(5)
+        return found
+
+    monkeypatch.setattr(name_cache, "names_from_db", read_then_pause)
+
+    def hook(name: str) -> threading.Thread:
+        def run() -> None:
+            try:
+                name_cache.name_changed(uid)
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=run, name=name)
+        thread.start()
+        return thread
+
+    first = hook("first-hook")
+    assert first_read.wait(5)  # it read "First"
+    User.objects.filter(pk=alice.pk).update(display_name="Second")  # a later rename commits
+    second = hook("second-hook")
+    second.join(0.3)  # with the lock it waits for the first hook; without, it wrote "Second"
+    resume.set()
+    first.join(5)
+    second.join(5)
+    assert name_cache.names_of([uid]) == {uid: ("alice", "Second")}
 
 
 def test_an_admin_save_of_the_username_refreshes_the_entry_and_a_deletion_removes_it():
