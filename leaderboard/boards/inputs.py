@@ -39,7 +39,11 @@ class BoardFields(serializers.Serializer):
     action_types = serializers.ListField(child=StrictCharField(max_length=50), max_length=50)
     reset_schedule = StrictCharField(max_length=100, allow_null=True)
     timezone = StrictCharField(max_length=64)
-    ends_at = serializers.DateTimeField(allow_null=True)
+    ends_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="The season's end: after startsAt; on an edit, after the current period's start "
+        "(a moment already past closes the season from then).",
+    )
 
     def validate_action_types(self, value: list[str]) -> list[str]:
         known = set(apps.get_model("actions", "ActionType").objects.values_list("code", flat=True))
