@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 
 from .client_ip import client_ip
-from .errors import RateLimitExceeded, ServiceUnavailable
+from .errors import RateLimitExceeded, ServiceUnavailable, plain_refusal
 from .limits import check_login_attempt
 
 
@@ -26,16 +26,7 @@ def admin_login(request: HttpRequest, extra_context=None) -> HttpResponse:
         try:
             check_login_attempt(client_ip=client_ip(request), username=request.POST.get("username", ""))
         except RateLimitExceeded as exc:
-            response = HttpResponse(
-                f"Too many login attempts; try again in {exc.retry_after} seconds.\n",
-                status=429,
-                content_type="text/plain; charset=utf-8",
-            )
-            response["Retry-After"] = str(exc.retry_after)
-            return response
+            return plain_refusal(exc, f"Too many login attempts; try again in {exc.retry_after} seconds.")
         except ServiceUnavailable as exc:
-            response = HttpResponse(exc.message + "\n", status=503, content_type="text/plain; charset=utf-8")
-            for name, value in exc.headers.items():
-                response[name] = value
-            return response
+            return plain_refusal(exc)
     return admin.site.login(request, extra_context)

@@ -12,7 +12,7 @@ import math
 from typing import Annotated, Any, NotRequired, TypedDict
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from rest_framework import exceptions
 
 from .shapes import Default, Doc
@@ -163,6 +163,17 @@ def error_response(code: str, message: str, status_code: int, details: Any = Non
 def refusal_response(error: ApplicationError) -> JsonResponse:
     """``error`` as a plain-Django envelope response, with its headers (``Retry-After``)."""
     response = error_response(error.code, error.message, error.status, error.details)
+    for name, value in error.headers.items():
+        response[name] = value
+    return response
+
+
+def plain_refusal(error: ApplicationError, text: str | None = None) -> HttpResponse:
+    """``error`` as plain text, with its headers (``Retry-After``): for the pages outside the
+    API (the admin's login, a request refused before any view), which answer no JSON."""
+    response = HttpResponse(
+        (text or error.message) + "\n", status=error.status, content_type="text/plain; charset=utf-8"
+    )
     for name, value in error.headers.items():
         response[name] = value
     return response

@@ -28,7 +28,7 @@ from rest_framework.throttling import BaseThrottle
 
 from . import limit_counter, metrics
 from .client_ip import client_ip
-from .errors import RateLimitExceeded, ServiceUnavailable
+from .errors import RateLimitExceeded, ServiceUnavailable, plain_refusal
 
 logger = logging.getLogger("scoreboard.ratelimits")
 OPEN, CLOSED = "open", "closed"
@@ -146,22 +146,10 @@ class LimitScopeMiddleware:
                 try:
                     enforce(_ip_hits(request))
                 except RateLimitExceeded as exc:
-                    return _plain_429(exc)
+                    return plain_refusal(exc, f"Too many requests; try again in {exc.retry_after} seconds.")
             return self.get_response(request)
         finally:
             _state.reset(token)
-
-
-def _plain_429(exc: RateLimitExceeded):
-    from django.http import HttpResponse
-
-    response = HttpResponse(
-        f"Too many requests; try again in {exc.retry_after} seconds.\n",
-        status=429,
-        content_type="text/plain; charset=utf-8",
-    )
-    response["Retry-After"] = str(exc.retry_after)
-    return response
 
 
 def enforce(hits: list[Hit], *, each: bool = False) -> None:
