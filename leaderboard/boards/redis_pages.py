@@ -10,6 +10,7 @@ inside one script, so no other client ever sees it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,9 +111,15 @@ def ranks_among_others(board: RedisBoard, user_id: str, rank_scores: list[int]) 
     if not answer:
         return None
     mine, counts = answer
-    own = None if not mine else float(mine)
+    return ranks_from_counts(None if not mine else float(mine), counts, rank_scores)
+
+
+def ranks_from_counts(mine: float | None, counts: list, rank_scores: Sequence[int]) -> list[int]:
+    """The rank each of ``rank_scores`` has among the players other than one whose stored
+    rank score is ``mine`` (None: not on the set), from the counts of members strictly
+    better than each: the player is not counted against a score below their own."""
     return [
-        1 + int(count) - (1 if own is not None and own > wanted else 0)
+        1 + int(count) - (1 if mine is not None and mine > wanted else 0)
         for count, wanted in zip(counts, rank_scores, strict=True)
     ]
 

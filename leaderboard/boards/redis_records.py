@@ -29,9 +29,11 @@ from scoreboard_project.redis_client import get_redis
 
 from ..redis_store import RedisBoard, banned_key, member_for
 from .record_rows import Found, metadata_loads
+from .redis_pages import ranks_from_counts
 
 COMPLETE = ""  # the meta hash's marker field (no user id is empty)
 COMPLETE_MARK = "1"
+VERSION_DIGITS = 16  # an entry is the version in µs, zero-padded to this width, then the JSON
 
 # KEYS: zset, map, ready, banned, meta. ARGV: user id, rank score, member, version (16
 # digits), metadata JSON ('' for {}), then rank scores to count once written. The set's part
@@ -75,7 +77,7 @@ def metadata_text(metadata: dict[str, Any]) -> str:
 
 
 def meta_entry(version_us: int, text: str) -> str:
-    return f"{version_us:016d}{text}"
+    return f"{version_us:0{VERSION_DIGITS}d}{text}"
 
 
 def set_record(
@@ -104,7 +106,7 @@ def set_record(
             user_id,
             rank_score,
             member_for(user_id, reached_at_us),
-            f"{version_us:016d}",
+            meta_entry(version_us, ""),
             metadata,
             *rank_scores,
         ],
@@ -112,11 +114,7 @@ def set_record(
     )
     if on is not None or not answer:
         return None
-    mine, counts = float(answer[0]), answer[1]
-    return [
-        1 + int(count) - (1 if mine > wanted else 0)
-        for count, wanted in zip(counts, rank_scores, strict=True)
-    ]
+    return ranks_from_counts(float(answer[0]), answer[1], rank_scores)
 
 
 def players_of(board: RedisBoard | None, ids: Sequence[str]) -> Found | None:
@@ -146,6 +144,8 @@ def players_of(board: RedisBoard | None, ids: Sequence[str]) -> Found | None:
         found[uid] = {
             "username": username,
             "display_name": display_name,
-            "metadata": metadata_loads(entry[16:]) if entry and len(entry) > 16 else {},
+            "metadata": metadata_loads(entry[VERSION_DIGITS:])
+            if entry and len(entry) > VERSION_DIGITS
+            else {},
         }
     return found

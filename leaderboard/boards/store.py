@@ -17,8 +17,7 @@ from collections.abc import Set as AbstractSet
 from datetime import datetime, timedelta
 
 import redis
-from django.db.models import Count, QuerySet, TextField
-from django.db.models.functions import Cast
+from django.db.models import Count, QuerySet
 
 from accounts.models import User, ranked_q
 from accounts.name_cache import names_fill
@@ -28,7 +27,6 @@ from ..ranking import redis_store_enabled
 from ..redis_store import RedisBoard
 from .models import Leaderboard, LeaderboardRecord
 from .periods import period_window
-from .record_rows import metadata_loads
 from .redis_records import COMPLETE, COMPLETE_MARK, meta_entry, metadata_text, set_record
 from .schedule import PeriodWindow
 
@@ -116,13 +114,12 @@ def _metadata_hash(records: QuerySet) -> dict[str, str]:
     """The period's ``keys.meta`` hash as a rebuild loads it: the non-empty metadata, and the
     marker that says the hash is complete (``redis_records``)."""
     found = {COMPLETE: COMPLETE_MARK}
-    for uid, updated, text in (
+    for uid, updated, metadata in (
         records.exclude(metadata={})
-        .annotate(text=Cast("metadata", TextField()))
-        .values_list("user_id", "updated_at", "text")
+        .values_list("user_id", "updated_at", "metadata")
         .iterator(chunk_size=5000)
     ):
-        found[str(uid)] = meta_entry(to_micros(updated), metadata_text(metadata_loads(text)))
+        found[str(uid)] = meta_entry(to_micros(updated), metadata_text(metadata))
     return found
 
 
