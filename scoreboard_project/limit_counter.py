@@ -120,9 +120,7 @@ class LocalCounter:
     def take(self, windows: Sequence[Window], now: float, each: bool) -> list[float]:
         now_ms = int(now * 1000)
         with self._lock:
-            if (
-                len(self._times) > self.MAX_WINDOWS
-            ):  # forget the windows whose every event is past their period
+            if len(self._times) > self.MAX_WINDOWS:  # forget the windows whose events are all past
                 self._times = {k: v for k, v in self._times.items() if v[0] + self._periods[k] > now_ms}
                 self._periods = {k: self._periods[k] for k in self._times}
             waits = []
