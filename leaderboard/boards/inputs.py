@@ -12,11 +12,9 @@ from scoreboard_project.fields import (
     StrictIntegerField,
     StrictUUIDField,
 )
-from scoreboard_project.times import iso_z
 
 from . import clock
 from .models import SCORE_LIMIT, Leaderboard, is_board_key
-from .periods import period_at
 from .schedule import cron_error, timezone_error
 
 RESERVED_KEYS = frozenset({"global"})
@@ -39,11 +37,7 @@ class BoardFields(serializers.Serializer):
     action_types = serializers.ListField(child=StrictCharField(max_length=50), max_length=50)
     reset_schedule = StrictCharField(max_length=100, allow_null=True)
     timezone = StrictCharField(max_length=64)
-    ends_at = serializers.DateTimeField(
-        allow_null=True,
-        help_text="The season's end: after startsAt; on an edit, after the current period's start "
-        "(a moment already past closes the season from then).",
-    )
+    ends_at = serializers.DateTimeField(allow_null=True)
 
     def validate_action_types(self, value: list[str]) -> list[str]:
         known = set(apps.get_model("actions", "ActionType").objects.values_list("code", flat=True))
@@ -75,15 +69,6 @@ class BoardFields(serializers.Serializer):
         ends_at = attrs.get("ends_at", board.ends_at if board else None)
         if starts_at and ends_at and ends_at <= starts_at:
             raise serializers.ValidationError({"ends_at": ["Must be after startsAt."]})
-        if board is not None and "ends_at" in attrs and ends_at is not None:
-            # A season may close now or at a past moment of its current period, not before it
-            # began: the current period would end before it starts (and its finished periods
-            # already hold their writes).
-            current = period_at(board, clock.now())
-            if ends_at <= current.start:
-                raise serializers.ValidationError(
-                    {"ends_at": [f"Must be after the current period's start ({iso_z(current.start)})."]}
-                )
         return attrs
 
 
