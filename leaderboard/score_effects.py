@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from weakref import WeakKeyDictionary
 
+from scoreboard_project import after_response
+
 from . import overtaken, ranking_writes
 from .boards.receivers import BoardStanding, board_row_committed
 from .broadcast import broadcaster
@@ -86,6 +88,11 @@ def row_committed(row: ScoreHistory) -> None:
             newRank=new_rank,
         )
     )
-    overtaken.global_score_rose(
-        user=user, old_score=row.previous_score, new_score=row.new_score, old_time=facts.previous_score_time
+    # After the scorer's answer: the players passed are not in it (``after_response``).
+    after_response.defer(
+        overtaken.global_score_rose,
+        user=user,
+        old_score=row.previous_score,
+        new_score=row.new_score,
+        old_time=facts.previous_score_time,
     )

@@ -6,4 +6,6 @@ class ScoreboardProjectConfig(AppConfig):
     verbose_name = "Scoreboard"
 
     def ready(self) -> None:
-        from . import checks, schema  # noqa: F401 - registers start-up checks and schema extensions
+        from . import after_response, checks, schema  # noqa: F401 - registers start-up checks and schema extensions
+
+        after_response.connect()

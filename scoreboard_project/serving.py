@@ -5,7 +5,9 @@ thread and executor per request and several sync <-> async hops through the (syn
 middleware stack. Measured on this project (docs/benchmarks.md) that plumbing cost more
 CPU than the views. This adapter hands each plain HTTP request, body already read, to
 Django's WSGI handler on one of a fixed set of threads, and sends the buffered response:
-one hop there and one back per request.
+one hop there and one back per request. As a WSGI server does, the response is sent before
+it is closed: ``request_finished`` and the work deferred to it (``after_response``) run
+after the client has its answer, and the request's thread waits for the send first.
 
 Streaming paths (the SSE stream, an async view) keep going through Django's ASGI handler,
 and so does any request whose type is not ``http``. Response bodies are buffered, which
@@ -28,6 +30,7 @@ Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 AsgiApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+SEND_TIMEOUT_S = 30  # the loop writes a response to its transport's buffer: never near this
 
 
 def _environ(scope: Scope, body: bytes) -> dict[str, Any]:
@@ -68,8 +71,13 @@ def _environ(scope: Scope, body: bytes) -> dict[str, Any]:
     return environ
 
 
-def _call(app: WsgiApp, environ: dict[str, Any]) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-    """Run the WSGI app to completion on a pool thread; (status, headers, body)."""
+Response = tuple[int, list[tuple[bytes, bytes]], bytes]
+
+
+def _call(app: WsgiApp, environ: dict[str, Any], respond: Callable[[Response], None]) -> None:
+    """Run the WSGI app to completion on a pool thread, ``respond`` with (status, headers,
+    body), then close the result: ``request_finished`` comes after the client has the answer,
+    as a WSGI server does it, with the work deferred to it (``after_response``)."""
     started: list[Any] = []
 
     def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable:
@@ -79,13 +87,13 @@ def _call(app: WsgiApp, environ: dict[str, Any]) -> tuple[int, list[tuple[bytes,
     result = app(environ, start_response)
     try:
         body = b"".join(result)
+        status, headers = started
+        encoded = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+        respond((int(status.split(" ", 1)[0]), encoded, body))
     finally:
         close = getattr(result, "close", None)
         if close is not None:
-            close()  # request_finished: database connections go back to the pool
-    status, headers = started
-    encoded = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
-    return int(status.split(" ", 1)[0]), encoded, body
+            close()  # request_finished: deferred work, then database connections back to the pool
 
 
 class WsgiInAsgi:
@@ -115,11 +123,16 @@ class WsgiInAsgi:
         if body is None:
             return  # the client went away
         loop = asyncio.get_running_loop()
-        status, headers, content = await loop.run_in_executor(
-            self.executor, _call, self.wsgi_app, _environ(scope, body)
-        )
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": content})
+
+        async def send_response(response: Response) -> None:
+            status, headers, content = response
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": content})
+
+        def respond(response: Response) -> None:  # on the pool thread: sent by the loop, waited for
+            asyncio.run_coroutine_threadsafe(send_response(response), loop).result(SEND_TIMEOUT_S)
+
+        await loop.run_in_executor(self.executor, _call, self.wsgi_app, _environ(scope, body), respond)
 
     async def _read_body(self, receive: Receive) -> bytes | None:
         """The body, or its first ``max_body + 1`` bytes (enough for the 413 middleware)."""

@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import NamedTuple
 from weakref import WeakKeyDictionary
 
+from scoreboard_project import after_response
+
 from ..models import ScoreHistory
 from ..ranking import redis_store_enabled
 from . import store
@@ -71,7 +73,9 @@ def board_row_committed(row: ScoreHistory, standing: BoardStanding | None) -> No
             )
         if min(_ranks.get(row) or [TOP]) <= TOP:
             board_changed(board)
-        board_record_rose(
+        # After the writer's answer: the players passed are not in it (``after_response``).
+        after_response.defer(
+            board_record_rose,
             board=board,
             target=target,
             user=row.user,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import threading
 
+import pytest
+
 from scoreboard_project.serving import WsgiInAsgi
 
 
@@ -138,3 +140,90 @@ def test_the_arrival_stamp_reaches_a_request_served_through_wsgi():
     environ = _environ(scope, b"{}")
     assert environ[clock.ARRIVAL_KEY] == stamp
     assert clock.received_at(SimpleNamespace(META=environ)) == datetime.fromtimestamp(stamp, UTC)
+
+
+class _ClosingResult:
+    """A WSGI result whose ``close`` notes what the client had been sent by then."""
+
+    def __init__(self, sent: list, seen_at_close: list) -> None:
+        self.sent, self.seen_at_close = sent, seen_at_close
+
+    def __iter__(self):
+        return iter([b"answer"])
+
+    def close(self) -> None:
+        self.seen_at_close.append([m["type"] for m in self.sent])
+
+
+def test_it_sends_the_answer_before_it_closes_the_result():
+    """``close`` fires ``request_finished`` and the work deferred to it (``after_response``):
+    as under a WSGI server, the client has the whole answer by then."""
+    sent: list = []
+    seen_at_close: list = []
+
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return _ClosingResult(sent, seen_at_close)
+
+    adapter = WsgiInAsgi(app, _asgi_fallback, streaming=(), max_body=10, threads=1)
+    scope = {"type": "http", "method": "GET", "path": "/x", "headers": [], "query_string": b""}
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    asyncio.run(adapter(scope, receive, send))
+    assert seen_at_close == [["http.response.start", "http.response.body"]]
+    assert sent[1]["body"] == b"answer"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_record_write_is_answered_before_the_players_it_passed_are_told(settings, monkeypatch):
+    """The write's answer does not carry who it passed: that is found and sent afterwards."""
+    from accounts.services import service_account_create
+    from leaderboard import overtaken
+    from scoreboard_project.asgi import application
+    from tests.helpers.boards import new_board, write
+    from tests.helpers.players import make_player
+
+    settings.BOARD_RESET_CLOCK = False
+    alice, bob = make_player("alice"), make_player("bob")
+    board = new_board("arena")
+    write(board, alice, 10)
+    write(board, bob, 20)
+    _, token = service_account_create(name="game-server")
+    told_after: list = []
+    sent: list = []
+    real_send = overtaken.channel.group_send
+
+    def group_send(group, message):
+        if message.get("type") == overtaken.OVERTAKEN:
+            told_after.append([m["type"] for m in sent])
+        return real_send(group, message)
+
+    monkeypatch.setattr(overtaken.channel, "group_send", group_send)
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/api/v1/leaderboards/arena/records",
+        "query_string": b"",
+        "headers": [
+            (b"host", b"127.0.0.1"),
+            (b"content-type", b"application/json"),
+            (b"authorization", f"Bearer {token}".encode()),
+        ],
+    }
+    body = f'{{"userId": "{alice.pk}", "score": 30}}'.encode()
+
+    async def receive():
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    asyncio.run(application(scope, receive, send))
+    assert sent[0]["status"] == 200, sent
+    assert b'"previousRank": 2' in sent[1]["body"] or b'"previousRank":2' in sent[1]["body"]
+    assert told_after == [["http.response.start", "http.response.body"]]  # bob, once the answer was out
