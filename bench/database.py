@@ -44,7 +44,7 @@ BENCH_ENV = {
 
 
 # The serving tunables a run may set from the caller's environment, to compare settings.
-SERVING_TUNABLES = ("WSGI_THREADS", "DB_POOL_MAX_SIZE")
+SERVING_TUNABLES = ("WSGI_THREADS", "DB_POOL_MAX_SIZE", "DB_PREPARE_THRESHOLD")
 
 
 def server_env() -> dict[str, str]:

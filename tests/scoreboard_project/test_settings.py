@@ -219,3 +219,42 @@ def test_it_refuses_a_thread_count_that_is_not_a_number():
     result = run_check(WSGI_THREADS="eight")
     assert result.returncode != 0
     assert "WSGI_THREADS must be a whole number, not 'eight'" in result.stderr
+
+
+@pytest.mark.production_shape
+@pytest.mark.django_db
+def test_a_statement_run_five_times_is_prepared_on_its_connection_from_the_next_run():
+    from django.db import connection
+
+    sql = "SELECT %s::int + 41 AS prepared_probe"
+    with connection.cursor() as cursor:
+        for _ in range(5):
+            cursor.execute(sql, [1])
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ["%prepared_probe%"]
+        )
+        assert cursor.fetchone()[0] == 0  # psycopg prepares it at its next run
+        cursor.execute(sql, [1])
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ["%prepared_probe%"]
+        )
+        assert cursor.fetchone()[0] == 1
+
+
+def test_it_prepares_nothing_when_told_off():
+    probe = "from django.conf import settings; print(settings.DATABASES['default']['OPTIONS']['prepare_threshold'])"
+    env = {**os.environ, "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/not_opened"}
+    env.update(REDIS_URL="redis://127.0.0.1:6379/15", DEBUG="true", ALLOW_DEBUG_IN_PRODUCTION="true")
+    for value, shown in (("off", "None"), ("2", "2"), (None, "5")):
+        run_env = {k: v for k, v in env.items() if k != "DB_PREPARE_THRESHOLD"}
+        if value is not None:
+            run_env["DB_PREPARE_THRESHOLD"] = value
+        done = subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c", probe],
+            cwd=ROOT,
+            env=run_env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.stdout.strip().splitlines()[-1:] == [shown], done.stderr[-2000:]
