@@ -6,6 +6,7 @@ them.
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 
 from django.db import connection, transaction
@@ -66,6 +67,32 @@ def lock_player(user: User) -> tuple[int, str, int | None, datetime | None]:
     if reached is not None and timezone.is_naive(reached):
         reached = timezone.make_aware(reached, UTC)
     return int(row[0]), row[1], int(row[2]), reached
+
+
+_USER_FIELDS = [field.attname for field in User._meta.concrete_fields]
+_USER_COLUMNS = ", ".join('"' + field.column + '"' for field in User._meta.concrete_fields)
+# PostgreSQL: the whole account row, then a reserved ledger row id (its chain head is a field).
+_LOCK_ROW_SQL = (
+    f"SELECT {_USER_COLUMNS}, nextval(pg_get_serial_sequence('{_TABLE}', 'id')) "  # nosec B608
+    f"FROM {User._meta.db_table} WHERE id = %s FOR UPDATE"
+)
+
+
+def lock_player_row(user_id: uuid.UUID) -> tuple[User, tuple[str, int | None]] | None:
+    """The account ``user_id`` and its ledger chain (``ledger_chain_lock``'s answer), its row
+    locked until commit; None when no account has that id. For a writer that looks the player
+    up by id (a game server's record write): the lookup and the lock are one statement.
+    Call inside a transaction."""
+    if connection.vendor != "postgresql":
+        user = User.objects.select_for_update().filter(pk=user_id).first()
+        return None if user is None else (user, ledger_chain_lock(user))
+    with connection.cursor() as cursor:
+        cursor.execute(_LOCK_ROW_SQL, [user_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    user = User.from_db(connection.alias, _USER_FIELDS, row[:-1])
+    return user, (user.ledger_head, int(row[-1]))
 
 
 def _move_sql(*, chained: bool, counts_actions: bool) -> str:

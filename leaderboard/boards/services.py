@@ -17,14 +17,13 @@ from typing import Any
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 
-from accounts.auth_query import auth_row
 from accounts.display_names import display_name_of
 from accounts.models import User
 from scoreboard_project.errors import NotFound, ValidationFailed
 from scoreboard_project.times import iso_z
 
 from .. import score_effects
-from ..ledger_rows import board_row, ledger_chain_lock
+from ..ledger_rows import board_row, ledger_chain_lock, lock_player_row
 from . import clock
 from .definitions import version_bump
 from .errors import BoardClosed, BoardExists, BoardHasRecords
@@ -128,17 +127,22 @@ def record_write(
     period: PeriodWindow | None = None,
     fed_by: Any = None,
     note: str = "",
+    chain: tuple[str, int | None] | None = None,
 ) -> RecordWrite:
     """Apply ``score`` to ``user``'s record in the current period (or ``period``: a void
     goes where the points it reverses went, whatever the season). Call inside or outside a
-    transaction; raises BoardClosed outside the board's season window."""
+    transaction; raises BoardClosed outside the board's season window. ``chain``: the
+    caller's transaction already holds the player's lock (``lock_player_row``' answer)."""
     stamped = at is not None
     at = at or clock.now()
     if period is None and not board.is_open(at):
         raise BoardClosed(details={"startsAt": board.starts_at, "endsAt": board.ends_at})
     period = period or period_at(board, at)
-    with transaction.atomic():
-        chain = ledger_chain_lock(user)  # first, as every ledger writer does (the chain head is on it)
+    # No savepoint inside a caller's transaction (two round trips): every caller lets a
+    # refusal end its whole transaction.
+    with transaction.atomic(savepoint=False):
+        # First, as every ledger writer does (the chain head is on the player's row).
+        chain = chain or ledger_chain_lock(user)
         if not stamped:
             # Stamped under the player's lock, which orders all their ledger writes: one
             # player's writes get rising times in commit order, which the ranking set relies
@@ -205,15 +209,19 @@ def record_submit(
     if key == GLOBAL_KEY:
         raise BoardClosed("The global board is fed by completed actions only.")
     board = board_get(key)
-    # The account's row through the statement compiled once for authentication (no queryset
-    # built per write; its two revocation answers are not needed here).
-    found = auth_row(user_id=uuid.UUID(str(user_id)), session_id=None, jti=None)
-    player = None if found is None else found.user
-    if player is None or not player.is_ranked:
-        raise NotFound("No such player on the leaderboards.", details={"userId": ["unknown or not ranked"]})
+    with transaction.atomic():
+        # The player's row, looked up and locked in one statement, before anything else.
+        locked = lock_player_row(uuid.UUID(str(user_id)))
+        if locked is None or not locked[0].is_ranked:
+            raise NotFound(
+                "No such player on the leaderboards.", details={"userId": ["unknown or not ranked"]}
+            )
+        player, chain = locked
+        # No time given: record_write stamps it under the player's lock, in the order of the writes.
+        written = record_write(
+            board=board, user=player, score=score, metadata=metadata, completed_by=caller, chain=chain
+        )
     uid = str(player.pk)
-    # No time given: record_write stamps it under the player's lock, in the order of the writes.
-    written = record_write(board=board, user=player, score=score, metadata=metadata, completed_by=caller)
     record = written.record
     # Counted among the others, so it holds whether or not the set has the write yet.
     previous = written.previous_score

@@ -183,6 +183,22 @@ def test_it_refuses_records_for_unknown_or_banned_players_and_on_global(client_f
     assert closed.status_code == 409 and closed.json()["error"]["code"] == "BOARD_CLOSED"
 
 
+def test_an_unknown_player_is_a_404_before_a_closed_season_is_a_409(client_for, alice, game_server):
+    from datetime import UTC, datetime
+
+    from leaderboard.models import ScoreHistory
+
+    new_board("season", starts_at=datetime(2020, 1, 1, tzinfo=UTC), ends_at=datetime(2020, 2, 1, tzinfo=UTC))
+    client = client_for(game_server)
+    unknown = {"userId": "00000000-0000-0000-0000-000000000001", "score": 1}
+    assert client.post("/api/v1/leaderboards/season/records", unknown, format="json").status_code == 404
+    closed = client.post(
+        "/api/v1/leaderboards/season/records", {"userId": str(alice.pk), "score": 1}, format="json"
+    )
+    assert closed.status_code == 409 and closed.json()["error"]["code"] == "BOARD_CLOSED"
+    assert not ScoreHistory.objects.filter(user=alice, kind="board").exists()
+
+
 def test_it_refuses_to_make_a_fed_board_anything_but_incr(client_for):
     new_board("levels", operator="incr", action_types=["COMPLETE_LEVEL"])
     client = client_for(admin_account())

@@ -68,7 +68,7 @@ def test_it_reads_any_page_without_sql_in_three_redis_calls_and_one_pipeline(api
     assert piped == [["HMGET", "EXISTS", "HMGET"]], piped
 
 
-def test_it_writes_a_record_through_the_api_in_five_data_statements(api_client, monkeypatch, settings):
+def test_it_writes_a_record_through_the_api_in_four_data_statements(api_client, monkeypatch, settings):
     settings.BROADCAST_INTERVAL_MS = 60_000  # the measured write finds the top 10 just sent
     board = new_board("arena")
     alice = make_player("alice")
@@ -79,11 +79,14 @@ def test_it_writes_a_record_through_the_api_in_five_data_statements(api_client, 
     with CaptureQueriesContext(connection) as queries:
         response = api_client.post(url, {"userId": str(alice.pk), "score": 9}, format="json")
     assert response.status_code == 200 and response.json()["data"]["previousScore"] == 5
-    # The caller (authentication), the player, then the write: the player's lock (chain head
-    # and the ledger row's id), the record locked and updated in one statement, the ledger
-    # INSERT with the new chain head in one statement. The board's row comes from this process' copy.
+    # The caller (authentication), then the write: the player looked up and locked in one
+    # statement (with the chain head and the ledger row's id), the record locked and updated
+    # in one statement, the ledger INSERT with the new chain head in one statement. The
+    # board's row comes from this process' copy.
     statements = data_statements(queries)
-    assert len(statements) == 5, statements
+    assert len(statements) == 4, statements
+    [player] = [sql for sql in statements if "FOR UPDATE" in sql and "accounts_user" in sql]
+    assert '"username"' in player and "nextval" in player
     [ledger] = [sql for sql in statements if "INSERT INTO" in sql]
     assert ledger.startswith("WITH entry AS (INSERT INTO") and "SET ledger_head" in ledger
     [record] = [sql for sql in statements if "leaderboard_leaderboardrecord" in sql]
