@@ -14,6 +14,7 @@ server (open loop). ``make bench-boards`` keeps the 1,000,000-record in-process 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import random
@@ -33,7 +34,7 @@ PATH = "/api/v1/leaderboards/big/records"
 
 
 def seed(env: dict[str, str], *, boards: int, records: int, samples: int, writes: int) -> dict[str, Any]:
-    """Run the child on ``env``: {"seeded", "serverTime", "token", "users", "cursors"}."""
+    """Run the child on ``env``: {"seeded", "serverTime", "answerTime", "token", "users", "cursors"}."""
     done = subprocess.run(
         [sys.executable, __file__, str(boards), str(records), str(samples), str(writes)],
         cwd=ROOT,
@@ -87,11 +88,54 @@ def _child(boards: int, records: int, samples: int, writes: int) -> None:
 
     write()  # warm-up: the board's copy, the scripts
     server_time = stats([timed(write) for _ in range(writes)])
+    answer_time = stats(asyncio.run(_answer_times(writes, token, users)))
     print(
         json.dumps(
-            {"seeded": seeded, "serverTime": server_time, "token": token, "users": users, "cursors": cursors}
+            {
+                "seeded": seeded,
+                "serverTime": server_time,
+                "answerTime": answer_time,
+                "token": token,
+                "users": users,
+                "cursors": cursors,
+            }
         )
     )
+
+
+async def _answer_times(writes: int, token: str, users: list[str]) -> list[tuple[float, float]]:
+    """(wall, CPU) seconds from the request to its answer, through the ASGI application as
+    daphne calls it: the server's own time to answer, without the work it does after the
+    answer has gone (``after_response``), which the test client's timing includes."""
+    from scoreboard_project.asgi import application
+
+    headers = [(b"host", b"localhost"), (b"content-type", b"application/json")]
+    headers.append((b"authorization", f"Bearer {token}".encode()))
+    scope = {"type": "http", "method": "POST", "path": PATH, "query_string": b"", "headers": headers}
+
+    async def answer_time(body: bytes) -> tuple[float, float]:
+        answered: list[tuple[float, float]] = []
+        cpu, started = time.process_time(), time.perf_counter()
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                assert message["status"] == 200, message
+            else:
+                answered.append((time.perf_counter() - started, time.process_time() - cpu))
+
+        await application(dict(scope), receive, send)
+        return answered[0]
+
+    samples = []
+    for index in range(writes + 5):  # the first five warm the thread pool's connections
+        body = json.dumps({"userId": random.choice(users), "score": random.randrange(2_000_000)}).encode()
+        sample = await answer_time(body)
+        if index >= 5:
+            samples.append(sample)
+    return samples
 
 
 if __name__ == "__main__":

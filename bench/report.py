@@ -112,7 +112,7 @@ def _board_rows(out: dict[str, Any]) -> list[str]:
     reads, writes, seeded = out.get("boardReads"), out.get("boardWrites"), out.get("boardSeed") or {}
     if not (reads and writes):
         return []
-    server = writes["serverTime"]
+    server, answer = writes["serverTime"], writes.get("answerTime")
     return [
         _row(f"boards rd@{int(reads['offeredRate'])}", reads["rate"], reads, reads["errors"], reads["cpu"]),
         _row(
@@ -120,7 +120,16 @@ def _board_rows(out: dict[str, Any]) -> list[str]:
         ),
         f"  server time of a write (nginx upstream, {writes.get('proxiedServerTime', {}).get('n')} writes):"
         f" {percentiles_text(writes.get('proxiedServerTime') or {})}",
-        f"  server time of a write (in-process, {server['n']} writes): p50 {server['p50']} p95 {server['p95']} ms,"
+        *(
+            [
+                f"  server time of a write (in-process, to the answer through the ASGI app, {answer['n']} writes):"
+                f" p50 {answer['p50']} p95 {answer['p95']} ms, {answer['cpu']} ms CPU"
+            ]
+            if answer
+            else []
+        ),
+        f"  server time of a write (in-process, test client: with the after-answer work, {server['n']} writes):"
+        f" p50 {server['p50']} p95 {server['p95']} ms,"
         f" {server['cpu']} ms CPU; board of {seeded.get('records', 0):,} records among {seeded.get('boards')} boards"
         f" (seeded in {seeded.get('total_s')} s); pages: limit 50 after random cursors",
     ]

@@ -235,6 +235,7 @@ async def boards_phase(
         "offeredRate": cfg["board_write_rate"],
         "cpu": cpu.percent,
         "serverTime": board["serverTime"],
+        "answerTime": board.get("answerTime"),
         "proxiedServerTime": loadgen.summary(
             shape.proxy.post_times(mark, re.compile(r"/api/v1/leaderboards/[^/]+/records"))
         ),
