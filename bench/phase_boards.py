@@ -13,6 +13,7 @@ of a game server. Prints a table and writes ``bench-results/boards-<time>.json``
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import random
@@ -242,6 +243,14 @@ def _measure(args: argparse.Namespace) -> dict:
             )
             for uid, _, _ in records[:half]
         ]
+    )
+    # The same writes through the ASGI application, to the answer: the server's own time to
+    # answer, without the work done after it (``after_response``), which the client above waits for.
+    from bench.phase_boards_api import answer_times
+
+    users = [str(uid) for uid, _, _ in records]
+    results["record write, random score, to the answer (ASGI app)"] = stats(
+        asyncio.run(answer_times(half, token, users))
     )
     if args.profile and not args.writes_only:
         _profile("page reads", lambda: [client.get(path, {"cursor": c}) for c in cursors])

@@ -30,7 +30,7 @@ if __name__ == "__main__":
 
 from bench import loadgen  # noqa: E402
 
-PATH = "/api/v1/leaderboards/big/records"
+PATH = "/api/v1/leaderboards/big/records"  # the big board of ``bench/phase_boards.seed_boards``
 
 
 def seed(env: dict[str, str], *, boards: int, records: int, samples: int, writes: int) -> dict[str, Any]:
@@ -88,7 +88,7 @@ def _child(boards: int, records: int, samples: int, writes: int) -> None:
 
     write()  # warm-up: the board's copy, the scripts
     server_time = stats([timed(write) for _ in range(writes)])
-    answer_time = stats(asyncio.run(_answer_times(writes, token, users)))
+    answer_time = stats(asyncio.run(answer_times(writes, token, users)))
     print(
         json.dumps(
             {
@@ -103,7 +103,7 @@ def _child(boards: int, records: int, samples: int, writes: int) -> None:
     )
 
 
-async def _answer_times(writes: int, token: str, users: list[str]) -> list[tuple[float, float]]:
+async def answer_times(writes: int, token: str, users: list[str]) -> list[tuple[float, float]]:
     """(wall, CPU) seconds from the request to its answer, through the ASGI application as
     daphne calls it: the server's own time to answer, without the work it does after the
     answer has gone (``after_response``), which the test client's timing includes."""
