@@ -6,6 +6,7 @@ class ScoreboardProjectConfig(AppConfig):
     verbose_name = "Scoreboard"
 
     def ready(self) -> None:
-        from . import after_response, checks, schema  # noqa: F401 - registers start-up checks and schema extensions
+        from . import after_response, checks, prepared, schema  # noqa: F401 - registers start-up checks and schema extensions
 
         after_response.connect()
+        prepared.connect()
