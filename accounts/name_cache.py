@@ -1,8 +1,9 @@
 """Players' names in Redis: a page of 1,000 records names its players without a query.
 
-One hash, user id -> orjson ``[username, display_name]``, with no expiry. The database
-stays the truth; the hash only ever holds what the database held at some moment, and it
-is kept current by two rules that close the races between readers and renames:
+One hash, user id -> orjson ``[username, display_name]``, expiring a day after its
+creation (below). The database stays the truth; the hash only ever holds what the database
+held at some moment, and it is kept current by two rules that close the races between
+readers and renames:
 
 - A reader that misses reads the database and fills with ``HSETNX``: if a rename's entry
   is already there, the reader's (possibly older) names lose.
@@ -30,7 +31,7 @@ import orjson
 import redis
 from redis.exceptions import LockError
 
-from scoreboard_project.redis_client import get_redis, redis_configured, redis_key
+from scoreboard_project.redis_client import get_redis, redis_configured, redis_key, registered
 
 from .models import User
 
@@ -81,7 +82,7 @@ def names_fill(found: dict[str, Names]) -> None:
         return
     try:
         client = get_redis()
-        fill = client.register_script(_FILL)
+        fill = registered(client, _FILL)
         items = [(uid, _encode(names)) for uid, names in found.items()]
         pipe = client.pipeline(transaction=False)
         for start in range(0, len(items), FILL_CHUNK):
@@ -139,6 +140,6 @@ def name_changed(user_id: str) -> None:
         with client.lock(f"{names_key()}:lock:{user_id}", timeout=LOCK_S, blocking_timeout=LOCK_S):
             found = names_from_db([user_id])
             entry = _encode(found[user_id]) if user_id in found else ""
-            client.register_script(_SET)(keys=[names_key()], args=[user_id, entry, MAX_AGE_S], client=client)
+            registered(client, _SET)(keys=[names_key()], args=[user_id, entry, MAX_AGE_S], client=client)
     except (*REDIS_ERRORS, LockError) as exc:
         logger.error("Name of %s not updated in Redis (stale there for up to a day): %s", user_id, exc)

@@ -17,6 +17,7 @@ import redis
 from accounts.display_names import display_name_of
 from accounts.friends import friends_of
 from accounts.models import User
+from scoreboard_project.redis_client import registered
 from scoreboard_project.times import iso_z_micros
 
 from . import ranking
@@ -59,7 +60,6 @@ for i = 2, #ARGV do
 end
 return out
 """
-_scripts: dict[int, Any] = {}
 
 
 def sorted_set_standings(
@@ -68,9 +68,7 @@ def sorted_set_standings(
     """The standings of ``user_ids`` on one sorted set, in a single round trip."""
     if not user_ids:
         return {}
-    script = _scripts.get(id(client))
-    if script is None:
-        script = _scripts[id(client)] = client.register_script(_STANDINGS)
+    script = registered(client, _STANDINGS)
     flat = script(keys=[zset, member_map], args=["desc" if descending else "asc", *user_ids], client=client)
     found: dict[str, Standing] = {}
     for index in range(0, len(flat), 4):

@@ -26,6 +26,7 @@ from django.db.models import Q
 
 from accounts.display_names import display_name_of
 from accounts.models import User
+from scoreboard_project.redis_client import registered
 
 from . import ranking
 from .broadcast import channel
@@ -77,7 +78,6 @@ for i = 1, #range, 2 do
 end
 return {better, at_new, table.concat(out, ' ')}
 """
-_scripts: dict[int, Any] = {}
 
 
 class SetNotReady(Exception):
@@ -99,9 +99,7 @@ def passed_in_sorted_set(
     """The players a move from ``old_score`` to ``new_score`` passed, nearest first, with their
     ranks now (the scorer's new member must already be in the set). With ``ready_key`` the
     script checks the set is ready (no round trip of its own) and raises SetNotReady if not."""
-    script = _scripts.get(id(client))
-    if script is None:
-        script = _scripts[id(client)] = client.register_script(_PASSED)
+    script = registered(client, _PASSED)
     flat = script(
         keys=[zset] if ready_key is None else [zset, ready_key],
         args=[old_score, new_score, old_member, "desc" if descending else "asc", limit],

@@ -10,7 +10,7 @@ ready Redis board (no Redis, a rebuild pending, an error) it answers through
 from __future__ import annotations
 
 from accounts.models import User
-from scoreboard_project.redis_client import get_redis
+from scoreboard_project.redis_client import get_redis, registered
 
 from . import ranking, ranking_rebuilds
 from .periods import window_for
@@ -30,14 +30,6 @@ for i = 2, #ARGV do
 end
 return out
 """
-_scripts: dict[int, object] = {}
-
-
-def _script(client):
-    found = _scripts.get(id(client))
-    if found is None:
-        found = _scripts[id(client)] = client.register_script(_RANKS)
-    return found
 
 
 def ranks_for_scores(user: User, scores: list[int]) -> list[int | None]:
@@ -47,7 +39,7 @@ def ranks_for_scores(user: User, scores: list[int]) -> list[int | None]:
         keys = Keys.of(window_for("all").bucket)
         try:
             client = get_redis()
-            answer = _script(client)(
+            answer = registered(client, _RANKS)(
                 keys=[keys.zset, keys.map, keys.ready], args=[str(user.pk), *scores], client=client
             )
         except ranking.REDIS_ERRORS:

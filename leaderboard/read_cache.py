@@ -27,7 +27,7 @@ from typing import Any
 from django.http import HttpResponse
 
 from scoreboard_project import metrics
-from scoreboard_project.redis_client import get_redis, redis_key
+from scoreboard_project.redis_client import get_redis, redis_key, registered
 from scoreboard_project.renderers import JSONRenderer
 
 from . import ranking, selectors
@@ -80,15 +80,7 @@ class Held:
 
 _lock = threading.Lock()
 _held: dict[tuple[str, int], Held] = {}
-_scripts: dict[int, object] = {}
 _full_read_at = 0.0
-
-
-def _script(client):
-    found = _scripts.get(id(client))
-    if found is None:
-        found = _scripts[id(client)] = client.register_script(_READ)
-    return found
 
 
 def render(data: Mapping[str, Any]) -> bytes:
@@ -146,7 +138,7 @@ def leaderboard_response(period: Period, limit: int) -> HttpResponse:
     keys = Keys.of(window.bucket)
     try:
         client = get_redis()
-        answer = _script(client)(
+        answer = registered(client, _READ)(
             keys=[keys.zset, keys.ready, version_key(), last_change_key()],
             args=[held.version if held else "", limit],
             client=client,

@@ -21,9 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
-from redis.commands.core import Script
 
-from .redis_client import get_redis, redis_key
+from .redis_client import get_redis, redis_key, registered
 
 # ``take(keys, args, each)``: ``args`` are now (ms), then each key's period (ms) and limit.
 # Answers each window's wait in ms (0: room); records the event only when every window has
@@ -92,7 +91,6 @@ def clock() -> float:
 class RedisCounter:
     def __init__(self, client=None) -> None:
         self._client = client
-        self._scripts: dict[bool, Script] = {}
 
     @property
     def client(self):
@@ -100,9 +98,7 @@ class RedisCounter:
 
     def take(self, windows: Sequence[Window], now: float, each: bool) -> list[float]:
         client = self.client
-        script = self._scripts.get(each)
-        if script is None or script.registered_client is not client:
-            script = self._scripts[each] = client.register_script(_SCRIPTS[each])
+        script = registered(client, _SCRIPTS[each])
         keys = [window_key(w.name) for w in windows]
         return [int(ms) / 1000 for ms in script(keys=keys, args=take_args(windows, now), client=client)]
 

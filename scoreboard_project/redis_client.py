@@ -16,6 +16,7 @@ from typing import Any
 import redis
 from django.conf import settings
 from redis.client import Pipeline
+from redis.commands.core import Script
 from redis.exceptions import NoScriptError
 
 _lock = threading.Lock()
@@ -23,6 +24,7 @@ _pools: dict[tuple[int, str], redis.ConnectionPool] = {}
 _clients: dict[tuple[int, str], redis.Redis] = {}
 MAX_CONNECTIONS = 64  # per process: the thread pool's size is well under it
 _loaded_scripts: set[str] = set()  # SHAs of scripts this process has seen Redis hold
+_registered: dict[tuple[int, str], Script] = {}
 
 
 def redis_configured() -> bool:
@@ -71,6 +73,16 @@ def get_redis(url: str | None = None) -> redis.Redis:
     if client is None:
         client = _clients.setdefault(key, redis.Redis(connection_pool=shared_pool(key[1])))
     return client
+
+
+def registered(client: redis.Redis, source: str) -> Script:
+    """``client.register_script(source)``, once per client and script (registering hashes the
+    source: not per call on a hot path)."""
+    key = (id(client), source)
+    script = _registered.get(key)
+    if script is None:
+        script = _registered[key] = client.register_script(source)
+    return script
 
 
 def redis_key(*parts: str) -> str:

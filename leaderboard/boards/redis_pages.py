@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from redis.commands.core import Script
+from scoreboard_project.redis_client import registered
 
 from ..redis_scripts import scripts
 from ..redis_store import RedisBoard, decode_member, member_for
@@ -47,8 +47,6 @@ if #items > 0 then higher = redis.call('ZCOUNT', KEYS[1], '(' .. items[2], '+inf
 return {start, redis.call('ZCARD', KEYS[1]), higher, items}
 """
 
-_registered: dict[int, Script] = {}
-
 
 @dataclass(frozen=True)
 class Position:
@@ -61,9 +59,7 @@ class Position:
 
 def page_after(board: RedisBoard, after: Position | None, limit: int) -> tuple[list[Row], int] | None:
     """(rows, total) of the page after ``after``; None when the set must be rebuilt first."""
-    script = _registered.get(id(board.client))
-    if script is None:
-        script = _registered[id(board.client)] = board.client.register_script(_PAGE)
+    script = registered(board.client, _PAGE)
     scripts(board.client)  # the ranking scripts share the client: register once, here too
     args: list[Any] = (
         ["", "", limit]
@@ -94,15 +90,12 @@ local counts = {}
 for i = 2, #ARGV do counts[#counts + 1] = redis.call('ZCOUNT', KEYS[1], '(' .. ARGV[i], '+inf') end
 return {mine, counts}
 """
-_above_scripts: dict[int, Script] = {}
 
 
 def ranks_among_others(board: RedisBoard, user_id: str, rank_scores: list[int]) -> list[int] | None:
     """1 + the number of other players strictly better than each rank score (one call, which
     checks the set is ready: None when it is not)."""
-    script = _above_scripts.get(id(board.client))
-    if script is None:
-        script = _above_scripts[id(board.client)] = board.client.register_script(_ABOVE)
+    script = registered(board.client, _ABOVE)
     answer = script(
         keys=[board.keys.zset, board.keys.map, board.keys.ready],
         args=[user_id, *rank_scores],
@@ -136,15 +129,12 @@ local start = math.max(0, position - radius)
 local items = redis.call('ZREVRANGE', KEYS[1], start, position + radius, 'WITHSCORES')
 return {start, redis.call('ZCOUNT', KEYS[1], '(' .. items[2], '+inf'), items}
 """
-_around_scripts: dict[int, Script] = {}
 
 
 def around_after(board: RedisBoard, user_id: str, radius: int) -> list[Row] | None:
     """The player's row with up to ``radius`` rows before and after (one call); None when
     the player is not on the set (the caller answers from its slower path)."""
-    script = _around_scripts.get(id(board.client))
-    if script is None:
-        script = _around_scripts[id(board.client)] = board.client.register_script(_AROUND)
+    script = registered(board.client, _AROUND)
     answer = script(keys=[board.keys.zset, board.keys.map], args=[user_id, radius], client=board.client)
     if not answer:
         return None

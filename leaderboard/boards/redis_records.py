@@ -22,10 +22,9 @@ from typing import Any
 
 import orjson
 import redis
-from redis.commands.core import Script
 
 from accounts.name_cache import names_key, names_resolve
-from scoreboard_project.redis_client import get_redis
+from scoreboard_project.redis_client import get_redis, registered
 
 from ..redis_store import RedisBoard, banned_key, member_for
 from .record_rows import Found, metadata_loads
@@ -63,7 +62,6 @@ local counts = {}
 for i = 6, #ARGV do counts[#counts + 1] = redis.call('ZCOUNT', KEYS[1], '(' .. ARGV[i], '+inf') end
 return {redis.call('ZSCORE', KEYS[1], member), counts}
 """
-_set_record_scripts: dict[int, Script] = {}
 
 
 def metadata_text(metadata: dict[str, Any]) -> str:
@@ -96,9 +94,7 @@ def set_record(
     ``rank_scores``, the rank it has among the other players once written (one call, as
     ``redis_pages.ranks_among_others`` counts them); None when nothing was written (or
     queued ``on`` a pipeline)."""
-    script = _set_record_scripts.get(id(board.client))
-    if script is None:
-        script = _set_record_scripts[id(board.client)] = board.client.register_script(_SET_RECORD)
+    script = registered(board.client, _SET_RECORD)
     keys = board.keys
     answer = script(
         keys=[keys.zset, keys.map, keys.ready, banned_key(), keys.meta],
