@@ -11,19 +11,30 @@ import redis
 
 from scoreboard_project.redis_client import get_redis
 
-# All time: set the score the database returned; an older write arriving late changes nothing.
-_SET_ABSOLUTE = """
+# A Lua function for the scripts that set a player's standing: the player's ``member`` at
+# ``score`` in ``zset``, unless the member ``map`` holds is newer (a smaller time prefix: an
+# older write arriving late changes nothing). Answers the member the player holds afterwards.
+PUT_STANDING = """
+local function put_standing(zset, map, uid, score, member)
+  local old = redis.call('HGET', map, uid)
+  if old and string.sub(old, 1, 16) < string.sub(member, 1, 16) then return old end
+  if old then redis.call('ZREM', zset, old) end
+  redis.call('ZADD', zset, score, member)
+  redis.call('HSET', map, uid, member)
+  return member
+end
+"""
+
+# All time: set the score the database returned; 1 when set, 0 when skipped.
+_SET_ABSOLUTE = (
+    PUT_STANDING
+    + """
 if redis.call('SISMEMBER', KEYS[4], ARGV[1]) == 1 then return 0 end
 if ARGV[4] == '1' and redis.call('EXISTS', KEYS[3]) == 0 then return 0 end
-local old = redis.call('HGET', KEYS[2], ARGV[1])
-if old then
-  if string.sub(old, 1, 16) < string.sub(ARGV[3], 1, 16) then return 0 end
-  redis.call('ZREM', KEYS[1], old)
-end
-redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
-return 1
+if put_standing(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3]) == ARGV[3] then return 1 end
+return 0
 """
+)
 
 # Periods: add an increment once per ledger row (KEYS[4] remembers recent row ids).
 _INCREMENT = """

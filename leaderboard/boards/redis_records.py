@@ -26,6 +26,7 @@ import redis
 from accounts.name_cache import names_key, names_resolve
 from scoreboard_project.redis_client import get_redis, registered
 
+from ..redis_scripts import PUT_STANDING
 from ..redis_store import RedisBoard, banned_key, member_for
 from .record_rows import Found, metadata_loads
 from .redis_pages import ranks_from_counts
@@ -36,11 +37,13 @@ VERSION_DIGITS = 16  # an entry is the version in µs, zero-padded to this width
 
 # KEYS: zset, map, ready, banned, meta. ARGV: user id, rank score, member, version (16
 # digits), metadata JSON ('' for {}), then rank scores to count once written. The set's part
-# is redis_store's set_absolute (an older standing arriving late changes nothing), the
-# metadata's its own version check. Returns false when nothing was written (a set not
+# is the all-time set's ``put_standing`` (an older standing arriving late changes nothing),
+# the metadata's its own version check. Returns false when nothing was written (a set not
 # ready, a banned player), else {the player's rank score in the set, and for each rank
 # score asked, how many members are strictly better}: the writer's ranks in the same call.
-_SET_RECORD = """
+_SET_RECORD = (
+    PUT_STANDING
+    + """
 if redis.call('SISMEMBER', KEYS[4], ARGV[1]) == 1 then return false end
 if redis.call('EXISTS', KEYS[3]) == 0 then return false end
 if redis.call('HEXISTS', KEYS[5], '') == 1 then
@@ -49,19 +52,12 @@ if redis.call('HEXISTS', KEYS[5], '') == 1 then
     redis.call('HSET', KEYS[5], ARGV[1], ARGV[4] .. ARGV[5])
   end
 end
-local old = redis.call('HGET', KEYS[2], ARGV[1])
-local member = ARGV[3]
-if old and string.sub(old, 1, 16) < string.sub(ARGV[3], 1, 16) then
-  member = old
-else
-  if old then redis.call('ZREM', KEYS[1], old) end
-  redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
-  redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
-end
+local member = put_standing(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3])
 local counts = {}
 for i = 6, #ARGV do counts[#counts + 1] = redis.call('ZCOUNT', KEYS[1], '(' .. ARGV[i], '+inf') end
 return {redis.call('ZSCORE', KEYS[1], member), counts}
 """
+)
 
 
 def metadata_text(metadata: dict[str, Any]) -> str:
