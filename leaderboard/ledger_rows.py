@@ -32,9 +32,11 @@ def _pk_param(user: User):
     return _PK_FIELD.get_db_prep_value(user.pk, connection)
 
 
+# The next ledger row's id, reserved (PostgreSQL).
+_NEXT_ID = f"nextval(pg_get_serial_sequence('{_TABLE}', 'id'))"
 # The player's score and chain head, and the next ledger row id, under the player's row lock.
 _LOCK_SQL = {
-    "postgresql": f"SELECT score, ledger_head, nextval(pg_get_serial_sequence('{_TABLE}', 'id')), score_updated_at "
+    "postgresql": f"SELECT score, ledger_head, {_NEXT_ID}, score_updated_at "
     f"FROM {User._meta.db_table} WHERE id = %s FOR UPDATE",
     # SQLite transactions here are IMMEDIATE (settings): one writer at a time, so the
     # AUTOINCREMENT sequence + 1 is the id the next INSERT would take.
@@ -72,10 +74,7 @@ def lock_player(user: User) -> tuple[int, str, int | None, datetime | None]:
 _USER_FIELDS = [field.attname for field in User._meta.concrete_fields]
 _USER_COLUMNS = ", ".join('"' + field.column + '"' for field in User._meta.concrete_fields)
 # PostgreSQL: the whole account row, then a reserved ledger row id (its chain head is a field).
-_LOCK_ROW_SQL = (
-    f"SELECT {_USER_COLUMNS}, nextval(pg_get_serial_sequence('{_TABLE}', 'id')) "  # nosec B608
-    f"FROM {User._meta.db_table} WHERE id = %s FOR UPDATE"
-)
+_LOCK_ROW_SQL = f"SELECT {_USER_COLUMNS}, {_NEXT_ID} FROM {User._meta.db_table} WHERE id = %s FOR UPDATE"  # nosec B608
 
 
 def lock_player_row(user_id: uuid.UUID) -> tuple[User, tuple[str, int | None]] | None:
