@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 
 import pytest
@@ -225,5 +226,5 @@ def test_a_record_write_is_answered_before_the_players_it_passed_are_told(settin
 
     asyncio.run(application(scope, receive, send))
     assert sent[0]["status"] == 200, sent
-    assert b'"previousRank": 2' in sent[1]["body"] or b'"previousRank":2' in sent[1]["body"]
+    assert json.loads(sent[1]["body"])["data"]["previousRank"] == 2
     assert told_after == [["http.response.start", "http.response.body"]]  # bob, once the answer was out
