@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from django.db import connection, transaction
 from django.db.models import F
@@ -75,23 +76,39 @@ _USER_FIELDS = [field.attname for field in User._meta.concrete_fields]
 _USER_COLUMNS = ", ".join('"' + field.column + '"' for field in User._meta.concrete_fields)
 # PostgreSQL: the whole account row, then a reserved ledger row id (its chain head is a field).
 _LOCK_ROW_SQL = f"SELECT {_USER_COLUMNS}, {_NEXT_ID} FROM {User._meta.db_table} WHERE id = %s FOR UPDATE"  # nosec B608
+# The same, then the version of a board's row (its xmin: any change to the row gives it a new one).
+_LOCK_ROW_BOARD_SQL = (
+    f"SELECT {_USER_COLUMNS}, {_NEXT_ID}, "  # nosec B608
+    f"(SELECT xmin::text FROM {Leaderboard._meta.db_table} WHERE id = %s) "
+    f"FROM {User._meta.db_table} WHERE id = %s FOR UPDATE"
+)
 
 
-def lock_player_row(user_id: uuid.UUID) -> tuple[User, tuple[str, int | None]] | None:
-    """The account ``user_id`` and its ledger chain (``ledger_chain_lock``'s answer), its row
-    locked until commit; None when no account has that id. For a writer that looks the player
-    up by id (a game server's record write): the lookup and the lock are one statement.
-    Call inside a transaction."""
+class LockedPlayer(NamedTuple):
+    user: User
+    chain: tuple[str, int | None]  # ``ledger_chain_lock``'s answer
+    board_row_version: str | None  # with ``board_id`` on PostgreSQL: the board row's version
+
+
+def lock_player_row(user_id: uuid.UUID, *, board_id: int | None = None) -> LockedPlayer | None:
+    """The account ``user_id`` and its ledger chain, its row locked until commit; None when no
+    account has that id. For a writer that looks the player up by id (a game server's record
+    write): the lookup and the lock are one statement, which also reads the version of board
+    ``board_id``'s row (``boards.definitions.confirmed``) on PostgreSQL. Call inside a transaction."""
     if connection.vendor != "postgresql":
         user = User.objects.select_for_update().filter(pk=user_id).first()
-        return None if user is None else (user, ledger_chain_lock(user))
+        return None if user is None else LockedPlayer(user, ledger_chain_lock(user), None)
     with connection.cursor() as cursor:
-        cursor.execute(_LOCK_ROW_SQL, [user_id])
+        if board_id is None:
+            cursor.execute(_LOCK_ROW_SQL, [user_id])
+        else:
+            cursor.execute(_LOCK_ROW_BOARD_SQL, [board_id, user_id])
         row = cursor.fetchone()
     if row is None:
         return None
-    user = User.from_db(connection.alias, _USER_FIELDS, row[:-1])
-    return user, (user.ledger_head, int(row[-1]))
+    columns = len(_USER_FIELDS)
+    user = User.from_db(connection.alias, _USER_FIELDS, row[:columns])
+    return LockedPlayer(user, (user.ledger_head, int(row[columns])), row[columns + 1] if board_id else None)
 
 
 def _move_sql(*, chained: bool, counts_actions: bool) -> str:

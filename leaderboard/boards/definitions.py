@@ -8,6 +8,11 @@ to a board's row sets a new random version on commit (``version_bump``), so each
 reads the board again on its next request. A random token rather than a counter: a
 version lost with Redis' data never comes back to a value a stale board was read under.
 
+A record write does not ask Redis (``board_for_write``): it takes the copy whatever the
+version, and checks it against the row under the player's lock, in the lock's own statement
+(``confirmed``): on PostgreSQL each copy carries its row's ``xmin``, which any change to the
+row replaces, edits made without the services included.
+
 Without Redis (the embedded defaults), or when Redis fails, every lookup reads the
 database, as before.
 """
@@ -17,6 +22,9 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
+
+from django.db import connection
+from django.db.models.expressions import RawSQL
 
 from scoreboard_project.redis_client import get_redis, redis_key
 
@@ -60,13 +68,46 @@ def board_lookup(key: str) -> Leaderboard | None:
     found = _boards.get(key)
     if version is not None and found is not None and found[0] == version:
         return found[1]
-    board = Leaderboard.objects.filter(key=key).first()
+    board = _read(key)
     if version is not None and board is not None:
         with _lock:
             if len(_boards) > 10_000:
                 _boards.clear()
             _boards[key] = (version, board)
     return board
+
+
+def _read(key: str) -> Leaderboard | None:
+    """The board's row; on PostgreSQL with its version (``row_version``: the row's ``xmin``)."""
+    rows = Leaderboard.objects.filter(key=key)
+    if connection.vendor == "postgresql":
+        rows = rows.annotate(row_version=RawSQL("xmin::text", ()))
+    return rows.first()
+
+
+def board_for_write(key: str) -> Leaderboard | None:
+    """A record write's board: this process' copy without asking for the shared version (the
+    write then checks it: ``confirmed``), else ``board_lookup``. Elsewhere than on PostgreSQL,
+    ``board_lookup``."""
+    found = _boards.get(key) if connection.vendor == "postgresql" else None
+    return found[1] if found is not None else board_lookup(key)
+
+
+def confirmed(board: Leaderboard, row_version: str | None) -> Leaderboard | None:
+    """``board`` if its row is still the one the copy was read from (``row_version``: the row's
+    version, read under the write's lock by ``ledger_rows.lock_player_row``), else the row read
+    again, which then replaces the copy (None: no such board any more). Elsewhere than on
+    PostgreSQL, ``board`` (``board_for_write`` read it under the shared version)."""
+    if connection.vendor != "postgresql":
+        return board
+    if row_version is not None and getattr(board, "row_version", None) == row_version:
+        return board
+    fresh = _read(board.key)
+    with _lock:
+        found = _boards.get(board.key)
+        if fresh is not None and found is not None and found[1] is board:
+            _boards[board.key] = (found[0], fresh)
+    return fresh
 
 
 def boards_all() -> list[Leaderboard]:

@@ -25,7 +25,7 @@ from scoreboard_project.times import iso_z
 from .. import score_effects
 from ..ledger_rows import board_row, ledger_chain_lock, lock_player_row
 from . import clock
-from .definitions import version_bump
+from .definitions import board_for_write, confirmed, version_bump
 from .errors import BoardClosed, BoardExists, BoardHasRecords
 from .models import SCORE_LIMIT, Leaderboard, LeaderboardPeriod, LeaderboardRecord
 from .periods import period_at, period_window
@@ -204,19 +204,25 @@ def record_submit(
 ) -> WrittenRecord:
     """``POST /leaderboards/{key}/records``: the record after the write, with its rank and
     the score and rank before it (ranks read outside the transaction)."""
-    from .selectors import GLOBAL_KEY, Target, board_get, ranks_for
+    from .selectors import GLOBAL_KEY, Target, ranks_for
 
     if key == GLOBAL_KEY:
         raise BoardClosed("The global board is fed by completed actions only.")
-    board = board_get(key)
+    board = board_for_write(key)  # no Redis call: the copy is checked under the lock below
+    if board is None:
+        raise NotFound("No such leaderboard.")
     with transaction.atomic():
-        # The player's row, looked up and locked in one statement, before anything else.
-        locked = lock_player_row(uuid.UUID(str(user_id)))
-        if locked is None or not locked[0].is_ranked:
+        # The player's row, looked up and locked in one statement, before anything else; the
+        # same statement reads the version of the board's row.
+        locked = lock_player_row(uuid.UUID(str(user_id)), board_id=board.pk)
+        if locked is None or not locked.user.is_ranked:
             raise NotFound(
                 "No such player on the leaderboards.", details={"userId": ["unknown or not ranked"]}
             )
-        player, chain = locked
+        board = confirmed(board, locked.board_row_version)
+        if board is None:
+            raise NotFound("No such leaderboard.")
+        player, chain = locked.user, locked.chain
         # No time given: record_write stamps it under the player's lock, in the order of the writes.
         written = record_write(
             board=board, user=player, score=score, metadata=metadata, completed_by=caller, chain=chain

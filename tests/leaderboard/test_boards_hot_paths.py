@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
 import pytest
 import redis
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from accounts.services import service_account_create
 from leaderboard.boards import definitions, selectors, services
@@ -80,13 +82,13 @@ def test_it_writes_a_record_through_the_api_in_four_data_statements(api_client, 
         response = api_client.post(url, {"userId": str(alice.pk), "score": 9}, format="json")
     assert response.status_code == 200 and response.json()["data"]["previousScore"] == 5
     # The caller (authentication), then the write: the player looked up and locked in one
-    # statement (with the chain head and the ledger row's id), the record locked and updated
-    # in one statement, the ledger INSERT with the new chain head in one statement. The
-    # board's row comes from this process' copy.
+    # statement (with the chain head, the ledger row's id and the version of the board's
+    # row), the record locked and updated in one statement, the ledger INSERT with the new
+    # chain head in one statement. The board's row comes from this process' copy.
     statements = data_statements(queries)
     assert len(statements) == 4, statements
     [player] = [sql for sql in statements if "FOR UPDATE" in sql and "accounts_user" in sql]
-    assert '"username"' in player and "nextval" in player
+    assert '"username"' in player and "nextval" in player and "xmin" in player
     [ledger] = [sql for sql in statements if "INSERT INTO" in sql]
     assert ledger.startswith("WITH entry AS (INSERT INTO") and "SET ledger_head" in ledger
     [record] = [sql for sql in statements if "leaderboard_leaderboardrecord" in sql]
@@ -107,6 +109,24 @@ def test_it_reads_a_board_from_the_process_copy_until_an_edit_moves_the_version(
     # Any process's edit through the service moves the version: the next lookup reads the row.
     services.board_update(board=board, name="Arena 2")
     assert definitions.board_lookup("arena").name == "Arena 2"
+
+
+def test_a_record_write_sees_a_change_to_the_boards_row_that_moved_no_version(api_client):
+    board = new_board("arena")
+    alice = make_player("alice")
+    _, token = service_account_create(name="game")
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    url = "/api/v1/leaderboards/arena/records"
+    assert api_client.post(url, {"userId": str(alice.pk), "score": 5}, format="json").status_code == 200
+    # The season closed behind the services' back: no version moved, the copy says open.
+    ended = timezone.now() - timedelta(minutes=1)
+    Leaderboard.objects.filter(pk=board.pk).update(ends_at=ended)
+    assert definitions.board_lookup("arena").ends_at is None
+    response = api_client.post(url, {"userId": str(alice.pk), "score": 9}, format="json")
+    assert response.status_code == 409 and response.json()["error"]["code"] == "BOARD_CLOSED"
+    # The write read the row again under its lock, and its copy replaced the process' one.
+    assert definitions.board_lookup("arena").ends_at == ended
+    assert api_client.get(url).json()["data"]["records"][0]["score"] == 5
 
 
 def test_it_sees_another_process_edit_through_the_shared_version():
@@ -184,6 +204,6 @@ def test_a_record_write_counts_its_ranks_in_the_scripts_own_call(api_client, mon
         response = api_client.post(url, {"userId": str(players[0].pk), "score": 250}, format="json")
     data = response.json()["data"]
     assert (data["rank"], data["previousRank"]) == (11, 12)  # 100 -> 250 passes p1 (200)
-    # The boards' version (a game server has no rate limit), then the write with its ranks in
-    # one script, then the players passed.
-    assert sent == ["GET", "EVALSHA", "EVALSHA"], sent
+    # The write with its ranks in one script (a game server has no rate limit, and the board's
+    # copy is checked in SQL, not against the boards' version), then the players passed.
+    assert sent == ["EVALSHA", "EVALSHA"], sent
