@@ -133,7 +133,9 @@ def window_at(
         start = _last_start_before(schedule, zone, anchor, ends_at)
     end = next_fire(schedule, zone, start) if schedule else None
     if ends_at is not None and (end is None or end > ends_at):
-        end = ends_at
+        # A season that ended before the board's first period began (``endsAt`` edited to a
+        # moment before the board's creation) leaves that period empty, not ending before it starts.
+        end = max(ends_at, start)
     return PeriodWindow(start, end)
 
 

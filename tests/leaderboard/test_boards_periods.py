@@ -109,6 +109,28 @@ def test_it_closes_a_season_at_ends_at_to_the_millisecond(monkeypatch, client_fo
     assert client.post("/api/v1/leaderboards/later/records", body, format="json").status_code == 409
 
 
+@pytest.mark.django_db
+def test_a_season_closed_before_its_first_period_began_leaves_that_period_empty(
+    monkeypatch, client_for, game_server
+):
+    created = utc(2026, 7, 1, 9)
+    clock = {"now": created}
+    monkeypatch.setattr("leaderboard.boards.clock.now", lambda: clock["now"])
+    new_board("flash", operator="best")
+    clock["now"] = created + timedelta(seconds=5)
+    admin = client_for(game_server)
+    # The simplest way to close a season at once: an endsAt in the past, here before the
+    # board's first period began.
+    patched = admin.patch("/api/v1/leaderboards/flash", {"endsAt": "2026-07-01T08:59:00Z"}, format="json")
+    assert patched.status_code == 200, patched.json()
+    period = patched.json()["data"]["period"]
+    assert period["startsAt"] == period["endsAt"] == "2026-07-01T09:00:00.000Z"
+    assert admin.get("/api/v1/leaderboards/flash").json()["data"]["period"] == period
+    body = {"userId": str(make_player("alice").pk), "score": 7}
+    closed = admin.post("/api/v1/leaderboards/flash/records", body, format="json")
+    assert closed.status_code == 409 and closed.json()["error"]["code"] == "BOARD_CLOSED"
+
+
 @pytest.mark.production_shape
 @pytest.mark.django_db(transaction=True)
 def test_it_rolls_a_period_exactly_once_when_two_workers_notice_together(monkeypatch):
