@@ -4,6 +4,7 @@ rows come from the process' copy while the shared version holds."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -127,6 +128,40 @@ def test_a_record_write_sees_a_change_to_the_boards_row_that_moved_no_version(ap
     # The write read the row again under its lock, and its copy replaced the process' one.
     assert definitions.board_lookup("arena").ends_at == ended
     assert api_client.get(url).json()["data"]["records"][0]["score"] == 5
+
+
+def prepared_statements() -> set[str]:
+    """The names of the statements prepared on this connection."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM pg_prepared_statements")
+        return {name for (name,) in cursor.fetchall()}
+
+
+def test_a_refused_record_write_rolls_nothing_back_and_keeps_the_prepared_statements(api_client):
+    board = new_board("arena")
+    alice = make_player("alice")
+    _, token = service_account_create(name="game")
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    url = "/api/v1/leaderboards/arena/records"
+    for score in range(7):  # psycopg prepares a statement at its sixth run (threshold 5)
+        assert (
+            api_client.post(url, {"userId": str(alice.pk), "score": score}, format="json").status_code == 200
+        )
+    prepared = prepared_statements()
+    assert len(prepared) >= 4  # the caller's, the player lock, the record's, the ledger row's
+    # A ROLLBACK makes psycopg deallocate every prepared statement of the connection.
+    with CaptureQueriesContext(connection) as queries:
+        unknown = api_client.post(url, {"userId": str(uuid.uuid4()), "score": 1}, format="json")
+    assert unknown.status_code == 404 and unknown.json()["error"]["details"]["userId"]
+    control = [q["sql"] for q in queries.captured_queries if q["sql"].startswith(CONTROL + ("ROLLBACK",))]
+    assert control == ["BEGIN", "COMMIT"], control
+    Leaderboard.objects.filter(pk=board.pk).update(ends_at=timezone.now() - timedelta(minutes=1))
+    with CaptureQueriesContext(connection) as queries:
+        closed = api_client.post(url, {"userId": str(alice.pk), "score": 99}, format="json")
+    assert closed.status_code == 409 and closed.json()["error"]["code"] == "BOARD_CLOSED"
+    assert not any(q["sql"] == "ROLLBACK" for q in queries.captured_queries)
+    assert prepared <= prepared_statements()  # all still there (others may have joined them)
+    assert api_client.get(url).json()["data"]["records"][0]["score"] == 6
 
 
 def test_it_sees_another_process_edit_through_the_shared_version():
