@@ -15,6 +15,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from accounts.models import User
 from accounts.services import service_account_create
 from leaderboard.boards import definitions, selectors, services
 from leaderboard.boards.models import Leaderboard
@@ -46,6 +47,15 @@ def pipelines(monkeypatch) -> Iterator[list[list[str]]]:
         yield sent
 
 
+def arena_for_a_game_server(api_client) -> tuple[Leaderboard, User, str]:
+    """Board ``arena`` and player alice; ``api_client`` then calls as a game server.
+    (board, alice, the board's records URL)."""
+    board = new_board("arena")
+    _, token = service_account_create(name="game")
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return board, make_player("alice"), "/api/v1/leaderboards/arena/records"
+
+
 def test_it_reads_any_page_without_sql_in_three_redis_calls_and_one_pipeline(api_client, monkeypatch):
     board = new_board("arena")
     for index in range(5):
@@ -73,11 +83,7 @@ def test_it_reads_any_page_without_sql_in_three_redis_calls_and_one_pipeline(api
 
 def test_it_writes_a_record_through_the_api_in_four_data_statements(api_client, monkeypatch, settings):
     settings.BROADCAST_INTERVAL_MS = 60_000  # the measured write finds the top 10 just sent
-    board = new_board("arena")
-    alice = make_player("alice")
-    _, token = service_account_create(name="game")
-    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    url = "/api/v1/leaderboards/arena/records"
+    board, alice, url = arena_for_a_game_server(api_client)
     assert api_client.post(url, {"userId": str(alice.pk), "score": 5}, format="json").status_code == 200
     with CaptureQueriesContext(connection) as queries:
         response = api_client.post(url, {"userId": str(alice.pk), "score": 9}, format="json")
@@ -113,11 +119,7 @@ def test_it_reads_a_board_from_the_process_copy_until_an_edit_moves_the_version(
 
 
 def test_a_record_write_sees_a_change_to_the_boards_row_that_moved_no_version(api_client):
-    board = new_board("arena")
-    alice = make_player("alice")
-    _, token = service_account_create(name="game")
-    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    url = "/api/v1/leaderboards/arena/records"
+    board, alice, url = arena_for_a_game_server(api_client)
     assert api_client.post(url, {"userId": str(alice.pk), "score": 5}, format="json").status_code == 200
     # The season closed behind the services' back: no version moved, the copy says open.
     ended = timezone.now() - timedelta(minutes=1)
@@ -138,11 +140,7 @@ def prepared_statements() -> set[str]:
 
 
 def test_a_refused_record_write_rolls_nothing_back_and_keeps_the_prepared_statements(api_client):
-    board = new_board("arena")
-    alice = make_player("alice")
-    _, token = service_account_create(name="game")
-    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    url = "/api/v1/leaderboards/arena/records"
+    board, alice, url = arena_for_a_game_server(api_client)
     for score in range(7):  # psycopg prepares a statement at its sixth run (threshold 5)
         assert (
             api_client.post(url, {"userId": str(alice.pk), "score": score}, format="json").status_code == 200
