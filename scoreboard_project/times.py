@@ -4,7 +4,6 @@ milliseconds, ``Z`` (``2026-11-23T13:35:39.004Z``)."""
 from __future__ import annotations
 
 import datetime
-import time
 
 
 def iso_z(value: datetime.datetime) -> str:
@@ -13,9 +12,12 @@ def iso_z(value: datetime.datetime) -> str:
     return value.isoformat(timespec="milliseconds") + "Z"
 
 
+_EPOCH = datetime.datetime(1970, 1, 1)
+_MICROSECOND = datetime.timedelta(microseconds=1)
+
+
 def iso_z_micros(micros: int) -> str:
-    """``iso_z`` of a time given in microseconds since the epoch (UTC), without building a
-    datetime: a page of 1,000 records formats 1,000 of them (about a third of the cost)."""
-    seconds, rest = divmod(micros, 1_000_000)
-    year, month, day, hour, minute, second = time.gmtime(seconds)[:6]
-    return f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}.{rest // 1000:03d}Z"
+    """``iso_z`` of a time given in microseconds since the epoch (UTC): a page of 1,000 records
+    formats 1,000 of them. A naive datetime and the C ``isoformat``, which truncates to the
+    millisecond as ``iso_z`` does: about half the time of ``time.gmtime`` and an f-string."""
+    return (_EPOCH + micros * _MICROSECOND).isoformat(timespec="milliseconds") + "Z"

@@ -9,7 +9,9 @@ function of the board's schedule (``schedule.py``), so a write never has to crea
 
 from __future__ import annotations
 
+import operator
 import re
+from collections.abc import Callable
 
 from django.db import models
 from django.utils import timezone as dj_timezone
@@ -67,8 +69,14 @@ class Leaderboard(models.Model):
     def rank_score(self, score: int) -> int:
         return -score if self.ascending else score
 
+    @property
+    def score_from_rank(self) -> Callable[[int], int]:
+        """The score of a rank score (negated on an ``asc`` board) as one C function: a page
+        of 1,000 records calls it 1,000 times."""
+        return operator.neg if self.ascending else operator.pos
+
     def score_of(self, rank_score: int) -> int:
-        return -rank_score if self.ascending else rank_score
+        return self.score_from_rank(rank_score)
 
     def is_open(self, at) -> bool:
         """Writes are accepted in ``[starts_at, ends_at)``, to the microsecond."""

@@ -7,6 +7,7 @@ ready, else (or when Redis fails mid-read) on SQL, with the same rows and ranks.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -58,8 +59,12 @@ class Target:
         end = iso_z(self.period.end) if self.period.end else None
         return {"id": self.period.id, "startsAt": iso_z(self.period.start), "endsAt": end}
 
+    @property
+    def score_from_rank(self) -> Callable[[int], int]:
+        return operator.pos if self.board is None else self.board.score_from_rank
+
     def score_of(self, rank_score: int) -> int:
-        return rank_score if self.board is None else self.board.score_of(rank_score)
+        return self.score_from_rank(rank_score)
 
     def sql(self) -> SqlRanking:
         if self.board is None:
@@ -217,6 +222,7 @@ def _players(target: Target, ids: list[str]) -> Found:
 def records_for(target: Target, rows: list[Row]) -> list[RecordData]:
     """The contract's records for ``rows``, in their order (one pipeline or one query)."""
     found = _players(target, [row.user_id for row in rows])
+    score_of = target.score_from_rank
     records: list[RecordData] = []
     for row in rows:
         player = found.get(row.user_id)
@@ -227,7 +233,7 @@ def records_for(target: Target, rows: list[Row]) -> list[RecordData]:
                     "userId": row.user_id,
                     "username": player["username"],
                     "displayName": display_name_of(player),
-                    "score": target.score_of(row.score),
+                    "score": score_of(row.score),
                     "metadata": player["metadata"],
                     "updatedAt": iso_z_micros(row.updated_at_us),
                 }
