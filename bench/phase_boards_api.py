@@ -69,6 +69,7 @@ def _child(boards: int, records: int, samples: int, writes: int) -> None:
     django.setup()
     from rest_framework.test import APIClient
 
+    import scoreboard_project.asgi  # noqa: F401 - start-up frozen (gc.freeze), as in an app process
     from accounts.services import service_account_create
     from bench.phase_boards import big_board_sample, seed_boards, stats, timed
 
