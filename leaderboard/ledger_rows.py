@@ -108,7 +108,9 @@ def lock_player_row(user_id: uuid.UUID, *, board_id: int | None = None) -> Locke
         return None
     columns = len(_USER_FIELDS)
     user = User.from_db(connection.alias, _USER_FIELDS, row[:columns])
-    return LockedPlayer(user, (user.ledger_head, int(row[columns])), row[columns + 1] if board_id else None)
+    return LockedPlayer(
+        user, (user.ledger_head, int(row[columns])), row[columns + 1] if board_id is not None else None
+    )
 
 
 def _move_sql(*, chained: bool, counts_actions: bool) -> str:

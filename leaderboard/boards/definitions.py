@@ -102,12 +102,6 @@ def confirmed(board: Leaderboard, row_version: str | None) -> Leaderboard | None
         return board
     if row_version is not None and getattr(board, "row_version", None) == row_version:
         return board
-    return reread(board)
-
-
-def reread(board: Leaderboard) -> Leaderboard | None:
-    """``board``'s row read again (None: no such board any more); it replaces this process'
-    copy when that copy is ``board``."""
     fresh = _read(board.key)
     with _lock:
         found = _boards.get(board.key)
