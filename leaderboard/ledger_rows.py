@@ -7,8 +7,9 @@ them.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.db import connection, transaction
 from django.db.models import F
@@ -73,44 +74,63 @@ def lock_player(user: User) -> tuple[int, str, int | None, datetime | None]:
 
 
 _USER_FIELDS = [field.attname for field in User._meta.concrete_fields]
-_USER_COLUMNS = ", ".join('"' + field.column + '"' for field in User._meta.concrete_fields)
-# PostgreSQL: the whole account row, then a reserved ledger row id (its chain head is a field).
-_LOCK_ROW_SQL = f"SELECT {_USER_COLUMNS}, {_NEXT_ID} FROM {User._meta.db_table} WHERE id = %s FOR UPDATE"  # nosec B608
-# The same, then the version of a board's row (its xmin: any change to the row gives it a new one).
-_LOCK_ROW_BOARD_SQL = (
-    f"SELECT {_USER_COLUMNS}, {_NEXT_ID}, "  # nosec B608
-    f"(SELECT xmin::text FROM {Leaderboard._meta.db_table} WHERE id = %s) "
-    f"FROM {User._meta.db_table} WHERE id = %s FOR UPDATE"
-)
+_USER_COLUMNS = ", ".join(f'u."{field.column}"' for field in User._meta.concrete_fields)
+
+
+class Alongside(NamedTuple):
+    """What a writer reads in the player's lock statement besides the player (PostgreSQL):
+    ``columns`` after the player's, and ``joins`` (``LEFT JOIN``s on ``u``, the player's
+    row). Build it once (a module constant): its text is part of a prepared statement.
+    ``params(...)`` are given in the text's order, columns' first, then joins'."""
+
+    columns: str
+    joins: str = ""
+
+
+def _lock_row_sql(alongside: Alongside | None, skip_locked: bool) -> str:
+    columns = f"{_USER_COLUMNS}, {_NEXT_ID}" + (f", {alongside.columns}" if alongside else "")
+    joins = f" {alongside.joins}" if alongside and alongside.joins else ""
+    return (
+        f"SELECT {columns} FROM {User._meta.db_table} u{joins} "  # nosec B608 - constants only
+        f"WHERE u.id = %s FOR UPDATE OF u{' SKIP LOCKED' if skip_locked else ''}"
+    )
+
+
+_LOCK_ROW_SQL: dict[tuple[Alongside | None, bool], str] = {}
 
 
 class LockedPlayer(NamedTuple):
     user: User
     chain: tuple[str, int | None]  # ``ledger_chain_lock``'s answer
-    board_row_version: str | None  # with ``board_id`` on PostgreSQL: the board row's version
+    alongside: tuple | None  # with ``alongside`` on PostgreSQL: its columns' values
 
 
-def lock_player_row(user_id: uuid.UUID, *, board_id: int | None = None) -> LockedPlayer | None:
+def lock_player_row(
+    user_id: uuid.UUID, *, alongside: Alongside | None = None, params: tuple = (), skip_locked: bool = False
+) -> LockedPlayer | None:
     """The account ``user_id`` and its ledger chain, its row locked until commit; None when no
     account has that id. For a writer that looks the player up by id (a game server's record
-    write): the lookup and the lock are one statement, which also reads the version of board
-    ``board_id``'s row (``boards.definitions.confirmed``) on PostgreSQL. Call inside a transaction."""
+    write): the lookup and the lock are one statement, which on PostgreSQL also reads the
+    writer's ``alongside`` columns (``params``: theirs). Call inside a transaction.
+
+    ``skip_locked`` (PostgreSQL): None, without waiting, while another transaction holds the
+    row. A statement that waited for the lock answers the player's row as the other left it,
+    but every other row as its start saw them: what ``alongside`` read may be stale then."""
     if connection.vendor != "postgresql":
         user = User.objects.select_for_update().filter(pk=user_id).first()
         return None if user is None else LockedPlayer(user, ledger_chain_lock(user), None)
+    sql = _LOCK_ROW_SQL.get((alongside, skip_locked))
+    if sql is None:
+        sql = _LOCK_ROW_SQL[(alongside, skip_locked)] = _lock_row_sql(alongside, skip_locked)
     with connection.cursor() as cursor:
-        if board_id is None:
-            cursor.execute(_LOCK_ROW_SQL, [user_id])
-        else:
-            cursor.execute(_LOCK_ROW_BOARD_SQL, [board_id, user_id])
+        cursor.execute(sql, [*params, user_id])
         row = cursor.fetchone()
     if row is None:
         return None
     columns = len(_USER_FIELDS)
     user = User.from_db(connection.alias, _USER_FIELDS, row[:columns])
-    return LockedPlayer(
-        user, (user.ledger_head, int(row[columns])), row[columns + 1] if board_id is not None else None
-    )
+    chain = (user.ledger_head, int(row[columns]))
+    return LockedPlayer(user, chain, row[columns + 1 :] if alongside else None)
 
 
 def _move_sql(*, chained: bool, counts_actions: bool) -> str:
@@ -179,13 +199,28 @@ def move_score(
         cursor.execute(sql, params)
 
 
-def entry_insert(entry: ScoreHistory, *, then: tuple[str, list] | None = None) -> None:
+@dataclass
+class JoinedWrite:
+    """Another row's write (a data-modifying statement ending in ``RETURNING id``) sent in the
+    ledger row's statement on PostgreSQL (``entry_insert``): a named board's record beside its
+    ledger row, one round trip instead of two. ``returned``: the id it returned, None when it
+    changed no row (its guard failed: the caller must roll the transaction back)."""
+
+    sql: str
+    params: list
+    returned: Any = None
+
+
+def entry_insert(
+    entry: ScoreHistory, *, then: tuple[str, list] | None = None, joined: JoinedWrite | None = None
+) -> None:
     """``entry.save(force_insert=True)`` for a row whose id ``lock_player`` reserved: one INSERT
     written once, and on PostgreSQL the player's ``UPDATE`` (``then``: the score move or the
     new chain head) in the same statement, a data-modifying ``WITH``, which PostgreSQL runs to
-    completion whether or not the outer statement reads it. Elsewhere the two run one after
-    the other. The model's ``pre_save``/``post_save`` signals are sent as ``save()`` sends
-    them: the ledger's on-commit work hangs on ``post_save`` (``receivers.py``).
+    completion whether or not the outer statement reads it, and ``joined`` with them (it needs
+    ``then``). Elsewhere they run one after the other. The model's ``pre_save``/``post_save``
+    signals are sent as ``save()`` sends them: the ledger's on-commit work hangs on
+    ``post_save`` (``receivers.py``).
 
     Compiling the 22-column INSERT through the ORM, and its own round trip, were a measurable
     part of a completion's and a record write's CPU (docs/benchmarks.md).
@@ -196,11 +231,23 @@ def entry_insert(entry: ScoreHistory, *, then: tuple[str, list] | None = None) -
     with connection.cursor() as cursor:
         if then is None:
             cursor.execute(sql, params)
-        elif connection.vendor == "postgresql":
-            cursor.execute(f"WITH entry AS ({sql} RETURNING 1) {then[0]}", params + then[1])
-        else:
+        elif connection.vendor != "postgresql":
+            if joined is not None:
+                cursor.execute(joined.sql, joined.params)
+                found = cursor.fetchone()
+                joined.returned = found and found[0]
             cursor.execute(sql, params)
             cursor.execute(*then)
+        elif joined is None:
+            cursor.execute(f"WITH entry AS ({sql} RETURNING 1) {then[0]}", params + then[1])
+        else:
+            cursor.execute(
+                f"WITH joined AS ({joined.sql}), entry AS ({sql} RETURNING 1) "
+                f"{then[0]} RETURNING (SELECT id FROM joined)",
+                joined.params + params + then[1],
+            )
+            found = cursor.fetchone()
+            joined.returned = found and found[0]
     entry._state.adding, entry._state.db = False, using
     post_save.send(
         sender=ScoreHistory, instance=entry, created=True, update_fields=None, raw=False, using=using
@@ -247,10 +294,12 @@ def board_row(
     note: str = "",
     fed_by: ScoreHistory | None = None,
     chain: tuple[str, int | None] | None = None,
+    joined: JoinedWrite | None = None,
 ) -> ScoreHistory:
     """A named board's ledger row (``kind=board``), written inside the record writer's
     transaction (``boards/services.record_write``, which holds the record's row lock and
-    passes the record's score before the write). It leaves ``User.score`` alone."""
+    passes the record's score before the write). It leaves ``User.score`` alone. ``joined``:
+    the record's own write, sent in the ledger row's statement (PostgreSQL)."""
     with transaction.atomic(savepoint=False):  # the record writer's transaction holds the lock
         # A board row is a link of the player's one hash chain too: the chain head is read
         # and the id reserved under the player's row lock (record_write took it first).
@@ -276,7 +325,7 @@ def board_row(
         )
         # Its post_save receiver updates the board's set on commit.
         if entry_id:
-            entry_insert(entry, then=_head_statement(user, digest))
+            entry_insert(entry, then=_head_statement(user, digest), joined=joined)
         else:
             entry.save(force_insert=True)
             chain_after_insert(entry, head)

@@ -12,18 +12,27 @@ before and the row after returned), instead of an ORM read and an ORM save. A pl
 first record on a period is one ``INSERT ... ON CONFLICT DO NOTHING`` (no savepoint).
 The embedded SQLite database (which has no row locks: its writes are serialized) keeps
 the ORM's read and save (``_record_apply_orm``).
+
+A game server's record write (``services._write_under_lock``) goes one step further on
+PostgreSQL: the player's lock statement also reads the record (``LOCK_ALONGSIDE``), the
+operator is applied here in Python (``planned_write``), and the record's UPDATE or INSERT
+travels in the ledger row's statement (``ledger_rows.JoinedWrite``): one round trip fewer.
+That UPDATE is guarded by the ``updated_at`` it read, which every write moves: a write that
+did not hold the player's lock in between makes it change nothing (``RecordMoved``), and the
+caller writes again the way above.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple, cast
 
 import orjson
 from django.db import IntegrityError, connection, transaction
 
 from accounts.models import User
 
+from ..ledger_rows import Alongside, JoinedWrite
 from .models import Leaderboard, LeaderboardRecord
 from .schedule import PeriodWindow
 
@@ -169,3 +178,85 @@ def _insert_first(board: Leaderboard, period: PeriodWindow, user: User) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+# --- the planned write (PostgreSQL) ----------------------------------------------------------
+_BOARD_TABLE = Leaderboard._meta.db_table
+# Read by the player's lock statement after the player: the board row's version (its xmin,
+# ``definitions.confirmed``), then the player's record of the period, if any.
+LOCK_ALONGSIDE = Alongside(
+    columns=f"(SELECT xmin::text FROM {_BOARD_TABLE} WHERE id = %s), "
+    "r.id, r.score, r.reached_at, r.updated_at, r.metadata::text",
+    joins=f"LEFT JOIN {_TABLE} r ON r.board_id = %s AND r.period_start = %s AND r.user_id = u.id",
+)
+
+
+def lock_alongside_params(board: Leaderboard, period_start: datetime) -> tuple:
+    return (board.pk, board.pk, period_start)
+
+
+class SeenRecord(NamedTuple):
+    """The player's record of the period as the lock statement read it (``id`` None: none)."""
+
+    id: int | None
+    score: int | None
+    reached_at: datetime | None
+    updated_at: datetime | None
+    metadata: str | None  # the JSON text
+
+
+class RecordMoved(Exception):
+    """The record changed after the player's lock statement read it: the planned write
+    changed nothing. Roll the transaction back and write with ``record_apply``."""
+
+
+_PLANNED_UPDATE = (
+    f"UPDATE {_TABLE} SET score = %s, rank_score = %s, reached_at = %s, updated_at = %s, "  # nosec B608
+    "metadata = COALESCE(%s::jsonb, metadata) WHERE id = %s AND updated_at = %s RETURNING id"
+)
+_PLANNED_INSERT = (
+    f"INSERT INTO {_TABLE} (board_id, period_start, user_id, score, rank_score, reached_at, "  # nosec B608
+    "metadata, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s::jsonb, %s) "
+    "ON CONFLICT (board_id, period_start, user_id) DO NOTHING RETURNING id"
+)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def planned_write(
+    *,
+    board: Leaderboard,
+    period: PeriodWindow,
+    user: User,
+    score: int,
+    metadata: dict[str, Any] | None,
+    at: datetime,
+    seen: SeenRecord,
+) -> tuple[LeaderboardRecord, int | None, JoinedWrite]:
+    """The record after the write, its score before (None for a first record), and the
+    statement that writes it (``record_apply``'s rules, applied to ``seen``). The caller sends
+    that statement with the ledger row and raises ``RecordMoved`` when it returns no id."""
+    previous = seen.score
+    new = _apply(board.operator, board.ascending, previous, score)
+    rank_score = board.rank_score(new)
+    if seen.id is None:
+        given = {} if metadata is None else metadata
+        values = [None, board.pk, period.start, user.pk, new, rank_score, at, given, at]
+        statement = JoinedWrite(
+            _PLANNED_INSERT,
+            [board.pk, period.start, user.pk, new, rank_score, at, orjson.dumps(given).decode(), at],
+        )
+    else:
+        reached_before, updated_before = cast(datetime, seen.reached_at), cast(datetime, seen.updated_at)
+        changed = new != previous
+        reached = max(at, reached_before + _MICROSECOND) if changed else reached_before
+        updated = max(at, updated_before + _MICROSECOND)
+        replaced = metadata is not None and (changed or board.operator != Leaderboard.Operator.BEST)
+        text = orjson.dumps(metadata).decode() if replaced else None
+        kept = metadata if replaced else orjson.loads(cast(str, seen.metadata))
+        values = [seen.id, board.pk, period.start, user.pk, new, rank_score, reached, kept, updated]
+        statement = JoinedWrite(
+            _PLANNED_UPDATE, [new, rank_score, reached, updated, text, seen.id, seen.updated_at]
+        )
+    record = LeaderboardRecord.from_db(connection.alias, _FIELDS, values)
+    record.board, record.user = board, user  # no query to reach them
+    return record, previous, statement

@@ -12,6 +12,7 @@ import contextlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from django.core.cache import cache
@@ -30,7 +31,14 @@ from .errors import BoardClosed, BoardExists, BoardHasRecords
 from .models import SCORE_LIMIT, Leaderboard, LeaderboardPeriod, LeaderboardRecord
 from .periods import period_at, period_window
 from .receivers import BoardStanding, committed_board_ranks
-from .record_sql import record_apply
+from .record_sql import (
+    LOCK_ALONGSIDE,
+    RecordMoved,
+    SeenRecord,
+    lock_alongside_params,
+    planned_write,
+    record_apply,
+)
 from .schedule import PeriodWindow, to_millis
 from .shapes import WrittenRecord
 from .store import REDIS_ERRORS
@@ -128,11 +136,15 @@ def record_write(
     fed_by: Any = None,
     note: str = "",
     chain: tuple[str, int | None] | None = None,
+    seen: SeenRecord | None = None,
 ) -> RecordWrite:
     """Apply ``score`` to ``user``'s record in the current period (or ``period``: a void
     goes where the points it reverses went, whatever the season). Call inside or outside a
     transaction; raises BoardClosed outside the board's season window. ``chain``: the
-    caller's transaction already holds the player's lock (``lock_player_row``' answer)."""
+    caller's transaction already holds the player's lock (``lock_player_row``' answer);
+    ``seen``: and that lock's statement read the record of ``period`` (PostgreSQL), which is
+    then written in the ledger row's statement (``record_sql.planned_write``); raises
+    ``RecordMoved`` (roll back, write again without it) when the record changed since."""
     stamped = at is not None
     at = at or clock.now()
     if period is None and (closed := closed_refusal(board, at)) is not None:
@@ -148,10 +160,15 @@ def record_write(
             # player's writes get rising times in commit order, which the ranking set relies
             # on to drop a write that reaches it late.
             at = max(at, clock.now())
-        # The record's row lock and the operator, in one statement (``record_sql``).
-        record, previous = record_apply(
-            board=board, period=period, user=user, score=score, metadata=metadata, at=at
-        )
+        joined = None
+        if seen is not None:  # written below, with the ledger row
+            record, previous, joined = planned_write(
+                board=board, period=period, user=user, score=score, metadata=metadata, at=at, seen=seen
+            )
+        else:  # the record's row lock and the operator, in one statement (``record_sql``)
+            record, previous = record_apply(
+                board=board, period=period, user=user, score=score, metadata=metadata, at=at
+            )
         new = record.score
         if abs(new) > SCORE_LIMIT:  # an incr board's sum: refused, and the transaction with it
             raise ValidationFailed(
@@ -180,7 +197,12 @@ def record_write(
             fed_by=fed_by,
             note=note,
             chain=chain,
+            joined=joined,
         )
+        if joined is not None:
+            if joined.returned is None:
+                raise RecordMoved
+            record.id = joined.returned
         old_rank_score = None if previous is None else board.rank_score(previous)
         # Read on commit by the row's side effects (score_effects -> receivers.board_row_committed).
         score_effects.note_written(
@@ -207,22 +229,48 @@ def closed_refusal(board: Leaderboard, at: datetime) -> BoardClosed | None:
 
 
 def _write_under_lock(
-    *, board: Leaderboard, user_id: Any, score: int, metadata: dict[str, Any] | None, caller: User
+    *,
+    board: Leaderboard,
+    user_id: Any,
+    score: int,
+    metadata: dict[str, Any] | None,
+    caller: User,
+    planned: bool = True,
 ) -> tuple[RecordWrite, User] | ApplicationError:
     """Inside ``record_submit``'s transaction: the write and its player, or the refusal, which
-    is found before anything is written (the caller raises it after the COMMIT)."""
-    # The player's row, looked up and locked in one statement, before anything else; the same
-    # statement reads the version of the board's row.
-    locked = lock_player_row(uuid.UUID(str(user_id)), board_id=board.pk)
+    is found before anything is written (the caller raises it after the COMMIT).
+
+    The player's row is looked up and locked in one statement, before anything else; the same
+    statement reads the version of the board's row and the player's record of the period
+    current before the lock (``record_sql.LOCK_ALONGSIDE``). When the write's period is still
+    that one and ``planned``, the record is written with the ledger row (``RecordMoved`` when
+    it changed since). The lock is first asked for without waiting: a statement that waited
+    read the record as it was before the write it waited for, which would be written again
+    (``RecordMoved``, then a rollback), so a contended write reads the record under its own
+    lock instead."""
+    expected = period_at(board, clock.now())
+    lock = partial(
+        lock_player_row,
+        uuid.UUID(str(user_id)),
+        alongside=LOCK_ALONGSIDE,
+        params=lock_alongside_params(board, expected.start),
+    )
+    locked = lock(skip_locked=True)
+    if locked is None:  # another write holds the player (or no such player): wait for it
+        locked = lock()
+        planned = False  # the record it read is as this statement's start saw it
     if locked is None or not locked.user.is_ranked:
         return NotFound("No such player on the leaderboards.", details={"userId": ["unknown or not ranked"]})
-    current = confirmed(board, locked.board_row_version)
+    row_version, *record_columns = locked.alongside or (None,)
+    current = confirmed(board, row_version)
     if current is None:
         return NotFound("No such leaderboard.")
     now = clock.now()  # under the player's lock: one player's writes get rising times in commit order
     closed = closed_refusal(current, now)
     if closed is not None:
         return closed
+    period = period_at(current, now)
+    same_record = record_columns and current.pk == board.pk and period.start == expected.start
     written = record_write(
         board=current,
         user=locked.user,
@@ -230,7 +278,9 @@ def _write_under_lock(
         metadata=metadata,
         at=now,
         completed_by=caller,
+        period=period,
         chain=locked.chain,
+        seen=SeenRecord(*record_columns) if planned and same_record else None,
     )
     return written, locked.user
 
@@ -254,10 +304,15 @@ def record_submit(
     board = board_for_write(key)  # no Redis call: the copy is checked under the lock below
     if board is None:
         raise NotFound("No such leaderboard.")
-    with transaction.atomic():
-        outcome = _write_under_lock(
-            board=board, user_id=user_id, score=score, metadata=metadata, caller=caller
-        )
+    write = partial(
+        _write_under_lock, board=board, user_id=user_id, score=score, metadata=metadata, caller=caller
+    )
+    try:
+        with transaction.atomic():
+            outcome = write()
+    except RecordMoved:  # rolled back: written again, the record read under its own lock
+        with transaction.atomic():
+            outcome = write(planned=False)
     if isinstance(outcome, ApplicationError):
         raise outcome  # after the COMMIT of a transaction that wrote nothing
     written, player = outcome

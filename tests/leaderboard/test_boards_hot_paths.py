@@ -4,6 +4,8 @@ rows come from the process' copy while the shared version holds."""
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,14 +13,19 @@ from datetime import timedelta
 
 import pytest
 import redis
-from django.db import connection
+from django.db import connection, transaction
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import service_account_create
+from leaderboard import ledger
 from leaderboard.boards import definitions, selectors, services
-from leaderboard.boards.models import Leaderboard
+from leaderboard.boards.models import Leaderboard, LeaderboardRecord
+from leaderboard.boards.record_sql import planned_write
+from leaderboard.boards.services import closed_refusal
+from leaderboard.models import ScoreHistory
 from scoreboard_project.redis_client import get_redis, redis_key
 from tests.helpers.boards import new_board, page, write
 from tests.helpers.players import make_player
@@ -81,28 +88,108 @@ def test_it_reads_any_page_without_sql_in_three_redis_calls_and_one_pipeline(api
     assert piped == [["HMGET", "EXISTS", "HMGET"]], piped
 
 
-def test_it_writes_a_record_through_the_api_in_four_data_statements(api_client, monkeypatch, settings):
+def test_it_writes_a_record_through_the_api_in_three_data_statements(api_client, monkeypatch, settings):
     settings.BROADCAST_INTERVAL_MS = 60_000  # the measured write finds the top 10 just sent
     board, alice, url = arena_for_a_game_server(api_client)
-    assert api_client.post(url, {"userId": str(alice.pk), "score": 5}, format="json").status_code == 200
-    with CaptureQueriesContext(connection) as queries:
-        response = api_client.post(url, {"userId": str(alice.pk), "score": 9}, format="json")
-    assert response.status_code == 200 and response.json()["data"]["previousScore"] == 5
-    # The caller (authentication), then the write: the player looked up and locked in one
-    # statement (with the chain head, the ledger row's id and the version of the board's
-    # row), the record locked and updated in one statement, the ledger INSERT with the new
-    # chain head in one statement. The board's row comes from this process' copy.
-    statements = data_statements(queries)
-    assert len(statements) == 4, statements
-    [player] = [sql for sql in statements if "FOR UPDATE" in sql and "accounts_user" in sql]
-    assert '"username"' in player and "nextval" in player and "xmin" in player
-    [ledger] = [sql for sql in statements if "INSERT INTO" in sql]
-    assert ledger.startswith("WITH entry AS (INSERT INTO") and "SET ledger_head" in ledger
-    [record] = [sql for sql in statements if "leaderboard_leaderboardrecord" in sql]
-    assert "FOR UPDATE" in record and "UPDATE leaderboard_leaderboardrecord" in record
+    for score, previous in ((5, None), (9, 5)):  # the first record (an INSERT), then an UPDATE
+        with CaptureQueriesContext(connection) as queries:
+            response = api_client.post(url, {"userId": str(alice.pk), "score": score}, format="json")
+        assert response.status_code == 200 and response.json()["data"]["previousScore"] == previous
+        # The caller (authentication), then the write: the player looked up and locked in one
+        # statement (with the chain head, the ledger row's id, the version of the board's row
+        # and the player's record), then the record's write, the ledger INSERT and the new
+        # chain head in one statement. The board's row comes from this process' copy.
+        statements = data_statements(queries)
+        # (The first write also marks the board as having records, and reads its ranks in SQL.)
+        assert previous is None or len(statements) == 3, statements
+        [player] = [sql for sql in statements if "FOR UPDATE" in sql and "accounts_user" in sql]
+        assert '"username"' in player and "nextval" in player and "xmin" in player
+        assert "LEFT JOIN leaderboard_leaderboardrecord" in player
+        [ledger] = [sql for sql in statements if "INSERT INTO" in sql and "leaderboard_scorehistory" in sql]
+        assert ledger.startswith("WITH joined AS (") and "SET ledger_head" in ledger
+        assert (
+            "INSERT INTO leaderboard_leaderboardrecord"
+            if previous is None
+            else "UPDATE leaderboard_leaderboardrecord"
+        ) in ledger
     # The board's columns are read by no statement (its row's version only, in the lock's).
     assert not any('"leaderboard_leaderboard"."' in sql for sql in statements), statements
     assert board.pk == Leaderboard.objects.get(key="arena").pk
+    record = LeaderboardRecord.objects.get(board=board, user=alice)
+    assert (record.score, record.rank_score) == (9, 9)
+    assert record.reached_at == record.updated_at and record.reached_at > record.period_start
+
+
+def test_a_record_changed_after_the_lock_read_it_is_written_again_from_its_own_lock(api_client, monkeypatch):
+    """The planned write's UPDATE is guarded by the ``updated_at`` the lock statement read: a
+    writer that changes the record without the player's lock in between (none does today)
+    makes it change nothing, and the write is rolled back and made again from the record."""
+    board, alice, url = arena_for_a_game_server(api_client)
+    assert api_client.post(url, {"userId": str(alice.pk), "score": 5}, format="json").status_code == 200
+    moved = []
+
+    def changed_meanwhile(*args, **kwargs):
+        if not moved:  # once, between the lock statement and the write, from another connection
+            worker = threading.Thread(target=bump_behind_the_lock, args=(board, alice))
+            worker.start()
+            worker.join()
+            moved.append(True)
+        return closed_refusal(*args, **kwargs)
+
+    monkeypatch.setattr(services, "closed_refusal", changed_meanwhile)
+    response = api_client.post(url, {"userId": str(alice.pk), "score": 30}, format="json")
+    assert moved and response.status_code == 200
+    # Applied to the score the other writer left (20), not to the one the lock read (5).
+    assert response.json()["data"]["previousScore"] == 20 and response.json()["data"]["score"] == 30
+    assert LeaderboardRecord.objects.get(board=board, user=alice).score == 30
+    rows = list(ScoreHistory.objects.filter(user=alice, board=board).order_by("id"))
+    assert [(r.previous_score, r.new_score) for r in rows] == [(0, 5), (20, 30)]  # the first try left none
+    assert ledger.verify_player(User.objects.get(pk=alice.pk)) is None
+
+
+def test_a_write_that_waits_for_the_players_lock_reads_the_record_under_it(api_client, monkeypatch):
+    """Another write holds the player: this one waits, then reads the record with its own
+    lock (the waiting statement saw the record as it was before the other write), with no
+    rollback and no second try."""
+    board, alice, url = arena_for_a_game_server(api_client)
+    assert api_client.post(url, {"userId": str(alice.pk), "score": 5}, format="json").status_code == 200
+    holding, errors = threading.Event(), []
+
+    def other_write() -> None:
+        try:
+            with transaction.atomic():
+                services.record_write(board=Leaderboard.objects.get(pk=board.pk), user=alice, score=20)
+                holding.set()
+                time.sleep(0.5)  # the request below is waiting for the player's row meanwhile
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            holding.set()
+            connection.close()
+
+    planned = []
+    monkeypatch.setattr(services, "planned_write", lambda **kw: planned.append(kw) or planned_write(**kw))
+    worker = threading.Thread(target=other_write)
+    worker.start()
+    assert holding.wait(10)
+    with CaptureQueriesContext(connection) as queries:
+        response = api_client.post(url, {"userId": str(alice.pk), "score": 30}, format="json")
+    worker.join(10)
+    assert not errors and response.status_code == 200
+    assert response.json()["data"]["previousScore"] == 20 and planned == []
+    assert not any(q["sql"] == "ROLLBACK" for q in queries.captured_queries)
+    assert "SKIP LOCKED" in queries.captured_queries[2]["sql"]  # after the caller's and BEGIN
+    assert LeaderboardRecord.objects.get(board=board, user=alice).score == 30
+    assert ledger.verify_player(User.objects.get(pk=alice.pk)) is None
+
+
+def bump_behind_the_lock(board: Leaderboard, player: User) -> None:
+    try:
+        LeaderboardRecord.objects.filter(board=board, user=player).update(
+            score=20, rank_score=20, updated_at=F("updated_at") + timedelta(seconds=1)
+        )
+    finally:
+        connection.close()
 
 
 def test_it_reads_a_board_from_the_process_copy_until_an_edit_moves_the_version():

@@ -12,6 +12,8 @@ import pytest
 from django.db import connection
 from django.db.models import Sum
 
+from accounts.models import User
+from leaderboard import ledger
 from leaderboard.boards import selectors, services
 from leaderboard.boards.models import Leaderboard, LeaderboardRecord
 from leaderboard.models import ScoreHistory
@@ -177,6 +179,9 @@ def test_concurrent_game_server_writes_leave_the_set_at_the_stored_score(store, 
     stored = LeaderboardRecord.objects.get(board=board, user=alice).score
     assert stored == 15 * start.parties
     assert selectors.records_page(key="posted")["records"][0]["score"] == stored
+    # One ledger row per write, each a link of the player's chain, whichever way it was written.
+    assert ScoreHistory.objects.filter(board=board).count() == 5 * start.parties
+    assert ledger.verify_player(User.objects.get(pk=alice.pk)) is None
 
 
 def test_a_write_stamped_earlier_than_the_one_before_still_counts(store, game_server, monkeypatch):
