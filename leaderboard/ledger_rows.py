@@ -242,7 +242,7 @@ def entry_insert(
             cursor.execute(f"WITH entry AS ({sql} RETURNING 1) {then[0]}", params + then[1])
         else:
             cursor.execute(
-                f"WITH joined AS ({joined.sql}), entry AS ({sql} RETURNING 1) "
+                f"WITH joined AS ({joined.sql}), entry AS ({sql} RETURNING 1) "  # nosec B608 - module constants
                 f"{then[0]} RETURNING (SELECT id FROM joined)",
                 joined.params + params + then[1],
             )

@@ -185,7 +185,7 @@ _BOARD_TABLE = Leaderboard._meta.db_table
 # Read by the player's lock statement after the player: the board row's version (its xmin,
 # ``definitions.confirmed``), then the player's record of the period, if any.
 LOCK_ALONGSIDE = Alongside(
-    columns=f"(SELECT xmin::text FROM {_BOARD_TABLE} WHERE id = %s), "
+    columns=f"(SELECT xmin::text FROM {_BOARD_TABLE} WHERE id = %s), "  # nosec B608 - constants only
     "r.id, r.score, r.reached_at, r.updated_at, r.metadata::text",
     joins=f"LEFT JOIN {_TABLE} r ON r.board_id = %s AND r.period_start = %s AND r.user_id = u.id",
 )
