@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 
 from leaderboard.boards import resets, selectors
-from leaderboard.boards.models import LeaderboardPeriod
+from leaderboard.boards.models import LeaderboardPeriod, LeaderboardRecord
 from leaderboard.boards.schedule import period_id, window_at
 from tests.helpers.boards import new_board, write
 from tests.helpers.players import make_player
@@ -82,6 +82,36 @@ def test_it_moves_writes_to_the_new_period_at_the_exact_instant_and_keeps_the_ol
     assert [(r["username"], r["score"]) for r in old["records"]] == [("alice", 5)]
     assert api_client.get("/api/v1/leaderboards/daily/records", {"period": "123"}).status_code == 404
     assert api_client.get("/api/v1/leaderboards/daily/records", {"period": "soon"}).status_code == 400
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_record_write_whose_period_ends_before_its_lock_goes_to_the_new_one(
+    monkeypatch, client_for, game_server
+):
+    """The write reads the player's record of the period current before its lock; when the
+    reset falls between that read and the lock, the record is the new period's, read again."""
+    reset = utc(2026, 3, 28, 23)  # midnight in Paris
+    clock = {"now": reset - timedelta(hours=1)}
+    monkeypatch.setattr("leaderboard.boards.clock.now", lambda: clock["now"])
+    new_board("daily", operator="best", reset_schedule="0 0 * * *", timezone="Europe/Paris")
+    alice = make_player("alice")
+    client = client_for(game_server)
+    url = "/api/v1/leaderboards/daily/records"
+    assert client.post(url, {"userId": str(alice.pk), "score": 50}, format="json").status_code == 200
+    # The first clock read (before the lock) is the old period's last millisecond, every later one the new period's.
+    reads = iter([reset - timedelta(milliseconds=1)])
+    monkeypatch.setattr(
+        "leaderboard.boards.clock.now", lambda: next(reads, reset + timedelta(milliseconds=1))
+    )
+    response = client.post(url, {"userId": str(alice.pk), "score": 20}, format="json")
+    assert response.status_code == 200
+    assert response.json()["data"]["previousScore"] is None and response.json()["data"]["score"] == 20
+    clock["now"] = reset + timedelta(seconds=1)
+    monkeypatch.setattr("leaderboard.boards.clock.now", lambda: clock["now"])
+    assert [(r["username"], r["score"]) for r in selectors.records_page(key="daily")["records"]] == [
+        ("alice", 20)
+    ]
+    assert sorted(LeaderboardRecord.objects.filter(user=alice).values_list("score", flat=True)) == [20, 50]
 
 
 @pytest.mark.django_db(transaction=True)
