@@ -217,14 +217,16 @@ def entry_insert(
     """``entry.save(force_insert=True)`` for a row whose id ``lock_player`` reserved: one INSERT
     written once, and on PostgreSQL the player's ``UPDATE`` (``then``: the score move or the
     new chain head) in the same statement, a data-modifying ``WITH``, which PostgreSQL runs to
-    completion whether or not the outer statement reads it, and ``joined`` with them (it needs
-    ``then``). Elsewhere they run one after the other. The model's ``pre_save``/``post_save``
+    completion whether or not the outer statement reads it, and ``joined`` with them
+    (PostgreSQL only, with ``then``). Elsewhere the two run one after the other. The model's ``pre_save``/``post_save``
     signals are sent as ``save()`` sends them: the ledger's on-commit work hangs on
     ``post_save`` (``receivers.py``).
 
     Compiling the 22-column INSERT through the ORM, and its own round trip, were a measurable
     part of a completion's and a record write's CPU (docs/benchmarks.md).
     """
+    if joined is not None and (then is None or connection.vendor != "postgresql"):
+        raise ValueError("A joined write goes in the PostgreSQL statement with the player's UPDATE.")
     using = connection.alias
     pre_save.send(sender=ScoreHistory, instance=entry, raw=False, using=using, update_fields=None)
     sql, params = insert_sql(ScoreHistory), insert_params(entry)
@@ -232,10 +234,6 @@ def entry_insert(
         if then is None:
             cursor.execute(sql, params)
         elif connection.vendor != "postgresql":
-            if joined is not None:
-                cursor.execute(joined.sql, joined.params)
-                found = cursor.fetchone()
-                joined.returned = found and found[0]
             cursor.execute(sql, params)
             cursor.execute(*then)
         elif joined is None:

@@ -205,6 +205,15 @@ class SeenRecord(NamedTuple):
     metadata: str | None  # the JSON text
 
 
+def alongside_read(values: tuple | None) -> tuple[str | None, SeenRecord | None]:
+    """The board row's version and the player's record, from ``LOCK_ALONGSIDE``'s columns in
+    the lock's answer (``LockedPlayer.alongside``); (None, None) where they were not read."""
+    if values is None:
+        return None, None
+    row_version, *record = values
+    return row_version, SeenRecord(*record)
+
+
 class RecordMoved(Exception):
     """The record changed after the player's lock statement read it: the planned write
     changed nothing. Roll the transaction back and write with ``record_apply``."""

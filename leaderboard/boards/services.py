@@ -35,6 +35,7 @@ from .record_sql import (
     LOCK_ALONGSIDE,
     RecordMoved,
     SeenRecord,
+    alongside_read,
     lock_alongside_params,
     planned_write,
     record_apply,
@@ -261,7 +262,7 @@ def _write_under_lock(
         planned = False  # the record it read is as this statement's start saw it
     if locked is None or not locked.user.is_ranked:
         return NotFound("No such player on the leaderboards.", details={"userId": ["unknown or not ranked"]})
-    row_version, *record_columns = locked.alongside or (None,)
+    row_version, seen = alongside_read(locked.alongside)
     current = confirmed(board, row_version)
     if current is None:
         return NotFound("No such leaderboard.")
@@ -270,7 +271,8 @@ def _write_under_lock(
     if closed is not None:
         return closed
     period = period_at(current, now)
-    same_record = record_columns and current.pk == board.pk and period.start == expected.start
+    # The record read is the one written only if the board and the period are still the ones it was read for.
+    planned = planned and seen is not None and current.pk == board.pk and period.start == expected.start
     written = record_write(
         board=current,
         user=locked.user,
@@ -280,7 +282,7 @@ def _write_under_lock(
         completed_by=caller,
         period=period,
         chain=locked.chain,
-        seen=SeenRecord(*record_columns) if planned and same_record else None,
+        seen=seen if planned else None,
     )
     return written, locked.user
 
